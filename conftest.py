@@ -1,0 +1,1 @@
+"""Repo-level pytest configuration for running ``suites/`` and ``tests/`` from a checkout."""

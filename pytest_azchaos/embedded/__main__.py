@@ -1,0 +1,26 @@
+"""``python -m pytest_azchaos.embedded serve ...``: the cluster process's entry point."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .cluster import serve
+from .topology import Topology
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m pytest_azchaos.embedded")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="run an embedded cluster in the foreground")
+    s.add_argument("--topology", required=True, help="JSON of the topology")
+    s.add_argument("--block", type=int, required=True, help="loopback block (127.<block>.0.0/16)")
+    s.add_argument("--ready-file", required=True, type=Path, help="written with the URL once serving")
+    s.add_argument("--port", type=int, default=6443)
+    args = p.parse_args(argv)
+    serve(Topology.from_dict(json.loads(args.topology)), args.block, args.ready_file, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Known top-level fields per kind, for ``fieldValidation=Strict`` (unknown fields are a 400)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_COMMON = {"apiVersion", "kind", "metadata"}
+_FIELDS: dict[str, set[str]] = {
+    "ConfigMap": {"data", "binaryData", "immutable"},
+    "Secret": {"data", "stringData", "type", "immutable"},
+    "Event": {"involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type",
+              "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance"},
+    "ServiceAccount": {"secrets", "imagePullSecrets", "automountServiceAccountToken"},
+    "StorageClass": {"provisioner", "parameters", "reclaimPolicy", "mountOptions", "allowVolumeExpansion",
+                     "volumeBindingMode", "allowedTopologies"},
+    "EndpointSlice": {"addressType", "endpoints", "ports"},
+    "Endpoints": {"subsets"},
+}
+_SPEC_STATUS = {"spec", "status"}
+
+
+def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
+    """Top-level fields that ``kind`` does not have, in the order they appear."""
+    allowed = _COMMON | _FIELDS.get(kind, _SPEC_STATUS)
+    return [k for k in obj if k not in allowed]

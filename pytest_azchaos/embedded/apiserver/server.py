@@ -1,0 +1,524 @@
+"""The HTTP layer: parse a Kubernetes REST request, call the store, render the answer.
+
+No state lives here. Routing follows the apiserver's URL scheme:
+``/api/v1[/namespaces/<ns>]/<plural>[/<name>[/<subresource>]]`` and the same under
+``/apis/<group>/<version>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from . import discovery, errors, tables
+from .errors import ApiError
+from .patch import apply_patch
+from .resources import REGISTRY, ResourceType
+from .selectors import parse_field_selector, parse_label_selector
+from .store import Store, dumps, typed_raw
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+_ACCEPTED_BODY = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
+_UNKNOWN_FORMAT = (
+    "the body of the request was in an unknown format - accepted media types include: "
+    "application/json, application/yaml, application/vnd.kubernetes.protobuf"
+)
+
+SubresourceHandler = Callable[["Request", "ApiServer"], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Request:
+    """A parsed resource request."""
+
+    http: web.Request
+    rtype: ResourceType
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+
+    @property
+    def query(self) -> Any:
+        return self.http.query
+
+
+def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    raw = body if isinstance(body, bytes) else dumps(body)
+    return web.Response(body=raw, status=status, content_type=JSON, headers=headers)
+
+
+def error_response(err: ApiError) -> web.Response:
+    headers = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else None
+    return _json_response(err.status(), err.code, headers)
+
+
+def _bool(value: str | None) -> bool:
+    return value is not None and value.lower() in ("true", "1")
+
+
+def _wants_table(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    first = accept.split(",")[0]
+    return "as=Table" in first
+
+
+class ApiServer:
+    """aiohttp application serving the Kubernetes API from a ``Store``."""
+
+    def __init__(self, store: Store, server_address: str = "127.0.0.1:0"):
+        self.store = store
+        self.server_address = server_address
+        self.subresources: dict[tuple[str, str], SubresourceHandler] = {}
+        # Collections whose POST is an action, not a stored object (``bindings``).
+        self.creators: dict[str, SubresourceHandler] = {}
+        self.bookmark_interval = 60.0
+        self.app = web.Application(client_max_size=64 * 1024 * 1024)
+        self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
+
+    def register_subresource(self, key: str, name: str, handler: SubresourceHandler) -> None:
+        """Serve ``<resource>/<name>`` with ``handler`` (exec, log, eviction, binding ...)."""
+        self.subresources[(key, name)] = handler
+
+    # ------------------------------------------------------------------ routing
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._dispatch(request)
+        except ApiError as e:
+            return error_response(e)
+        except web.HTTPException:
+            raise
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
+        except Exception as e:  # a bug here must not kill the server; answer as the apiserver would
+            log.exception("internal error serving %s %s", request.method, request.path)
+            return error_response(errors.internal(f"embedded apiserver error: {e!r}"))
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.path.split("/") if p]
+        if not parts:
+            return _json_response({"paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz",
+                                              "/version"]})
+        head = parts[0]
+        if head in ("healthz", "livez", "readyz"):
+            return web.Response(text="ok", content_type="text/plain", charset="utf-8")
+        if head == "version":
+            return _json_response(discovery.VERSION_INFO)
+        if head == "openapi":
+            return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+        if head == "api":
+            if len(parts) == 1:
+                return _json_response(discovery.api_versions(self.server_address))
+            if parts[1] != "v1":
+                return _not_found_page()
+            if len(parts) == 2:
+                return _json_response(discovery.api_resource_list("", "v1"))
+            return await self._resource(request, "", "v1", parts[2:])
+        if head == "apis":
+            if len(parts) == 1:
+                return _json_response(discovery.api_group_list())
+            group = parts[1]
+            if group not in REGISTRY.groups():
+                return _not_found_page()
+            if len(parts) == 2:
+                return _json_response(discovery.api_group(group))
+            version = parts[2]
+            if len(parts) == 3:
+                doc = discovery.api_resource_list(group, version)
+                return _json_response(doc) if doc else _not_found_page()
+            return await self._resource(request, group, version, parts[3:])
+        return _not_found_page()
+
+    async def _resource(self, request: web.Request, group: str, version: str, parts: list[str]) -> web.StreamResponse:
+        namespace: str | None = None
+        if parts[0] == "namespaces" and len(parts) >= 3:
+            # /namespaces/<ns>/<plural>... unless it is the namespace's own subresource
+            if parts[2] in ("status", "finalize") and len(parts) == 3 and not group:
+                rtype = REGISTRY.lookup("", "v1", "namespaces")
+                assert rtype is not None
+                return await self._serve(Request(request, rtype, None, parts[1], parts[2]))
+            namespace, parts = parts[1], parts[2:]
+        rtype = REGISTRY.lookup(group, version, parts[0])
+        if rtype is None or (namespace is not None and not rtype.namespaced):
+            raise errors.resource_not_found()
+        name = parts[1] if len(parts) > 1 else None
+        sub = parts[2] if len(parts) > 2 else None
+        if len(parts) > 3:
+            raise errors.resource_not_found()
+        if sub is not None and rtype.subresource(sub) is None:
+            raise errors.resource_not_found()
+        return await self._serve(Request(request, rtype, namespace, name, sub))
+
+    async def _serve(self, req: Request) -> web.StreamResponse:
+        method = req.http.method
+        rtype = req.rtype
+        if req.subresource:
+            sub = rtype.subresource(req.subresource)
+            assert sub is not None
+            verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "POST": "create", "DELETE": "delete"}.get(method)
+            if verb not in sub.verbs:
+                raise errors.method_not_allowed()
+            handler = self.subresources.get((rtype.key, req.subresource))
+            if handler is not None:
+                return await handler(req, self)
+            if req.subresource in ("status", "finalize"):
+                return await self._item(req)
+            raise errors.method_not_allowed()
+        if req.name is None:
+            if method == "GET":
+                if _bool(req.query.get("watch")):
+                    return await self._watch(req)
+                return self._list(req)
+            if method == "POST":
+                creator = self.creators.get(rtype.key)
+                if creator is not None:
+                    return await creator(req, self)
+                return await self._create(req)
+            if method == "DELETE" and "deletecollection" in rtype.verbs:
+                return await self._delete_collection(req)
+            raise errors.method_not_allowed()
+        return await self._item(req)
+
+    async def _item(self, req: Request) -> web.StreamResponse:
+        method = req.http.method
+        if method == "GET":
+            if _bool(req.query.get("watch")):
+                return await self._watch(req, name=req.name)
+            return self._get(req)
+        if method == "PUT":
+            return await self._update(req)
+        if method == "PATCH":
+            return await self._patch(req)
+        if method == "DELETE" and req.subresource is None:
+            return await self._delete(req)
+        raise errors.method_not_allowed()
+
+    # ------------------------------------------------------------------ verbs
+
+    def _ns(self, req: Request) -> str:
+        return req.namespace or ""
+
+    def _get(self, req: Request) -> web.Response:
+        assert req.name is not None
+        entry = self.store.get_entry(req.rtype, self._ns(req), req.name)
+        if _wants_table(req.http):
+            obj = json.loads(entry.full)
+            return _json_response(tables.to_table(req.rtype, [obj], obj["metadata"]["resourceVersion"],
+                                                  req.query.get("includeObject", "Metadata")))
+        return _json_response(self.render(req.rtype, entry.obj, entry.raw))
+
+    def render(self, rtype: ResourceType, obj: dict[str, Any], raw: bytes) -> bytes:
+        """The JSON of one object as ``rtype``'s clients expect it (events.k8s.io converts)."""
+        if rtype.storage and rtype.group == "events.k8s.io":
+            from .events import core_to_events_v1
+
+            return dumps(core_to_events_v1(obj))
+        return typed_raw(obj, raw)
+
+    def _list(self, req: Request) -> web.Response:
+        rtype = req.rtype
+        q = req.query
+        labels = parse_label_selector(q.get("labelSelector"))
+        fields = parse_field_selector(q.get("fieldSelector"), rtype.field_selectors,
+                                      custom=rtype.field_selectors != ("metadata.name", "metadata.namespace"))
+        limit = _int_param(q.get("limit"), 0)
+        if q.get("resourceVersionMatch") and not q.get("resourceVersion"):
+            raise errors.ApiError(
+                422, "Invalid",
+                'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is '
+                "forbidden unless resourceVersion is provided",
+                {"kind": "ListOptions", "group": "meta.k8s.io",
+                 "causes": [{"reason": "FieldValueForbidden",
+                             "message": "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is "
+                                        "provided",
+                             "field": "resourceVersionMatch"}]})
+        if q.get("resourceVersionMatch") == "Exact" and q.get("resourceVersion"):
+            rv = _int_param(q.get("resourceVersion"), 0)
+            if rv < self.store.oldest_rv - 1 and rv != self.store.rv:
+                raise errors.gone("The resourceVersion for the provided list is too old.")
+        raws, rv, token, remaining = self.store.list(rtype, req.namespace, labels, fields, max(limit, 0),
+                                                     q.get("continue"))
+        if _wants_table(req.http):
+            objs = [json.loads(r) for r in raws]
+            for o in objs:
+                o["kind"], o["apiVersion"] = rtype.kind, rtype.api_version
+            return _json_response(tables.to_table(rtype, objs, rv, q.get("includeObject", "Metadata"), token,
+                                                  remaining))
+        if rtype.storage and rtype.group == "events.k8s.io":
+            from .events import core_to_events_v1
+
+            raws = [dumps(core_to_events_v1(json.loads(r))) for r in raws]
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        if token:
+            meta["continue"] = token
+        if remaining:
+            meta["remainingItemCount"] = remaining
+        head = dumps({"kind": rtype.list_kind, "apiVersion": rtype.api_version, "metadata": meta})
+        body = head[:-1] + b',"items":[' + b",".join(raws) + b"]}"
+        return _json_response(body)
+
+    async def _read_body(self, req: Request) -> dict[str, Any]:
+        ctype = (req.http.content_type or "").lower()
+        raw = await req.http.read()
+        if ctype not in _ACCEPTED_BODY:
+            raise errors.ApiError(415, "UnsupportedMediaType", _UNKNOWN_FORMAT)
+        if ctype == "application/yaml":
+            import yaml  # type: ignore[import-untyped]
+
+            try:
+                obj = yaml.safe_load(raw)
+            except Exception as e:
+                raise errors.bad_request(f"error converting YAML to JSON: {e}") from None
+        elif ctype == "application/vnd.kubernetes.protobuf":
+            raise errors.ApiError(415, "UnsupportedMediaType", _UNKNOWN_FORMAT)
+        else:
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                snippet = raw[:32].decode(errors="replace")
+                raise errors.bad_request(
+                    f"the object provided is unrecognized (must be of type {req.rtype.kind}): couldn't get "
+                    f"version/kind; json parse error: unexpected end of JSON input ({snippet} ...)") from None
+        if not isinstance(obj, dict):
+            raise errors.bad_request(
+                f"the object provided is unrecognized (must be of type {req.rtype.kind}): couldn't get "
+                "version/kind; json parse error: cannot unmarshal into object")
+        return obj
+
+    def _check_kind(self, req: Request, obj: dict[str, Any], expect_kind: str | None = None) -> None:
+        kind = obj.get("kind")
+        want = expect_kind or req.rtype.kind
+        api_version = obj.get("apiVersion")
+        if kind and kind != want:
+            version = (api_version or "").split("/")[-1]
+            raise errors.bad_request(
+                f'{kind} in version "{version}" cannot be handled as a {want}: converting '
+                f"({version}.{kind}) to ({_internal_group(req.rtype)}.{want}): unknown conversion")
+        strict = req.query.get("fieldValidation") == "Strict"
+        if strict:
+            from .schema import unknown_fields
+
+            unknown = unknown_fields(req.rtype.kind, obj)
+            if unknown:
+                version = (api_version or req.rtype.version).split("/")[-1]
+                detail = ", ".join(f'unknown field "{f}"' for f in unknown)
+                raise errors.bad_request(
+                    f'{want} in version "{version}" cannot be handled as a {want}: strict decoding error: {detail}')
+
+    async def _create(self, req: Request) -> web.Response:
+        obj = await self._read_body(req)
+        self._check_kind(req, obj)
+        dry = req.query.get("dryRun") == "All"
+        created = self.store.create(req.rtype, self._ns(req), obj, dry_run=dry)
+        return _json_response(self.render(req.rtype, created, dumps(_untyped(created))), 201)
+
+    async def _update(self, req: Request) -> web.Response:
+        assert req.name is not None
+        obj = await self._read_body(req)
+        self._check_kind(req, obj)
+        dry = req.query.get("dryRun") == "All"
+        rtype = req.rtype
+        existed = True
+        try:
+            self.store.get_entry(rtype, self._ns(req), req.name)
+        except ApiError:
+            existed = False
+        if not (obj.get("metadata") or {}).get("resourceVersion") and existed and req.subresource is None \
+                and rtype.kind in ("Pod",):
+            raise errors.ApiError(
+                422, "Invalid",
+                f'{rtype.kind} "{req.name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be '
+                "specified for an update",
+                {"name": req.name, "kind": rtype.kind,
+                 "causes": [{"reason": "FieldValueInvalid",
+                             "message": "Invalid value: 0x0: must be specified for an update",
+                             "field": "metadata.resourceVersion"}]})
+        updated = self.store.update(rtype, self._ns(req), req.name, obj, req.subresource, dry_run=dry,
+                                    force_allow_create=rtype.kind in _ALLOW_CREATE_ON_UPDATE)
+        status = 200 if existed else 201
+        return _json_response(self.render(rtype, updated, dumps(_untyped(updated))), status)
+
+    async def _patch(self, req: Request) -> web.Response:
+        assert req.name is not None
+        body = await req.http.read()
+        ctype = req.http.content_type or ""
+        dry = req.query.get("dryRun") == "All"
+        rtype = req.rtype
+
+        def mutate(current: dict[str, Any]) -> dict[str, Any]:
+            patched = apply_patch(ctype, current, body, rtype.kind)
+            if not isinstance(patched, dict):
+                raise errors.bad_request("patch did not produce an object")
+            return patched
+
+        if ctype.split(";")[0] == "application/apply-patch+yaml":
+            try:
+                self.store.get_entry(rtype, self._ns(req), req.name)
+            except ApiError:
+                obj = mutate({})
+                created = self.store.create(rtype, self._ns(req), obj, dry_run=dry)
+                return _json_response(self.render(rtype, created, dumps(_untyped(created))), 201)
+        updated = self.store.guaranteed_update(rtype, self._ns(req), req.name, mutate, req.subresource, dry)
+        return _json_response(self.render(rtype, updated, dumps(_untyped(updated))))
+
+    async def _delete_options(self, req: Request) -> dict[str, Any]:
+        raw = await req.http.read()
+        opts: dict[str, Any] = {}
+        if raw.strip():
+            try:
+                opts = json.loads(raw)
+            except ValueError:
+                raise errors.bad_request("invalid delete options") from None
+        q = req.query
+        if "gracePeriodSeconds" in q:
+            opts["gracePeriodSeconds"] = _int_param(q["gracePeriodSeconds"], 0)
+        if "propagationPolicy" in q:
+            opts["propagationPolicy"] = q["propagationPolicy"]
+        if "orphanDependents" in q:
+            opts["orphanDependents"] = _bool(q["orphanDependents"])
+        if q.get("dryRun") == "All":
+            opts["dryRun"] = ["All"]
+        return opts
+
+    async def _delete(self, req: Request) -> web.Response:
+        assert req.name is not None
+        opts = await self._delete_options(req)
+        propagation = opts.get("propagationPolicy")
+        if propagation is None and opts.get("orphanDependents") is not None:
+            propagation = "Orphan" if opts["orphanDependents"] else "Background"
+        if propagation not in (None, "Orphan", "Background", "Foreground"):
+            raise errors.ApiError(
+                422, "Invalid",
+                f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{propagation}": '
+                'supported values: "Foreground", "Background", "Orphan", "nil"', {})
+        obj, gone = self.store.delete(
+            req.rtype, self._ns(req), req.name, opts.get("gracePeriodSeconds"), opts.get("preconditions"),
+            propagation, dry_run="All" in (opts.get("dryRun") or []))
+        if gone and req.rtype.kind not in _RETURN_DELETED:
+            details: dict[str, Any] = {"name": req.name}
+            if req.rtype.group:
+                details["group"] = req.rtype.group
+            details["kind"] = req.rtype.plural
+            details["uid"] = obj["metadata"]["uid"]
+            return _json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                   "details": details})
+        status = 202 if not gone and opts.get("orphanDependents") is False else 200
+        return _json_response(self.render(req.rtype, obj, dumps(_untyped(obj))), status)
+
+    async def _delete_collection(self, req: Request) -> web.Response:
+        rtype = req.rtype
+        q = req.query
+        opts = await self._delete_options(req)
+        labels = parse_label_selector(q.get("labelSelector"))
+        fields = parse_field_selector(q.get("fieldSelector"), rtype.field_selectors,
+                                      custom=rtype.field_selectors != ("metadata.name", "metadata.namespace"))
+        raws, _, _, _ = self.store.list(rtype, req.namespace, labels, fields)
+        items = []
+        for raw in raws:
+            meta = json.loads(raw)["metadata"]
+            try:
+                obj, _ = self.store.delete(rtype, meta.get("namespace", ""), meta["name"],
+                                           opts.get("gracePeriodSeconds"), None, opts.get("propagationPolicy"))
+                items.append(_untyped(obj))
+            except ApiError as e:
+                if e.code != 404:
+                    raise
+        return _json_response({"kind": rtype.list_kind, "apiVersion": rtype.api_version,
+                               "metadata": {"resourceVersion": str(self.store.rv)}, "items": items})
+
+    # ------------------------------------------------------------------ watch
+
+    async def _watch(self, req: Request, name: str | None = None) -> web.StreamResponse:
+        rtype = req.rtype
+        q = req.query
+        labels = parse_label_selector(q.get("labelSelector"))
+        fields = parse_field_selector(q.get("fieldSelector"), rtype.field_selectors,
+                                      custom=rtype.field_selectors != ("metadata.name", "metadata.namespace"))
+        timeout = _int_param(q.get("timeoutSeconds"), 0)
+        bookmarks = _bool(q.get("allowWatchBookmarks"))
+        resp = web.StreamResponse(status=200, headers={"Content-Type": JSON, "Transfer-Encoding": "chunked"})
+        try:
+            watcher = self.store.watch(rtype, req.namespace, labels, fields, q.get("resourceVersion"), name)
+        except ApiError as e:
+            if e.code != 410:
+                raise
+            await resp.prepare(req.http)
+            await resp.write(dumps({"type": "ERROR", "object": e.status()}) + b"\n")
+            return resp
+        await resp.prepare(req.http)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        last_rv = 0
+        next_bookmark = loop.time() + self.bookmark_interval
+        sent_final_bookmark = False
+        try:
+            while True:
+                now = loop.time()
+                wait = next_bookmark - now if bookmarks else 3600.0
+                if deadline is not None:
+                    if now >= deadline:
+                        break
+                    until_final = deadline - 2 - now
+                    if bookmarks and not sent_final_bookmark and until_final <= 0:
+                        wait = 0
+                    elif bookmarks and not sent_final_bookmark:
+                        wait = min(wait, until_final)
+                    else:
+                        wait = min(wait, deadline - now)
+                try:
+                    etype, obj, raw, rv = await asyncio.wait_for(watcher.queue.get(), timeout=max(wait, 0))
+                except TimeoutError:
+                    now = loop.time()
+                    if bookmarks and (now >= next_bookmark or (deadline is not None and not sent_final_bookmark
+                                                                and now >= deadline - 2.05)):
+                        if deadline is not None and now >= deadline - 2.05:
+                            sent_final_bookmark = True
+                        next_bookmark = now + self.bookmark_interval
+                        bm_rv = self.store.bookmark_rv()
+                        bm = {"kind": rtype.kind, "apiVersion": rtype.api_version,
+                              "metadata": {"resourceVersion": str(bm_rv)}}
+                        await resp.write(dumps({"type": "BOOKMARK", "object": bm}) + b"\n")
+                    continue
+                last_rv = rv
+                assert obj is not None and raw is not None
+                line = b'{"type":"' + etype.encode() + b'","object":' + self.render(rtype, obj, raw) + b"}\n"
+                await resp.write(line)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self.store.stop_watch(watcher)
+        del last_rv
+        return resp
+
+
+_RETURN_DELETED = {"Pod", "Namespace", "Service", "PersistentVolume", "PersistentVolumeClaim", "Node"}
+_ALLOW_CREATE_ON_UPDATE = {"Lease", "Endpoints", "Event"}
+
+
+def _untyped(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+
+
+def _internal_group(rtype: ResourceType) -> str:
+    return rtype.group.split(".")[0] if rtype.group else "core"
+
+
+def _int_param(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.bad_request(f'invalid value "{value}"') from None
+
+
+def _not_found_page() -> web.Response:
+    return web.Response(status=404, text="404 page not found\n", content_type="text/plain")

@@ -1,0 +1,280 @@
+"""Per-kind rules of the registry layer, as upstream's ``pkg/registry/*/strategy.go``.
+
+What happens on create (defaults, initial status, generation), on update (status
+subresource vs main resource, immutable fields), on delete (grace periods, finalizers)
+and what is allocated (Service IPs and ports). The store calls these; it knows no kind.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import defaults, validation
+from .errors import Cause
+from .resources import ResourceType
+
+if TYPE_CHECKING:
+    from .store import Store
+
+Obj = dict[str, Any]
+
+# Kinds whose metadata.generation tracks spec changes.
+_GENERATION_KINDS = {
+    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "EndpointSlice",
+    "Job", "CronJob",
+}
+# Kinds with a status the main resource cannot change (status subresource).
+_STATUS_KINDS = {
+    "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "Node", "Namespace",
+    "PersistentVolume", "PersistentVolumeClaim", "Service", "VolumeAttachment",
+}
+
+
+class Strategy:
+    """Default behaviour; subclasses override for kinds that differ."""
+
+    default_propagation = "Background"
+
+    def __init__(self, rtype: ResourceType):
+        self.rtype = rtype
+
+    # create ---------------------------------------------------------------
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        kind = self.rtype.kind
+        if kind in _GENERATION_KINDS:
+            obj["metadata"]["generation"] = 1
+        if kind in _STATUS_KINDS and kind not in ("Node",):
+            obj.pop("status", None)
+        defaults.apply(kind, obj)
+
+    def validate(self, obj: Obj, store: Store) -> list[Cause]:
+        return validation.validate(self.rtype, obj)
+
+    def allocate(self, obj: Obj, store: Store, dry_run: bool) -> None:
+        """Reserve what the object needs from cluster-wide pools (IPs, ports)."""
+
+    def after_create(self, obj: Obj, store: Store) -> None:
+        """Side effects the apiserver itself performs once the object is stored."""
+
+    # update ---------------------------------------------------------------
+    def prepare_for_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> None:
+        if self.rtype.kind in _STATUS_KINDS:
+            if subresource == "status":
+                for k in list(new):
+                    if k not in ("metadata", "status", "kind", "apiVersion"):
+                        new.pop(k)
+                for k, v in old.items():
+                    if k not in ("metadata", "status", "kind", "apiVersion"):
+                        new[k] = v
+                # A status write cannot change labels, annotations, finalizers, owners.
+                for k in ("labels", "annotations", "finalizers", "ownerReferences"):
+                    if k in old["metadata"]:
+                        new["metadata"][k] = old["metadata"][k]
+                    else:
+                        new["metadata"].pop(k, None)
+            elif subresource is None:
+                if "status" in old:
+                    new["status"] = old["status"]
+                else:
+                    new.pop("status", None)
+        defaults.apply(self.rtype.kind, new)
+
+    def validate_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> list[Cause]:
+        causes = validation.validate(self.rtype, new)
+        causes += validation.validate_update(self.rtype, new, old)
+        return causes
+
+    def after_update(self, obj: Obj, old: Obj, store: Store) -> None:
+        pass
+
+    # delete ---------------------------------------------------------------
+    def grace_period(self, obj: Obj, requested: int | None) -> int | None:
+        """Seconds of graceful deletion, or None/0 for immediate removal."""
+        return 0
+
+    def begin_delete(self, obj: Obj, store: Store) -> None:
+        """Mutate an object entering graceful deletion (e.g. namespace phase)."""
+
+    def finished_deleting(self, obj: Obj) -> bool:
+        """Whether an object with deletionTimestamp and no finalizers may go now."""
+        return not obj["metadata"].get("deletionGracePeriodSeconds")
+
+    def after_delete(self, obj: Obj, store: Store) -> None:
+        pass
+
+    def has_dependents(self, obj: Obj, store: Store) -> bool:
+        uid = obj["metadata"].get("uid")
+        if not uid:
+            return False
+        ns = obj["metadata"].get("namespace")
+        for key in list(store._data):
+            for dep in store.scan(key, ns if ns else None):
+                for ref in dep["metadata"].get("ownerReferences") or ():
+                    if ref.get("uid") == uid:
+                        return True
+        return False
+
+
+class PodStrategy(Strategy):
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        super().prepare_for_create(obj, store)
+        status: Obj = {"phase": "Pending"}
+        status["qosClass"] = defaults.qos_class(obj)
+        obj["status"] = status
+
+    def grace_period(self, obj: Obj, requested: int | None) -> int | None:
+        spec = obj.get("spec") or {}
+        phase = (obj.get("status") or {}).get("phase")
+        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+            return 0
+        if requested is not None:
+            return max(requested, 0)
+        return int(spec.get("terminationGracePeriodSeconds", 30))
+
+    def finished_deleting(self, obj: Obj) -> bool:
+        # A pod on a node goes when its kubelet deletes it with grace 0.
+        return not obj["spec"].get("nodeName") or obj["metadata"].get("deletionGracePeriodSeconds") == 0
+
+
+class NamespaceStrategy(Strategy):
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        super().prepare_for_create(obj, store)
+        obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
+        obj["status"] = {"phase": "Active"}
+
+    def after_create(self, obj: Obj, store: Store) -> None:
+        # What the service-account and root-CA publishers of kube-controller-manager add to every namespace.
+        from .resources import REGISTRY
+
+        ns = obj["metadata"]["name"]
+        store.create(REGISTRY.lookup("", "v1", "serviceaccounts"), ns, {"metadata": {"name": "default"}})
+        store.create(
+            REGISTRY.lookup("", "v1", "configmaps"),
+            ns,
+            {
+                "metadata": {
+                    "name": "kube-root-ca.crt",
+                    "annotations": {
+                        "kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
+                        "kube-apiserver when using internal endpoints such as the internal service IP or "
+                        "kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes "
+                        "clusters."
+                    },
+                },
+                "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\n(embedded cluster: plain HTTP)\n"
+                         "-----END CERTIFICATE-----\n"},
+            },
+        )
+
+    def grace_period(self, obj: Obj, requested: int | None) -> int | None:
+        return 0
+
+    def begin_delete(self, obj: Obj, store: Store) -> None:
+        obj.setdefault("status", {})["phase"] = "Terminating"
+
+    def finished_deleting(self, obj: Obj) -> bool:
+        return not (obj.get("spec") or {}).get("finalizers")
+
+    def prepare_for_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> None:
+        super().prepare_for_update(new, old, subresource, store)
+        if subresource != "finalize":
+            new["spec"] = old.get("spec", {})
+        else:
+            new["status"] = old.get("status", {})
+
+
+class ServiceStrategy(Strategy):
+    def allocate(self, obj: Obj, store: Store, dry_run: bool) -> None:
+        alloc = store.allocators.get("services")
+        if alloc is not None:
+            alloc.allocate(obj, dry_run)
+
+    def after_delete(self, obj: Obj, store: Store) -> None:
+        alloc = store.allocators.get("services")
+        if alloc is not None:
+            alloc.release(obj)
+
+    def prepare_for_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> None:
+        super().prepare_for_update(new, old, subresource, store)
+        if subresource is None:
+            alloc = store.allocators.get("services")
+            if alloc is not None:
+                alloc.reconcile_update(new, old)
+
+
+class WorkloadStrategy(Strategy):
+    """Deployments, ReplicaSets, StatefulSets, DaemonSets: initial status as upstream writes it."""
+
+    _initial = {
+        "Deployment": {},
+        "ReplicaSet": {"replicas": 0},
+        "StatefulSet": {"replicas": 0, "availableReplicas": 0},
+        "DaemonSet": {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
+                      "numberReady": 0},
+        "PodDisruptionBudget": {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0,
+                                "expectedPods": 0},
+    }
+
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        super().prepare_for_create(obj, store)
+        obj["status"] = json.loads(json.dumps(self._initial.get(self.rtype.kind, {})))
+
+
+class PersistentVolumeStrategy(Strategy):
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        from .store import now_rfc3339
+
+        super().prepare_for_create(obj, store)
+        obj["metadata"].setdefault("finalizers", ["kubernetes.io/pv-protection"])
+        obj["status"] = {"phase": "Pending", "lastPhaseTransitionTime": now_rfc3339()}
+
+    def finished_deleting(self, obj: Obj) -> bool:
+        return True
+
+
+class PersistentVolumeClaimStrategy(Strategy):
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        super().prepare_for_create(obj, store)
+        obj["metadata"].setdefault("finalizers", ["kubernetes.io/pvc-protection"])
+        obj["status"] = {"phase": "Pending"}
+
+    def finished_deleting(self, obj: Obj) -> bool:
+        return True
+
+
+class NodeStrategy(Strategy):
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        super().prepare_for_create(obj, store)
+        conditions = (obj.get("status") or {}).get("conditions") or []
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        spec = obj.setdefault("spec", {})
+        if not ready:
+            # NodeTaint admission: a new node is not-ready until its kubelet says otherwise.
+            taints = spec.setdefault("taints", [])
+            if not any(t.get("key") == "node.kubernetes.io/not-ready" for t in taints):
+                taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+
+
+_BY_KIND: dict[str, type[Strategy]] = {
+    "Pod": PodStrategy,
+    "Namespace": NamespaceStrategy,
+    "Service": ServiceStrategy,
+    "Deployment": WorkloadStrategy,
+    "ReplicaSet": WorkloadStrategy,
+    "StatefulSet": WorkloadStrategy,
+    "DaemonSet": WorkloadStrategy,
+    "PodDisruptionBudget": WorkloadStrategy,
+    "PersistentVolume": PersistentVolumeStrategy,
+    "PersistentVolumeClaim": PersistentVolumeClaimStrategy,
+    "Node": NodeStrategy,
+}
+_CACHE: dict[str, Strategy] = {}
+
+
+def strategy_for(rtype: ResourceType) -> Strategy:
+    s = _CACHE.get(rtype.key)
+    if s is None:
+        s = _BY_KIND.get(rtype.kind, Strategy)(rtype)
+        _CACHE[rtype.key] = s
+    return s

@@ -1,0 +1,105 @@
+"""The embedded cluster's runtime: store, API server and controllers on one asyncio loop.
+
+Runs inside the cluster process (see ``process.py``); ``serve()`` is that process's main.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from .apiserver import subresources
+from .apiserver.allocators import ServiceAllocator
+from .apiserver.resources import REGISTRY
+from .apiserver.server import ApiServer
+from .apiserver.store import Store, now_rfc3339
+from .controllers.garbage_collector import GarbageCollector
+from .controllers.namespace import NamespaceController
+from .network.addresses import AddressPlan
+from .topology import Topology, node_object
+
+log = logging.getLogger(__name__)
+
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+
+
+class EmbeddedCluster:
+    """Everything one embedded cluster runs, wired together."""
+
+    def __init__(self, topology: Topology, plan: AddressPlan):
+        self.topology = topology
+        self.plan = plan
+        self.store = Store()
+        self.allocator = ServiceAllocator(plan.service_cidr)
+        self.store.allocators["services"] = self.allocator
+        self.api = ApiServer(self.store)
+        subresources.register(self.api)
+        self.controllers = [GarbageCollector(self.store), NamespaceController(self.store)]
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def bootstrap(self) -> None:
+        """Objects a fresh cluster has: system namespaces, the kubernetes Service, the nodes."""
+        ns = REGISTRY.lookup("", "v1", "namespaces")
+        for name in SYSTEM_NAMESPACES:
+            self.store.create(ns, "", {"metadata": {"name": name,
+                                                     "labels": {"kubernetes.io/metadata.name": name}}})
+        svc = REGISTRY.lookup("", "v1", "services")
+        self.store.create(svc, "default", {
+            "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"clusterIP": self.allocator.kubernetes_ip,
+                     "ports": [{"name": "https", "port": 443, "targetPort": 6443}]},
+        })
+        nodes = REGISTRY.lookup("", "v1", "nodes")
+        now = now_rfc3339()
+        for spec in self.topology.nodes(self.plan):
+            self.store.create(nodes, "", node_object(spec, self.topology, now))
+
+    async def start(self, host: str, port: int) -> str:
+        self.bootstrap()
+        self.api.server_address = f"{host}:{port}"
+        self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=1024)
+        await site.start()
+        sockets = site._server.sockets if site._server else []
+        bound = sockets[0].getsockname() if sockets else (host, port)
+        self.url = f"http://{bound[0]}:{bound[1]}"
+        self.api.server_address = f"{bound[0]}:{bound[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def _serve(topology: Topology, block: int, ready_file: Path, port: int) -> None:
+    plan = AddressPlan(block)
+    cluster = EmbeddedCluster(topology, plan)
+    url = await cluster.start(plan.api_host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    info: dict[str, Any] = {"url": url, "pid": os.getpid(), "block": block, "topology": topology.to_dict()}
+    tmp = ready_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info))
+    tmp.replace(ready_file)
+    await stop.wait()
+    await cluster.stop()
+
+
+def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443) -> None:
+    """Run the cluster until SIGTERM/SIGINT; write ``ready_file`` once the API answers."""
+    logging.basicConfig(level=os.environ.get("AZCHAOS_EMBEDDED_LOG", "WARNING"))
+    asyncio.run(_serve(topology, block, ready_file, port))

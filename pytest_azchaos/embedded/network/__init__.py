@@ -1,0 +1,1 @@
+"""The embedded cluster's network: loopback addresses for nodes, pods, services and load balancers."""

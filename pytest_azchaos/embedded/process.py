@@ -1,0 +1,156 @@
+"""Start and stop an embedded cluster as a separate process, and write its kubeconfig.
+
+A separate process keeps the plugin a genuine external client and keeps the emulator's
+data plane and the plugin's traffic generator off one interpreter lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .network.addresses import choose_block, loopback_usable
+from .topology import Topology
+
+CONTEXT_NAME = "azchaos-embedded"
+DEFAULT_KUBECONFIG = Path(".azchaos") / "kubeconfig"
+
+
+class ClusterStartError(RuntimeError):
+    """The embedded cluster did not come up; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    """A running embedded cluster: where its API is, its kubeconfig, its process."""
+
+    url: str
+    kubeconfig: Path
+    pid: int
+    topology: Topology
+    block: int
+
+    @property
+    def state_file(self) -> Path:
+        return state_file_for(self.kubeconfig)
+
+
+def state_file_for(kubeconfig: Path) -> Path:
+    return kubeconfig.with_name(kubeconfig.name + ".state.json")
+
+
+def kubeconfig_document(url: str, context: str = CONTEXT_NAME) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": context, "cluster": {"server": url}}],
+        "users": [{"name": context, "user": {"token": "azchaos-embedded"}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}],
+        "current-context": context,
+        "preferences": {},
+    }
+
+
+def start_cluster(
+    kubeconfig: Path = DEFAULT_KUBECONFIG,
+    topology: Topology | None = None,
+    timeout: float = 30.0,
+    log_file: Path | None = None,
+) -> ClusterHandle:
+    """Start a detached embedded cluster; return once its API answers and the kubeconfig is written."""
+    topology = topology or Topology()
+    kubeconfig = Path(kubeconfig).absolute()
+    kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+    existing = read_state(kubeconfig)
+    if existing is not None and _alive(existing["pid"]):
+        raise ClusterStartError(
+            f"an embedded cluster (pid {existing['pid']}) already uses {kubeconfig}; stop it with "
+            f"`azchaos local down --kubeconfig {kubeconfig}` or pass another --kubeconfig")
+    if not loopback_usable("127.10.0.1"):
+        raise ClusterStartError(
+            "this machine cannot bind loopback addresses beyond 127.0.0.1 (macOS: add aliases with "
+            "`sudo ifconfig lo0 alias 127.x.y.z`); the embedded cluster gives every node and pod its own address")
+    block = choose_block()
+    ready = kubeconfig.with_name(kubeconfig.name + ".ready")
+    with contextlib.suppress(FileNotFoundError):
+        ready.unlink()
+    log_path = log_file or kubeconfig.with_name(kubeconfig.name + ".log")
+    cmd = [sys.executable, "-m", "pytest_azchaos.embedded", "serve", "--topology", json.dumps(topology.to_dict()),
+           "--block", str(block), "--ready-file", str(ready)]
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if proc.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise ClusterStartError(f"the embedded cluster exited with code {proc.returncode}; its log "
+                                    f"({log_path}) ends with:\n{tail}")
+        if time.monotonic() > deadline:
+            proc.terminate()
+            raise ClusterStartError(f"the embedded cluster did not answer within {timeout:.0f}s; see {log_path}")
+        time.sleep(0.02)
+    info = json.loads(ready.read_text())
+    ready.unlink()
+    doc = kubeconfig_document(info["url"])
+    tmp = kubeconfig.with_name(kubeconfig.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.replace(kubeconfig)
+    handle = ClusterHandle(info["url"], kubeconfig, info["pid"], topology, block)
+    state_file_for(kubeconfig).write_text(json.dumps({"url": handle.url, "pid": handle.pid, "block": block,
+                                                      "topology": topology.to_dict()}, indent=2) + "\n")
+    return handle
+
+
+def read_state(kubeconfig: Path) -> dict[str, Any] | None:
+    path = state_file_for(Path(kubeconfig).absolute())
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_cluster(kubeconfig: Path = DEFAULT_KUBECONFIG, timeout: float = 10.0) -> bool:
+    """Stop the cluster started with ``kubeconfig``; False if none was running."""
+    kubeconfig = Path(kubeconfig).absolute()
+    state = read_state(kubeconfig)
+    if state is None:
+        return False
+    pid = int(state["pid"])
+    stopped = False
+    if _alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        _reap(pid)
+        stopped = True
+    with contextlib.suppress(FileNotFoundError):
+        state_file_for(kubeconfig).unlink()
+    return stopped
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)

@@ -1,0 +1,84 @@
+"""Fixtures the project's own tests share: one embedded cluster per session (per xdist worker),
+clients for it, and a fresh namespace per test."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.topology import Topology
+
+
+@pytest.fixture(scope="session")
+def embedded_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
+    """A running 3-zone, 6-node embedded cluster shared by the session's tests."""
+    kubeconfig = tmp_path_factory.mktemp("embedded") / "kubeconfig"
+    handle = start_cluster(kubeconfig, Topology())
+    try:
+        yield handle
+    finally:
+        stop_cluster(kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def api_url(embedded_cluster: ClusterHandle) -> str:
+    """Base URL of the embedded API server (plain HTTP on loopback)."""
+    return embedded_cluster.url
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(embedded_cluster: ClusterHandle) -> Path:
+    return embedded_cluster.kubeconfig
+
+
+@pytest.fixture(scope="session")
+def api_client(embedded_cluster: ClusterHandle):  # -> kubernetes.client.ApiClient
+    """The official client's ApiClient, configured from the cluster's kubeconfig."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=str(embedded_cluster.kubeconfig))
+    yield api
+    api.close()
+    del client
+
+
+@pytest.fixture
+def core(api_client):  # -> kubernetes.client.CoreV1Api
+    from kubernetes import client
+
+    return client.CoreV1Api(api_client)
+
+
+@pytest.fixture
+def apps(api_client):  # -> kubernetes.client.AppsV1Api
+    from kubernetes import client
+
+    return client.AppsV1Api(api_client)
+
+
+@pytest.fixture
+def namespace(core) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards."""
+    from kubernetes import client
+
+    name = "t-" + uuid.uuid4().hex[:10]
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    try:
+        core.delete_namespace(name)
+    except client.ApiException as e:
+        if e.status != 404:
+            raise
+
+
+@pytest.fixture(scope="session")
+def kubectl_path() -> str:
+    path = shutil.which("kubectl")
+    if path is None:
+        pytest.skip("kubectl is not installed; the kubectl compatibility tests need it on PATH")
+    return path
