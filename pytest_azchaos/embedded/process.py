@@ -23,6 +23,9 @@ from .topology import Topology
 CONTEXT_NAME = "azchaos-embedded"
 DEFAULT_KUBECONFIG = Path(".azchaos") / "kubeconfig"
 
+# Clusters this process started, kept so their Popen objects are waited for, not garbage collected.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
 
 class ClusterStartError(RuntimeError):
     """The embedded cluster did not come up; the message says why and what to do."""
@@ -88,6 +91,7 @@ def start_cluster(
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
+    _CHILDREN[proc.pid] = proc
     deadline = time.monotonic() + timeout
     while not ready.exists():
         if proc.poll() is not None:
@@ -96,6 +100,7 @@ def start_cluster(
                                     f"({log_path}) ends with:\n{tail}")
         if time.monotonic() > deadline:
             proc.terminate()
+            proc.wait()
             raise ClusterStartError(f"the embedded cluster did not answer within {timeout:.0f}s; see {log_path}")
         time.sleep(0.02)
     info = json.loads(ready.read_text())
@@ -119,6 +124,9 @@ def read_state(kubeconfig: Path) -> dict[str, Any] | None:
 
 
 def _alive(pid: int) -> bool:
+    proc = _CHILDREN.get(pid)
+    if proc is not None:
+        return proc.poll() is None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -152,5 +160,10 @@ def stop_cluster(kubeconfig: Path = DEFAULT_KUBECONFIG, timeout: float = 10.0) -
 
 
 def _reap(pid: int) -> None:
+    proc = _CHILDREN.get(pid)
+    if proc is not None:
+        if proc.poll() is not None:
+            del _CHILDREN[pid]
+        return
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)

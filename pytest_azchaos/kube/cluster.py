@@ -1,0 +1,69 @@
+"""A cluster under test, as the plugin sees it: a kubeconfig and context, nothing more.
+
+The embedded cluster and EKS look the same from here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+
+
+class ClusterConfigError(Exception):
+    """The kubeconfig or context cannot be used; the message names the fix."""
+
+
+@dataclass
+class Cluster:
+    """Clients for one cluster, built from a kubeconfig file and an optional context."""
+
+    kubeconfig: Path
+    context: str | None = None
+    _api: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def api(self) -> Any:
+        """The official client's ``ApiClient`` (created once)."""
+        if self._api is None:
+            from kubernetes import config
+            from kubernetes.config.config_exception import ConfigException
+
+            if not Path(self.kubeconfig).is_file():
+                raise ClusterConfigError(
+                    f"kubeconfig {self.kubeconfig} does not exist: pass --azchaos-kubeconfig PATH, or leave it unset "
+                    "to use the embedded cluster")
+            try:
+                self._api = config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
+            except ConfigException as e:
+                raise ClusterConfigError(f"cannot use kubeconfig {self.kubeconfig}: {e}") from None
+        return self._api
+
+    @property
+    def core(self) -> Any:
+        from kubernetes import client
+
+        return client.CoreV1Api(self.api)
+
+    @property
+    def apps(self) -> Any:
+        from kubernetes import client
+
+        return client.AppsV1Api(self.api)
+
+    def nodes_by_zone(self) -> dict[str, list[str]]:
+        """Zone -> node names, from the ``topology.kubernetes.io/zone`` label."""
+        zones: dict[str, list[str]] = defaultdict(list)
+        for node in self.core.list_node().items:
+            zone = (node.metadata.labels or {}).get(ZONE_LABEL)
+            if zone:
+                zones[zone].append(node.metadata.name)
+        return {z: sorted(n) for z, n in sorted(zones.items())}
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+            self._api = None

@@ -1,0 +1,1 @@
+"""Conformance suites: run with ``./dev suites``; they use only the plugin's public fixtures."""
