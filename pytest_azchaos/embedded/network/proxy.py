@@ -1,0 +1,255 @@
+"""kube-proxy semantics for every node of the embedded cluster.
+
+What each node's kube-proxy would do, decided per connection:
+
+- ClusterIP ``clusterIP:port``: any usable endpoint; the source is the client's own address.
+- NodePort ``nodeIP:nodePort`` and load-balancer traffic arriving on a node:
+  ``externalTrafficPolicy: Cluster`` -> any usable endpoint, source rewritten to the node's address;
+  ``Local`` -> endpoints on this node only, client address kept; none -> dropped.
+- "Usable" is Ready, falling back to Serving-and-Terminating when nothing is Ready
+  (``CategorizeEndpoints``, ProxyTerminatingEndpoints, GA in v1.28), independently for Cluster and Local.
+- ``healthCheckNodePort`` answers 200/503 with the upstream JSON and headers
+  (``pkg/proxy/healthcheck/service_health.go``).
+
+Endpoint changes reach the proxy after ``propagation_delay`` seconds, as they reach real nodes
+after the EndpointSlice watch and an iptables sync; an app that exits on SIGTERM without a
+graceful delay therefore really drops requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .relay import Listener, Route
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    address: str
+    node: str | None
+    zone: str | None
+    ready: bool
+    serving: bool
+    terminating: bool
+    ports: dict[str, int]  # port name ("" when unnamed) -> target port
+
+
+def endpoints_from_slices(slices: list[Obj]) -> list[Endpoint]:
+    out: list[Endpoint] = []
+    for s in slices:
+        ports = {p.get("name") or "": int(p["port"]) for p in s.get("ports") or [] if p.get("port") is not None}
+        for ep in s.get("endpoints") or []:
+            cond = ep.get("conditions") or {}
+            ready = cond.get("ready") is not False
+            serving = cond.get("serving", ready) is not False
+            for addr in ep.get("addresses") or []:
+                out.append(Endpoint(addr, ep.get("nodeName"), ep.get("zone"), ready, bool(serving),
+                                    bool(cond.get("terminating")), ports))
+    return out
+
+
+def usable(endpoints: list[Endpoint]) -> list[Endpoint]:
+    """Ready endpoints, else serving-and-terminating ones (CategorizeEndpoints)."""
+    ready = [e for e in endpoints if e.ready]
+    if ready:
+        return ready
+    return [e for e in endpoints if e.serving and e.terminating]
+
+
+@dataclass
+class ServiceState:
+    """What the proxy currently believes about one Service."""
+
+    namespace: str
+    name: str
+    spec: Obj
+    endpoints: list[Endpoint] = field(default_factory=list)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def local_policy(self) -> bool:
+        return self.spec.get("externalTrafficPolicy") == "Local"
+
+    def port_named(self, port: Obj) -> str:
+        return port.get("name") or ""
+
+
+class NodeNetwork:
+    """One node's address and whether its network is up (a stopped node drops everything)."""
+
+    def __init__(self, name: str, address: str, zone: str):
+        self.name = name
+        self.address = address
+        self.zone = zone
+        self.up = True
+
+
+class KubeProxy:
+    """The proxy rules of all nodes, and their listeners."""
+
+    def __init__(self, propagation_delay: float = 0.0, rng: random.Random | None = None):
+        self.propagation_delay = propagation_delay
+        self.rng = rng or random.Random()
+        self.nodes: dict[str, NodeNetwork] = {}
+        self.services: dict[tuple[str, str], ServiceState] = {}
+        self._listeners: dict[tuple[str, str], list[Listener]] = {}
+        self._health: dict[tuple[str, str], list[web.AppRunner]] = {}
+        self.proxy_healthy = True
+        # Endpoints that arrived before their Service's listeners existed.
+        self._pending_endpoints: dict[tuple[str, str], list[Endpoint]] = {}
+
+    # ------------------------------------------------------------------ decisions
+
+    def choose(self, svc: ServiceState, port: Obj, node: NodeNetwork | None, peer_ip: str,
+               external: bool) -> Route | None:
+        """Where one connection goes; None means dropped."""
+        if node is not None and not node.up:
+            return None
+        pname = svc.port_named(port)
+        candidates = [e for e in svc.endpoints if pname in e.ports]
+        if external and svc.local_policy and node is not None:
+            pool = usable([e for e in candidates if e.node == node.name])
+            source = peer_ip
+        else:
+            pool = usable(candidates)
+            source = node.address if (external and node is not None) else peer_ip
+        if not pool:
+            return None
+        ep = pool[self.rng.randrange(len(pool))] if len(pool) > 1 else pool[0]
+        return Route(ep.address, ep.ports[pname], source)
+
+    def local_endpoint_count(self, svc: ServiceState, node: str) -> int:
+        return len(usable([e for e in svc.endpoints if e.node == node]))
+
+    # ------------------------------------------------------------------ state updates
+
+    def set_node(self, name: str, address: str, zone: str) -> NodeNetwork:
+        node = self.nodes.get(name)
+        if node is None:
+            node = self.nodes[name] = NodeNetwork(name, address, zone)
+        return node
+
+    async def sync_service(self, namespace: str, name: str, spec: Obj | None,
+                           annotations: dict[str, str] | None = None) -> ServiceState | None:
+        """Open/close the listeners a Service needs (called when the Service changes)."""
+        key = (namespace, name)
+        old = self.services.get(key)
+        if spec is None or spec.get("type") == "ExternalName":
+            self.services.pop(key, None)
+            await self._close(key)
+            return None
+        if old is not None and _listen_shape(old.spec) == _listen_shape(spec):
+            old.spec = spec
+            old.annotations = dict(annotations or {})
+            return old
+        state = ServiceState(namespace, name, spec, old.endpoints if old else [], dict(annotations or {}))
+        self.services[key] = state
+        await self._close(key)
+        await self._open(state)
+        return state
+
+    def set_endpoints(self, namespace: str, name: str, slices: list[Obj]) -> None:
+        """New EndpointSlices for a Service; applied after the propagation delay."""
+        endpoints = endpoints_from_slices(slices)
+
+        def apply() -> None:
+            state = self.services.get((namespace, name))
+            if state is not None:
+                state.endpoints = endpoints
+            self._pending_endpoints[(namespace, name)] = endpoints
+
+        if self.propagation_delay > 0:
+            asyncio.get_running_loop().call_later(self.propagation_delay, apply)
+        else:
+            apply()
+
+    async def _open(self, state: ServiceState) -> None:
+        key = (state.namespace, state.name)
+        pending = self._pending_endpoints.get(key)
+        if pending is not None and not state.endpoints:
+            state.endpoints = pending
+        listeners: list[Listener] = []
+        spec = state.spec
+        cluster_ip = spec.get("clusterIP")
+        for port in spec.get("ports") or []:
+            if (port.get("protocol") or "TCP") != "TCP":
+                continue
+            if cluster_ip and cluster_ip != "None":
+                listeners.append(await Listener(cluster_ip, int(port["port"]), self._router(state, port, None,
+                                                                                              False)).start())
+            if port.get("nodePort"):
+                for node in self.nodes.values():
+                    listeners.append(await Listener(node.address, int(port["nodePort"]),
+                                                    self._router(state, port, node, True)).start())
+        self._listeners[key] = listeners
+        hc = spec.get("healthCheckNodePort")
+        if hc and state.local_policy:
+            runners = []
+            for node in self.nodes.values():
+                runners.append(await self._health_server(state, node, int(hc)))
+            self._health[key] = runners
+
+    def _router(self, state: ServiceState, port: Obj, node: NodeNetwork | None, external: bool):
+        def route(peer: tuple[str, int]) -> Route | None:
+            return self.choose(state, port, node, peer[0], external)
+
+        return route
+
+    async def _health_server(self, state: ServiceState, node: NodeNetwork, port: int) -> web.AppRunner:
+        async def healthz(request: web.Request) -> web.Response:
+            count = self.local_endpoint_count(state, node.name)
+            body = health_body(state.namespace, state.name, count, self.proxy_healthy)
+            status = 200 if count and self.proxy_healthy else 503
+            return web.Response(status=status, body=body.encode(), headers={
+                "Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
+                "X-Load-Balancing-Endpoint-Weight": str(count)})
+
+        async def guard(request: web.Request) -> web.Response:
+            if not node.up:
+                # A stopped node does not answer; hold the request until the checker gives up.
+                await asyncio.sleep(3600)
+            return await healthz(request)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", guard)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, node.address, port, reuse_address=True).start()
+        return runner
+
+    async def _close(self, key: tuple[str, str]) -> None:
+        for listener in self._listeners.pop(key, []):
+            listener.close()
+        for runner in self._health.pop(key, []):
+            await runner.cleanup()
+
+    async def close(self) -> None:
+        for key in list(self._listeners) + list(self._health):
+            await self._close(key)
+
+
+def _listen_shape(spec: Obj) -> tuple[Any, ...]:
+    ports = tuple((p.get("port"), p.get("nodePort"), p.get("protocol"), p.get("name")) for p in spec.get("ports") or [])
+    return (spec.get("clusterIP"), ports, spec.get("healthCheckNodePort"), spec.get("externalTrafficPolicy"))
+
+
+def health_body(namespace: str, name: str, count: int, healthy: bool) -> str:
+    """The health server's JSON, byte for byte as kube-proxy writes it."""
+    return (
+        "{\n"
+        '\t"service": {\n'
+        f'\t\t"namespace": {json.dumps(namespace)},\n'
+        f'\t\t"name": {json.dumps(name)}\n'
+        "\t},\n"
+        f'\t"localEndpoints": {count},\n'
+        f'\t"serviceProxyHealthy": {"true" if healthy else "false"}\n'
+        "}"
+    )

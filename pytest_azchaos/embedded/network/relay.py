@@ -1,0 +1,196 @@
+"""TCP forwarding with a chosen source address: the embedded network's one primitive.
+
+Every hop of the data plane (NLB -> node -> pod, NodePort, ClusterIP) is a listener whose
+accepted connections are relayed to a backend. The relay binds its outgoing socket to a
+chosen loopback address, which is how "SNAT to the node" and "client IP preserved" become
+real socket facts: the backend's ``getpeername()`` shows that address.
+
+Built on asyncio protocols and transports (not streams) to keep per-connection cost low.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an accepted connection goes: ``(host, port)`` from source address ``source`` (None: any)."""
+
+    host: str
+    port: int
+    source: str | None = None
+
+
+# Decide where a connection from ``peer`` (ip, port) goes; None drops it (held open, never answered).
+Router = Callable[[tuple[str, int]], Route | None]
+
+
+class _Backend(asyncio.Protocol):
+    def __init__(self, client: _Client):
+        self.client = client
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.client.backend_ready(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.client.send(data)
+
+    def eof_received(self) -> bool | None:
+        self.client.backend_eof()
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client.backend_closed(exc)
+
+    def pause_writing(self) -> None:
+        self.client.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.client.resume_reading()
+
+
+class _Client(asyncio.Protocol):
+    """The accepted side of a relayed connection."""
+
+    def __init__(self, listener: Listener):
+        self.listener = listener
+        self.transport: asyncio.Transport | None = None
+        self.backend: _Backend | None = None
+        self.buffer: list[bytes] = []
+        self.client_eof = False
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.listener.active.add(self)
+        peer = transport.get_extra_info("peername")
+        try:
+            route = self.listener.router((peer[0], peer[1]))
+        except Exception:  # a routing bug must not take the listener down
+            log.exception("router failed for %s", peer)
+            route = None
+        if route is None:
+            # Dropped, as iptables would drop it: the client waits until its own timeout.
+            self.listener.dropped += 1
+            return
+        asyncio.get_running_loop().create_task(self._connect(route))
+
+    async def _connect(self, route: Route) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if route.source:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((route.source, 0))
+            await loop.sock_connect(sock, (route.host, route.port))
+            await loop.create_connection(lambda: _Backend(self), sock=sock)
+        except OSError:
+            # The backend refused or reset: the client sees its connection reset.
+            self.listener.failed += 1
+            with contextlib.suppress(Exception):
+                sock.close()
+            self.abort()
+
+    def backend_ready(self, backend: _Backend) -> None:
+        if self.closed:
+            if backend.transport:
+                backend.transport.close()
+            return
+        self.backend = backend
+        assert backend.transport is not None
+        for chunk in self.buffer:
+            backend.transport.write(chunk)
+        self.buffer.clear()
+        if self.client_eof and backend.transport.can_write_eof():
+            backend.transport.write_eof()
+
+    def data_received(self, data: bytes) -> None:
+        if self.backend is not None and self.backend.transport is not None:
+            self.backend.transport.write(data)
+        else:
+            self.buffer.append(data)
+
+    def eof_received(self) -> bool | None:
+        self.client_eof = True
+        backend = self.backend.transport if self.backend is not None else None
+        if backend is not None and backend.can_write_eof():
+            backend.write_eof()
+        return True
+
+    def send(self, data: bytes) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.write(data)
+
+    def backend_eof(self) -> None:
+        if self.transport is not None and not self.closed and self.transport.can_write_eof():
+            self.transport.write_eof()
+
+    def backend_closed(self, exc: Exception | None) -> None:
+        if exc is not None:
+            self.abort()
+        elif self.transport is not None:
+            self.transport.close()
+
+    def pause_reading(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+        if self.backend is not None and self.backend.transport is not None:
+            self.backend.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.listener.active.discard(self)
+        if self.backend is not None and self.backend.transport is not None:
+            self.backend.transport.close()
+
+
+class Listener:
+    """A TCP listener on ``host:port`` relaying each connection where ``router`` says."""
+
+    def __init__(self, host: str, port: int, router: Router):
+        self.host = host
+        self.port = port
+        self.router = router
+        self.server: asyncio.base_events.Server | None = None
+        self.active: set[_Client] = set()
+        self.dropped = 0
+        self.failed = 0
+
+    async def start(self) -> Listener:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: _Client(self), self.host, self.port, reuse_address=True,
+                                               backlog=1024)
+        if self.port == 0:
+            self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def close(self, abort_active: bool = True) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        if abort_active:
+            for c in list(self.active):
+                c.abort()
