@@ -182,6 +182,10 @@ class LoadBalancer:
     async def _probe(self, node: NodeNetwork) -> bool:
         spec = self.service.spec
         timeout = min(self.timing.timeout, max(self._check_params()[0], 0.2))
+        if not node.up:
+            # A stopped instance never answers the SYN: the check times out.
+            await asyncio.sleep(timeout)
+            return False
         if self.service.local_policy and spec.get("healthCheckNodePort"):
             return await http_healthz(node.address, int(spec["healthCheckNodePort"]), timeout)
         ports = [p for p in spec.get("ports") or [] if p.get("nodePort")]

@@ -114,7 +114,8 @@ class KubeProxy:
         if node is not None and not node.up:
             return None
         pname = svc.port_named(port)
-        candidates = [e for e in svc.endpoints if pname in e.ports]
+        # Pods on a stopped node are unreachable from everywhere.
+        candidates = [e for e in svc.endpoints if pname in e.ports and self._reachable(e)]
         if external and svc.local_policy and node is not None:
             pool = usable([e for e in candidates if e.node == node.name])
             source = peer_ip
@@ -125,6 +126,10 @@ class KubeProxy:
             return None
         ep = pool[self.rng.randrange(len(pool))] if len(pool) > 1 else pool[0]
         return Route(ep.address, ep.ports[pname], source)
+
+    def _reachable(self, ep: Endpoint) -> bool:
+        node = self.nodes.get(ep.node or "")
+        return node is None or node.up
 
     def local_endpoint_count(self, svc: ServiceState, node: str) -> int:
         return len(usable([e for e in svc.endpoints if e.node == node]))
