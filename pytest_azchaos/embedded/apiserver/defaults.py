@@ -54,9 +54,51 @@ def _container(c: Obj) -> None:
                 p["httpGet"].setdefault("scheme", "HTTP")
 
 
+SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+# The generateName alphabet (k8s.io/apimachinery/pkg/util/rand): no vowels, no look-alike digits.
+_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _rand5() -> str:
+    import secrets
+
+    return "".join(secrets.choice(_RAND_ALPHABET) for _ in range(5))
+
+
+def _service_account_volume(spec: Obj) -> None:
+    """ServiceAccount admission: the ``kube-api-access-<rand5>`` projected volume and its mounts.
+
+    Upstream's three sources (token, kube-root-ca.crt, namespace); the OpenShift 4th source seen in the
+    golden recordings is an artifact of that environment and deliberately absent.
+    """
+    if spec.get("automountServiceAccountToken") is False:
+        return
+    containers = list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
+    if any(m.get("mountPath") == SA_MOUNT_PATH for c in containers for m in c.get("volumeMounts") or []):
+        return
+    name = "kube-api-access-" + _rand5()
+    spec.setdefault("volumes", []).append({
+        "name": name,
+        "projected": {
+            "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
+                    "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+            ],
+            "defaultMode": 420,
+        },
+    })
+    for c in containers:
+        c.setdefault("volumeMounts", []).append({"name": name, "readOnly": True, "mountPath": SA_MOUNT_PATH})
+
+
 def pod(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
     _pod_spec(spec)
+    if not (obj.get("metadata") or {}).get("uid"):
+        # Admission runs on create only (an update carries the stored uid).
+        _service_account_volume(spec)
     # Admission (ServiceAccount, DefaultTolerationSeconds, Priority) as a real apiserver applies it.
     spec.setdefault("serviceAccountName", "default")
     spec["serviceAccount"] = spec["serviceAccountName"]
@@ -131,6 +173,10 @@ def statefulset(obj: Obj) -> None:
 
 def daemonset(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
+    meta = obj.setdefault("metadata", {})
+    if not meta.get("uid"):
+        # DaemonSet strategy PrepareForCreate: templateGeneration 1, mirrored in this annotation.
+        meta.setdefault("annotations", {}).setdefault("deprecated.daemonset.template.generation", "1")
     us = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
     if us.get("type") == "RollingUpdate":
         ru = us.setdefault("rollingUpdate", {})
@@ -187,6 +233,31 @@ def pdb(obj: Obj) -> None:
     obj.setdefault("spec", {})
 
 
+def namespace(obj: Obj) -> None:
+    """``kubernetes.io/metadata.name`` always mirrors the name (SetDefaults_Namespace)."""
+    meta = obj.setdefault("metadata", {})
+    if meta.get("name"):
+        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
+
+
+def node(obj: Obj) -> None:
+    """NodeStatus zero values the apiserver serializes for a node created without a kubelet."""
+    status = obj.setdefault("status", {})
+    status.setdefault("daemonEndpoints", {"kubeletEndpoint": {"Port": 0}})
+    info = status.setdefault("nodeInfo", {})
+    for k in ("machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+              "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture"):
+        info.setdefault(k, "")
+
+
+def endpointslice(obj: Obj) -> None:
+    for ep in obj.get("endpoints") or []:
+        ep.setdefault("conditions", {})
+    for p in obj.get("ports") or []:
+        p.setdefault("name", "")
+        p.setdefault("protocol", "TCP")
+
+
 _BY_KIND: dict[str, Callable[[Obj], None]] = {
     "Pod": pod,
     "Deployment": deployment,
@@ -199,6 +270,9 @@ _BY_KIND: dict[str, Callable[[Obj], None]] = {
     "StorageClass": storageclass,
     "Secret": secret,
     "PodDisruptionBudget": pdb,
+    "Namespace": namespace,
+    "Node": node,
+    "EndpointSlice": endpointslice,
 }
 
 

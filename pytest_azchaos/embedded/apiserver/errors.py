@@ -101,7 +101,7 @@ def invalid(group: str, kind: str, name: str, causes: list[Cause]) -> ApiError:
     """422 Invalid with the upstream aggregate message (``Kind "name" is invalid: ...``)."""
     parts = [f"{c.field}: {c.message}" if c.field else c.message for c in causes]
     joined = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
-    details: dict[str, Any] = {"name": name}
+    details: dict[str, Any] = {"name": name} if name else {}
     if group:
         details["group"] = group
     details["kind"] = kind
@@ -137,6 +137,15 @@ def unsupported_media_type(message: str) -> ApiError:
 
 def too_many_requests(message: str, causes: list[Cause], retry_after: int | None = None) -> ApiError:
     return ApiError(429, "TooManyRequests", message, {}, causes, retry_after)
+
+
+def too_large_resource_version(requested: int, current: int) -> ApiError:
+    """504 for a LIST whose resourceVersion the watch cache has not reached (it waited ~3 s upstream)."""
+    return ApiError(504, "Timeout", f"Timeout: Too large resource version: {requested}, current: {current}", {},
+                    [Cause("ResourceVersionTooLarge", "Too large resource version")], retry_after=1)
+
+
+RV_TOO_OLD_FOR_LIST = "The resourceVersion for the provided list is too old."
 
 
 def internal(message: str) -> ApiError:

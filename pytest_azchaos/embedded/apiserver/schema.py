@@ -15,6 +15,8 @@ _FIELDS: dict[str, set[str]] = {
                      "volumeBindingMode", "allowedTopologies"},
     "EndpointSlice": {"addressType", "endpoints", "ports"},
     "Endpoints": {"subsets"},
+    "ControllerRevision": {"data", "revision"},
+    "Binding": {"target"},
 }
 _SPEC_STATUS = {"spec", "status"}
 
@@ -23,3 +25,9 @@ def unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
     """Top-level fields that ``kind`` does not have, in the order they appear."""
     allowed = _COMMON | _FIELDS.get(kind, _SPEC_STATUS)
     return [k for k in obj if k not in allowed]
+
+
+def warning_header(text: str) -> str:
+    """One ``Warning`` header value as the apiserver writes it (code 299, agent ``-``, Go-quoted text)."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{quoted}"'

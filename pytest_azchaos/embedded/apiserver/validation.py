@@ -1,10 +1,12 @@
 """Validation with upstream field paths, reasons and messages (``pkg/apis/*/validation``).
 
 Returns ``Cause`` lists; the store turns them into one 422 Invalid as upstream aggregates.
+Cause order follows upstream's validators (metadata, then spec fields in struct order).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from . import validation_text as vt
@@ -13,18 +15,48 @@ from .resources import ResourceType
 
 Obj = dict[str, Any]
 
-# Kinds whose names must be DNS-1035 labels / DNS-1123 labels; the rest are subdomains.
-_DNS1035 = {"Service"}
-_DNS1123_LABEL = {"Namespace"}
+# Kinds whose names must be DNS-1123 labels (Service: RelaxedServiceNameValidation, on in v1.36);
+# the rest are DNS-1123 subdomains.
+_DNS1123_LABEL = {"Namespace", "Service"}
+_TEMPLATE_KINDS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
+_RESTART_POLICIES = ("Always", "OnFailure", "Never")
+POD_UPDATE_FORBIDDEN = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+
+
+def go_json(value: Any) -> str:
+    """A value as Go's ``%v``-via-JSON in field errors (compact JSON)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def invalid(field: str, value: Any, detail: str) -> Cause:
-    shown = f'"{value}"' if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        shown = f'"{value}"'
+    elif isinstance(value, (dict, list)) or value is None:
+        shown = go_json(value)
+    else:
+        shown = str(value)
     return Cause("FieldValueInvalid", f"Invalid value: {shown}: {detail}", field)
 
 
 def required(field: str, detail: str = "") -> Cause:
     return Cause("FieldValueRequired", "Required value" + (f": {detail}" if detail else ""), field)
+
+
+def duplicate(field: str, value: str) -> Cause:
+    return Cause("FieldValueDuplicate", f'Duplicate value: "{value}"', field)
+
+
+def not_supported(field: str, value: str, supported: tuple[str, ...]) -> Cause:
+    listed = ", ".join(f'"{s}"' for s in supported)
+    return Cause("FieldValueNotSupported", f'Unsupported value: "{value}": supported values: {listed}', field)
+
+
+def forbidden(field: str, detail: str) -> Cause:
+    return Cause("FieldValueForbidden", f"Forbidden: {detail}", field)
 
 
 def validate_metadata(rtype: ResourceType, obj: Obj) -> list[Cause]:
@@ -34,36 +66,178 @@ def validate_metadata(rtype: ResourceType, obj: Obj) -> list[Cause]:
     if not name and not meta.get("generateName"):
         causes.append(required("metadata.name", "name or generateName is required"))
     elif name:
-        if rtype.kind in _DNS1035:
-            errs = vt.dns1035_label_errors(name)
-        elif rtype.kind in _DNS1123_LABEL:
-            errs = vt.dns1123_label_errors(name)
-        else:
-            errs = vt.dns1123_subdomain_errors(name)
-        for e in errs:
+        check = vt.dns1123_label_errors if rtype.kind in _DNS1123_LABEL else vt.dns1123_subdomain_errors
+        for e in check(name):
             causes.append(invalid("metadata.name", name, e))
-    for key, value in (meta.get("labels") or {}).items():
+    causes += _labels("metadata.labels", meta.get("labels") or {})
+    return causes
+
+
+def _labels(field: str, labels: dict[str, Any]) -> list[Cause]:
+    causes = []
+    for key, value in labels.items():
         for e in vt.qualified_name_errors(key):
             msg = vt.label_key_error(key) if len(key.split("/")) > 2 else e
-            causes.append(invalid("metadata.labels", key, msg))
+            causes.append(invalid(field, key, msg or e))
         err = vt.label_value_error(str(value))
         if err:
-            causes.append(invalid("metadata.labels", value, err))
+            causes.append(invalid(field, value, err))
     return causes
+
+
+# ------------------------------------------------------------------------------------------------ pods
+
+def _negative(quantity: Any) -> bool:
+    from ..scheduler.quantity import QuantityError, parse_quantity
+
+    try:
+        return parse_quantity(quantity) < 0
+    except (QuantityError, ValueError, TypeError):
+        return False
+
+
+def _container(c: Obj, path: str, seen: set[str]) -> list[Cause]:
+    causes: list[Cause] = []
+    name = c.get("name") or ""
+    if not name:
+        causes.append(required(f"{path}.name"))
+    else:
+        for e in vt.dns1123_label_errors(name):
+            causes.append(invalid(f"{path}.name", name, e))
+        if name in seen:
+            causes.append(duplicate(f"{path}.name", name))
+        seen.add(name)
+    if not c.get("image"):
+        causes.append(required(f"{path}.image"))
+    res = c.get("resources") or {}
+    for section in ("limits", "requests"):
+        for rname, q in (res.get(section) or {}).items():
+            if _negative(q):
+                causes.append(invalid(f"{path}.resources.{section}[{rname}]", str(q),
+                                      "must be greater than or equal to 0"))
+    return causes
+
+
+def validate_pod_spec(spec: Obj, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for i, c in enumerate(spec.get("initContainers") or []):
+        causes += _container(c, f"{path}.initContainers[{i}]", seen)
+    containers = spec.get("containers") or []
+    if not containers:
+        causes.append(required(f"{path}.containers"))
+    for i, c in enumerate(containers):
+        causes += _container(c, f"{path}.containers[{i}]", seen)
+    policy = spec.get("restartPolicy")
+    if policy is not None and policy not in _RESTART_POLICIES:
+        causes.append(not_supported(f"{path}.restartPolicy", policy, _RESTART_POLICIES))
+    return causes
+
+
+def _pod_update(new: Obj, old: Obj) -> list[Cause]:
+    """Only images, activeDeadlineSeconds, added tolerations and grace period may change in a pod spec."""
+    nspec, ospec = new.get("spec") or {}, old.get("spec") or {}
+    if nspec == ospec:
+        return []
+    mutable = json.loads(json.dumps(nspec))
+    for key in ("containers", "initContainers"):
+        olds = ospec.get(key) or []
+        for i, c in enumerate(mutable.get(key) or []):
+            if i < len(olds) and "image" in olds[i]:
+                c["image"] = olds[i]["image"]
+    for key in ("activeDeadlineSeconds", "terminationGracePeriodSeconds", "schedulingGates", "tolerations",
+                "nodeName"):
+        if key in ospec:
+            mutable[key] = ospec[key]
+        else:
+            mutable.pop(key, None)
+    if mutable == ospec:
+        return []
+    return [forbidden("spec", POD_UPDATE_FORBIDDEN + "\n")]
+
+
+# ------------------------------------------------------------------------------------------------ workloads
+
+def _workload(kind: str, spec: Obj) -> list[Cause]:
+    from .selectors import selector_from_label_selector
+
+    causes: list[Cause] = []
+    selector = spec.get("selector")
+    empty = selector is not None and not selector.get("matchLabels") and not selector.get("matchExpressions")
+    if selector is None:
+        causes.append(required("spec.selector"))
+    elif empty:
+        causes.append(invalid("spec.selector", selector, f"empty selector is invalid for {kind.lower()}"))
+    template = spec.get("template") or {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    # A nil selector matches nothing; an empty one matches everything (already reported above).
+    if not empty and (selector is None or not selector_from_label_selector(selector).matches(labels)):
+        causes.append(invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"))
+    causes += validate_pod_spec(template.get("spec") or {}, "spec.template.spec")
+    return causes
+
+
+def _pdb(spec: Obj) -> list[Cause]:
+    if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
+        internal = {"MinAvailable": spec.get("minAvailable"), "Selector": spec.get("selector"),
+                    "MaxUnavailable": spec.get("maxUnavailable"),
+                    "UnhealthyPodEvictionPolicy": spec.get("unhealthyPodEvictionPolicy")}
+        return [invalid("spec", internal, "minAvailable and maxUnavailable cannot be both set")]
+    return []
+
+
+def _pvc(spec: Obj) -> list[Cause]:
+    causes: list[Cause] = []
+    if not spec.get("accessModes"):
+        causes.append(required("spec.accessModes", "at least 1 access mode is required"))
+    if "storage" not in ((spec.get("resources") or {}).get("requests") or {}):
+        causes.append(required("spec.resources[storage]"))
+    return causes
+
+
+def _service_update(new: Obj, old: Obj) -> list[Cause]:
+    nspec, ospec = new.get("spec") or {}, old.get("spec") or {}
+    old_ip, new_ip = ospec.get("clusterIP"), nspec.get("clusterIP")
+    if old_ip and old_ip != "None" and new_ip and new_ip != old_ip:
+        ips = list(nspec.get("clusterIPs") or [new_ip])
+        if ips and ips[0] == old_ip:
+            ips[0] = new_ip
+        return [invalid("spec.clusterIPs[0]", ips, "may not change once set")]
+    return []
 
 
 def validate(rtype: ResourceType, obj: Obj) -> list[Cause]:
     causes = validate_metadata(rtype, obj)
-    if rtype.kind == "Pod":
-        spec = obj.get("spec") or {}
-        if not spec.get("containers"):
-            causes.append(required("spec.containers"))
-    if rtype.kind == "Deployment":
-        spec = obj.get("spec") or {}
-        if not spec.get("selector"):
-            causes.append(required("spec.selector"))
+    spec = obj.get("spec") or {}
+    kind = rtype.kind
+    if kind == "Pod":
+        causes += validate_pod_spec(spec, "spec")
+    elif kind in _TEMPLATE_KINDS:
+        causes += _workload(kind, spec)
+    elif kind == "PodDisruptionBudget":
+        causes += _pdb(spec)
+    elif kind == "PersistentVolumeClaim":
+        causes += _pvc(spec)
     return causes
 
 
+def validate_for_update(rtype: ResourceType, new: Obj, old: Obj) -> list[Cause]:
+    """All causes of an update. An immutable-selector error stands alone, as v1.36 reports it."""
+    changes = validate_update(rtype, new, old)
+    if any(c.field == "spec.selector" and c.message.endswith("field is immutable") for c in changes):
+        return changes
+    return validate(rtype, new) + changes
+
+
 def validate_update(rtype: ResourceType, new: Obj, old: Obj) -> list[Cause]:
+    """Causes that only exist on update (immutable fields)."""
+    kind = rtype.kind
+    if kind == "Pod":
+        return _pod_update(new, old)
+    if kind in ("Deployment", "ReplicaSet", "DaemonSet"):  # apps/v1: ValidateImmutableField(spec.selector)
+        nsel, osel = (new.get("spec") or {}).get("selector"), (old.get("spec") or {}).get("selector")
+        if nsel != osel:
+            return [invalid("spec.selector", nsel, "field is immutable")]
+    if kind == "Service":
+        return _service_update(new, old)
     return []

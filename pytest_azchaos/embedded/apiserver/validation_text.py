@@ -38,6 +38,10 @@ def dns1123_label_errors(value: str) -> list[str]:
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
     if not _DNS1123_LABEL.match(value):
+        if _DNS1123_SUBDOMAIN.match(value):
+            # A valid subdomain but not a label: length was checked above, so it must be the dots.
+            errs.append("must not contain dots")
+            return errs
         errs.append(
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
             "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
