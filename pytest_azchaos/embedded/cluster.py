@@ -21,9 +21,16 @@ from .apiserver.allocators import ServiceAllocator
 from .apiserver.resources import REGISTRY
 from .apiserver.server import ApiServer
 from .apiserver.store import Store, now_rfc3339
+from .controllers.events import EventRecorder
 from .controllers.garbage_collector import GarbageCollector
 from .controllers.namespace import NamespaceController
+from .images import default_registry
+from .kubelet.kubelet import KubeletManager, PodAddresses
+from .kubelet.logs import log_handler
 from .network.addresses import AddressPlan
+from .network.dataplane import DataPlane
+from .network.nlb import HealthCheckTiming
+from .profile import Profile
 from .topology import Topology, node_object
 
 log = logging.getLogger(__name__)
@@ -34,15 +41,27 @@ SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 class EmbeddedCluster:
     """Everything one embedded cluster runs, wired together."""
 
-    def __init__(self, topology: Topology, plan: AddressPlan):
+    def __init__(self, topology: Topology, plan: AddressPlan, profile: Profile | None = None):
         self.topology = topology
         self.plan = plan
+        self.profile = profile or Profile.by_name("fast")
         self.store = Store()
         self.allocator = ServiceAllocator(plan.service_cidr)
         self.store.allocators["services"] = self.allocator
         self.api = ApiServer(self.store)
         subresources.register(self.api)
         self.controllers = [GarbageCollector(self.store), NamespaceController(self.store)]
+        self._kubelet_events: dict[str, EventRecorder] = {}
+        self.kubelets = KubeletManager(self.store, default_registry(), PodAddresses(plan.pod), self._kubelet_event)
+        self.api.register_subresource("pods", "log", log_handler(self.kubelets))
+        p = self.profile
+        self.dataplane = DataPlane(
+            self.store, plan,
+            HealthCheckTiming(
+                p.nlb_cluster_interval, p.nlb_cluster_healthy_threshold, p.nlb_cluster_unhealthy_threshold,
+                p.nlb_local_interval, p.nlb_local_healthy_threshold, p.nlb_local_unhealthy_threshold,
+                p.nlb_health_check_timeout, p.nlb_deregistration_delay),
+            propagation_delay=p.endpoint_propagation_delay)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -62,6 +81,29 @@ class EmbeddedCluster:
         now = now_rfc3339()
         for spec in self.topology.nodes(self.plan):
             self.store.create(nodes, "", node_object(spec, self.topology, now))
+            self.kubelets.add_node(spec.name, spec.address)
+
+    def _kubelet_event(self, pod: dict, etype: str, reason: str, message: str, node: str,
+                       field: str | None) -> None:
+        recorder = self._kubelet_events.get(node)
+        if recorder is None:
+            recorder = self._kubelet_events[node] = EventRecorder(self.store, "kubelet", node)
+        ref = {"kind": "Pod", "namespace": pod["metadata"]["namespace"], "name": pod["metadata"]["name"],
+               "uid": pod["metadata"]["uid"], "apiVersion": "v1",
+               "resourceVersion": pod["metadata"].get("resourceVersion", "")}
+        if field:
+            ref["fieldPath"] = f"spec.containers{{{field}}}"
+        recorder.event(ref, etype, reason, message)
+
+    def stop_node(self, name: str) -> None:
+        """Take a node away: its kubelet stops acting and reporting, its network drops everything."""
+        self.kubelets.nodes[name].stop()
+        self.dataplane.set_node_network(name, False)
+
+    def start_node(self, name: str) -> None:
+        """Bring a stopped node back."""
+        self.dataplane.set_node_network(name, True)
+        self.kubelets.nodes[name].start()
 
     async def start(self, host: str, port: int) -> str:
         self.bootstrap()
@@ -77,6 +119,8 @@ class EmbeddedCluster:
         return self.url
 
     async def stop(self) -> None:
+        await self.kubelets.close()
+        await self.dataplane.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -1,0 +1,200 @@
+"""The kubelets of the embedded cluster: one ``NodeAgent`` per node, fed by one store subscription.
+
+A node agent runs the pods bound to its node (``PodWorker``), gives each an address, keeps the
+node's images, and can be stopped and started (a stopped kubelet posts nothing and acts on
+nothing; its containers keep running, unreachable, as on a node that lost its network).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from ..apiserver.errors import ApiError
+from ..apiserver.resources import REGISTRY
+from ..apiserver.store import Event, Store
+from ..controllers.base import Controller
+from .pod_worker import PodWorker
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+PODS = REGISTRY.lookup("", "v1", "pods")
+assert PODS is not None
+
+EventSink = Callable[[Obj, str, str, str, str, str | None], None]
+
+
+class Backoff:
+    """The kubelet's crash-loop back-off: 10 s doubling to 300 s (scaled by the timing profile)."""
+
+    def __init__(self, initial: float = 10.0, cap: float = 300.0):
+        self.initial = initial
+        self.cap = cap
+        self._next: dict[str, float] = {}
+
+    def next(self, key: str) -> float:
+        delay = self._next.get(key, self.initial)
+        self._next[key] = min(delay * 2, self.cap)
+        return delay
+
+
+class PodAddresses:
+    """Pod IPs of one cluster, never handed out twice while the cluster runs."""
+
+    def __init__(self, make: Callable[[int], str]):
+        self._make = make
+        self._index = 0
+
+    def allocate(self) -> str:
+        ip = self._make(self._index)
+        self._index += 1
+        return ip
+
+
+class NodeAgent:
+    """One node's kubelet."""
+
+    def __init__(self, manager: KubeletManager, name: str, address: str):
+        self.manager = manager
+        self.name = name
+        self.address = address
+        self.running = True
+        self.workers: dict[str, PodWorker] = {}
+        self._images: set[str] = set()
+
+    # shared pieces, read by pod workers
+    @property
+    def store(self) -> Store:
+        return self.manager.store
+
+    @property
+    def registry(self) -> Any:
+        return self.manager.registry
+
+    @property
+    def backoff(self) -> Backoff:
+        return self.manager.backoff
+
+    @property
+    def probe_scale(self) -> float:
+        return self.manager.probe_scale
+
+    @property
+    def profile_pull_seconds(self) -> float:
+        return self.manager.pull_seconds
+
+    def has_image(self, image: str) -> bool:
+        return image in self._images
+
+    def remember_image(self, image: str) -> None:
+        self._images.add(image)
+
+    def event(self, pod: Obj, etype: str, reason: str, message: str, field: str | None = None) -> None:
+        if self.running:
+            self.manager.emit(pod, etype, reason, message, self.name, field)
+
+    # ------------------------------------------------------------------ pods
+
+    def sync_pod(self, pod: Obj) -> None:
+        uid = pod["metadata"]["uid"]
+        worker = self.workers.get(uid)
+        if worker is None:
+            if pod["metadata"].get("deletionTimestamp") and not pod.get("status", {}).get("containerStatuses"):
+                # Never started here: nothing to stop; finish the deletion.
+                self._final_delete(pod)
+                return
+            ip = self.address if pod["spec"].get("hostNetwork") else self.manager.addresses.allocate()
+            worker = PodWorker(self, pod, ip)
+            self.workers[uid] = worker
+            worker.start()
+        else:
+            worker.update_spec(pod)
+        if pod["metadata"].get("deletionTimestamp"):
+            worker.stop(float(pod["metadata"].get("deletionGracePeriodSeconds") or 0))
+
+    async def pod_gone(self, uid: str) -> None:
+        worker = self.workers.pop(uid, None)
+        if worker is not None:
+            await worker.kill()
+
+    def finish_deletion(self, worker: PodWorker) -> None:
+        self.workers.pop(worker.uid, None)
+        self._final_delete(worker.pod)
+
+    def _final_delete(self, pod: Obj) -> None:
+        try:
+            self.store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"], 0,
+                              {"uid": pod["metadata"]["uid"]})
+        except ApiError as e:
+            if e.code not in (404, 409):
+                raise
+
+    def stop(self) -> None:
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        for pod in list(self.store.scan("pods")):
+            if pod["spec"].get("nodeName") == self.name:
+                self.sync_pod(pod)
+        for worker in list(self.workers.values()):
+            worker.publish()
+
+
+class KubeletManager(Controller):
+    """Dispatches pod events to the node agent of the pod's node."""
+
+    name = "kubelet"
+
+    def __init__(self, store: Store, registry: Any, addresses: PodAddresses, emit: EventSink,
+                 probe_scale: float = 1.0, backoff: Backoff | None = None, pull_seconds: float = 0.0):
+        super().__init__(store)
+        self.registry = registry
+        self.addresses = addresses
+        self.emit = emit
+        self.probe_scale = probe_scale
+        self.backoff = backoff or Backoff()
+        self.pull_seconds = pull_seconds
+        self.nodes: dict[str, NodeAgent] = {}
+
+    def add_node(self, name: str, address: str) -> NodeAgent:
+        agent = NodeAgent(self, name, address)
+        self.nodes[name] = agent
+        return agent
+
+    def on_event(self, ev: Event) -> None:
+        if ev.key != "pods":
+            return
+        node = ev.obj["spec"].get("nodeName")
+        if not node or node not in self.nodes:
+            return
+        if ev.type == "DELETED":
+            self.enqueue(("gone", node, ev.obj["metadata"]["uid"]))
+        else:
+            self.enqueue(("sync", node, ev.namespace, ev.obj["metadata"]["name"]))
+
+    def sync(self, key: Hashable) -> None:
+        assert isinstance(key, tuple)
+        agent = self.nodes[key[1]]
+        if key[0] == "gone":
+            asyncio.get_running_loop().create_task(agent.pod_gone(key[2]))
+            return
+        if not agent.running:
+            return
+        pod = self.store.peek("pods", key[2], key[3])
+        if pod is not None and pod["spec"].get("nodeName") == agent.name:
+            agent.sync_pod(pod)
+
+    def find_worker(self, namespace: str, name: str) -> PodWorker | None:
+        for agent in self.nodes.values():
+            for worker in agent.workers.values():
+                if worker.namespace == namespace and worker.name == name:
+                    return worker
+        return None
+
+    async def close(self) -> None:
+        for agent in self.nodes.values():
+            for uid in list(agent.workers):
+                await agent.pod_gone(uid)
