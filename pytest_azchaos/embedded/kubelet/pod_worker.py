@@ -300,7 +300,9 @@ class PodWorker:
     def _start_after_startup(self, rt: ContainerRuntime, container: Container) -> None:
         loop = asyncio.get_running_loop()
         if "readinessProbe" in rt.spec:
-            rt.probe_tasks.append(loop.create_task(self._probe_loop(rt, container, "readinessProbe")))
+            task = loop.create_task(self._probe_loop(rt, container, "readinessProbe"))
+            task.probe_kind = "readinessProbe"  # type: ignore[attr-defined]
+            rt.probe_tasks.append(task)
         if "livenessProbe" in rt.spec:
             rt.probe_tasks.append(loop.create_task(self._probe_loop(rt, container, "livenessProbe")))
 
@@ -313,9 +315,10 @@ class PodWorker:
         fail_needed = int(probe.get("failureThreshold", 3))
         oks = fails = 0
         label = {"readinessProbe": "Readiness", "livenessProbe": "Liveness", "startupProbe": "Startup"}[kind]
-        while container.running and not self.terminating:
+        # Readiness keeps being probed while the pod terminates (endpoints then show serving=false).
+        while container.running and (kind == "readinessProbe" or not self.terminating):
             result: ProbeResult = await run_probe(probe, rt.spec, container, self.pod_ip)
-            if not container.running or self.terminating:
+            if not container.running or (self.terminating and kind != "readinessProbe"):
                 return
             if result.ok:
                 oks, fails = oks + 1, 0
@@ -386,6 +389,10 @@ class PodWorker:
         running = [rt for rt in self.containers if rt.container is not None and rt.container.running]
         for rt in running:
             self.node.event(self.pod, "Normal", "Killing", f"Stopping container {rt.name}", field=rt.name)
+            # Liveness and startup probes stop; readiness goes on until the container exits.
+            for t in list(rt.probe_tasks):
+                if getattr(t, "probe_kind", "") != "readinessProbe":
+                    t.cancel()
         await asyncio.gather(*(self._stop_container(rt, rt.container, grace) for rt in running if rt.container))
         for task in loops:
             task.cancel()

@@ -1,0 +1,163 @@
+"""The default scheduler of the embedded cluster: a queue around the pure ``scheduler`` package.
+
+Binds what fits (``Scheduled`` event), marks what does not (``PodScheduled=False`` with reason
+``Unschedulable``, a new ``FailedScheduling`` event per attempt, as v1.36 records them through
+events.k8s.io/v1), and retries unschedulable pods when nodes or pods change in a way that may
+help, and periodically after ``retry_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Hashable
+from typing import Any
+
+from ..apiserver.errors import ApiError
+from ..apiserver.resources import REGISTRY
+from ..apiserver.store import Event, Store, now_rfc3339
+from ..apiserver.subresources import bind_pod
+from ..scheduler import VolumeState, Workloads, schedule
+from .base import Controller
+from .events import EventsV1Recorder
+
+Obj = dict[str, Any]
+PODS = REGISTRY.lookup("", "v1", "pods")
+assert PODS is not None
+SCHEDULER_NAME = "default-scheduler"
+
+
+class SchedulerController(Controller):
+    name = "default-scheduler"
+
+    def __init__(self, store: Store, retry_interval: float = 300.0, seed: int = 0):
+        super().__init__(store)
+        self.retry_interval = retry_interval
+        self.rng = random.Random(seed)
+        self.unschedulable: set[tuple[str, str]] = set()
+        self.events = EventsV1Recorder(store, SCHEDULER_NAME, "default-scheduler-embedded")
+        self._retry_handle: asyncio.TimerHandle | None = None
+
+    # ------------------------------------------------------------------ queueing
+
+    def _wants(self, pod: Obj) -> bool:
+        spec = pod.get("spec") or {}
+        return (not spec.get("nodeName") and spec.get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME
+                and not pod["metadata"].get("deletionTimestamp"))
+
+    def on_event(self, ev: Event) -> None:
+        if ev.key == "pods":
+            key = (ev.namespace, ev.obj["metadata"]["name"])
+            if ev.type != "DELETED" and self._wants(ev.obj):
+                if key not in self.unschedulable or ev.type == "ADDED":
+                    self.enqueue(key)
+                return
+            self.unschedulable.discard(key)
+            # A pod going away or finishing frees room: unschedulable pods may fit now.
+            if ev.type == "DELETED" or (ev.old is not None and not ev.old["metadata"].get("deletionTimestamp")
+                                        and ev.obj["metadata"].get("deletionTimestamp")):
+                self._requeue_unschedulable()
+        elif ev.key == "nodes":
+            if ev.type != "MODIFIED" or _schedulability_changed(ev.old, ev.obj):
+                self._requeue_unschedulable()
+        elif ev.key in ("persistentvolumeclaims", "persistentvolumes"):
+            self._requeue_unschedulable()
+
+    def _requeue_unschedulable(self) -> None:
+        for key in list(self.unschedulable):
+            self.enqueue(key)
+
+    def _arm_retry(self) -> None:
+        if self._retry_handle is None and self.unschedulable:
+            self._retry_handle = asyncio.get_running_loop().call_later(self.retry_interval, self._periodic)
+
+    def _periodic(self) -> None:
+        self._retry_handle = None
+        self._requeue_unschedulable()
+
+    # ------------------------------------------------------------------ one cycle
+
+    def sync(self, key: Hashable) -> None:
+        assert isinstance(key, tuple)
+        ns, name = key
+        pod = self.store.peek("pods", ns, name)
+        if pod is None or not self._wants(pod):
+            self.unschedulable.discard(key)
+            return
+        nodes = list(self.store.scan("nodes"))
+        pods = [p for p in self.store.scan("pods") if (p.get("spec") or {}).get("nodeName")]
+        volumes = VolumeState(tuple(self.store.scan("persistentvolumeclaims")),
+                              tuple(self.store.scan("persistentvolumes")),
+                              tuple(self.store.scan("storageclasses.storage.k8s.io")))
+        workloads = Workloads(
+            services=tuple(self.store.scan("services", ns)),
+            replica_sets=tuple(self.store.scan("replicasets.apps", ns)),
+            stateful_sets=tuple(self.store.scan("statefulsets.apps", ns)),
+            namespace_labels={n["metadata"]["name"]: n["metadata"].get("labels") or {}
+                              for n in self.store.scan("namespaces")},
+        )
+        result = schedule(pod, nodes, pods, volumes, workloads, rng=self.rng)
+        if result.node is not None:
+            self._bind(pod, result.node)
+        else:
+            self._unschedulable(pod, result.message or "0/0 nodes are available")
+
+    def _bind(self, pod: Obj, node: str) -> None:
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        try:
+            bind_pod(self.store, ns, name, node)
+        except ApiError as e:
+            if e.code in (404, 409):
+                return
+            raise
+        self.unschedulable.discard((ns, name))
+        self.events.eventf(pod_ref(pod), None, "Normal", "Scheduled", "Binding",
+                           f"Successfully assigned {ns}/{name} to {node}")
+
+    def _unschedulable(self, pod: Obj, message: str) -> None:
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        generation = pod["metadata"].get("generation", 1)
+
+        def mutate(p: Obj) -> Obj:
+            status = p.setdefault("status", {})
+            conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+            old = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), None)
+            same = old is not None and old.get("status") == "False"
+            conds.append({"type": "PodScheduled", "observedGeneration": generation, "status": "False",
+                          "lastProbeTime": None,
+                          "lastTransitionTime": old["lastTransitionTime"] if same and old else now_rfc3339(),
+                          "reason": "Unschedulable", "message": message})
+            status["conditions"] = conds
+            return p
+
+        # Marked before the write, so the write's own event does not queue the pod again.
+        self.unschedulable.add((ns, name))
+        try:
+            self.store.guaranteed_update(PODS, ns, name, mutate, subresource="status")
+        except ApiError as e:
+            if e.code == 404:
+                self.unschedulable.discard((ns, name))
+                return
+            raise
+        self.events.eventf(pod_ref(pod), None, "Warning", "FailedScheduling", "Scheduling", message)
+        self._arm_retry()
+
+
+def pod_ref(pod: Obj) -> Obj:
+    meta = pod["metadata"]
+    return {"kind": "Pod", "namespace": meta["namespace"], "name": meta["name"], "uid": meta.get("uid", ""),
+            "apiVersion": "v1", "resourceVersion": meta.get("resourceVersion", "")}
+
+
+def _schedulability_changed(old: Obj | None, new: Obj) -> bool:
+    if old is None:
+        return True
+    for path in (("spec", "unschedulable"), ("spec", "taints"), ("metadata", "labels"),
+                 ("status", "allocatable")):
+        a, b = old, new
+        for part in path:
+            a = (a or {}).get(part)
+            b = (b or {}).get(part)
+        if a != b:
+            return True
+    return False
