@@ -95,3 +95,74 @@ def api_resource_list(group: str, version: str, registry: Registry = REGISTRY) -
         "groupVersion": f"{group}/{version}" if group else version,
         "resources": entries,
     }
+
+
+# ---------------------------------------------------------------- aggregated discovery (apidiscovery.k8s.io/v2)
+
+AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+NOT_ACCEPTABLE = ("only the following media types are accepted: application/json, application/yaml, "
+                  "application/vnd.kubernetes.protobuf")
+_LEGACY_TYPES = {"application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "*/*",
+                 "application/*"}
+
+
+def negotiate(accept: str | None) -> str | None:
+    """``"aggregated"``, ``"legacy"`` or None (406) for a discovery request's Accept header.
+
+    The first clause the server can produce wins, as in apimachinery's content negotiation:
+    only the v2 aggregated form is still served (v2beta1 was removed).
+    """
+    if not accept or not accept.strip():
+        return "legacy"
+    for clause in accept.split(","):
+        parts = [p.strip() for p in clause.split(";") if p.strip()]
+        if not parts:
+            continue
+        media = parts[0].lower()
+        params = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        params.pop("q", None)
+        if not params:
+            if media in _LEGACY_TYPES:
+                return "legacy"
+            continue
+        if (media == "application/json" and params.get("g") == "apidiscovery.k8s.io" and params.get("v") == "v2"
+                and params.get("as") == "APIGroupDiscoveryList"):
+            return "aggregated"
+    return None
+
+
+def _discovery_resource(r: ResourceType) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resource": r.plural,
+        "responseKind": {"group": "", "version": "", "kind": r.kind},
+        "scope": "Namespaced" if r.namespaced else "Cluster",
+        "singularResource": r.singular,
+        "verbs": list(r.verbs),
+    }
+    if r.short_names:
+        entry["shortNames"] = list(r.short_names)
+    if r.categories:
+        entry["categories"] = list(r.categories)
+    if r.subresources:
+        entry["subresources"] = [
+            {"subresource": s.name,
+             "responseKind": {"group": s.group or "", "version": s.version or "", "kind": s.kind},
+             "verbs": list(s.verbs)}
+            for s in sorted(r.subresources, key=lambda s: s.name)]
+    return entry
+
+
+def _discovery_group(group: str, registry: Registry) -> dict[str, Any]:
+    versions = []
+    for v in sorted({r.version for r in registry.resources if r.group == group}):
+        resources = sorted(registry.in_group_version(group, v), key=lambda r: r.plural)
+        versions.append({"version": v, "resources": [_discovery_resource(r) for r in resources],
+                         "freshness": "Current"})
+    return {"metadata": {"name": group} if group else {}, "versions": versions}
+
+
+def aggregated(legacy_core: bool, registry: Registry = REGISTRY) -> dict[str, Any]:
+    """The APIGroupDiscoveryList of ``/api`` (``legacy_core``) or of ``/apis``."""
+    groups = [""] if legacy_core else registry.groups()
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+            "items": [_discovery_group(g, registry) for g in groups]}
