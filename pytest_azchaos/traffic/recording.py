@@ -1,0 +1,159 @@
+"""Every request the prober sent, and the questions a check asks of them.
+
+A ``Recording`` is plain data (one ``RequestRecord`` per request) plus queries: failures, failure
+windows, per-pod and per-zone shares, latency percentiles and per-second buckets. Times are
+seconds on the prober's monotonic clock (``t``) with the wall-clock origin kept for reports.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ErrorClass = Literal["refused", "reset", "timeout", "5xx", "bad-status", "other"]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request: when it was due, how long it took, and what came back."""
+
+    seq: int
+    due: float  # scheduled start (monotonic seconds since the recording began)
+    started: float  # actual start; started - due is the prober's own lag
+    latency: float  # from ``due`` to the end (no coordinated omission: lag counts as latency)
+    target: str  # address:port the request went to
+    status: int | None = None  # HTTP status of the answer
+    error: ErrorClass | None = None
+    detail: str = ""
+    pod: str | None = None  # the serving pod (agnhost /hostname)
+    client_ip: str | None = None  # the address the pod saw (agnhost /clientip)
+    local_ip: str | None = None  # the prober's own source address for this request
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class FailureWindow:
+    """Consecutive failed requests (no success in between)."""
+
+    start: float
+    end: float
+    count: int
+    errors: Mapping[str, int]
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def describe(self) -> str:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.errors.items(), key=lambda kv: -kv[1]))
+        return f"t={self.start:.3f}s..{self.end:.3f}s ({self.duration:.3f}s): {self.count} failed ({kinds})"
+
+
+@dataclass
+class Recording:
+    """The requests of one prober run, safe to append to from the prober's thread."""
+
+    wall_start: float = 0.0
+    rate: float = 0.0
+    records: list[RequestRecord] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, record: RequestRecord) -> None:
+        with self._lock:
+            self.records.append(record)
+
+    def snapshot(self) -> list[RequestRecord]:
+        with self._lock:
+            return sorted(self.records, key=lambda r: r.seq)
+
+    # ------------------------------------------------------------------ queries
+
+    def between(self, start: float | None = None, end: float | None = None) -> Recording:
+        """The requests due in ``[start, end)``."""
+        out = Recording(self.wall_start, self.rate)
+        out.records = [r for r in self.snapshot() if (start is None or r.due >= start) and (end is None or r.due < end)]
+        return out
+
+    @property
+    def total(self) -> int:
+        return len(self.records)
+
+    def failures(self) -> list[RequestRecord]:
+        return [r for r in self.snapshot() if not r.ok]
+
+    def success_ratio(self) -> float:
+        records = self.snapshot()
+        return sum(r.ok for r in records) / len(records) if records else 1.0
+
+    def error_counts(self) -> dict[str, int]:
+        return dict(Counter(r.error for r in self.snapshot() if r.error))
+
+    def failure_windows(self) -> list[FailureWindow]:
+        windows: list[FailureWindow] = []
+        current: list[RequestRecord] = []
+        for r in self.snapshot():
+            if r.ok:
+                if current:
+                    windows.append(_window(current))
+                    current = []
+            else:
+                current.append(r)
+        if current:
+            windows.append(_window(current))
+        return windows
+
+    def per_pod(self) -> dict[str, int]:
+        return dict(Counter(r.pod for r in self.snapshot() if r.ok and r.pod))
+
+    def per_zone(self, pod_zones: Mapping[str, str]) -> dict[str, int]:
+        """Successful requests per zone, given where each pod ran."""
+        out: Counter[str] = Counter()
+        for pod, n in self.per_pod().items():
+            out[pod_zones.get(pod, "unknown")] += n
+        return dict(out)
+
+    def client_ips(self) -> dict[str, int]:
+        return dict(Counter(r.client_ip for r in self.snapshot() if r.ok and r.client_ip))
+
+    def latency_percentiles(self, qs: Iterable[float] = (50, 90, 99, 99.9)) -> dict[float, float]:
+        values = sorted(r.latency for r in self.snapshot() if r.ok)
+        return {q: _percentile(values, q) for q in qs}
+
+    def buckets(self, width: float = 1.0) -> list[dict[str, Any]]:
+        """Per-``width`` seconds: requests, successes, p50/p99 latency (for the evidence timeline)."""
+        groups: dict[int, list[RequestRecord]] = {}
+        for r in self.snapshot():
+            groups.setdefault(int(r.due // width), []).append(r)
+        out = []
+        for k in sorted(groups):
+            rs = groups[k]
+            lat = sorted(r.latency for r in rs if r.ok)
+            out.append({"t": k * width, "requests": len(rs), "ok": sum(r.ok for r in rs),
+                        "p50": _percentile(lat, 50), "p99": _percentile(lat, 99),
+                        "errors": dict(Counter(r.error for r in rs if r.error))})
+        return out
+
+    def lag_percentiles(self) -> dict[float, float]:
+        """How late the prober itself started requests (its timing resolution)."""
+        values = sorted(r.started - r.due for r in self.snapshot())
+        return {q: _percentile(values, q) for q in (50, 99, 100)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"wall_start": self.wall_start, "rate": self.rate, "records": [asdict(r) for r in self.snapshot()]}
+
+
+def _window(rs: list[RequestRecord]) -> FailureWindow:
+    return FailureWindow(rs[0].due, rs[-1].due + rs[-1].latency, len(rs), dict(Counter(r.error or "" for r in rs)))
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    k = max(0, min(len(values) - 1, round(q / 100 * (len(values) - 1))))
+    return values[int(k)]
