@@ -11,13 +11,13 @@ Built on asyncio protocols and transports (not streams) to keep per-connection c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
+_IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,7 @@ class _Backend(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  (uvloop's transports are not asyncio.Transport)
         self.client.backend_ready(self)
 
     def data_received(self, data: bytes) -> None:
@@ -72,8 +71,7 @@ class _Client(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  (uvloop's transports are not asyncio.Transport)
         self.listener.active.add(self)
         peer = transport.get_extra_info("peername")
         try:
@@ -89,20 +87,24 @@ class _Client(asyncio.Protocol):
 
     async def _connect(self, route: Route) -> None:
         loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if route.source:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                # Choose the port at connect() time, per destination, not at bind() time.
+                sock.setsockopt(socket.IPPROTO_IP, _IP_BIND_ADDRESS_NO_PORT, 1)
                 sock.bind((route.source, 0))
             await loop.sock_connect(sock, (route.host, route.port))
             await loop.create_connection(lambda: _Backend(self), sock=sock)
-        except OSError:
+        except OSError as e:
             # The backend refused or reset: the client sees its connection reset.
             self.listener.failed += 1
-            with contextlib.suppress(Exception):
-                sock.close()
+            self.listener.last_error = repr(e)
+            if self.listener.failed in (1, 10, 100, 1000):
+                log.warning("relay %s:%s -> %s:%s failed (%d so far): %r", self.listener.host, self.listener.port,
+                            route.host, route.port, self.listener.failed, e)
+            sock.close()
             self.abort()
 
     def backend_ready(self, backend: _Backend) -> None:
@@ -178,6 +180,7 @@ class Listener:
         self.active: set[_Client] = set()
         self.dropped = 0
         self.failed = 0
+        self.last_error = ""
 
     async def start(self) -> Listener:
         loop = asyncio.get_running_loop()
