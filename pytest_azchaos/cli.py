@@ -22,7 +22,7 @@ def _local_up(args: argparse.Namespace) -> int:
     topology = Topology.make(zones=args.zones, nodes_per_zone=args.nodes_per_zone, region=args.region)
     kubeconfig = Path(args.kubeconfig)
     try:
-        handle = start_cluster(kubeconfig, topology)
+        handle = start_cluster(kubeconfig, topology, profile=args.profile)
     except ClusterStartError as e:
         print(f"azchaos: {e}", file=sys.stderr)
         return 1
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--zones", type=int, default=3, help="number of availability zones (default: 3)")
     up.add_argument("--nodes-per-zone", type=int, default=2, help="nodes in each zone (default: 2)")
     up.add_argument("--region", default="us-east-1", help="AWS region the zones belong to (default: us-east-1)")
+    up.add_argument("--profile", choices=("fast", "realistic"), default="fast",
+                    help="timing profile: fast (seconds, default) or realistic (upstream/AWS defaults)")
     up.add_argument("--kubeconfig", default=str(DEFAULT_KUBECONFIG),
                     help=f"where to write the kubeconfig (default: {DEFAULT_KUBECONFIG})")
     up.add_argument("--detach", action="store_true",

@@ -16,14 +16,20 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import eventloop
 from .apiserver import subresources
 from .apiserver.allocators import ServiceAllocator
 from .apiserver.resources import REGISTRY
 from .apiserver.server import ApiServer
 from .apiserver.store import Store, now_rfc3339
+from .controllers.endpoints import EndpointsController, EndpointSliceController
 from .controllers.events import EventRecorder
 from .controllers.garbage_collector import GarbageCollector
 from .controllers.namespace import NamespaceController
+from .controllers.node_lifecycle import NodeLifecycleController, TaintEvictionController
+from .controllers.scheduling import SchedulerController
+from .controllers.workloads import workload_controllers
+from .heartbeat import NodeHeartbeat
 from .images import default_registry
 from .kubelet.kubelet import KubeletManager, PodAddresses
 from .kubelet.logs import log_handler
@@ -50,7 +56,14 @@ class EmbeddedCluster:
         self.store.allocators["services"] = self.allocator
         self.api = ApiServer(self.store)
         subresources.register(self.api)
-        self.controllers = [GarbageCollector(self.store), NamespaceController(self.store)]
+        self.controllers = [GarbageCollector(self.store), NamespaceController(self.store),
+                            *workload_controllers(self.store)]
+        self.node_lifecycle = NodeLifecycleController(self.store, self.profile)
+        self.controllers += [self.node_lifecycle, TaintEvictionController(self.store),
+                             EndpointSliceController(self.store), EndpointsController(self.store)]
+        self.heartbeats: dict[str, NodeHeartbeat] = {}
+        self.api.app.middlewares.append(self._emulator_control)
+        self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)
         self._kubelet_events: dict[str, EventRecorder] = {}
         self.kubelets = KubeletManager(self.store, default_registry(), PodAddresses(plan.pod), self._kubelet_event)
         self.api.register_subresource("pods", "log", log_handler(self.kubelets))
@@ -82,6 +95,7 @@ class EmbeddedCluster:
         for spec in self.topology.nodes(self.plan):
             self.store.create(nodes, "", node_object(spec, self.topology, now))
             self.kubelets.add_node(spec.name, spec.address)
+            self.heartbeats[spec.name] = NodeHeartbeat(self.store, spec.name, self.profile)
 
     def _kubelet_event(self, pod: dict, etype: str, reason: str, message: str, node: str,
                        field: str | None) -> None:
@@ -95,18 +109,50 @@ class EmbeddedCluster:
             ref["fieldPath"] = f"spec.containers{{{field}}}"
         recorder.event(ref, etype, reason, message)
 
+    def stop_node_heartbeat(self, name: str) -> None:
+        """Stop a node's lease renewal and status posts (the node controller then marks it Unknown)."""
+        self.heartbeats[name].stop()
+
+    def start_node_heartbeat(self, name: str) -> None:
+        """Resume a node's heartbeat: lease renewed and conditions posted at once."""
+        self.heartbeats[name].start()
+
+    @web.middleware
+    async def _emulator_control(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """``/azchaos/v1/nodes/<name>/heartbeat``: GET/PUT ``{"running": bool, "ready": bool}`` (emulator only)."""
+        parts = request.path.strip("/").split("/")
+        if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] != "heartbeat":
+            return await handler(request)
+        hb = self.heartbeats.get(parts[3])
+        if hb is None:
+            return web.json_response({"error": f"no node {parts[3]!r}"}, status=404)
+        if request.method == "PUT":
+            body = await request.json()
+            if "ready" in body:
+                hb.set_ready(bool(body["ready"]), body.get("message") or hb.not_ready_message)
+            if body.get("running") is True:
+                hb.start()
+            elif body.get("running") is False:
+                hb.stop()
+        return web.json_response({"node": hb.node_name, "running": hb.running, "ready": hb.ready})
+
     def stop_node(self, name: str) -> None:
         """Take a node away: its kubelet stops acting and reporting, its network drops everything."""
         self.kubelets.nodes[name].stop()
+        self.stop_node_heartbeat(name)
         self.dataplane.set_node_network(name, False)
 
     def start_node(self, name: str) -> None:
         """Bring a stopped node back."""
         self.dataplane.set_node_network(name, True)
         self.kubelets.nodes[name].start()
+        self.start_node_heartbeat(name)
 
     async def start(self, host: str, port: int) -> str:
         self.bootstrap()
+        for hb in self.heartbeats.values():
+            hb.start()
+        self.node_lifecycle.start()
         self.api.server_address = f"{host}:{port}"
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -119,6 +165,9 @@ class EmbeddedCluster:
         return self.url
 
     async def stop(self) -> None:
+        self.node_lifecycle.stop()
+        for hb in self.heartbeats.values():
+            hb.stop()
         await self.kubelets.close()
         await self.dataplane.close()
         if self._runner is not None:
@@ -126,9 +175,9 @@ class EmbeddedCluster:
             self._runner = None
 
 
-async def _serve(topology: Topology, block: int, ready_file: Path, port: int) -> None:
+async def _serve(topology: Topology, block: int, ready_file: Path, port: int, profile: str = "fast") -> None:
     plan = AddressPlan(block)
-    cluster = EmbeddedCluster(topology, plan)
+    cluster = EmbeddedCluster(topology, plan, Profile.by_name(profile))
     url = await cluster.start(plan.api_host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -143,7 +192,7 @@ async def _serve(topology: Topology, block: int, ready_file: Path, port: int) ->
     await cluster.stop()
 
 
-def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443) -> None:
+def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443, profile: str = "fast") -> None:
     """Run the cluster until SIGTERM/SIGINT; write ``ready_file`` once the API answers."""
     logging.basicConfig(level=os.environ.get("AZCHAOS_EMBEDDED_LOG", "WARNING"))
-    asyncio.run(_serve(topology, block, ready_file, port))
+    eventloop.run(_serve(topology, block, ready_file, port, profile))

@@ -67,6 +67,7 @@ def start_cluster(
     topology: Topology | None = None,
     timeout: float = 30.0,
     log_file: Path | None = None,
+    profile: str = "fast",
 ) -> ClusterHandle:
     """Start a detached embedded cluster; return once its API answers and the kubeconfig is written."""
     topology = topology or Topology()
@@ -87,7 +88,7 @@ def start_cluster(
         ready.unlink()
     log_path = log_file or kubeconfig.with_name(kubeconfig.name + ".log")
     cmd = [sys.executable, "-m", "pytest_azchaos.embedded", "serve", "--topology", json.dumps(topology.to_dict()),
-           "--block", str(block), "--ready-file", str(ready)]
+           "--block", str(block), "--ready-file", str(ready), "--profile", profile]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)

@@ -1,0 +1,234 @@
+"""Timing profiles of the embedded cluster: ``realistic`` (upstream and AWS defaults) and ``fast``.
+
+Every duration a component of the embedded cluster waits for (kubelet heartbeats, node
+lifecycle, taint eviction, kube-proxy propagation, NLB health checks, volume force-detach) and
+the plugin's own timeouts come from one ``Profile``. ``realistic`` holds the upstream/AWS
+defaults with their sources; ``fast`` scales them down so a suite runs in about a minute.
+
+Values that come from the objects themselves (a pod's ``tolerationSeconds``, probe periods,
+``terminationGracePeriodSeconds``) are honoured as written in both profiles: the profile only
+documents their defaults (``default_*`` fields), it never rewrites a pod.
+
+Plain module, no side effects: safe to import from the cluster process, the plugin and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+# Where each realistic value comes from (shown by ``describe()``).
+SOURCES: dict[str, str] = {
+    "node_lease_duration": "kubelet nodeLeaseDurationSeconds default 40 (kubelet config v1beta1 defaults)",
+    "node_lease_renew_interval": "kubelet renews at 0.25 x lease duration = 10 s (pkg/kubelet/nodelease)",
+    "node_status_update_frequency": "kubelet --node-status-update-frequency 10 s (computes status)",
+    "node_status_report_frequency": "kubelet nodeStatusReportFrequency 5 min (posts unchanged status)",
+    "node_monitor_period": "kube-controller-manager --node-monitor-period 5 s",
+    "node_monitor_grace_period": "kube-controller-manager --node-monitor-grace-period 50 s since v1.32 "
+                                 "(40 s before; kubernetes#126287)",
+    "node_startup_grace_period": "kube-controller-manager --node-startup-grace-period 60 s",
+    "node_eviction_period": "node lifecycle NoExecute tainting pass every 100 ms (nodeEvictionPeriod)",
+    "node_eviction_rate": "--node-eviction-rate 0.1 nodes/s per zone, burst 1",
+    "secondary_node_eviction_rate": "--secondary-node-eviction-rate 0.01 (zones of large clusters)",
+    "unhealthy_zone_threshold": "--unhealthy-zone-threshold 0.55",
+    "large_cluster_size_threshold": "--large-cluster-size-threshold 50",
+    "default_not_ready_toleration_seconds": "kube-apiserver --default-not-ready-toleration-seconds 300 "
+                                            "(DefaultTolerationSeconds admission; from the pod spec)",
+    "default_unreachable_toleration_seconds": "kube-apiserver --default-unreachable-toleration-seconds 300 "
+                                              "(from the pod spec)",
+    "default_termination_grace_period": "pod spec terminationGracePeriodSeconds default 30 (from the pod spec)",
+    "endpoint_propagation_delay": "kube-proxy iptables/nftables --*-min-sync-period 1 s",
+    "nlb_cluster_interval": "cloud-provider-aws NLB, ETP=Cluster: TCP traffic-port, interval 30 s",
+    "nlb_cluster_healthy_threshold": "cloud-provider-aws NLB, ETP=Cluster: healthy threshold 3",
+    "nlb_cluster_unhealthy_threshold": "cloud-provider-aws NLB, ETP=Cluster: unhealthy threshold 3",
+    "nlb_local_interval": "cloud-provider-aws NLB, ETP=Local: HTTP /healthz on healthCheckNodePort, interval 10 s",
+    "nlb_local_healthy_threshold": "cloud-provider-aws NLB, ETP=Local: healthy threshold 2",
+    "nlb_local_unhealthy_threshold": "cloud-provider-aws NLB, ETP=Local: unhealthy threshold 2",
+    "nlb_health_check_timeout": "NLB health check timeout: 6 s HTTP, 10 s TCP (not configurable on create)",
+    "nlb_deregistration_delay": "AWS target group deregistration_delay.timeout_seconds default 300",
+    "max_wait_for_unmount": "attach/detach controller maxWaitForUnmountDuration 6 min (force detach)",
+    "attach_detach_reconcile_period": "attach/detach reconciler sync period 100 ms",
+    "default_probe_period": "probe periodSeconds default 10 (from the pod spec)",
+    "default_probe_timeout": "probe timeoutSeconds default 1 (from the pod spec)",
+    "default_probe_failure_threshold": "probe failureThreshold default 3 (from the pod spec)",
+    "scheduler_unschedulable_retry": "kube-scheduler podMaxInUnschedulablePodsDuration 5 min",
+    "drain_evict_retry": "kubectl drain retries a 429 eviction after 5 s (EvictErrorRetryDelay)",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Durations in seconds (rates in 1/s); see ``SOURCES`` for the upstream origin of each."""
+
+    name: str
+    # kubelet -> API: node heartbeat
+    node_lease_duration: float
+    node_lease_renew_interval: float
+    node_status_update_frequency: float
+    node_status_report_frequency: float
+    # kube-controller-manager: node lifecycle controller
+    node_monitor_period: float
+    node_monitor_grace_period: float
+    node_startup_grace_period: float
+    node_eviction_period: float
+    node_eviction_rate: float
+    secondary_node_eviction_rate: float
+    unhealthy_zone_threshold: float
+    large_cluster_size_threshold: int
+    # defaults that live in the pod spec (documented, honoured as written)
+    default_not_ready_toleration_seconds: int
+    default_unreachable_toleration_seconds: int
+    default_termination_grace_period: int
+    default_probe_period: int
+    default_probe_timeout: int
+    default_probe_failure_threshold: int
+    # kube-proxy
+    endpoint_propagation_delay: float
+    # AWS NLB (cloud-provider-aws defaults, facts §E1/§E3)
+    nlb_cluster_interval: float
+    nlb_cluster_healthy_threshold: int
+    nlb_cluster_unhealthy_threshold: int
+    nlb_local_interval: float
+    nlb_local_healthy_threshold: int
+    nlb_local_unhealthy_threshold: int
+    nlb_health_check_timeout: float
+    nlb_deregistration_delay: float
+    # storage
+    max_wait_for_unmount: float
+    attach_detach_reconcile_period: float
+    # scheduler and clients
+    scheduler_unschedulable_retry: float
+    drain_evict_retry: float
+
+    NAMES: ClassVar[tuple[str, ...]] = ("fast", "realistic")
+
+    @classmethod
+    def by_name(cls, name: str) -> Profile:
+        """The profile called ``name`` (``fast`` or ``realistic``); ValueError names the choices."""
+        if name == "fast":
+            return FAST
+        if name == "realistic":
+            return REALISTIC
+        raise ValueError(f"unknown timing profile {name!r}; choose one of: {', '.join(cls.NAMES)}")
+
+    # ------------------------------------------------------------------ derived figures
+
+    def heartbeat_loss_detection(self) -> float:
+        """Worst case from the last heartbeat to conditions ``Unknown`` (grace + one monitor period)."""
+        return self.node_monitor_grace_period + self.node_monitor_period
+
+    def taint_eviction_after(self, toleration_seconds: float | None = None) -> float:
+        """Worst case from node loss to a pod's deletion for a given tolerationSeconds (default 300)."""
+        tol = self.default_unreachable_toleration_seconds if toleration_seconds is None else toleration_seconds
+        return self.heartbeat_loss_detection() + self.node_eviction_period + tol
+
+    def lb_unhealthy_after(self, local: bool) -> float:
+        """Time for an NLB target to be marked unhealthy once its check starts failing."""
+        if local:
+            return self.nlb_local_interval * self.nlb_local_unhealthy_threshold
+        return self.nlb_cluster_interval * self.nlb_cluster_unhealthy_threshold
+
+    def lb_healthy_after(self, local: bool) -> float:
+        """Time for a new NLB target to start receiving traffic once its check passes."""
+        if local:
+            return self.nlb_local_interval * self.nlb_local_healthy_threshold
+        return self.nlb_cluster_interval * self.nlb_cluster_healthy_threshold
+
+    def describe(self) -> str:
+        """A table of every value of this profile and where it comes from."""
+        other = REALISTIC if self is not REALISTIC else None
+        rows = [("setting", self.name, "realistic" if other else "", "source")]
+        for f in fields(self):
+            if f.name == "name":
+                continue
+            value = getattr(self, f.name)
+            ref = getattr(other, f.name) if other else ""
+            rows.append((f.name, _fmt(value), _fmt(ref) if other else "", SOURCES.get(f.name, "")))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = []
+        for r in rows:
+            cells = [r[i].ljust(widths[i]) for i in range(3)]
+            if not other:
+                cells = [cells[0], cells[1]]
+            lines.append("  ".join([*cells, r[3]]).rstrip())
+        return "\n".join(lines)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+REALISTIC = Profile(
+    name="realistic",
+    node_lease_duration=40.0,
+    node_lease_renew_interval=10.0,
+    node_status_update_frequency=10.0,
+    node_status_report_frequency=300.0,
+    node_monitor_period=5.0,
+    node_monitor_grace_period=50.0,
+    node_startup_grace_period=60.0,
+    node_eviction_period=0.1,
+    node_eviction_rate=0.1,
+    secondary_node_eviction_rate=0.01,
+    unhealthy_zone_threshold=0.55,
+    large_cluster_size_threshold=50,
+    default_not_ready_toleration_seconds=300,
+    default_unreachable_toleration_seconds=300,
+    default_termination_grace_period=30,
+    default_probe_period=10,
+    default_probe_timeout=1,
+    default_probe_failure_threshold=3,
+    endpoint_propagation_delay=1.0,
+    nlb_cluster_interval=30.0,
+    nlb_cluster_healthy_threshold=3,
+    nlb_cluster_unhealthy_threshold=3,
+    nlb_local_interval=10.0,
+    nlb_local_healthy_threshold=2,
+    nlb_local_unhealthy_threshold=2,
+    nlb_health_check_timeout=6.0,
+    nlb_deregistration_delay=300.0,
+    max_wait_for_unmount=360.0,
+    attach_detach_reconcile_period=0.1,
+    scheduler_unschedulable_retry=300.0,
+    drain_evict_retry=5.0,
+)
+
+# Seconds instead of minutes. Thresholds (counts) and pod-spec defaults stay as upstream has them.
+FAST = Profile(
+    name="fast",
+    node_lease_duration=4.0,
+    node_lease_renew_interval=1.0,
+    node_status_update_frequency=1.0,
+    node_status_report_frequency=10.0,
+    node_monitor_period=0.5,
+    node_monitor_grace_period=4.0,
+    node_startup_grace_period=6.0,
+    node_eviction_period=0.1,
+    node_eviction_rate=1.0,
+    secondary_node_eviction_rate=0.1,
+    unhealthy_zone_threshold=0.55,
+    large_cluster_size_threshold=50,
+    default_not_ready_toleration_seconds=300,
+    default_unreachable_toleration_seconds=300,
+    default_termination_grace_period=30,
+    default_probe_period=10,
+    default_probe_timeout=1,
+    default_probe_failure_threshold=3,
+    endpoint_propagation_delay=0.2,
+    nlb_cluster_interval=1.0,
+    nlb_cluster_healthy_threshold=3,
+    nlb_cluster_unhealthy_threshold=3,
+    nlb_local_interval=1.0,
+    nlb_local_healthy_threshold=2,
+    nlb_local_unhealthy_threshold=2,
+    nlb_health_check_timeout=0.5,
+    nlb_deregistration_delay=2.0,
+    max_wait_for_unmount=6.0,
+    attach_detach_reconcile_period=0.1,
+    scheduler_unschedulable_retry=10.0,
+    drain_evict_retry=0.5,
+)
+
+DEFAULT_PROFILE = "fast"
