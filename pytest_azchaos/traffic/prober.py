@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .. import eventloop
 from .recording import ErrorClass, Recording, RequestRecord
 
 Mode = Literal["agnhost", "path"]
@@ -156,7 +157,7 @@ class Prober:
 
     def _thread_main(self) -> None:
         try:
-            asyncio.run(self._main())
+            eventloop.run(self._main())
         except BaseException as e:  # kept for check()
             self._error = e
             self._started.set()
