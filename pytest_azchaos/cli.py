@@ -59,6 +59,33 @@ def _local_down(args: argparse.Namespace) -> int:
     return 1
 
 
+def _local_node(args: argparse.Namespace) -> int:
+    import urllib.error
+
+    from .embedded.heartbeat import set_node_power
+    from .embedded.process import read_state
+
+    state = read_state(Path(args.kubeconfig))
+    if state is None:
+        print(f"azchaos: no running embedded cluster was started with {args.kubeconfig}; start one with "
+              f"`azchaos local up --detach --kubeconfig {args.kubeconfig}`", file=sys.stderr)
+        return 1
+    running = args.node_command == "start"
+    try:
+        result = set_node_power(state["url"], args.name, running)
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            print(f"azchaos: the embedded cluster has no node {args.name!r}; list them with "
+                  f"`kubectl --kubeconfig {args.kubeconfig} get nodes`", file=sys.stderr)
+            return 1
+        raise
+    except OSError as e:
+        print(f"azchaos: cannot reach the embedded cluster at {state['url']}: {e}", file=sys.stderr)
+        return 1
+    print(f"node {result['node']} {'started' if result['running'] else 'stopped'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="azchaos", description="Multi-AZ chaos conformance for Kubernetes clusters.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -79,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--kubeconfig", default=str(DEFAULT_KUBECONFIG),
                       help=f"kubeconfig the cluster was started with (default: {DEFAULT_KUBECONFIG})")
     down.set_defaults(func=_local_down)
+    node = lsub.add_parser("node", help="stop or start one node of the embedded cluster (kubelet, heartbeat, network)")
+    nsub = node.add_subparsers(dest="node_command", required=True)
+    for verb, text in (("stop", "take the node away: it goes NotReady and its pods become unreachable"),
+                       ("start", "bring a stopped node back")):
+        cmd = nsub.add_parser(verb, help=text)
+        cmd.add_argument("name", help="node name (kubectl get nodes)")
+        cmd.add_argument("--kubeconfig", default=str(DEFAULT_KUBECONFIG),
+                         help=f"kubeconfig the cluster was started with (default: {DEFAULT_KUBECONFIG})")
+        cmd.set_defaults(func=_local_node)
     return p
 
 

@@ -119,21 +119,31 @@ class EmbeddedCluster:
 
     @web.middleware
     async def _emulator_control(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        """``/azchaos/v1/nodes/<name>/heartbeat``: GET/PUT ``{"running": bool, "ready": bool}`` (emulator only)."""
+        """Emulator-only control API, beside the Kubernetes API (no real cluster has it).
+
+        ``/azchaos/v1/nodes/<name>/heartbeat``: GET/PUT ``{"running": bool, "ready": bool}``;
+        ``/azchaos/v1/nodes/<name>/power``: GET/PUT ``{"running": bool}`` stops or starts the whole node
+        (kubelet, heartbeat, network), as stopping its EC2 instance would.
+        """
         parts = request.path.strip("/").split("/")
-        if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] != "heartbeat":
+        if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] not in ("heartbeat", "power"):
             return await handler(request)
         hb = self.heartbeats.get(parts[3])
         if hb is None:
             return web.json_response({"error": f"no node {parts[3]!r}"}, status=404)
-        if request.method == "PUT":
-            body = await request.json()
-            if "ready" in body:
-                hb.set_ready(bool(body["ready"]), body.get("message") or hb.not_ready_message)
-            if body.get("running") is True:
-                hb.start()
-            elif body.get("running") is False:
-                hb.stop()
+        body = await request.json() if request.method == "PUT" else {}
+        if parts[4] == "power":
+            if body.get("running") is False:
+                self.stop_node(parts[3])
+            elif body.get("running") is True:
+                self.start_node(parts[3])
+            return web.json_response({"node": parts[3], "running": self.kubelets.nodes[parts[3]].running})
+        if "ready" in body:
+            hb.set_ready(bool(body["ready"]), body.get("message") or hb.not_ready_message)
+        if body.get("running") is True:
+            hb.start()
+        elif body.get("running") is False:
+            hb.stop()
         return web.json_response({"node": hb.node_name, "running": hb.running, "ready": hb.ready})
 
     def stop_node(self, name: str) -> None:

@@ -198,3 +198,12 @@ def set_node_heartbeat(api_url: str, node: str, running: bool | None = None, rea
                                  method="PUT", headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read())
+
+
+def set_node_power(api_url: str, node: str, running: bool, timeout: float = 10.0) -> Obj:
+    """Stop or start a whole node (kubelet, heartbeat, network) in a running embedded cluster."""
+    req = urllib.request.Request(f"{api_url}/azchaos/v1/nodes/{node}/power",
+                                 data=json.dumps({"running": running}).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
