@@ -49,6 +49,8 @@ class ApiError(Exception):
             "message": self.message,
             "reason": self.reason,
         }
+        if not self.reason:  # omitempty: a Status built by hand upstream may carry no reason
+            del body["reason"]
         if self.details is not None or self.causes:
             details = dict(self.details or {})
             if self.causes:

@@ -8,20 +8,22 @@ No state lives here. Routing follows the apiserver's URL scheme:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from . import discovery, errors, tables
+from . import discovery, errors, openapi, protobuf, tables
 from .errors import ApiError
-from .patch import apply_patch
+from .patch import PATCH_TYPES, apply_patch
 from .resources import REGISTRY, ResourceType
 from .selectors import parse_field_selector, parse_label_selector
-from .store import Store, dumps, typed_raw
+from .store import Store, bookmark_object, dumps, typed_raw
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,15 @@ class ApiServer:
         if head == "version":
             return _json_response(discovery.VERSION_INFO)
         if head == "openapi":
-            return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+            return openapi.response(request, parts)
+        if head in ("api", "apis") and len(parts) == 1:
+            form = discovery.negotiate(request.headers.get("Accept"))
+            if form is None:
+                raise errors.ApiError(406, "NotAcceptable", discovery.NOT_ACCEPTABLE)
+            if form == "aggregated":
+                body = dumps(discovery.aggregated(head == "api"))
+                return web.Response(body=body, headers={"Content-Type": discovery.AGGREGATED_TYPE, "Vary": "Accept",
+                                                        "Etag": f'"{hashlib.sha256(body).hexdigest()}"'})
         if head == "api":
             if len(parts) == 1:
                 return _json_response(discovery.api_versions(self.server_address))
@@ -215,6 +225,26 @@ class ApiServer:
                                                   req.query.get("includeObject", "Metadata")))
         return _json_response(self.render(req.rtype, entry.obj, entry.raw))
 
+    @staticmethod
+    def _to_storage(rtype: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """A request body in the storage shape (events.k8s.io/v1 Events are stored as core/v1)."""
+        if not _events_v1(rtype):
+            return obj
+        from .events import events_v1_to_core
+
+        core = events_v1_to_core(obj)
+        if obj.get("kind") is None:
+            core.pop("kind")
+        core["apiVersion"] = obj.get("apiVersion")
+        if core["apiVersion"] is None:
+            core.pop("apiVersion")
+        return core
+
+    def render_written(self, rtype: ResourceType, obj: dict[str, Any]) -> bytes:
+        """``render`` for an object the store just returned: its cached JSON when it is the stored one."""
+        entry = self.store.entry_for(rtype, obj)
+        return self.render(rtype, obj, entry.raw if entry is not None else dumps(_untyped(obj)))
+
     def render(self, rtype: ResourceType, obj: dict[str, Any], raw: bytes) -> bytes:
         """The JSON of one object as ``rtype``'s clients expect it (events.k8s.io converts)."""
         if rtype.storage and rtype.group == "events.k8s.io":
@@ -240,10 +270,13 @@ class ApiServer:
                              "message": "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is "
                                         "provided",
                              "field": "resourceVersionMatch"}]})
-        if q.get("resourceVersionMatch") == "Exact" and q.get("resourceVersion"):
+        if q.get("resourceVersion") not in (None, "", "0"):
             rv = _int_param(q.get("resourceVersion"), 0)
-            if rv < self.store.oldest_rv - 1 and rv != self.store.rv:
-                raise errors.gone("The resourceVersion for the provided list is too old.")
+            if rv > self.store.rv:
+                raise errors.too_large_resource_version(rv, self.store.rv)
+            # Before the oldest retained event nothing can be served at exactly that RV (compacted).
+            if q.get("resourceVersionMatch") == "Exact" and rv < self.store.oldest_rv and rv != self.store.rv:
+                raise errors.gone(errors.RV_TOO_OLD_FOR_LIST)
         raws, rv, token, remaining = self.store.list(rtype, req.namespace, labels, fields, max(limit, 0),
                                                      q.get("continue"))
         if _wants_table(req.http):
@@ -266,7 +299,8 @@ class ApiServer:
         return _json_response(body)
 
     async def _read_body(self, req: Request) -> dict[str, Any]:
-        ctype = (req.http.content_type or "").lower()
+        # No Content-Type means JSON, the first supported media type (as upstream's NegotiateInputSerializer).
+        ctype = (req.http.content_type or "").lower() if req.http.headers.get("Content-Type") else JSON
         raw = await req.http.read()
         if ctype not in _ACCEPTED_BODY:
             raise errors.ApiError(415, "UnsupportedMediaType", _UNKNOWN_FORMAT)
@@ -278,22 +312,22 @@ class ApiServer:
             except Exception as e:
                 raise errors.bad_request(f"error converting YAML to JSON: {e}") from None
         elif ctype == "application/vnd.kubernetes.protobuf":
-            raise errors.ApiError(415, "UnsupportedMediaType", _UNKNOWN_FORMAT)
+            obj = protobuf.decode(raw, req.rtype.kind)
         else:
             try:
                 obj = json.loads(raw)
             except ValueError:
-                snippet = raw[:32].decode(errors="replace")
                 raise errors.bad_request(
                     f"the object provided is unrecognized (must be of type {req.rtype.kind}): couldn't get "
-                    f"version/kind; json parse error: unexpected end of JSON input ({snippet} ...)") from None
+                    f"version/kind; json parse error: unexpected end of JSON input ({_summarize(raw)})") from None
         if not isinstance(obj, dict):
             raise errors.bad_request(
                 f"the object provided is unrecognized (must be of type {req.rtype.kind}): couldn't get "
                 "version/kind; json parse error: cannot unmarshal into object")
         return obj
 
-    def _check_kind(self, req: Request, obj: dict[str, Any], expect_kind: str | None = None) -> None:
+    def _check_kind(self, req: Request, obj: dict[str, Any], expect_kind: str | None = None) -> list[str]:
+        """Reject a body of another kind; drop unknown fields (400 under Strict). Returns Warning headers."""
         kind = obj.get("kind")
         want = expect_kind or req.rtype.kind
         api_version = obj.get("apiVersion")
@@ -302,28 +336,33 @@ class ApiServer:
             raise errors.bad_request(
                 f'{kind} in version "{version}" cannot be handled as a {want}: converting '
                 f"({version}.{kind}) to ({_internal_group(req.rtype)}.{want}): unknown conversion")
-        strict = req.query.get("fieldValidation") == "Strict"
-        if strict:
-            from .schema import unknown_fields
+        from .schema import unknown_fields, warning_header
 
-            unknown = unknown_fields(req.rtype.kind, obj)
-            if unknown:
-                version = (api_version or req.rtype.version).split("/")[-1]
-                detail = ", ".join(f'unknown field "{f}"' for f in unknown)
-                raise errors.bad_request(
-                    f'{want} in version "{version}" cannot be handled as a {want}: strict decoding error: {detail}')
+        unknown = unknown_fields(req.rtype.kind, obj) if req.rtype.group != "events.k8s.io" else []
+        validation = req.query.get("fieldValidation") or "Warn"
+        if unknown and validation == "Strict":
+            version = (api_version or req.rtype.version).split("/")[-1]
+            detail = ", ".join(f'unknown field "{f}"' for f in unknown)
+            raise errors.bad_request(
+                f'{want} in version "{version}" cannot be handled as a {want}: strict decoding error: {detail}')
+        for f in unknown:  # the decoder drops what the type does not have
+            obj.pop(f, None)
+        return [warning_header(f'unknown field "{f}"') for f in unknown] if validation == "Warn" else []
 
     async def _create(self, req: Request) -> web.Response:
-        obj = await self._read_body(req)
-        self._check_kind(req, obj)
+        obj = self._to_storage(req.rtype, await self._read_body(req))
+        warnings = self._check_kind(req, obj)
         dry = req.query.get("dryRun") == "All"
-        created = self.store.create(req.rtype, self._ns(req), obj, dry_run=dry)
-        return _json_response(self.render(req.rtype, created, dumps(_untyped(created))), 201)
+        created = self.store.create(req.rtype, self._ns(req), obj, dry_run=dry, copy=False)
+        resp = _json_response(self.render_written(req.rtype, created), 201)
+        for w in warnings:
+            resp.headers.add("Warning", w)
+        return resp
 
     async def _update(self, req: Request) -> web.Response:
         assert req.name is not None
-        obj = await self._read_body(req)
-        self._check_kind(req, obj)
+        obj = self._to_storage(req.rtype, await self._read_body(req))
+        warnings = self._check_kind(req, obj)
         dry = req.query.get("dryRun") == "All"
         rtype = req.rtype
         existed = True
@@ -342,22 +381,31 @@ class ApiServer:
                              "message": "Invalid value: 0x0: must be specified for an update",
                              "field": "metadata.resourceVersion"}]})
         updated = self.store.update(rtype, self._ns(req), req.name, obj, req.subresource, dry_run=dry,
-                                    force_allow_create=rtype.kind in _ALLOW_CREATE_ON_UPDATE)
+                                    force_allow_create=rtype.kind in _ALLOW_CREATE_ON_UPDATE, copy=False)
         status = 200 if existed else 201
-        return _json_response(self.render(rtype, updated, dumps(_untyped(updated))), status)
+        resp = _json_response(self.render_written(rtype, updated), status)
+        for w in warnings:
+            resp.headers.add("Warning", w)
+        return resp
 
     async def _patch(self, req: Request) -> web.Response:
         assert req.name is not None
         body = await req.http.read()
         ctype = req.http.content_type or ""
+        if ctype.split(";")[0].strip().lower() not in PATCH_TYPES:
+            raise errors.unsupported_media_type("415: Unsupported Media Type")  # before the object is read
         dry = req.query.get("dryRun") == "All"
         rtype = req.rtype
 
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
+            if _events_v1(rtype) and current:
+                from .events import core_to_events_v1
+
+                current = core_to_events_v1(current)
             patched = apply_patch(ctype, current, body, rtype.kind)
             if not isinstance(patched, dict):
                 raise errors.bad_request("patch did not produce an object")
-            return patched
+            return self._to_storage(rtype, patched)
 
         if ctype.split(";")[0] == "application/apply-patch+yaml":
             try:
@@ -366,13 +414,16 @@ class ApiServer:
                 obj = mutate({})
                 created = self.store.create(rtype, self._ns(req), obj, dry_run=dry)
                 return _json_response(self.render(rtype, created, dumps(_untyped(created))), 201)
-        updated = self.store.guaranteed_update(rtype, self._ns(req), req.name, mutate, req.subresource, dry)
-        return _json_response(self.render(rtype, updated, dumps(_untyped(updated))))
+        updated = self.store.guaranteed_update(rtype, self._ns(req), req.name, mutate, req.subresource, dry,
+                                               copy=False)
+        return _json_response(self.render_written(rtype, updated))
 
     async def _delete_options(self, req: Request) -> dict[str, Any]:
         raw = await req.http.read()
         opts: dict[str, Any] = {}
-        if raw.strip():
+        if raw.startswith(protobuf.MAGIC):
+            opts = protobuf.decode(raw, "DeleteOptions")
+        elif raw.strip():
             try:
                 opts = json.loads(raw)
             except ValueError:
@@ -437,70 +488,128 @@ class ApiServer:
     # ------------------------------------------------------------------ watch
 
     async def _watch(self, req: Request, name: str | None = None) -> web.StreamResponse:
+        """A watch stream: one JSON event per line until timeoutSeconds, as the watch cache serves it.
+
+        Bookmarks (``allowWatchBookmarks``) come every ``bookmark_interval`` and 2 s before the
+        deadline, only once the resource's RV has moved past the watch's start RV. A client that
+        goes away is noticed within a second and its watcher removed; one too slow to read is
+        closed by the store (``Watcher.limit``) instead of holding events without bound.
+        """
         rtype = req.rtype
         q = req.query
         labels = parse_label_selector(q.get("labelSelector"))
         fields = parse_field_selector(q.get("fieldSelector"), rtype.field_selectors,
                                       custom=rtype.field_selectors != ("metadata.name", "metadata.namespace"))
         timeout = _int_param(q.get("timeoutSeconds"), 0)
+        if timeout <= 0:
+            timeout = int(1800 * (1 + random.random()))  # upstream: minRequestTimeout * [1, 2)
         bookmarks = _bool(q.get("allowWatchBookmarks"))
+        send_initial = None if q.get("sendInitialEvents") is None else _bool(q.get("sendInitialEvents"))
+        _validate_watch_options(q.get("resourceVersionMatch"), send_initial)
+        loop = asyncio.get_running_loop()
+        rv_param = q.get("resourceVersion")
+        if rv_param and rv_param.isdigit() and int(rv_param) > self.store.rv:
+            # The watch cache waits up to 3 s for a future RV before giving up with 504.
+            give_up = loop.time() + 3.0
+            while int(rv_param) > self.store.rv and loop.time() < give_up:
+                await asyncio.sleep(0.05)
         resp = web.StreamResponse(status=200, headers={"Content-Type": JSON, "Transfer-Encoding": "chunked"})
         try:
-            watcher = self.store.watch(rtype, req.namespace, labels, fields, q.get("resourceVersion"), name)
+            watcher = self.store.watch(rtype, req.namespace, labels, fields, rv_param, name, send_initial)
         except ApiError as e:
-            if e.code != 410:
+            if e.code not in (410, 504):
                 raise
             await resp.prepare(req.http)
             await resp.write(dumps({"type": "ERROR", "object": e.status()}) + b"\n")
             return resp
-        await resp.prepare(req.http)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout if timeout else None
-        last_rv = 0
-        next_bookmark = loop.time() + self.bookmark_interval
-        sent_final_bookmark = False
+        initial_left = watcher.queue.qsize() if send_initial else -1
+        snapshot_rv = self.store.rv
+        start = loop.time()
+        deadline = start + timeout
+        next_periodic = start + self.bookmark_interval
+        final_bookmark = deadline - 2.0
+        transport = req.http.transport
+        as_table, first_table = _wants_table(req.http), True
         try:
+            await resp.prepare(req.http)
             while True:
+                if initial_left == 0:
+                    # WatchList: the initial state is complete; say so with an annotated bookmark.
+                    initial_left = -1
+                    bm = bookmark_object(rtype.kind, rtype.api_version, snapshot_rv, initial_events_end=True)
+                    await resp.write(dumps({"type": "BOOKMARK", "object": bm}) + b"\n")
                 now = loop.time()
-                wait = next_bookmark - now if bookmarks else 3600.0
-                if deadline is not None:
-                    if now >= deadline:
-                        break
-                    until_final = deadline - 2 - now
-                    if bookmarks and not sent_final_bookmark and until_final <= 0:
-                        wait = 0
-                    elif bookmarks and not sent_final_bookmark:
-                        wait = min(wait, until_final)
-                    else:
-                        wait = min(wait, deadline - now)
-                try:
-                    etype, obj, raw, rv = await asyncio.wait_for(watcher.queue.get(), timeout=max(wait, 0))
-                except TimeoutError:
-                    now = loop.time()
-                    if bookmarks and (now >= next_bookmark or (deadline is not None and not sent_final_bookmark
-                                                                and now >= deadline - 2.05)):
-                        if deadline is not None and now >= deadline - 2.05:
-                            sent_final_bookmark = True
-                        next_bookmark = now + self.bookmark_interval
-                        bm_rv = self.store.bookmark_rv()
-                        bm = {"kind": rtype.kind, "apiVersion": rtype.api_version,
-                              "metadata": {"resourceVersion": str(bm_rv)}}
+                if now >= deadline or transport is None or transport.is_closing():
+                    break
+                due = min(next_periodic, final_bookmark) if bookmarks else deadline
+                if bookmarks and now >= due and initial_left < 0:
+                    if now >= final_bookmark:
+                        final_bookmark = deadline  # sent once, about 2 s before the deadline
+                    next_periodic = now + self.bookmark_interval
+                    bm_rv = self.store.bookmark_rv(rtype.key)
+                    if bm_rv > watcher.start_rv:
+                        bm = bookmark_object(rtype.kind, rtype.api_version, bm_rv)
                         await resp.write(dumps({"type": "BOOKMARK", "object": bm}) + b"\n")
                     continue
-                last_rv = rv
-                assert obj is not None and raw is not None
-                line = b'{"type":"' + etype.encode() + b'","object":' + self.render(rtype, obj, raw) + b"}\n"
+                if not watcher.queue.empty():
+                    etype, obj, raw, _rv = watcher.queue.get_nowait()
+                else:
+                    wait = max(0.01, min(deadline, due if initial_left < 0 else deadline, now + 1.0) - now)
+                    try:
+                        etype, obj, raw, _rv = await asyncio.wait_for(watcher.queue.get(), timeout=wait)
+                    except TimeoutError:
+                        continue
+                if obj is None or raw is None:  # the store closed a watcher that fell too far behind
+                    break
+                payload = self.render(rtype, obj, raw)
+                if as_table:  # one-row Tables; columns only in the first event, as upstream saves bandwidth
+                    table = tables.to_table(rtype, [json.loads(payload)], obj["metadata"].get("resourceVersion", ""),
+                                            q.get("includeObject", "Metadata"))
+                    if not first_table:
+                        table["columnDefinitions"] = None
+                    first_table = False
+                    payload = dumps(table)
+                line = b'{"type":"' + etype.encode() + b'","object":' + payload + b"}\n"
                 await resp.write(line)
+                if initial_left > 0:
+                    initial_left -= 1
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
             self.store.stop_watch(watcher)
-        del last_rv
         return resp
+
+
+def _validate_watch_options(match: str | None, send_initial: bool | None) -> None:
+    """``validateWatchOptions``: resourceVersionMatch only with sendInitialEvents, and only NotOlderThan."""
+    causes: list[tuple[str, str]] = []
+    if send_initial is not None and match != "NotOlderThan":
+        causes.append(("FieldValueForbidden",
+                       "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
+    if match:
+        if send_initial is None:
+            causes.append(("FieldValueForbidden",
+                           "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is "
+                           "provided"))
+        if match != "NotOlderThan":
+            causes.append(("FieldValueNotSupported",
+                           f'Unsupported value: "{match}": supported values: "NotOlderThan"'))
+    if not causes:
+        return
+    parts = [f"resourceVersionMatch: {m}" for _, m in causes]
+    joined = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    raise errors.ApiError(
+        422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {joined}',
+        {"kind": "ListOptions", "group": "meta.k8s.io",
+         "causes": [{"reason": r, "message": m, "field": "resourceVersionMatch"} for r, m in causes]})
 
 
 _RETURN_DELETED = {"Pod", "Namespace", "Service", "PersistentVolume", "PersistentVolumeClaim", "Node"}
 _ALLOW_CREATE_ON_UPDATE = {"Lease", "Endpoints", "Event"}
+
+
+def _events_v1(rtype: ResourceType) -> bool:
+    return bool(rtype.storage) and rtype.group == "events.k8s.io"
 
 
 def _untyped(obj: dict[str, Any]) -> dict[str, Any]:
@@ -518,6 +627,15 @@ def _int_param(value: str | None, default: int) -> int:
         return int(value)
     except ValueError:
         raise errors.bad_request(f'invalid value "{value}"') from None
+
+
+def _summarize(data: bytes, max_length: int = 30) -> str:
+    """The body excerpt upstream's ``summarizeData`` puts in decode errors (JSON as text, else hex)."""
+    if not data:
+        return "<empty>"
+    if data[:1] == b"{":
+        return data[:max_length].decode(errors="replace") + (" ..." if len(data) > max_length else "")
+    return data[:max_length].hex() + (" ..." if len(data) > max_length else "")
 
 
 def _not_found_page() -> web.Response:

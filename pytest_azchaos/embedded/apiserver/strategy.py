@@ -34,8 +34,6 @@ _STATUS_KINDS = {
 class Strategy:
     """Default behaviour; subclasses override for kinds that differ."""
 
-    default_propagation = "Background"
-
     def __init__(self, rtype: ResourceType):
         self.rtype = rtype
 
@@ -81,20 +79,22 @@ class Strategy:
         defaults.apply(self.rtype.kind, new)
 
     def validate_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> list[Cause]:
-        causes = validation.validate(self.rtype, new)
-        causes += validation.validate_update(self.rtype, new, old)
-        return causes
+        return validation.validate_for_update(self.rtype, new, old)
 
     def after_update(self, obj: Obj, old: Obj, store: Store) -> None:
         pass
 
     # delete ---------------------------------------------------------------
+    # Namespaces delete in two phases: the first DELETE only marks them Terminating.
+    two_phase_delete = False
+
     def grace_period(self, obj: Obj, requested: int | None) -> int | None:
-        """Seconds of graceful deletion, or None/0 for immediate removal."""
-        return 0
+        """Seconds of graceful deletion; None when the kind has no graceful deletion (upstream's
+        ``RESTGracefulDeleteStrategy``, which only pods implement)."""
+        return None
 
     def begin_delete(self, obj: Obj, store: Store) -> None:
-        """Mutate an object entering graceful deletion (e.g. namespace phase)."""
+        """Mutate an object entering deletion (e.g. namespace phase)."""
 
     def finished_deleting(self, obj: Obj) -> bool:
         """Whether an object with deletionTimestamp and no finalizers may go now."""
@@ -102,18 +102,6 @@ class Strategy:
 
     def after_delete(self, obj: Obj, store: Store) -> None:
         pass
-
-    def has_dependents(self, obj: Obj, store: Store) -> bool:
-        uid = obj["metadata"].get("uid")
-        if not uid:
-            return False
-        ns = obj["metadata"].get("namespace")
-        for key in list(store._data):
-            for dep in store.scan(key, ns if ns else None):
-                for ref in dep["metadata"].get("ownerReferences") or ():
-                    if ref.get("uid") == uid:
-                        return True
-        return False
 
 
 class PodStrategy(Strategy):
@@ -124,13 +112,14 @@ class PodStrategy(Strategy):
         obj["status"] = status
 
     def grace_period(self, obj: Obj, requested: int | None) -> int | None:
+        # podStrategy.CheckGracefulDelete: unscheduled or finished pods go at once.
         spec = obj.get("spec") or {}
         phase = (obj.get("status") or {}).get("phase")
         if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
             return 0
         if requested is not None:
-            return max(requested, 0)
-        return int(spec.get("terminationGracePeriodSeconds", 30))
+            return requested
+        return int(spec.get("terminationGracePeriodSeconds") or 0)
 
     def finished_deleting(self, obj: Obj) -> bool:
         # A pod on a node goes when its kubelet deletes it with grace 0.
@@ -167,8 +156,7 @@ class NamespaceStrategy(Strategy):
             },
         )
 
-    def grace_period(self, obj: Obj, requested: int | None) -> int | None:
-        return 0
+    two_phase_delete = True
 
     def begin_delete(self, obj: Obj, store: Store) -> None:
         obj.setdefault("status", {})["phase"] = "Terminating"
@@ -256,7 +244,24 @@ class NodeStrategy(Strategy):
                 taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
 
 
+class EventStrategy(Strategy):
+    """core/v1 Events (also written through events.k8s.io/v1): the fields Go always serializes."""
+
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        from .events import normalize_core
+
+        super().prepare_for_create(obj, store)
+        normalize_core(obj)
+
+    def prepare_for_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> None:
+        from .events import normalize_core
+
+        super().prepare_for_update(new, old, subresource, store)
+        normalize_core(new)
+
+
 _BY_KIND: dict[str, type[Strategy]] = {
+    "Event": EventStrategy,
     "Pod": PodStrategy,
     "Namespace": NamespaceStrategy,
     "Service": ServiceStrategy,

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import errors
+from . import errors, protobuf
 from .errors import ApiError, Cause
 from .resources import REGISTRY
-from .selectors import selector_from_label_selector
+from .selectors import format_label_selector, selector_from_label_selector
 from .store import Store, dumps, now_rfc3339
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ PDBS = REGISTRY.lookup("policy", "v1", "poddisruptionbudgets")
 assert PODS is not None and PDBS is not None
 
 EVICTION_REFUSED = "Cannot evict pod as it would violate the pod's disruption budget."
+MAX_DISRUPTED_PODS = 2000  # eviction.go MaxDisruptedPodSize
 
 
 def _status_success(code: int) -> web.Response:
@@ -37,7 +38,7 @@ def _status_success(code: int) -> web.Response:
 # ---------------------------------------------------------------- binding
 
 
-def bind_pod(store: Store, namespace: str, name: str, node: str) -> Obj:
+def bind_pod(store: Store, namespace: str, name: str, node: str, annotations: dict[str, str] | None = None) -> Obj:
     """Assign a pod to a node as the scheduler's Binding does (409 if already assigned)."""
     pod = store.get(PODS, namespace, name)
     if pod["spec"].get("nodeName"):
@@ -48,10 +49,19 @@ def bind_pod(store: Store, namespace: str, name: str, node: str) -> Obj:
 
     def mutate(p: Obj) -> Obj:
         p["spec"]["nodeName"] = node
-        conds = [c for c in p.setdefault("status", {}).get("conditions") or [] if c.get("type") != "PodScheduled"]
-        conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                      "lastTransitionTime": now_rfc3339()})
-        p["status"]["conditions"] = conds
+        if annotations:
+            p["metadata"].setdefault("annotations", {}).update(annotations)
+        # podutil.UpdatePodCondition: replace in place; the transition time moves only when the status does.
+        conds = p.setdefault("status", {}).setdefault("conditions", [])
+        new = {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": now_rfc3339()}
+        for i, c in enumerate(conds):
+            if c.get("type") == "PodScheduled":
+                if c.get("status") == "True":
+                    new["lastTransitionTime"] = c.get("lastTransitionTime")
+                conds[i] = new
+                break
+        else:
+            conds.append(new)
         return p
 
     # Binding writes spec.nodeName, which the main resource forbids: write through the status path
@@ -68,7 +78,7 @@ async def binding_handler(req: Request, server: ApiServer) -> web.StreamResponse
     name = req.name or (body.get("metadata") or {}).get("name")
     if not target or not name:
         raise errors.bad_request("a binding needs metadata.name and target.name")
-    bind_pod(server.store, req.namespace or "", name, target)
+    bind_pod(server.store, req.namespace or "", name, target, (body.get("metadata") or {}).get("annotations"))
     return _status_success(201)
 
 
@@ -108,29 +118,36 @@ def evict(store: Store, namespace: str, name: str, delete_options: Obj | None = 
         return
     pdbs = matching_pdbs(store, pod)
     if len(pdbs) > 1:
-        raise ApiError(500, "InternalError",
+        # eviction.go answers a hand-built Status: code 500, no reason, no details.
+        raise ApiError(500, "",
                        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
-                       "support.", {})
+                       "support.")
     if not pdbs:
         _delete_evicted(store, pod, opts)
         return
     pdb = pdbs[0]
     spec, status = pdb.get("spec") or {}, pdb.get("status") or {}
     pdb_name = pdb["metadata"]["name"]
-    if int(status.get("observedGeneration", 0)) < int(pdb["metadata"].get("generation", 1)):
-        raise errors.too_many_requests(
-            EVICTION_REFUSED,
-            [Cause("DisruptionBudget", f"The disruption budget {pdb_name} is still being processed by the server.")])
     if not _pod_ready(pod):
+        # An unhealthy pod goes without taking a disruption when the policy or a healthy budget allows it.
         policy = spec.get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
         healthy_budget = int(status.get("currentHealthy", 0)) >= int(status.get("desiredHealthy", 0)) \
             and int(status.get("desiredHealthy", 0)) > 0
         if policy == "AlwaysAllow" or healthy_budget:
             _delete_evicted(store, pod, opts)
             return
+    # checkAndDecrement, in upstream's order.
+    if int(status.get("observedGeneration", 0)) < int(pdb["metadata"].get("generation", 1)):
+        raise errors.too_many_requests(
+            EVICTION_REFUSED,
+            [Cause("DisruptionBudget", f"The disruption budget {pdb_name} is still being processed by the server.")],
+            retry_after=10)
     allowed = int(status.get("disruptionsAllowed", 0))
-    if allowed < 0:
-        raise errors.forbidden("policy", "poddisruptionbudgets", pdb_name, "pdb disruptions allowed is negative")
+    if allowed < 0:  # upstream names the resource in the singular here
+        raise errors.forbidden("policy", "poddisruptionbudget", pdb_name, "pdb disruptions allowed is negative")
+    if len(status.get("disruptedPods") or {}) > MAX_DISRUPTED_PODS:
+        raise errors.forbidden("policy", "poddisruptionbudget", pdb_name,
+                               "DisruptedPods map too big - too many evictions not confirmed by PDB controller")
     if allowed == 0:
         raise errors.too_many_requests(
             EVICTION_REFUSED,
@@ -141,11 +158,29 @@ def evict(store: Store, namespace: str, name: str, delete_options: Obj | None = 
     def take(p: Obj) -> Obj:
         st = p.setdefault("status", {})
         st["disruptionsAllowed"] = int(st.get("disruptionsAllowed", 0)) - 1
+        if st["disruptionsAllowed"] == 0:
+            _set_disruption_allowed_condition(st)
         st.setdefault("disruptedPods", {})[name] = now_rfc3339()
         return p
 
     store.guaranteed_update(PDBS, namespace, pdb_name, take, subresource="status")
     _delete_evicted(store, pod, opts)
+
+
+def _set_disruption_allowed_condition(status: Obj) -> None:
+    """pdbhelper.UpdateDisruptionAllowedCondition (apimeta.SetStatusCondition semantics)."""
+    allowed = int(status.get("disruptionsAllowed", 0)) > 0
+    new = {"type": "DisruptionAllowed", "status": "True" if allowed else "False",
+           "observedGeneration": status.get("observedGeneration", 0), "lastTransitionTime": now_rfc3339(),
+           "reason": "SufficientPods" if allowed else "InsufficientPods", "message": ""}
+    conds = status.setdefault("conditions", [])
+    for i, c in enumerate(conds):
+        if c.get("type") == "DisruptionAllowed":
+            if c.get("status") == new["status"]:
+                new["lastTransitionTime"] = c.get("lastTransitionTime")
+            conds[i] = new
+            return
+    conds.append(new)
 
 
 def _delete_evicted(store: Store, pod: Obj, opts: Obj) -> None:
@@ -167,7 +202,7 @@ def _delete_evicted(store: Store, pod: Obj, opts: Obj) -> None:
 async def eviction_handler(req: Request, server: ApiServer) -> web.StreamResponse:
     raw = await req.http.read()
     try:
-        body = json.loads(raw or b"{}")
+        body = protobuf.decode(raw, "Eviction") if raw.startswith(protobuf.MAGIC) else json.loads(raw or b"{}")
     except ValueError:
         raise errors.bad_request("invalid Eviction body") from None
     assert req.name is not None
@@ -182,8 +217,7 @@ async def eviction_handler(req: Request, server: ApiServer) -> web.StreamRespons
 
 
 def _scale_of(obj: Obj) -> Obj:
-    sel = (obj.get("spec") or {}).get("selector") or {}
-    selector = ",".join(f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or {}).items()))
+    selector = format_label_selector((obj.get("spec") or {}).get("selector"))
     meta = obj["metadata"]
     return {
         "kind": "Scale",
