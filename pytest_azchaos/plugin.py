@@ -1,33 +1,146 @@
-"""pytest hooks only: the ``azchaos`` option group, ini keys and markers."""
+"""pytest hooks only: options and ini keys, markers, settings validation, safety gate, summary.
+
+Module top imports only stdlib and pytest, so installing the plugin never breaks a pytest run;
+everything heavy is imported inside fixtures and hooks.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+
+SETTINGS = pytest.StashKey["Any"]()
+CHECKS = pytest.StashKey["list[tuple[str, Any]]"]()
+RUN = pytest.StashKey["Any"]()
+
+# (name, kind, default, help). Every option is also an ini key azchaos_<name with underscores>.
+OPTIONS: tuple[tuple[str, str, Any, str, str], ...] = (
+    ("kubeconfig", "string", None, "PATH",
+     "Kubeconfig of the cluster under test. Default: none, which starts the embedded 3-zone cluster."),
+    ("context", "string", None, "NAME", "Kubeconfig context to use. Default: the kubeconfig's current-context."),
+    ("cluster", "string", "auto", "auto|embedded|kubeconfig",
+     "Which cluster: 'auto' (default) uses --azchaos-kubeconfig when given, else the embedded cluster."),
+    ("zone", "string", None, "ZONE|auto|random",
+     "Zone to take away. Default 'auto': the first zone in name order, printed at the start. 'random' picks "
+     "one with a seed that is printed (and settable with --azchaos-seed)."),
+    ("seed", "string", None, "N", "Seed for 'random' choices (zone, victims). Default: a new one, printed."),
+    ("namespace-prefix", "string", "azchaos", "PREFIX",
+     "Prefix of the per-test namespaces (<prefix>-<run>-<n>). Default: azchaos."),
+    ("allow-context", "append", None, "REGEX",
+     "Contexts chaos may run against (regular expression, repeatable). Default: only the embedded cluster's "
+     "context 'azchaos-embedded'. Example: --azchaos-allow-context '^staging-'."),
+    ("dry-run", "bool", False, None,
+     "List what destructive tests would touch (nodes, pods, instances) and skip them; change nothing."),
+    ("profile", "string", None, "fast|realistic",
+     "Timing profile for every wait and timeout. Default: 'fast' on the embedded cluster, 'realistic' "
+     "(upstream/AWS defaults) on a real cluster."),
+    ("error-budget", "string", "0", "FRACTION",
+     "Fraction of requests allowed to fail during a fault before zero-downtime checks fail. Default: 0."),
+    ("rate", "string", "50", "RPS", "Requests per second the traffic prober sends (open loop). Default: 50."),
+    ("report-dir", "string", "azchaos-report", "DIR",
+     "Where evidence (JSON per test, HTML report) is written. Default: ./azchaos-report."),
+    ("keep-on-failure", "bool", False, None,
+     "Keep the per-test namespace of a failed test for inspection (faults are still undone)."),
+)
+
+
+def _dest(name: str) -> str:
+    return "azchaos_" + name.replace("-", "_")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("azchaos", "multi-AZ chaos conformance (pytest-azchaos)")
-    group.addoption(
-        "--azchaos-kubeconfig",
-        dest="azchaos_kubeconfig",
-        default=None,
-        metavar="PATH",
-        help="kubeconfig of the cluster under test. Default: none, which starts the embedded 3-zone cluster.",
-    )
-    group.addoption(
-        "--azchaos-context",
-        dest="azchaos_context",
-        default=None,
-        metavar="NAME",
-        help="kubeconfig context to use. Default: the kubeconfig's current-context.",
-    )
-    parser.addini("azchaos_kubeconfig", "Kubeconfig of the cluster under test (as --azchaos-kubeconfig).",
-                  default="")
-    parser.addini("azchaos_context", "Kubeconfig context to use (as --azchaos-context).", default="")
+    for name, kind, default, metavar, text in OPTIONS:
+        flag = f"--azchaos-{name}"
+        ini_default = default if kind != "append" else []
+        if kind == "bool":
+            group.addoption(flag, dest=_dest(name), action="store_true", default=None, help=text)
+            parser.addini(_dest(name), f"{text} (as {flag})", type="bool", default=False)
+        elif kind == "append":
+            group.addoption(flag, dest=_dest(name), action="append", default=None, metavar=metavar, help=text)
+            parser.addini(_dest(name), f"{text} (as {flag}; one per line)", type="linelist", default=ini_default)
+        else:
+            group.addoption(flag, dest=_dest(name), default=None, metavar=metavar, help=text)
+            parser.addini(_dest(name), f"{text} (as {flag})", default=ini_default if ini_default is not None else "")
+
+
+def _value(config: pytest.Config, name: str) -> Any:
+    opt = config.getoption(_dest(name))
+    if opt is not None:
+        return opt
+    return config.getini(_dest(name))
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "azchaos_destructive: the test takes a zone away or kills pods; it runs alone (never in parallel "
+        "with another destructive test), only against allowed contexts, and is skipped under --azchaos-dry-run "
+        "with a listing of what it would touch.")
+    config.addinivalue_line(
+        "markers", "azchaos_zone(name): take this zone away instead of the --azchaos-zone choice.")
+    config.addinivalue_line(
+        "markers",
+        "azchaos_app(**params): parameters of the sample echo app for this test (replicas, traffic_policy, "
+        "spread, pdb_max_unavailable, delay_shutdown, ...; see pytest_azchaos.apps.EchoSpec).")
+    config.addinivalue_line(
+        "markers", "azchaos_check(id): the conformance check this test proves (AZ-DRAIN, AZ-SRCIP ...).")
+    from .settings import SettingsError, build
+
+    try:
+        settings = build(
+            kubeconfig=_value(config, "kubeconfig") or None, context=_value(config, "context") or None,
+            cluster=_value(config, "cluster") or None, zone=_value(config, "zone") or None,
+            seed=_value(config, "seed") or None, namespace_prefix=_value(config, "namespace-prefix") or None,
+            allow_contexts=list(_value(config, "allow-context") or []), dry_run=bool(_value(config, "dry-run")),
+            profile=_value(config, "profile") or None, error_budget=_value(config, "error-budget") or None,
+            rate=_value(config, "rate") or None, report_dir=_value(config, "report-dir") or None,
+            keep_on_failure=bool(_value(config, "keep-on-failure")),
+        )
+    except SettingsError as e:
+        raise pytest.UsageError(f"pytest-azchaos: {e}") from None
+    config.stash[SETTINGS] = settings
+    config.stash[CHECKS] = []
     from . import fixtures
 
     if not config.pluginmanager.has_plugin("azchaos-fixtures"):
         config.pluginmanager.register(fixtures, "azchaos-fixtures")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Destructive tests share one xdist group, so --dist loadgroup runs them one at a time.
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if item.get_closest_marker("azchaos_destructive"):
+                item.add_marker(pytest.mark.xdist_group("azchaos-destructive"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    settings = item.config.stash.get(SETTINGS, None)
+    if settings is not None and settings.dry_run and item.get_closest_marker("azchaos_destructive"):
+        from .fixtures import dry_run_listing
+
+        pytest.skip(dry_run_listing(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" or (report.when == "setup" and report.failed):
+        from .fixtures import evidence_sections
+
+        for title, text in evidence_sections(item):
+            report.sections.append((f"azchaos: {title}", text))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    checks = config.stash.get(CHECKS, [])
+    if not checks:
+        return
+    from .report.summary import summary_lines
+
+    terminalreporter.write_sep("=", "azchaos conformance summary")
+    for line in summary_lines(checks):
+        terminalreporter.write_line(line)

@@ -1,4 +1,4 @@
-"""The plugin as pytest loads it: option group, ini keys, the session cluster fixture."""
+"""The plugin as pytest loads it: options, ini keys, markers, validation, the public fixtures."""
 
 from __future__ import annotations
 
@@ -7,30 +7,129 @@ import pytest
 pytest_plugins = ["pytester"]
 
 
-def test_help_shows_the_azchaos_option_group(pytester: pytest.Pytester) -> None:
+def test_help_shows_every_option_in_the_azchaos_group(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["*multi-AZ chaos conformance (pytest-azchaos)*", "*--azchaos-kubeconfig=PATH*",
-                                 "*--azchaos-context=NAME*", "*azchaos_kubeconfig*"])
+    result.stdout.fnmatch_lines(["*multi-AZ chaos conformance (pytest-azchaos)*", "*--azchaos-kubeconfig=PATH*"])
+    from pytest_azchaos.plugin import OPTIONS
+
+    text = result.stdout.str()
+    for name, *_ in OPTIONS:
+        assert f"--azchaos-{name}" in text, name
+        assert f"azchaos_{name.replace('-', '_')}" in text, name
+
+
+def test_markers_are_registered_with_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["*azchaos_destructive*", "*azchaos_zone(name)*", "*azchaos_app(**params)*",
+                                 "*azchaos_check(id)*"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--azchaos-kubeconfig", "/nonexistent/kubeconfig"], "*kubeconfig /nonexistent/kubeconfig does not exist*"),
+    (["--azchaos-profile", "slow"], "*--azchaos-profile must be fast or realistic*"),
+    (["--azchaos-error-budget", "lots"], "*--azchaos-error-budget must be a fraction*"),
+    (["--azchaos-rate", "0"], "*--azchaos-rate must be between 0 and 5000*"),
+    (["--azchaos-allow-context", "([bad"], "*is not a valid regular expression*"),
+    (["--azchaos-cluster", "kubeconfig"], "*needs --azchaos-kubeconfig PATH*"),
+    (["--azchaos-namespace-prefix", "Bad_Prefix"], "*must be a short DNS label*"),
+])
+def test_bad_option_values_stop_the_run_with_the_fix(pytester: pytest.Pytester, args: list[str],
+                                                       message: str) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "pytest-azchaos: " in result.stderr.str()
+
+
+def test_ini_keys_configure_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nazchaos_rate = 123\nazchaos_error_budget = 0.01\n"
+                     "azchaos_allow_context =\n  ^a$\n  ^b$\n")
+    pytester.makepyfile(
+        """
+        def test_settings(azchaos_settings):
+            assert azchaos_settings.rate == 123
+            assert azchaos_settings.error_budget == 0.01
+            assert azchaos_settings.allow_contexts == ("^a$", "^b$")
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_cluster_fixture_starts_the_embedded_cluster_without_a_kubeconfig(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        def test_zones(azchaos_cluster):
-            assert sorted(azchaos_cluster.nodes_by_zone()) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+        def test_zones(azchaos_cluster, azchaos_zones):
+            assert azchaos_zones.zones() == ["us-east-1a", "us-east-1b", "us-east-1c"]
+            assert azchaos_cluster.context_name == "azchaos-embedded"
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
-def test_cluster_fixture_reports_a_missing_kubeconfig_with_the_fix(pytester: pytest.Pytester) -> None:
+def test_unknown_zone_fails_listing_the_zones(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_zone(azchaos_zone): pass")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--azchaos-zone", "eu-west-9z")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*zone 'eu-west-9z' is not in this cluster; its zones are: us-east-1a, "
+                                 "us-east-1b, us-east-1c*"])
+
+
+def test_namespace_fixture_labels_with_the_run_and_deletes_afterwards(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        def test_nodes(azchaos_cluster):
-            azchaos_cluster.nodes_by_zone()
+        seen = []
+
+        def test_ns(azchaos_namespace, azchaos_cluster, azchaos_run):
+            ns = azchaos_cluster.core.read_namespace(azchaos_namespace)
+            assert ns.metadata.labels["azchaos.io/run-id"] == azchaos_run.run_id
+            assert ns.metadata.labels["app.kubernetes.io/managed-by"] == "pytest-azchaos"
+            seen.append(azchaos_namespace)
+
+        def test_gone(azchaos_cluster):
+            from kubernetes.client import ApiException
+            try:
+                phase = azchaos_cluster.core.read_namespace(seen[0]).status.phase
+            except ApiException as e:
+                assert e.status == 404
+                return
+            assert phase == "Terminating"
         """
     )
-    result = pytester.runpytest_subprocess("--azchaos-kubeconfig", "/nonexistent/kubeconfig")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*kubeconfig /nonexistent/kubeconfig does not exist*--azchaos-kubeconfig*"])
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_echo_app_fixture_deploys_a_ready_app_behind_a_load_balancer(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.azchaos_app(replicas=3)
+        def test_app(azchaos_echo_app, azchaos_traffic):
+            assert len(azchaos_echo_app.ready_pods()) == 3
+            assert len(azchaos_echo_app.addresses) == 3
+            prober = azchaos_traffic.start(azchaos_echo_app, rate=50)
+            import time; time.sleep(1)
+            rec = prober.stop()
+            assert rec.total >= 40 and rec.failures() == []
+            assert set(rec.per_pod()) == {p.metadata.name for p in azchaos_echo_app.pods()}
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_dry_run_skips_destructive_tests_with_what_they_would_touch(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.azchaos_destructive
+        @pytest.mark.azchaos_zone("us-east-1b")
+        def test_drain():
+            raise AssertionError("must not run under dry run")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--azchaos-dry-run", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*dry run: would take zone us-east-1b away*"])

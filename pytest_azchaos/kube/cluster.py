@@ -54,6 +54,39 @@ class Cluster:
 
         return client.AppsV1Api(self.api)
 
+    @property
+    def context_name(self) -> str:
+        """The context in use (the kubeconfig's current-context when none was given)."""
+        if self.context:
+            return self.context
+        from kubernetes import config
+
+        try:
+            _, active = config.list_kube_config_contexts(config_file=str(self.kubeconfig))
+        except Exception as e:
+            raise ClusterConfigError(f"cannot read kubeconfig {self.kubeconfig}: {e}") from None
+        return str((active or {}).get("name", ""))
+
+    def check_reachable(self) -> None:
+        """Fail fast, naming the fix, when the context is unknown or the API does not answer."""
+        from kubernetes import client, config
+
+        if self.context:
+            contexts, _ = config.list_kube_config_contexts(config_file=str(self.kubeconfig))
+            names = [c["name"] for c in contexts or []]
+            if self.context not in names:
+                raise ClusterConfigError(f"context {self.context!r} is not in {self.kubeconfig}; its contexts are: "
+                                         f"{', '.join(names) or '(none)'} (set --azchaos-context)")
+        try:
+            client.VersionApi(self.api).get_code(_request_timeout=10)
+        except ClusterConfigError:
+            raise
+        except Exception as e:
+            host = getattr(self.api.configuration, "host", "?")
+            raise ClusterConfigError(
+                f"the Kubernetes API at {host} (context {self.context_name!r}) does not answer: {e}. Check the "
+                f"cluster is up and reachable: kubectl --kubeconfig {self.kubeconfig} get nodes") from None
+
     def nodes_by_zone(self) -> dict[str, list[str]]:
         """Zone -> node names, from the ``topology.kubernetes.io/zone`` label."""
         zones: dict[str, list[str]] = defaultdict(list)

@@ -1,0 +1,117 @@
+"""A workload under test: the sample apps we deploy, or the user's own Deployment/StatefulSet + Service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..kube.cluster import Cluster
+from ..kube.topology import ZoneMap, is_ready
+from ..kube.wait import Progress, WaitResult, wait_until
+
+
+class AppError(Exception):
+    """The app cannot be used (not found, no load-balancer address ...); the message names the fix."""
+
+
+def _create(cluster: Cluster, namespace: str, manifest: dict[str, Any]) -> None:
+    from kubernetes import client
+
+    kind = manifest["kind"]
+    if kind == "Deployment":
+        cluster.apps.create_namespaced_deployment(namespace, manifest)
+    elif kind == "StatefulSet":
+        cluster.apps.create_namespaced_stateful_set(namespace, manifest)
+    elif kind == "Service":
+        cluster.core.create_namespaced_service(namespace, manifest)
+    elif kind == "PodDisruptionBudget":
+        client.PolicyV1Api(cluster.api).create_namespaced_pod_disruption_budget(namespace, manifest)
+    else:
+        raise ValueError(f"cannot create {kind}")
+
+
+@dataclass
+class App:
+    """A workload: its pods by label selector, its controller, and its load-balancer Service (if any)."""
+
+    cluster: Cluster
+    namespace: str
+    name: str
+    selector: dict[str, str]
+    kind: str = "Deployment"
+    service: str | None = None
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def deploy(cls, cluster: Cluster, namespace: str, manifests: list[dict[str, Any]], *, kind: str = "Deployment",
+               ) -> App:
+        """Create ``manifests`` in ``namespace``; the app is the first ``kind`` object and the Service."""
+        workload = next(m for m in manifests if m["kind"] == kind)
+        service = next((m["metadata"]["name"] for m in manifests if m["kind"] == "Service"), None)
+        for m in manifests:
+            _create(cluster, namespace, m)
+        return cls(cluster, namespace, workload["metadata"]["name"], dict(workload["spec"]["selector"]["matchLabels"]),
+                   kind, service, manifests)
+
+    @classmethod
+    def existing(cls, cluster: Cluster, namespace: str, name: str, service: str | None = None,
+                 kind: str = "Deployment") -> App:
+        """Aim at the user's own Deployment (or StatefulSet) and Service."""
+        from kubernetes.client import ApiException
+
+        try:
+            obj = (cluster.apps.read_namespaced_deployment(name, namespace) if kind == "Deployment"
+                   else cluster.apps.read_namespaced_stateful_set(name, namespace))
+        except ApiException as e:
+            if e.status == 404:
+                raise AppError(f"{kind} {namespace}/{name} not found: check the name and namespace "
+                               "(kubectl get deploy,sts -A)") from None
+            raise
+        return cls(cluster, namespace, name, dict(obj.spec.selector.match_labels or {}), kind, service)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def label_selector(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.selector.items()))
+
+    def desired_replicas(self) -> int:
+        obj = (self.cluster.apps.read_namespaced_deployment(self.name, self.namespace) if self.kind == "Deployment"
+               else self.cluster.apps.read_namespaced_stateful_set(self.name, self.namespace))
+        return int(obj.spec.replicas or 0)
+
+    def pods(self) -> list[Any]:
+        return self.cluster.core.list_namespaced_pod(self.namespace, label_selector=self.label_selector).items
+
+    def ready_pods(self) -> list[Any]:
+        return [p for p in self.pods() if is_ready(p)]
+
+    def pod_zones(self, zones: ZoneMap | None = None) -> dict[str, str]:
+        zones = zones or ZoneMap.read(self.cluster.core)
+        return {p.metadata.name: zones.zone_of(p.spec.node_name) or "unscheduled" for p in self.pods()}
+
+    def wait_ready(self, timeout: float, progress: Progress | None = None) -> WaitResult[list[Any]]:
+        want = self.desired_replicas()
+        return wait_until(self.ready_pods, lambda ps: len(ps) >= want, timeout=timeout,
+                          what=f"{self.kind.lower()} {self.namespace}/{self.name}: {want} pods Ready",
+                          progress=progress, describe=lambda ps: f"{len(ps)}/{want} ready")
+
+    def lb_addresses(self, timeout: float, progress: Progress | None = None) -> list[str]:
+        """The Service's load-balancer addresses (IPs or hostnames); AppError with the fix if none in time."""
+        if not self.service:
+            raise AppError(f"{self.namespace}/{self.name} has no Service to send traffic through")
+
+        def fetch() -> list[str]:
+            svc = self.cluster.core.read_namespaced_service(self.service, self.namespace)
+            ingress = (svc.status.load_balancer.ingress if svc.status.load_balancer else None) or []
+            return [i.ip or i.hostname for i in ingress if i.ip or i.hostname]
+
+        result = wait_until(fetch, bool, timeout=timeout, what=f"load-balancer address of service "
+                            f"{self.namespace}/{self.service}", progress=progress)
+        if not result.ok:
+            raise AppError(
+                f"service {self.namespace}/{self.service} got no load-balancer address within {timeout:.0f}s: "
+                "check that a load-balancer controller runs (on EKS: the AWS Load Balancer Controller or the "
+                "in-tree cloud provider) and `kubectl describe service` for its events; or raise the timeout "
+                "with --azchaos-profile realistic")
+        return result.last or []

@@ -1,0 +1,101 @@
+"""The sample echo app: agnhost netexec behind a ``type: LoadBalancer`` Service, optionally with a PDB.
+
+Well configured by default (6 replicas, zone spread with ``nodeTaintsPolicy: Honor``, readiness on
+``/readyz``, ``--delay-shutdown`` longer than endpoint propagation, a PDB); every knob exists so the
+misconfigured variants that prove each check can fail are one argument away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
+ZONE = "topology.kubernetes.io/zone"
+MANAGED = {"app.kubernetes.io/managed-by": "pytest-azchaos"}
+
+Spread = Literal["zone", "zone-ignore-taints", "none", "one-zone"]
+
+
+@dataclass(frozen=True)
+class EchoSpec:
+    """Knobs of the echo app; the defaults are the well-configured app."""
+
+    name: str = "echo"
+    replicas: int = 6
+    traffic_policy: Literal["Cluster", "Local"] = "Cluster"
+    spread: Spread = "zone"
+    pinned_zone: str | None = None  # for spread="one-zone"
+    pdb_max_unavailable: int | str | None = 1  # None: no PDB
+    delay_shutdown: int = 5  # seconds netexec keeps serving after SIGTERM (0: exit at once)
+    grace_seconds: int = 30
+    readiness_period: int = 1
+    cpu_request: str = "50m"
+    memory_request: str = "32Mi"
+    cross_zone: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def but(self, **changes: Any) -> EchoSpec:
+        return replace(self, **changes)
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return {"app.kubernetes.io/name": self.name}
+
+
+def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Deployment, Service and (optionally) PodDisruptionBudget, as plain manifests."""
+    labels = {**MANAGED, **(run_labels or {}), **spec.labels}
+    pod_labels = {**spec.selector, **labels}
+    args = ["netexec", "--http-port=8080"]
+    if spec.delay_shutdown:
+        args.append(f"--delay-shutdown={spec.delay_shutdown}")
+    pod_spec: dict[str, Any] = {
+        "terminationGracePeriodSeconds": spec.grace_seconds,
+        "containers": [{
+            "name": "echo",
+            "image": AGNHOST,
+            "args": args,
+            "ports": [{"name": "http", "containerPort": 8080}],
+            "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080},
+                               "periodSeconds": spec.readiness_period, "failureThreshold": 1},
+            "resources": {"requests": {"cpu": spec.cpu_request, "memory": spec.memory_request}},
+        }],
+    }
+    if spec.spread in ("zone", "zone-ignore-taints"):
+        constraint: dict[str, Any] = {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule",
+                                      "labelSelector": {"matchLabels": spec.selector}}
+        if spec.spread == "zone":
+            constraint["nodeTaintsPolicy"] = "Honor"
+        pod_spec["topologySpreadConstraints"] = [constraint]
+    elif spec.spread == "one-zone":
+        if not spec.pinned_zone:
+            raise ValueError("spread='one-zone' needs pinned_zone")
+        pod_spec["nodeSelector"] = {ZONE: spec.pinned_zone}
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": spec.name, "labels": labels},
+        "spec": {
+            "replicas": spec.replicas,
+            "selector": {"matchLabels": spec.selector},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+        },
+    }
+    annotations = {}
+    if spec.cross_zone:
+        annotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = "true"
+    service = {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": spec.name, "labels": labels, "annotations": {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb", **annotations}},
+        "spec": {"type": "LoadBalancer", "selector": spec.selector, "externalTrafficPolicy": spec.traffic_policy,
+                 "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]},
+    }
+    out = [deployment, service]
+    if spec.pdb_max_unavailable is not None:
+        out.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                    "metadata": {"name": spec.name, "labels": labels},
+                    "spec": {"maxUnavailable": spec.pdb_max_unavailable,
+                             "selector": {"matchLabels": spec.selector}}})
+    return out

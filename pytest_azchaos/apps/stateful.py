@@ -1,0 +1,63 @@
+"""The stateful sample app: a StatefulSet whose pods each write to their own zonal EBS volume (gp3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .echo import AGNHOST, MANAGED
+
+
+@dataclass(frozen=True)
+class StatefulSpec:
+    name: str = "store"
+    replicas: int = 3
+    storage_class: str = "gp3"
+    size: str = "1Gi"
+    mount_path: str = "/data"
+    run_as_user: int | None = 1000
+    fs_group: int | None = 1000  # None: the non-root writer cannot write a fresh volume
+    node_selector: dict[str, str] | None = None
+
+    def but(self, **changes: Any) -> StatefulSpec:
+        return replace(self, **changes)
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return {"app.kubernetes.io/name": self.name}
+
+
+def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    labels = {**MANAGED, **(run_labels or {})}
+    security: dict[str, Any] = {}
+    if spec.run_as_user is not None:
+        security["runAsUser"] = spec.run_as_user
+        security["runAsGroup"] = spec.run_as_user
+    if spec.fs_group is not None:
+        security["fsGroup"] = spec.fs_group
+    pod_spec: dict[str, Any] = {
+        "securityContext": security,
+        "containers": [{
+            "name": "app", "image": AGNHOST, "args": ["netexec", "--http-port=8080"],
+            "volumeMounts": [{"name": "data", "mountPath": spec.mount_path}],
+            "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}, "periodSeconds": 1},
+        }],
+    }
+    if spec.node_selector:
+        pod_spec["nodeSelector"] = spec.node_selector
+    return [
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": {"name": spec.name, "labels": labels},
+         "spec": {"clusterIP": "None", "selector": spec.selector, "ports": [{"port": 8080, "name": "http"}]}},
+        {"apiVersion": "apps/v1", "kind": "StatefulSet",
+         "metadata": {"name": spec.name, "labels": labels},
+         "spec": {
+             "serviceName": spec.name, "replicas": spec.replicas, "podManagementPolicy": "Parallel",
+             "selector": {"matchLabels": spec.selector},
+             "template": {"metadata": {"labels": {**spec.selector, **labels}}, "spec": pod_spec},
+             "volumeClaimTemplates": [{
+                 "metadata": {"name": "data"},
+                 "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": spec.storage_class,
+                          "resources": {"requests": {"storage": spec.size}}}}],
+         }},
+    ]

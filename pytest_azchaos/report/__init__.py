@@ -1,0 +1,1 @@
+"""Evidence: terminal progress and summary, JSON per test, HTML timeline, JUnit properties."""

@@ -1,0 +1,114 @@
+"""The run's settings, from command-line options and ini keys, validated once (pytest-free).
+
+Each setting is an option ``--azchaos-<name>`` and an ini key ``azchaos_<name>``; the option wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+EMBEDDED_CONTEXT = "azchaos-embedded"
+ClusterChoice = Literal["auto", "embedded", "kubeconfig"]
+
+
+class SettingsError(ValueError):
+    """An option value or combination that cannot work; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    kubeconfig: Path | None = None
+    context: str | None = None
+    cluster: ClusterChoice = "auto"
+    zone: str | None = None  # None/"auto": chosen; "random": seeded choice
+    seed: int | None = None
+    namespace_prefix: str = "azchaos"
+    allow_contexts: tuple[str, ...] = (f"^{EMBEDDED_CONTEXT}$",)
+    dry_run: bool = False
+    profile: str | None = None  # None: fast for the embedded cluster, realistic otherwise
+    error_budget: float = 0.0
+    rate: float = 50.0
+    report_dir: Path = Path("azchaos-report")
+    keep_on_failure: bool = False
+    embedded_zones: int = 3
+    embedded_nodes_per_zone: int = 2
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_embedded(self) -> bool:
+        return self.cluster == "embedded" or (self.cluster == "auto" and self.kubeconfig is None)
+
+    def effective_profile(self) -> str:
+        return self.profile or ("fast" if self.uses_embedded else "realistic")
+
+    def context_allowed(self, context: str) -> bool:
+        return any(re.search(p, context) for p in self.allow_contexts)
+
+
+def build(
+    *,
+    kubeconfig: str | None,
+    context: str | None,
+    cluster: str | None,
+    zone: str | None,
+    seed: str | None,
+    namespace_prefix: str | None,
+    allow_contexts: list[str] | None,
+    dry_run: bool,
+    profile: str | None,
+    error_budget: str | None,
+    rate: str | None,
+    report_dir: str | None,
+    keep_on_failure: bool,
+) -> Settings:
+    """Validate raw option values; raise ``SettingsError`` naming the fix."""
+    choice = (cluster or "auto").strip()
+    if choice not in ("auto", "embedded", "kubeconfig"):
+        raise SettingsError(f"--azchaos-cluster must be auto, embedded or kubeconfig, not {choice!r}")
+    path = Path(kubeconfig).expanduser() if kubeconfig else None
+    if choice == "kubeconfig" and path is None:
+        raise SettingsError("--azchaos-cluster=kubeconfig needs --azchaos-kubeconfig PATH (or the "
+                            "azchaos_kubeconfig ini key)")
+    if choice == "embedded" and path is not None:
+        raise SettingsError("--azchaos-cluster=embedded starts its own cluster; drop --azchaos-kubeconfig, or use "
+                            "--azchaos-cluster=kubeconfig")
+    if path is not None and not path.is_file():
+        raise SettingsError(f"kubeconfig {path} does not exist: pass an existing file to --azchaos-kubeconfig, or "
+                            "leave it unset to use the embedded cluster")
+    if profile and profile not in ("fast", "realistic"):
+        raise SettingsError(f"--azchaos-profile must be fast or realistic, not {profile!r}")
+    patterns = tuple(allow_contexts or ()) or (f"^{EMBEDDED_CONTEXT}$",)
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise SettingsError(f"--azchaos-allow-context {p!r} is not a valid regular expression: {e}") from None
+    try:
+        budget = float(error_budget) if error_budget not in (None, "") else 0.0
+    except ValueError:
+        raise SettingsError(f"--azchaos-error-budget must be a fraction like 0.001, not {error_budget!r}") from None
+    if not 0.0 <= budget < 1.0:
+        raise SettingsError(f"--azchaos-error-budget must be in [0, 1), not {budget}")
+    try:
+        request_rate = float(rate) if rate not in (None, "") else 50.0
+    except ValueError:
+        raise SettingsError(f"--azchaos-rate must be requests per second, not {rate!r}") from None
+    if not 0 < request_rate <= 5000:
+        raise SettingsError(f"--azchaos-rate must be between 0 and 5000 requests per second, not {request_rate}")
+    try:
+        seed_value = int(seed) if seed not in (None, "") else None
+    except ValueError:
+        raise SettingsError(f"--azchaos-seed must be an integer, not {seed!r}") from None
+    prefix = (namespace_prefix or "azchaos").strip()
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", prefix):
+        raise SettingsError(f"--azchaos-namespace-prefix {prefix!r} must be a short DNS label (a-z, 0-9, '-')")
+    zone_value = (zone or "").strip() or None
+    return Settings(
+        kubeconfig=path, context=(context or None), cluster=choice,  # type: ignore[arg-type]
+        zone=None if zone_value == "auto" else zone_value, seed=seed_value, namespace_prefix=prefix,
+        allow_contexts=patterns, dry_run=dry_run, profile=profile or None, error_budget=budget,
+        rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
+    )
