@@ -22,6 +22,8 @@ import pytest
 from .plugin import CHECKS, SETTINGS
 
 EVIDENCE = pytest.StashKey["list[tuple[str, str]]"]()
+TEST_EVIDENCE = pytest.StashKey["Any"]()
+SESSION_EVIDENCE = pytest.StashKey["list[dict[str, Any]]"]()
 FAILED = pytest.StashKey[bool]()
 
 
@@ -112,6 +114,22 @@ def azchaos_cluster(azchaos_settings: Any, azchaos_run: Run, tmp_path_factory: p
 
 
 @pytest.fixture
+def azchaos_evidence(request: pytest.FixtureRequest, azchaos_run: Run) -> Iterator[Any]:
+    """This test's evidence (``report.evidence.TestEvidence``): fault phases, recordings, ready pods per
+    zone, events, verdicts. Written as JSON to the report directory and drawn in the HTML report."""
+    from .report.evidence import TestEvidence
+
+    evidence = TestEvidence(request.node.nodeid)
+    request.node.stash[TEST_EVIDENCE] = evidence
+    yield evidence
+    evidence.finished = time.time()
+    evidence.outcome = "failed" if request.node.stash.get(FAILED, False) else "passed"
+    path = evidence.write_json(azchaos_run.report_dir)
+    request.config.stash.setdefault(SESSION_EVIDENCE, []).append(evidence.to_dict())
+    add_evidence(request.node, "evidence file", str(path))
+
+
+@pytest.fixture
 def azchaos_zones(azchaos_cluster: Any) -> Any:
     """The cluster's zones and nodes right now (``kube.topology.ZoneMap``)."""
     from .kube.topology import ZoneMap
@@ -148,7 +166,7 @@ def azchaos_zone(request: pytest.FixtureRequest, azchaos_settings: Any, azchaos_
 
 @pytest.fixture
 def azchaos_namespace(request: pytest.FixtureRequest, azchaos_cluster: Any, azchaos_settings: Any,
-                      azchaos_run: Run) -> Iterator[str]:
+                      azchaos_run: Run, azchaos_evidence: Any) -> Iterator[str]:
     """A fresh namespace for this test, labelled with the run id; deleted afterwards (kept on failure with
     ``--azchaos-keep-on-failure``)."""
     from kubernetes import client
@@ -159,11 +177,27 @@ def azchaos_namespace(request: pytest.FixtureRequest, azchaos_cluster: Any, azch
     azchaos_cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
         name=name, labels=labels, annotations={"azchaos.io/test": request.node.nodeid[:250]})))
     yield name
+    azchaos_evidence.events.extend(_events(azchaos_cluster, name))
     if azchaos_settings.keep_on_failure and request.node.stash.get(FAILED, False):
         azchaos_run.progress.note(f"kept namespace {name} of failed test {request.node.nodeid}")
         return
     with contextlib.suppress(client.ApiException):
         azchaos_cluster.core.delete_namespace(name)
+
+
+def _events(cluster: Any, namespace: str) -> list[dict[str, Any]]:
+    """The namespace's Kubernetes events, oldest first, for the evidence."""
+    try:
+        items = cluster.core.list_namespaced_event(namespace).items
+    except Exception:
+        return []
+    out = []
+    for e in items:
+        when = e.last_timestamp or e.event_time or e.first_timestamp
+        out.append({"time": str(when), "type": e.type, "reason": e.reason,
+                    "object": f"{e.involved_object.kind}/{e.involved_object.name}", "message": e.message,
+                    "source": (e.source.component if e.source else None) or e.reporting_component})
+    return sorted(out, key=lambda r: r["time"])
 
 
 def _echo_spec(request: pytest.FixtureRequest) -> Any:
@@ -221,43 +255,55 @@ def azchaos_echo_app(request: pytest.FixtureRequest, azchaos_deploy: Callable[..
 
 
 @pytest.fixture
-def azchaos_traffic(azchaos_settings: Any) -> Iterator[Any]:
+def azchaos_traffic(azchaos_settings: Any, azchaos_evidence: Any) -> Iterator[Any]:
     """Traffic through an app's load balancer: ``azchaos_traffic.start(app)`` returns a running open-loop
-    ``Prober``; ``.stop()`` gives its ``Recording``. Probers still running are stopped at teardown."""
-    traffic = Traffic(azchaos_settings.rate)
+    ``Prober`` (``.stop()`` gives its ``Recording``) and samples the app's ready pods per zone meanwhile.
+    Probers still running are stopped at teardown."""
+    traffic = Traffic(azchaos_settings.rate, azchaos_evidence)
     yield traffic
     traffic.stop_all()
 
 
 class Traffic:
-    def __init__(self, rate: float):
+    def __init__(self, rate: float, evidence: Any):
         self.rate = rate
+        self.evidence = evidence
         self.probers: list[Any] = []
+        self.samplers: list[Any] = []
 
     def start(self, app: Any, rate: float | None = None, keep_alive: bool = False, timeout: float = 2.0) -> Any:
+        from .report.evidence import ZoneSampler
         from .traffic import Prober, ProbeTarget
 
         addresses = getattr(app, "addresses", None) or app.lb_addresses(30)
         prober = Prober(ProbeTarget(addresses, 80), rate=rate or self.rate, timeout=timeout,
                         keep_alive=keep_alive).start()
         self.probers.append(prober)
+        self.evidence.recordings.append(prober.recording)
+        self.samplers.append(ZoneSampler(self.evidence, app).start())
         return prober
 
     def stop_all(self) -> None:
         for p in self.probers:
             with contextlib.suppress(Exception):
                 p.stop()
+        for s in self.samplers:
+            s.stop()
 
 
 @pytest.fixture
-def azchaos_check(request: pytest.FixtureRequest) -> Callable[[Any], Any]:
+def azchaos_check(request: pytest.FixtureRequest, azchaos_evidence: Any) -> Callable[[Any], Any]:
     """Record a ``checks.CheckResult`` for the report and summary, and fail the test if it did not pass:
     ``azchaos_check(zero_downtime(recording))``."""
     from .checks import require
 
     def check(result: Any) -> Any:
         request.config.stash[CHECKS].append((request.node.nodeid, result))
+        azchaos_evidence.add_check(result)
         add_evidence(request.node, f"check {result.check_id}", result.message())
+        for key in ("failed_requests", "time_to_recover_s"):
+            if key in result.figures:
+                request.node.user_properties.append((f"azchaos_{result.check_id}_{key}", result.figures[key]))
         return require(result)
 
     return check
@@ -268,7 +314,7 @@ def azchaos_check(request: pytest.FixtureRequest) -> Callable[[Any], Any]:
 
 @pytest.fixture
 def azchaos_chaos(request: pytest.FixtureRequest, azchaos_cluster: Any, azchaos_settings: Any, azchaos_run: Run,
-                  azchaos_profile: Any) -> Iterator[Any]:
+                  azchaos_profile: Any, azchaos_evidence: Any) -> Iterator[Any]:
     """Faults whose undo is recorded before they act and replayed at teardown (also on Ctrl-C/SIGTERM).
 
     Methods: ``cordon_zone(zone)``, ``drain_zone(zone)``, ``kill_pods(app, count=/fraction=/zone=)``.
@@ -277,7 +323,8 @@ def azchaos_chaos(request: pytest.FixtureRequest, azchaos_cluster: Any, azchaos_
     """
     from .chaos.facade import Chaos
 
-    chaos = Chaos(azchaos_cluster, azchaos_settings, azchaos_run, azchaos_profile, request.node.nodeid)
+    chaos = Chaos(azchaos_cluster, azchaos_settings, azchaos_run, azchaos_profile, request.node.nodeid,
+                  azchaos_evidence)
     previous = _install_sigterm()
     try:
         yield chaos
@@ -331,5 +378,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.failed:
         item.stash[FAILED] = True
+    if report.when == "call":
+        _attach_to_pytest_html(item, report)
     return report
+
+
+def _attach_to_pytest_html(item: pytest.Item, report: Any) -> None:
+    """With pytest-html installed, the timeline goes into its report too."""
+    evidence = item.stash.get(TEST_EVIDENCE, None)
+    if evidence is None or not item.config.pluginmanager.hasplugin("html"):
+        return
+    try:
+        from pytest_html import extras  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    from .report.html import timeline_svg
+
+    report.extras = [*getattr(report, "extras", []), extras.html(timeline_svg(evidence.to_dict()))]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    evidences = session.config.stash.get(SESSION_EVIDENCE, [])
+    settings = session.config.stash.get(SETTINGS, None)
+    if not evidences or settings is None:
+        return
+    from .report.html import render
+
+    settings.report_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.report_dir / "index.html"
+    path.write_text(render(evidences))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"[azchaos] evidence report: {path}")
 

@@ -1,0 +1,136 @@
+"""What happened in one test, kept as evidence: faults, every request, ready pods per zone, events, verdicts.
+
+One ``TestEvidence`` per test, written as JSON to the report directory; the HTML report draws its
+timeline from the same data. All times are wall-clock seconds (``time.time()``) so the prober,
+the faults and the zone sampler line up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..traffic.recording import Recording
+
+
+@dataclass
+class Phase:
+    """A fault's span: ``drain us-east-1a`` from start to end (end None while running)."""
+
+    name: str
+    start: float
+    end: float | None = None
+    detail: str = ""
+
+
+@dataclass
+class TestEvidence:
+    nodeid: str
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    outcome: str = ""
+    phases: list[Phase] = field(default_factory=list)
+    recordings: list[Recording] = field(default_factory=list)
+    zone_samples: list[dict[str, Any]] = field(default_factory=list)  # {"t": wall, "ready": {zone: n}}
+    events: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def phase(self, name: str, detail: str = "") -> Phase:
+        p = Phase(name, time.time(), None, detail)
+        self.phases.append(p)
+        return p
+
+    def end_phase(self, p: Phase) -> None:
+        p.end = time.time()
+
+    def add_check(self, result: Any) -> None:
+        self.checks.append({"check_id": result.check_id, "passed": result.passed, "summary": result.summary,
+                            "evidence": list(result.evidence), "figures": dict(result.figures)})
+
+    # ------------------------------------------------------------------ output
+
+    def to_dict(self) -> dict[str, Any]:
+        t0 = self.started
+        requests: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        buckets: list[dict[str, Any]] = []
+        for rec in self.recordings:
+            offset = rec.wall_start - t0
+            for b in rec.buckets(1.0):
+                buckets.append({**b, "t": round(b["t"] + offset, 3)})
+            for r in rec.snapshot():
+                row = {"t": round(r.due + offset, 4), "latency_ms": round(r.latency * 1000, 2), "ok": r.ok,
+                       "target": r.target, "status": r.status, "error": r.error, "detail": r.detail,
+                       "pod": r.pod, "client_ip": r.client_ip}
+                if not r.ok:
+                    failed.append(row)
+                requests.append(row)
+        return {
+            "test": self.nodeid,
+            "outcome": self.outcome,
+            "started": self.started,
+            "duration_s": round((self.finished or time.time()) - t0, 3),
+            "phases": [{"name": p.name, "start": round(p.start - t0, 3),
+                        "end": round((p.end or self.finished or time.time()) - t0, 3), "detail": p.detail}
+                       for p in self.phases],
+            "requests_total": len(requests),
+            "failed_requests": failed,
+            "buckets": buckets,
+            "ready_pods_per_zone": [{"t": round(s["t"] - t0, 3), "ready": s["ready"]} for s in self.zone_samples],
+            "events": self.events,
+            "checks": self.checks,
+            "notes": self.notes,
+        }
+
+    def write_json(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / (safe_name(self.nodeid) + ".json")
+        path.write_text(json.dumps(self.to_dict(), indent=1, default=str))
+        return path
+
+
+def safe_name(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:180]
+
+
+class ZoneSampler:
+    """Samples ready pods per zone of an app every ``interval`` seconds in a background thread."""
+
+    def __init__(self, evidence: TestEvidence, app: Any, interval: float = 0.5):
+        self.evidence = evidence
+        self.app = app
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="azchaos-zone-sampler", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> ZoneSampler:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from ..kube.topology import ZoneMap, is_ready
+
+        try:
+            zones = ZoneMap.read(self.app.cluster.core)
+            while not self._stop.is_set():
+                counts: dict[str, int] = {z: 0 for z in zones.zones()}
+                for p in self.app.pods():
+                    if is_ready(p):
+                        z = zones.zone_of(p.spec.node_name) or "unscheduled"
+                        counts[z] = counts.get(z, 0) + 1
+                self.evidence.zone_samples.append({"t": time.time(), "ready": counts})
+                self._stop.wait(self.interval)
+        except Exception as e:  # evidence is best effort; keep the error for the report
+            self.error = e
+            self.evidence.notes.append(f"zone sampler stopped: {e!r}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
