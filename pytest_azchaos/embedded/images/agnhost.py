@@ -7,7 +7,7 @@ the pod's IP where the real ones bind every address. Go's ``log`` lines go to st
 
 Known, deliberate gaps: TLS (``--tls-cert-file``) and SCTP make netexec exit 1 with a note; the
 other agnhost subcommands exit 1 saying they are not emulated; ``/shell`` runs through the
-container's ``exec`` (no shell is plugged in yet, so it reports Go's fork/exec error).
+container's ``exec`` of ``/bin/sh`` (the emulated busybox shell, :mod:`.shell`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pytest_azchaos.embedded.images.goformat import duration_string, json_marsha
 from pytest_azchaos.embedded.images.httpserver import HttpServer, Request, Response, error_response, status_text
 from pytest_azchaos.embedded.images.reference import ImageReference
 from pytest_azchaos.embedded.images.registry import ImageDefinition
+from pytest_azchaos.embedded.images.shell import userland_entrypoints, with_userland
 
 AGNHOST_REPOSITORY = "registry.k8s.io/e2e-test-images/agnhost"
 AGNHOST_SIZE_BYTES = 52_384_215  # nominal
@@ -108,8 +109,10 @@ def agnhost_main(spec: ContainerSpec, argv: list[str]) -> Container:
 
 
 def agnhost_definition(ref: ImageReference) -> ImageDefinition:
+    # Alpine userland (busybox sh/ash and applets, bash): exec'able in every container, and usable as command.
+    programs = {"/agnhost": agnhost_main, "/agnhost-2": agnhost_main, **userland_entrypoints()}
     return ImageDefinition(entrypoint=("/agnhost",), cmd=("pause",),
-                           executables={"/agnhost": agnhost_main, "/agnhost-2": agnhost_main},
+                           executables={path: with_userland(factory) for path, factory in programs.items()},
                            size_bytes=AGNHOST_SIZE_BYTES)
 
 

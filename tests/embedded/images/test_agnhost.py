@@ -114,9 +114,9 @@ def test_dial_bad_parameters_are_400(netexec, pod_ip, query, text):
     assert http_get(pod_ip, 8080, f"/dial?{query}")[::2] == (400, text.encode())
 
 
-def test_shell_reports_error_without_a_shell(netexec, pod_ip):
-    assert json.loads(http_get(pod_ip, 8080, "/shell?cmd=ls")[2]) == {
-        "error": "fork/exec /bin/sh: no such file or directory"}
+def test_shell_runs_the_image_shell(netexec, pod_ip):
+    assert json.loads(http_get(pod_ip, 8080, "/shell?cmd=echo%20hi;%20exit%203")[2]) == {
+        "output": "hi\n", "error": "exit status 3"}
 
 
 def test_redirect_defaults_to_302(netexec, pod_ip):
