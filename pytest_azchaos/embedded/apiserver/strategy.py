@@ -224,6 +224,15 @@ class PersistentVolumeStrategy(Strategy):
 class PersistentVolumeClaimStrategy(Strategy):
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
         super().prepare_for_create(obj, store)
+        spec = obj.setdefault("spec", {})
+        if spec.get("storageClassName") is None and "volume.beta.kubernetes.io/storage-class" not in (
+                obj["metadata"].get("annotations") or {}):
+            # DefaultStorageClass admission: the default class (newest first, then by name) fills the gap.
+            defaults = [sc for sc in store.scan("storageclasses.storage.k8s.io") if (sc["metadata"].get(
+                "annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+            if defaults:
+                defaults.sort(key=lambda sc: (-_ts(sc["metadata"].get("creationTimestamp")), sc["metadata"]["name"]))
+                spec["storageClassName"] = defaults[0]["metadata"]["name"]
         obj["metadata"].setdefault("finalizers", ["kubernetes.io/pvc-protection"])
         obj["status"] = {"phase": "Pending"}
 
@@ -275,6 +284,12 @@ _BY_KIND: dict[str, type[Strategy]] = {
     "Node": NodeStrategy,
 }
 _CACHE: dict[str, Strategy] = {}
+
+
+def _ts(text: str | None) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else 0.0
 
 
 def strategy_for(rtype: ResourceType) -> Strategy:

@@ -4,11 +4,18 @@ Binds what fits (``Scheduled`` event), marks what does not (``PodScheduled=False
 ``Unschedulable``, a new ``FailedScheduling`` event per attempt, as v1.36 records them through
 events.k8s.io/v1), and retries unschedulable pods when nodes or pods change in a way that may
 help, and periodically after ``retry_interval`` seconds.
+
+VolumeBinding's Reserve/PreBind (upstream ``volumebinding`` + ``binder.go``): when the chosen node
+needs WaitForFirstConsumer claims bound first, the scheduler sets ``status.nominatedNodeName``, binds
+matching static PVs to their claims (``claimRef``) and annotates the claims to provision with
+``volume.kubernetes.io/selected-node`` and the provisioner, then waits until every claim is fully bound
+before binding the pod; after ``bind_timeout`` (600 s) it gives up with the recorded ``SchedulerError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Hashable
 from typing import Any
@@ -17,7 +24,10 @@ from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store, now_rfc3339
 from ..apiserver.subresources import bind_pod
-from ..scheduler import VolumeState, Workloads, schedule
+from ..scheduler import VolumeBinding, VolumeState, Workloads, schedule
+from ..scheduler.model import NodeInfo
+from ..scheduler.volumes import claim_names as _claim_names
+from . import persistentvolume as pvc
 from .base import Controller
 from .events import EventsV1Recorder
 
@@ -30,9 +40,11 @@ SCHEDULER_NAME = "default-scheduler"
 class SchedulerController(Controller):
     name = "default-scheduler"
 
-    def __init__(self, store: Store, retry_interval: float = 300.0, seed: int = 0):
+    def __init__(self, store: Store, retry_interval: float = 300.0, seed: int = 0, bind_timeout: float = 600.0):
         super().__init__(store)
         self.retry_interval = retry_interval
+        self.bind_timeout = bind_timeout
+        self.prebinding: dict[tuple[str, str], tuple[str, float]] = {}  # pod -> (node, deadline)
         self.rng = random.Random(seed)
         self.unschedulable: set[tuple[str, str]] = set()
         self.events = EventsV1Recorder(store, SCHEDULER_NAME, "default-scheduler-embedded")
@@ -62,6 +74,8 @@ class SchedulerController(Controller):
                 self._requeue_unschedulable()
         elif ev.key in ("persistentvolumeclaims", "persistentvolumes"):
             self._requeue_unschedulable()
+            for key in list(self.prebinding):
+                self.enqueue(key)
 
     def _requeue_unschedulable(self) -> None:
         for key in list(self.unschedulable):
@@ -83,6 +97,10 @@ class SchedulerController(Controller):
         pod = self.store.peek("pods", ns, name)
         if pod is None or not self._wants(pod):
             self.unschedulable.discard(key)
+            self.prebinding.pop(key, None)
+            return
+        if key in self.prebinding:
+            self._wait_for_volumes(pod, key)
             return
         nodes = list(self.store.scan("nodes"))
         pods = [p for p in self.store.scan("pods") if (p.get("spec") or {}).get("nodeName")]
@@ -98,23 +116,112 @@ class SchedulerController(Controller):
         )
         result = schedule(pod, nodes, pods, volumes, workloads, rng=self.rng)
         if result.node is not None:
-            self._bind(pod, result.node)
+            if not self._pre_bind_volumes(pod, result.node, volumes):
+                self._bind(pod, result.node)
         else:
             self._unschedulable(pod, result.message or "0/0 nodes are available")
 
-    def _bind(self, pod: Obj, node: str) -> None:
+    def _bind(self, pod: Obj, node: str) -> bool:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         try:
             bind_pod(self.store, ns, name, node)
         except ApiError as e:
             if e.code in (404, 409):
-                return
+                return False
             raise
         self.unschedulable.discard((ns, name))
         self.events.eventf(pod_ref(pod), None, "Normal", "Scheduled", "Binding",
                            f"Successfully assigned {ns}/{name} to {node}")
+        return True
 
-    def _unschedulable(self, pod: Obj, message: str) -> None:
+    # ------------------------------------------------------------------ VolumeBinding PreBind
+
+    def _pre_bind_volumes(self, pod: Obj, node: str, volumes: VolumeState) -> bool:
+        """Start binding the pod's delayed claims for ``node``; True when the pod must wait for them."""
+        binding = VolumeBinding(volumes)
+        claims, _ = binding.claims(pod)
+        if claims is None or not claims.delayed:
+            return False
+        node_obj = self.store.peek("nodes", "", node)
+        if node_obj is None:
+            return False
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        self._set_nominated(ns, name, node)
+        info = NodeInfo.build(node_obj, [])
+        taken: set[str] = set()
+        for claim in claims.delayed:
+            pv = binding.find_matching_volume(claim, info, taken)
+            if pv is not None:
+                taken.add(pv["metadata"]["name"])
+                self._bind_static(claim, pv)
+            else:
+                self._select_node(claim, node, binding)
+        self.prebinding[(ns, name)] = (node, asyncio.get_running_loop().time() + self.bind_timeout)
+        asyncio.get_running_loop().call_later(self.bind_timeout + 0.01, self.enqueue, (ns, name))
+        self.unschedulable.discard((ns, name))
+        return True
+
+    def _bind_static(self, claim: Obj, pv: Obj) -> None:
+        def mutate(v: Obj) -> Obj:
+            v["spec"]["claimRef"] = pvc.claim_ref(claim)
+            v["metadata"].setdefault("annotations", {})[pvc.ANN_BOUND_BY_CONTROLLER] = "yes"
+            return v
+
+        with contextlib.suppress(ApiError):
+            self.store.guaranteed_update(pvc.PVS, "", pv["metadata"]["name"], mutate)
+
+    def _select_node(self, claim: Obj, node: str, binding: VolumeBinding) -> None:
+        storage_class = binding.storage_class_of(claim) or {}
+        provisioner = storage_class.get("provisioner", "")
+
+        def mutate(c: Obj) -> Obj:
+            ann = c["metadata"].setdefault("annotations", {})
+            ann[pvc.ANN_SELECTED_NODE] = node
+            if provisioner:
+                ann[pvc.ANN_BETA_STORAGE_PROVISIONER] = provisioner
+                ann[pvc.ANN_STORAGE_PROVISIONER] = provisioner
+            return c
+
+        meta = claim["metadata"]
+        with contextlib.suppress(ApiError):
+            self.store.guaranteed_update(pvc.PVCS, meta["namespace"], meta["name"], mutate)
+
+    def _set_nominated(self, ns: str, name: str, node: str | None) -> None:
+        def mutate(p: Obj) -> Obj:
+            status = p.setdefault("status", {})
+            if node:
+                status["nominatedNodeName"] = node
+            else:
+                status.pop("nominatedNodeName", None)
+            return p
+
+        with contextlib.suppress(ApiError):
+            self.store.guaranteed_update(PODS, ns, name, mutate, subresource="status")
+
+    def _wait_for_volumes(self, pod: Obj, key: tuple[str, str]) -> None:
+        """PreBind's wait: bind the pod once all its claims are bound; give up after the bind timeout."""
+        node, deadline = self.prebinding[key]
+        ns = key[0]
+        bound = True
+        for claim_name in _claim_names(pod):
+            claim = self.store.peek(pvc.PVCS.key, ns, claim_name)
+            volume_name = ((claim or {}).get("spec") or {}).get("volumeName")
+            pv = self.store.peek(pvc.PVS.key, "", volume_name) if volume_name else None
+            if (claim is None or pv is None or not pvc.bound_to_claim(pv, claim)
+                    or ((claim["metadata"].get("annotations") or {}).get(pvc.ANN_BIND_COMPLETED) != "yes")):
+                bound = False
+                break
+        if bound:
+            del self.prebinding[key]
+            if self._bind(pod, node):
+                self._set_nominated(ns, key[1], None)
+            return
+        if asyncio.get_running_loop().time() >= deadline:
+            del self.prebinding[key]
+            self._unschedulable(pod, 'running PreBind plugin "VolumeBinding": binding volumes: context deadline '
+                                     "exceeded", reason="SchedulerError")
+
+    def _unschedulable(self, pod: Obj, message: str, reason: str = "Unschedulable") -> None:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         generation = pod["metadata"].get("generation", 1)
 
@@ -126,7 +233,7 @@ class SchedulerController(Controller):
             conds.append({"type": "PodScheduled", "observedGeneration": generation, "status": "False",
                           "lastProbeTime": None,
                           "lastTransitionTime": old["lastTransitionTime"] if same and old else now_rfc3339(),
-                          "reason": "Unschedulable", "message": message})
+                          "reason": reason, "message": message})
             status["conditions"] = conds
             return p
 

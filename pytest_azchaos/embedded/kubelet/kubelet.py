@@ -17,6 +17,7 @@ from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
 from .pod_worker import PodWorker
+from .volumes import NodeVolumes
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -63,6 +64,7 @@ class NodeAgent:
         self.running = True
         self.workers: dict[str, PodWorker] = {}
         self._images: set[str] = set()
+        self.volumes = NodeVolumes(self, getattr(manager, "mount_timeout", 120.0))
 
     # shared pieces, read by pod workers
     @property
@@ -91,6 +93,10 @@ class NodeAgent:
     def remember_image(self, image: str) -> None:
         self._images.add(image)
 
+    async def volumes_ready(self, pod: Obj) -> bool:
+        """Wait until the pod's volumes are attached to this node and mounted (see ``volumes.py``)."""
+        return await self.volumes.wait_ready(pod)
+
     def event(self, pod: Obj, etype: str, reason: str, message: str, field: str | None = None) -> None:
         if self.running:
             self.manager.emit(pod, etype, reason, message, self.name, field)
@@ -118,9 +124,11 @@ class NodeAgent:
         worker = self.workers.pop(uid, None)
         if worker is not None:
             await worker.kill()
+        self.volumes.release(uid)
 
     def finish_deletion(self, worker: PodWorker) -> None:
         self.workers.pop(worker.uid, None)
+        self.volumes.release(worker.uid)
         self._final_delete(worker.pod)
 
     def _final_delete(self, pod: Obj) -> None:
@@ -141,6 +149,7 @@ class NodeAgent:
                 self.sync_pod(pod)
         for worker in list(self.workers.values()):
             worker.publish()
+        self.volumes.publish()
 
 
 class KubeletManager(Controller):

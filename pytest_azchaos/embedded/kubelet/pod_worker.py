@@ -19,6 +19,7 @@ from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import now_rfc3339
 from ..images.container import Container, ContainerSpec, ContainerStartError
+from ..images.fs import attach as attach_sandbox
 from ..images.registry import (
     REASON_IMAGE_PULL_BACK_OFF,
     Image,
@@ -28,6 +29,7 @@ from ..images.registry import (
     pulled_event_message,
     pulling_event_message,
 )
+from .mounts import PodVolumes
 from .probes import ProbeResult, http_get, run_probe
 
 if TYPE_CHECKING:
@@ -111,6 +113,8 @@ class PodWorker:
         self._task: asyncio.Task[None] | None = None
         self._publish_scheduled = False
         self.done = asyncio.Event()
+        self.volumes = PodVolumes(node.store, pod)
+        self.volumes_mounted = False
 
     # ------------------------------------------------------------------ control
 
@@ -134,6 +138,7 @@ class PodWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        self.volumes.teardown()
         self.done.set()
 
     def update_spec(self, pod: Obj) -> None:
@@ -149,6 +154,17 @@ class PodWorker:
     async def _run(self) -> None:
         try:
             self.publish(now=True)
+            # The kubelet attaches and mounts the pod's volumes before it creates the sandbox.
+            ready = asyncio.ensure_future(self.node.volumes_ready(self.pod))
+            stop = asyncio.ensure_future(self._stop_requested.wait())
+            await asyncio.wait({ready, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not ready.done() or not ready.result():
+                ready.cancel()
+                await self._terminate([])
+                return
+            stop.cancel()
+            self.volumes_mounted = True
+            self.publish()
             loops = [asyncio.get_running_loop().create_task(self._container_loop(rt)) for rt in self.containers]
             await self._stop_requested.wait()
             await self._terminate(loops)
@@ -157,6 +173,7 @@ class PodWorker:
         except Exception:
             log.exception("pod worker %s/%s failed", self.namespace, self.name)
         finally:
+            self.volumes.teardown()
             self.done.set()
 
     async def _container_loop(self, rt: ContainerRuntime) -> None:
@@ -239,6 +256,7 @@ class PodWorker:
         )
         assert rt.image is not None
         container = rt.image.create_container(spec)
+        attach_sandbox(container, self.volumes.sandbox(rt.spec, container))  # volumes, user, groups
         rt.container = container
         self.node.event(self.pod, "Normal", "Created", f"Created container: {rt.name}", field=rt.name)
         try:
@@ -456,7 +474,7 @@ class PodWorker:
                     c["message"] = message
                 return c
 
-            sandbox_ok = not (self.terminating and self.phase in ("Succeeded", "Failed"))
+            sandbox_ok = self.volumes_mounted and not (self.terminating and self.phase in ("Succeeded", "Failed"))
             ordered = [
                 cond("PodReadyToStartContainers", sandbox_ok),
                 cond("Initialized", initialized_ok),

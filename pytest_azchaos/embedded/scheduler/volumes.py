@@ -4,6 +4,12 @@
 PreBind): PreFilter rejects missing / immediate-unbound claims for the whole cluster; Filter checks a
 bound PV's node affinity, and for WaitForFirstConsumer claims a matching static PV or a provisioner
 whose StorageClass ``allowedTopologies`` admit the node.
+
+Wording follows the emulated Kubernetes v1.36: a bound PV whose node affinity excludes the node gives
+``node(s) didn't match PersistentVolume's node affinity`` (PR #129887, v1.33+; v1.32 and older said
+``node(s) had volume node affinity conflict``). With the PV's zone cordoned, NodeUnschedulable runs first,
+so the golden ``ebs-pv-zone-cordoned`` message lists both counts: ``2 node(s) were unschedulable, 4 node(s)
+didn't match PersistentVolume's node affinity``. Binding itself (PreBind) is the scheduler controller's job.
 """
 
 from __future__ import annotations

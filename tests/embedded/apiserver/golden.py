@@ -74,6 +74,9 @@ KNOWN_MISMATCHES: dict[str, str] = {
     "discovery/readyz-verbose": "/readyz?verbose answers 'ok' instead of the per-check list",
     "admission/limitrange-defaults-and-max": "LimitRange resource and LimitRanger admission are not served",
     "admission/resourcequota-exceeded": "ResourceQuota resource and quota admission are not served",
+    "defaulting/pvc": (
+        "the embedded cluster has the EBS CSI add-on's default gp3 StorageClass, so DefaultStorageClass admission "
+        "sets storageClassName: gp3; the recording cluster had no default class"),
     "admission/namespace-terminating": (
         _NODE_NAMES + "; pods bound at create get no topology.kubernetes.io/zone label (PodTopologyLabels "
         "admission not implemented); the namespace is gone at once instead of Terminating with conditions"),
