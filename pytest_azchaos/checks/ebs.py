@@ -1,0 +1,260 @@
+"""Stateful EBS behaviour across a zone loss (AZ-EBS-BIND, AZ-EBS-DRAIN, AZ-EBS-RETURN, AZ-EBS-PERM).
+
+An EBS volume lives in one zone; its PV carries that zone as required node affinity. So a pod on such
+a volume must run in that zone (BIND); when the zone is drained it waits Pending with the scheduler's
+volume-affinity reason instead of moving to an empty disk (DRAIN); when the zone returns it comes back
+on the same PV (RETURN); and a non-root pod can write its volume only with ``fsGroup`` (PERM).
+
+Each check has a pure ``judge_*`` function over API objects (what the unit tests feed) and a wrapper
+that reads them from the cluster. The AWS half (the EBS volume's AZ via boto3) is a separate concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..kube.topology import ZoneMap
+from ..kube.wait import Progress, wait_until
+from .evidence import failed_scheduling, unscheduled_reason
+from .result import CheckResult
+
+#: Label keys a PV's node affinity names its zone by (upstream and the EBS CSI driver's own).
+ZONE_KEYS = ("topology.kubernetes.io/zone", "topology.ebs.csi.aws.com/zone", "failure-domain.beta.kubernetes.io/zone")
+#: The VolumeBinding filter's reason; renamed upstream (PR #129887, ~v1.33). Both are accepted.
+VOLUME_AFFINITY_WORDINGS = ("didn't match PersistentVolume's node affinity", "had volume node affinity conflict")
+
+
+def is_volume_affinity_reason(message: str) -> bool:
+    """True when a scheduler message blames a PV's node affinity (either upstream wording)."""
+    return any(w in (message or "") for w in VOLUME_AFFINITY_WORDINGS)
+
+
+def pv_zones(pv: Any) -> set[str]:
+    """The zones a PV's required node affinity allows (empty when it names none)."""
+    out: set[str] = set()
+    affinity = pv.spec.node_affinity if pv and pv.spec else None
+    required = affinity.required if affinity else None
+    for term in (required.node_selector_terms or []) if required else []:
+        for expr in term.match_expressions or []:
+            if expr.key in ZONE_KEYS and expr.operator == "In":
+                out.update(expr.values or [])
+    return out
+
+
+def claims_of(pod: Any) -> list[str]:
+    """The PVC names a pod mounts."""
+    return [v.persistent_volume_claim.claim_name for v in pod.spec.volumes or [] if v.persistent_volume_claim]
+
+
+# ---------------------------------------------------------------------------------------------- AZ-EBS-BIND
+
+
+def judge_binding(pods: Iterable[Any], pvcs: dict[str, Any], pvs: dict[str, Any], zones: ZoneMap, *,
+                  check_id: str = "AZ-EBS-BIND") -> CheckResult:
+    """Every scheduled pod's bound PVs allow exactly its node's zone."""
+    evidence, bad, judged = [], 0, 0
+    for pod in sorted(pods, key=lambda p: p.metadata.name):
+        node = pod.spec.node_name
+        node_zone = zones.zone_of(node)
+        for claim in claims_of(pod):
+            pvc = pvcs.get(claim)
+            pv_name = pvc.spec.volume_name if pvc and pvc.spec else None
+            phase = pvc.status.phase if pvc and pvc.status else None
+            pv = pvs.get(pv_name) if pv_name else None
+            if not node:
+                evidence.append(f"pod {pod.metadata.name} is not scheduled (claim {claim}: {phase or 'missing'})")
+                bad += 1
+                continue
+            if pvc is None or pv is None or phase != "Bound":
+                evidence.append(f"pod {pod.metadata.name} on {node} ({node_zone}): claim {claim} is "
+                                f"{'missing' if pvc is None else phase}, PV {pv_name or '<none>'}"
+                                f"{' missing' if pv_name and pv is None else ''}")
+                bad += 1
+                continue
+            judged += 1
+            allowed = pv_zones(pv)
+            ok = allowed == {node_zone}
+            bad += not ok
+            evidence.append(f"pod {pod.metadata.name} on {node} ({node_zone}): claim {claim} -> PV {pv_name} zone "
+                            f"{', '.join(sorted(allowed)) or '<no zone affinity>'}{'' if ok else '  <-- MISMATCH'}")
+    figures = {"volumes": judged, "mismatches": bad}
+    if not judged and not bad:
+        return CheckResult(check_id, False, "no pods with persistent volume claims to judge", tuple(evidence), figures)
+    if bad:
+        return CheckResult(check_id, False, f"{bad} volume(s) not bound in their pod's node zone", tuple(evidence),
+                           figures)
+    return CheckResult(check_id, True, f"{judged} PV(s) are in their pod's node zone", tuple(evidence), figures)
+
+
+def volumes_in_node_zone(core: Any, namespace: str, selector: str, zones: ZoneMap | None = None, *,
+                         check_id: str = "AZ-EBS-BIND") -> CheckResult:
+    """AZ-EBS-BIND against the cluster: the pods of ``selector`` and their claims' PVs."""
+    zones = zones or ZoneMap.read(core)
+    pods = [p for p in core.list_namespaced_pod(namespace, label_selector=selector).items
+            if p.metadata.deletion_timestamp is None]
+    pvcs = {c.metadata.name: c for c in core.list_namespaced_persistent_volume_claim(namespace).items}
+    pvs = {v.metadata.name: v for v in core.list_persistent_volume().items}
+    return judge_binding(pods, pvcs, pvs, zones, check_id=check_id)
+
+
+# ---------------------------------------------------------------------------------------------- AZ-EBS-DRAIN
+
+
+def judge_waiting(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, scheduling_message: str, zones: ZoneMap,
+                  *, check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
+    """The pod waits Pending for its volume's zone: volume-affinity reason, same PV, no new PV.
+
+    ``claim_pvs`` are the PVs whose claimRef names this claim; ``scheduling_message`` the latest
+    FailedScheduling message (or the PodScheduled condition's).
+    """
+    name = pod.metadata.name if pod else "<missing>"
+    claim = pvc.metadata.name if pvc else "<missing>"
+    problems, evidence = [], []
+    node = pod.spec.node_name if pod else None
+    phase = pod.status.phase if pod and pod.status else None
+    evidence.append(f"pod {name}: {phase}, node {node or '<none>'} ({zones.zone_of(node) if node else 'no zone'})")
+    evidence.append(f"scheduler: {scheduling_message or '<no FailedScheduling message>'}")
+    bound_to = pvc.spec.volume_name if pvc and pvc.spec else None
+    evidence.append(f"claim {claim}: {pvc.status.phase if pvc and pvc.status else 'missing'}, PV "
+                    f"{bound_to or '<none>'} (expected {pv_name})")
+    evidence.append(f"PVs for claim {claim}: {', '.join(sorted(claim_pvs)) or '<none>'}")
+    if pod is None:
+        problems.append(f"pod {name} is gone")
+    elif node:
+        problems.append(f"pod {name} was scheduled to {node} in {zones.zone_of(node)}: it moved away from its volume")
+    elif not is_volume_affinity_reason(scheduling_message):
+        problems.append(f"pod {name} is Pending without the volume node affinity reason (expected one of: "
+                        + " / ".join(VOLUME_AFFINITY_WORDINGS) + ")")
+    if bound_to != pv_name or (pvc is not None and pvc.status and pvc.status.phase != "Bound"):
+        problems.append(f"claim {claim} is no longer bound to {pv_name}")
+    new = sorted(set(claim_pvs) - {pv_name})
+    if new:
+        problems.append(f"new PV(s) {', '.join(new)} were provisioned for claim {claim}")
+    figures = {"pending": bool(pod is not None and not node), "moved": bool(node), "new_pvs": len(new)}
+    if problems:
+        return CheckResult(check_id, False, "; ".join(problems), tuple(evidence), figures)
+    return CheckResult(check_id, True, f"pod {name} waits Pending for {pv_name}'s zone; claim {claim} still bound, "
+                       "no new volume", tuple(evidence), figures)
+
+
+def _claim_pvs(core: Any, namespace: str, claim: str) -> list[str]:
+    return [v.metadata.name for v in core.list_persistent_volume().items
+            if v.spec.claim_ref and v.spec.claim_ref.namespace == namespace and v.spec.claim_ref.name == claim]
+
+
+def _read(fn: Any, *args: Any) -> Any:
+    from kubernetes.client import ApiException
+
+    try:
+        return fn(*args)
+    except ApiException as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def waits_for_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: str, timeout: float = 10.0, *,
+                     zones: ZoneMap | None = None, progress: Progress | None = None,
+                     check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
+    """AZ-EBS-DRAIN against the cluster; waits up to ``timeout`` for the scheduler's verdict to show."""
+    zones = zones or ZoneMap.read(core)
+
+    def fetch() -> CheckResult:
+        p = _read(core.read_namespaced_pod, pod, namespace)
+        message = ""
+        if p is not None and not p.spec.node_name:
+            message = failed_scheduling(core, namespace, [pod]).get(pod) or unscheduled_reason(p)
+        c = _read(core.read_namespaced_persistent_volume_claim, claim, namespace)
+        return judge_waiting(p, c, _claim_pvs(core, namespace, claim), pv_name, message, zones, check_id=check_id)
+
+    result = wait_until(fetch, lambda r: r.passed or bool(r.figures["new_pvs"] or r.figures["moved"]),
+                        timeout=timeout, what=f"pod {pod} Pending on its volume's zone", progress=progress)
+    return result.last or fetch()
+
+
+# ---------------------------------------------------------------------------------------------- AZ-EBS-RETURN
+
+
+def judge_returned(pod: Any, pvc: Any, pv_name: str, zone: str, zones: ZoneMap, *, expected_data: str | None = None,
+                   read_back: str | None = None, check_id: str = "AZ-EBS-RETURN") -> CheckResult:
+    """The pod is Running and Ready in ``zone`` on ``pv_name`` (and read back the data, when given)."""
+    name = pod.metadata.name if pod else "<missing>"
+    node = pod.spec.node_name if pod else None
+    node_zone = zones.zone_of(node)
+    ready = bool(pod) and any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+    bound_to = pvc.spec.volume_name if pvc and pvc.spec else None
+    evidence = [f"pod {name}: {pod.status.phase if pod else 'missing'}{', Ready' if ready else ''} on "
+                f"{node or '<no node>'} ({node_zone or 'no zone'}); expected zone {zone}",
+                f"claim {pvc.metadata.name if pvc else '<missing>'} -> PV {bound_to or '<none>'} (expected {pv_name})"]
+    problems = []
+    if not ready:
+        if pod is not None and not node:
+            evidence.append(f"scheduler: {unscheduled_reason(pod) or '<no message>'}")
+        problems.append(f"pod {name} is not Running and Ready")
+    if node and node_zone != zone:
+        problems.append(f"pod {name} runs in {node_zone}, not in its volume's zone {zone}")
+    if bound_to != pv_name:
+        problems.append(f"claim is bound to {bound_to or 'nothing'}, not {pv_name}")
+    if expected_data is not None:
+        evidence.append(f"data written before: {expected_data!r}; read back: {read_back!r}")
+        if read_back != expected_data:
+            problems.append("the data written before the drain did not read back (empty or new volume?)")
+    if problems:
+        return CheckResult(check_id, False, "; ".join(problems), tuple(evidence), {"ready": ready})
+    return CheckResult(check_id, True, f"pod {name} is back in {zone} on {pv_name}"
+                       + (" with its data" if expected_data is not None else ""), tuple(evidence), {"ready": ready})
+
+
+def returned_on_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: str, zone: str,
+                       timeout: float = 30.0, *, zones: ZoneMap | None = None, expected_data: str | None = None,
+                       read_back: str | None = None, progress: Progress | None = None,
+                       check_id: str = "AZ-EBS-RETURN") -> CheckResult:
+    """AZ-EBS-RETURN against the cluster; waits up to ``timeout`` for the pod to come back."""
+    zones = zones or ZoneMap.read(core)
+
+    def fetch() -> CheckResult:
+        return judge_returned(_read(core.read_namespaced_pod, pod, namespace),
+                              _read(core.read_namespaced_persistent_volume_claim, claim, namespace), pv_name, zone,
+                              zones, check_id=check_id)
+
+    result = wait_until(fetch, lambda r: r.passed, timeout=timeout, what=f"pod {pod} back in {zone} on {pv_name}",
+                        progress=progress)
+    last = result.last or fetch()
+    if expected_data is None or not last.passed:
+        return last
+    return judge_returned(_read(core.read_namespaced_pod, pod, namespace),
+                          _read(core.read_namespaced_persistent_volume_claim, claim, namespace), pv_name, zone, zones,
+                          expected_data=expected_data, read_back=read_back, check_id=check_id)
+
+
+# ---------------------------------------------------------------------------------------------- AZ-EBS-PERM
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a write attempt inside the pod returned (exit code and combined output)."""
+
+    exit_code: int
+    output: str
+
+
+def volume_writable(result: ExecResult, pod: str, path: str, *, run_as_user: int | None = None,
+                    fs_group: int | None = None, check_id: str = "AZ-EBS-PERM") -> CheckResult:
+    """Pass when the write in the pod succeeded; a failure names ``Permission denied`` and the fsGroup fix."""
+    who = f"uid {run_as_user}" if run_as_user is not None else "the container user"
+    group = f"fsGroup {fs_group}" if fs_group is not None else "no fsGroup"
+    evidence = (f"pod {pod}: write to {path} as {who} with {group}: exit {result.exit_code}",
+                f"output: {result.output.strip()[:400] or '<empty>'}")
+    figures = {"exit_code": result.exit_code}
+    if result.exit_code == 0:
+        return CheckResult(check_id, True, f"pod {pod} wrote {path}", evidence, figures)
+    if "permission denied" in result.output.lower():
+        fix = ("set securityContext.fsGroup (e.g. to the container's group) so the kubelet makes the volume "
+               "group-writable" if fs_group is None else
+               f"fsGroup {fs_group} is set but did not apply: check the CSI driver's fsGroupPolicy and fsType")
+        return CheckResult(check_id, False, f"Permission denied writing {path} in pod {pod} as {who}: {fix}",
+                           evidence, figures)
+    return CheckResult(check_id, False, f"writing {path} in pod {pod} failed (exit {result.exit_code})", evidence,
+                       figures)
