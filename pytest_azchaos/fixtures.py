@@ -223,8 +223,11 @@ def azchaos_deploy(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile
         spec = (spec or EchoSpec()).but(**params) if params else (spec or EchoSpec())
         if spec.spread == "one-zone" and spec.pinned_zone is None:
             spec = spec.but(pinned_zone=azchaos_zones.zones()[0])
+        if spec.prestop_sleep is None:
+            spec = spec.but(prestop_sleep=prestop_for(azchaos_profile, spec.traffic_policy == "Local"))
         app = App.deploy(azchaos_cluster, azchaos_namespace, echo_manifests(spec, {
             "azchaos.io/run-id": azchaos_run.run_id}))
+        app.spec = spec
         ready = app.wait_ready(azchaos_profile.app_ready_timeout if hasattr(azchaos_profile, "app_ready_timeout")
                                else 120.0, azchaos_run.progress)
         if not ready.ok:
@@ -236,6 +239,13 @@ def azchaos_deploy(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile
         return app
 
     return deploy
+
+
+def prestop_for(profile: Any, local: bool) -> int:
+    """preStop sleep that outlasts the load balancer noticing a draining target, plus propagation."""
+    import math
+
+    return math.ceil(profile.lb_unhealthy_after(local) + 2 * profile.endpoint_propagation_delay + 1)
 
 
 def _lb_timeout(profile: Any) -> float:
@@ -252,6 +262,33 @@ def azchaos_echo_app(request: pytest.FixtureRequest, azchaos_deploy: Callable[..
     with a dict of ``apps.EchoSpec`` fields.
     """
     return azchaos_deploy(_echo_spec(request))
+
+
+@pytest.fixture
+def azchaos_deploy_stateful(azchaos_cluster: Any, azchaos_namespace: str, azchaos_run: Run) -> Callable[..., Any]:
+    """Factory: ``azchaos_deploy_stateful(spec=None, **params) -> App`` deploys the stateful app
+    (``apps.StatefulSpec``: a StatefulSet on gp3, one EBS volume per replica) and waits until it is Ready."""
+    from .apps import App, StatefulSpec, stateful_manifests
+
+    def deploy(spec: Any = None, wait: bool = True, **params: Any) -> Any:
+        spec = (spec or StatefulSpec()).but(**params) if params else (spec or StatefulSpec())
+        app = App.deploy(azchaos_cluster, azchaos_namespace,
+                         stateful_manifests(spec, {"azchaos.io/run-id": azchaos_run.run_id}), kind="StatefulSet")
+        app.spec = spec
+        if wait:
+            ready = app.wait_ready(180.0, azchaos_run.progress)
+            if not ready.ok:
+                pytest.fail(f"the stateful app did not become ready: {ready.describe()}", pytrace=False)
+        return app
+
+    return deploy
+
+
+@pytest.fixture
+def azchaos_stateful_app(azchaos_deploy_stateful: Callable[..., Any]) -> Any:
+    """The stateful sample app: a 3-replica StatefulSet on the gp3 StorageClass (one zonal EBS volume per
+    pod, runAsUser 1000 with fsGroup 1000), Ready. ``.exec(pod, [...])`` runs commands in its pods."""
+    return azchaos_deploy_stateful()
 
 
 @pytest.fixture

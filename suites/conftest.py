@@ -1,1 +1,5 @@
-"""Conformance suites: run with ``./dev suites``; they use only the plugin's public fixtures."""
+"""Conformance suites: one module per check of the catalogue (design.md), using only the public fixtures.
+
+Run them with ``./dev suites`` (embedded cluster) or against a cluster:
+``pytest suites --azchaos-kubeconfig ~/.kube/staging --azchaos-allow-context '^staging$'``.
+"""

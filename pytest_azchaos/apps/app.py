@@ -41,6 +41,8 @@ class App:
     kind: str = "Deployment"
     service: str | None = None
     manifests: list[dict[str, Any]] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)  # load-balancer addresses, once known
+    spec: Any = None  # the EchoSpec / StatefulSpec it was built from
 
     @classmethod
     def deploy(cls, cluster: Cluster, namespace: str, manifests: list[dict[str, Any]], *, kind: str = "Deployment",
@@ -95,6 +97,12 @@ class App:
         return wait_until(self.ready_pods, lambda ps: len(ps) >= want, timeout=timeout,
                           what=f"{self.kind.lower()} {self.namespace}/{self.name}: {want} pods Ready",
                           progress=progress, describe=lambda ps: f"{len(ps)}/{want} ready")
+
+    def exec(self, pod: str, command: list[str], timeout: float = 30.0) -> Any:
+        """Run ``command`` in one of the app's pods (``checks.ebs.ExecResult``: exit code and output)."""
+        from ..kube.exec import exec_in_pod
+
+        return exec_in_pod(self.cluster, self.namespace, pod, command, timeout=timeout)
 
     def lb_addresses(self, timeout: float, progress: Progress | None = None) -> list[str]:
         """The Service's load-balancer addresses (IPs or hostnames); AppError with the fix if none in time."""

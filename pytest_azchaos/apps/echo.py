@@ -1,7 +1,8 @@
 """The sample echo app: agnhost netexec behind a ``type: LoadBalancer`` Service, optionally with a PDB.
 
 Well configured by default (6 replicas, zone spread with ``nodeTaintsPolicy: Honor``, readiness on
-``/readyz``, ``--delay-shutdown`` longer than endpoint propagation, a PDB); every knob exists so the
+``/readyz``, a preStop sleep longer than the load balancer takes to stop sending to a draining node,
+``--delay-shutdown`` longer than endpoint propagation, a PDB); every knob exists so the
 misconfigured variants that prove each check can fail are one argument away.
 """
 
@@ -28,6 +29,10 @@ class EchoSpec:
     pinned_zone: str | None = None  # for spread="one-zone"
     pdb_max_unavailable: int | str | None = 1  # None: no PDB
     delay_shutdown: int = 5  # seconds netexec keeps serving after SIGTERM (0: exit at once)
+    # preStop sleep before SIGTERM: the pod keeps passing readiness while it is terminating, so its
+    # endpoint stays "serving" and the load balancer has time to stop sending new flows. None: let the
+    # deploying fixture derive it from the timing profile (load-balancer unhealthy time + propagation).
+    prestop_sleep: int | None = None
     grace_seconds: int = 30
     readiness_period: int = 1
     cpu_request: str = "50m"
@@ -62,6 +67,8 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> 
             "resources": {"requests": {"cpu": spec.cpu_request, "memory": spec.memory_request}},
         }],
     }
+    if spec.prestop_sleep:
+        pod_spec["containers"][0]["lifecycle"] = {"preStop": {"sleep": {"seconds": spec.prestop_sleep}}}
     if spec.spread in ("zone", "zone-ignore-taints"):
         constraint: dict[str, Any] = {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule",
                                       "labelSelector": {"matchLabels": spec.selector}}

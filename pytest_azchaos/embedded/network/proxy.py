@@ -132,7 +132,9 @@ class KubeProxy:
         return node is None or node.up
 
     def local_endpoint_count(self, svc: ServiceState, node: str) -> int:
-        return len(usable([e for e in svc.endpoints if e.node == node]))
+        """Ready local endpoints only (``LocalReadyEndpoints``): a terminating pod still serves traffic
+        through the fallback, but the health check already tells the load balancer to drain the node."""
+        return sum(1 for e in svc.endpoints if e.node == node and e.ready)
 
     # ------------------------------------------------------------------ state updates
 

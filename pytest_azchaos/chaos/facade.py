@@ -1,0 +1,157 @@
+"""The chaos façade a test gets: one ledger and one cluster lock per test, safety rules, undo at the end.
+
+Safety before any fault acts (``design.md``, "Safety, always"): the context must be allowed, only one
+zone may be taken away at a time, and at least two other zones must stay healthy. Every fault
+records its undo in the ledger first; ``undo_all()`` replays it (the fixture calls it at teardown,
+including after Ctrl-C/SIGTERM), and ``azchaos restore`` replays what a killed run left.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..kube.cluster import Cluster
+from ..kube.topology import ZoneMap
+from .ledger import Ledger
+from .lock import ClusterLock
+from .target import ChaosInputError
+
+
+class ChaosRefused(RuntimeError):
+    """A fault was refused before touching anything; the message says why and what to change."""
+
+
+@dataclass
+class Chaos:
+    cluster: Cluster
+    settings: Any
+    run: Any
+    profile: Any
+    test_id: str
+    evidence: Any = None
+    ledger: Ledger | None = None
+    lock: ClusterLock | None = None
+    zones_taken: list[str] = field(default_factory=list)
+    reports: list[Any] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ safety
+
+    def _guard(self, zone: str | None) -> None:
+        context = self.cluster.context_name
+        if not self.settings.context_allowed(context):
+            raise ChaosRefused(
+                f"context {context!r} is not allowed for chaos: allow it with --azchaos-allow-context "
+                f"'^{context}$' (or the azchaos_allow_context ini key) if this cluster may lose a zone; "
+                "nothing was touched")
+        if zone is None:
+            return
+        zones = ZoneMap.read(self.cluster.core)
+        known = zones.zones()
+        if zone not in known:
+            raise ChaosRefused(f"zone {zone!r} is not in this cluster; its zones are: {', '.join(known)}")
+        if self.zones_taken and zone not in self.zones_taken:
+            raise ChaosRefused(f"zone {self.zones_taken[0]} is already taken away in this test; chaos never takes "
+                               f"two zones at once (asked for {zone})")
+        healthy_others = [z for z in known if z != zone and any(n.ready and not n.unschedulable
+                                                                 for n in zones.nodes_in(z))]
+        if len(healthy_others) < 2:
+            raise ChaosRefused(
+                f"taking {zone} away would leave {len(healthy_others)} healthy zone(s) "
+                f"({', '.join(healthy_others) or 'none'}); chaos needs at least two other healthy zones. "
+                f"Zones now: {zones.describe()}")
+
+    def _start(self) -> Ledger:
+        if self.ledger is None:
+            self.lock = ClusterLock(self.cluster, self.run.run_id).acquire()
+            path = Path(self.settings.report_dir) / "ledgers" / f"ledger-{self.run.run_id}-{len(self.test_id)}.json"
+            self.ledger = Ledger(self.cluster, f"{self.run.run_id}-{abs(hash(self.test_id)) % 10**6:06d}",
+                                 path=path)
+        return self.ledger
+
+    def _phase(self, name: str, detail: str = "") -> Any:
+        return self.evidence.phase(name, detail) if self.evidence is not None else None
+
+    def _end(self, phase: Any) -> None:
+        if phase is not None and self.evidence is not None:
+            self.evidence.end_phase(phase)
+
+    # ------------------------------------------------------------------ faults
+
+    def cordon_zone(self, zone: str) -> Any:
+        """Cordon every node of ``zone`` (nodes cordoned before stay as they are, and are not uncordoned)."""
+        from .cordon import cordon_zone
+
+        self._guard(zone)
+        ledger = self._start()
+        self.zones_taken.append(zone)
+        phase = self._phase(f"cordon {zone}")
+        try:
+            report = cordon_zone(self.cluster, zone, ledger)
+        finally:
+            self._end(phase)
+        self.reports.append(report)
+        return report
+
+    def drain_zone(self, zone: str, timeout: float | None = None) -> Any:
+        """Cordon ``zone`` and evict its pods in parallel, retrying PDB refusals until ``timeout``."""
+        from .drain import drain_zone
+
+        self._guard(zone)
+        ledger = self._start()
+        self.zones_taken.append(zone)
+        phase = self._phase(f"drain {zone}")
+        try:
+            report = drain_zone(self.cluster, zone, ledger, timeout or self.drain_timeout, self.run.progress)
+        finally:
+            self._end(phase)
+        self.reports.append(report)
+        if self.evidence is not None:
+            self.evidence.notes.append(report.describe() if hasattr(report, "describe") else str(report))
+        return report
+
+    def kill_pods(self, app: Any, *, count: int | None = None, fraction: float | None = None,
+                  zone: str | None = None, grace_seconds: int = 0) -> Any:
+        """Delete ``app``'s pods abruptly (grace 0): all, ``count``, ``fraction``, or those in ``zone``."""
+        from .kill import kill_pods
+
+        self._guard(zone)
+        ledger = self._start()
+        what = f"kill {count if count is not None else (f'{fraction:.0%}' if fraction else 'all')} pod(s)"
+        phase = self._phase(what + (f" in {zone}" if zone else ""))
+        try:
+            report = kill_pods(self.cluster, app.namespace, app.label_selector, count=count, fraction=fraction,
+                               zone=zone, grace_seconds=grace_seconds, ledger=ledger,
+                               rng=random.Random(self.run.rng.random()))
+        finally:
+            self._end(phase)
+        self.reports.append(report)
+        return report
+
+    @property
+    def drain_timeout(self) -> float:
+        return 60.0 if self.profile.name == "fast" else 900.0
+
+    # ------------------------------------------------------------------ undo
+
+    def undo_all(self) -> list[str]:
+        """Replay the ledger (uncordon what this test cordoned ...); release the lock. Returns what was done."""
+        lines: list[str] = []
+        try:
+            if self.ledger is not None:
+                phase = self._phase("restore")
+                try:
+                    for outcome in self.ledger.replay():
+                        lines.append(outcome.describe())
+                finally:
+                    self._end(phase)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+                self.lock = None
+        return lines
+
+
+__all__ = ["Chaos", "ChaosInputError", "ChaosRefused"]

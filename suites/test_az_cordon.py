@@ -1,0 +1,30 @@
+"""AZ-CORDON: cordon a zone: running pods keep serving, new pods avoid the zone."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pytest_azchaos.checks.cordon import new_pods_avoid
+from pytest_azchaos.checks.downtime import zero_downtime
+from pytest_azchaos.traffic.window import settle
+
+
+@pytest.mark.azchaos_destructive
+def test_az_cordon_zone_keeps_serving_and_new_pods_avoid_it(
+        azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos,
+        azchaos_settings, azchaos_check):
+    app = azchaos_echo_app
+    prober = azchaos_traffic.start(app)
+    settle(1)
+    azchaos_chaos.cordon_zone(azchaos_zone)
+    since = time.time()
+    azchaos_cluster.apps.patch_namespaced_deployment_scale(app.name, app.namespace,
+                                                           {"spec": {"replicas": app.desired_replicas() + 3}})
+    azchaos_check(new_pods_avoid(azchaos_cluster.core, app.namespace, app.label_selector, azchaos_zone, since,
+                                 zones=azchaos_zones, min_new=3, timeout=30, check_id="AZ-CORDON"))
+    settle(1)
+    recording = prober.stop()
+    azchaos_check(zero_downtime(recording, azchaos_settings.error_budget, check_id="AZ-CORDON",
+                                core=azchaos_cluster.core, namespace=app.namespace))
