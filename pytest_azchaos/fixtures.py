@@ -19,11 +19,10 @@ from typing import Any
 
 import pytest
 
-from .plugin import CHECKS, SETTINGS
+from .plugin import ITEM_CHECKS, ITEM_EVIDENCE, SESSION_EVIDENCE, SETTINGS
 
 EVIDENCE = pytest.StashKey["list[tuple[str, str]]"]()
 TEST_EVIDENCE = pytest.StashKey["Any"]()
-SESSION_EVIDENCE = pytest.StashKey["list[dict[str, Any]]"]()
 FAILED = pytest.StashKey[bool]()
 
 
@@ -125,7 +124,7 @@ def azchaos_evidence(request: pytest.FixtureRequest, azchaos_run: Run) -> Iterat
     evidence.finished = time.time()
     evidence.outcome = "failed" if request.node.stash.get(FAILED, False) else "passed"
     path = evidence.write_json(azchaos_run.report_dir)
-    request.config.stash.setdefault(SESSION_EVIDENCE, []).append(evidence.to_dict())
+    request.node.stash[ITEM_EVIDENCE] = evidence.to_dict()
     add_evidence(request.node, "evidence file", str(path))
 
 
@@ -335,8 +334,8 @@ def azchaos_check(request: pytest.FixtureRequest, azchaos_evidence: Any) -> Call
     from .checks import require
 
     def check(result: Any) -> Any:
-        request.config.stash[CHECKS].append((request.node.nodeid, result))
         azchaos_evidence.add_check(result)
+        request.node.stash.setdefault(ITEM_CHECKS, []).append(azchaos_evidence.checks[-1])
         add_evidence(request.node, f"check {result.check_id}", result.message())
         for key in ("failed_requests", "time_to_recover_s"):
             if key in result.figures:
@@ -435,6 +434,8 @@ def _attach_to_pytest_html(item: pytest.Item, report: Any) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the report
+        return
     evidences = session.config.stash.get(SESSION_EVIDENCE, [])
     settings = session.config.stash.get(SETTINGS, None)
     if not evidences or settings is None:

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 SETTINGS = pytest.StashKey["Any"]()
-CHECKS = pytest.StashKey["list[tuple[str, Any]]"]()
-RUN = pytest.StashKey["Any"]()
+CHECKS = pytest.StashKey["list[tuple[str, Any]]"]()  # session: (nodeid, CheckResult), collected from reports
+SESSION_EVIDENCE = pytest.StashKey["list[dict[str, Any]]"]()  # session: evidence dicts, from reports
+ITEM_CHECKS = pytest.StashKey["list[dict[str, Any]]"]()  # per test, travels on its teardown report
+ITEM_EVIDENCE = pytest.StashKey["dict[str, Any]"]()  # per test, travels on its teardown report
 
 # (name, kind, default, help). Every option is also an ini key azchaos_<name with underscores>.
 OPTIONS: tuple[tuple[str, str, Any, str, str], ...] = (
@@ -102,6 +104,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pytest-azchaos: {e}") from None
     config.stash[SETTINGS] = settings
     config.stash[CHECKS] = []
+    config.stash[SESSION_EVIDENCE] = []
+    _CONFIG[:] = [config]
     from . import fixtures
 
     if not config.pluginmanager.has_plugin("azchaos-fixtures"):
@@ -132,7 +136,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         for title, text in evidence_sections(item):
             report.sections.append((f"azchaos: {title}", text))
+    if report.when == "teardown":
+        # Plain data on the report, so it reaches the controller under pytest-xdist too.
+        report.azchaos_checks = item.stash.get(ITEM_CHECKS, [])
+        report.azchaos_evidence = item.stash.get(ITEM_EVIDENCE, None)
     return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    checks = getattr(report, "azchaos_checks", None)
+    evidence = getattr(report, "azchaos_evidence", None)
+    if not checks and not evidence:
+        return
+    from .checks.result import CheckResult
+
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None:
+        return
+    for c in checks or []:
+        config.stash[CHECKS].append((report.nodeid, CheckResult(c["check_id"], c["passed"], c["summary"],
+                                                                tuple(c["evidence"]), dict(c["figures"]))))
+    if evidence:
+        config.stash.setdefault(SESSION_EVIDENCE, []).append(evidence)
+
+
+_CONFIG: list[pytest.Config] = []
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
