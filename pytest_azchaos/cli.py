@@ -1,4 +1,4 @@
-"""The ``azchaos`` command: ``local up|down`` for the embedded cluster (more verbs come with the plugin)."""
+"""The ``azchaos`` command: ``local up|down|node`` for the embedded cluster, ``restore`` to undo a killed run."""
 
 from __future__ import annotations
 
@@ -86,6 +86,74 @@ def _local_node(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore(args: argparse.Namespace) -> int:
+    """Undo what unfinished azchaos runs left in a cluster (a killed pytest, a crashed game day)."""
+    import os
+
+    from .chaos.ledger import restore
+    from .kube.cluster import Cluster
+
+    path = args.kubeconfig or (os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or None) \
+        or str(Path.home() / ".kube" / "config")
+    kubeconfig = Path(path).expanduser()
+    if not kubeconfig.is_file():
+        print(f"azchaos: kubeconfig {kubeconfig} does not exist: pass --kubeconfig PATH of the cluster to restore "
+              "(the one the run used)", file=sys.stderr)
+        return 1
+    cluster = Cluster(kubeconfig, args.context)
+    error = _check_cluster(cluster, kubeconfig, args.context)
+    if error:
+        print(f"azchaos: {error}", file=sys.stderr)
+        return 1
+    try:
+        plan = restore(cluster, args.run_id, namespace=args.namespace, local_dir=args.ledger_dir, dry_run=True)
+        if not plan.runs:
+            print("no unfinished azchaos runs" + (f" with id {args.run_id}" if args.run_id else "")
+                  + ": nothing to restore")
+            return 0
+        print("will undo:" if not args.dry_run else "would undo (dry run, nothing changed):")
+        print(plan.describe())
+        if args.dry_run:
+            return 0 if plan.ok else 1
+        report = restore(cluster, args.run_id, namespace=args.namespace, local_dir=args.ledger_dir)
+        print("result:")
+        print(report.describe())
+    finally:
+        cluster.close()
+    if report.ok:
+        print("cluster restored")
+        return 0
+    print("azchaos: the cluster is NOT fully restored; see the lines marked FAIL or skipped above", file=sys.stderr)
+    return 1
+
+
+def _check_cluster(cluster: object, kubeconfig: Path, context: str | None) -> str:
+    """'' when the kubeconfig, context and API server are usable; else the problem and its fix."""
+    from kubernetes import client, config
+
+    from .kube.cluster import ClusterConfigError
+
+    try:
+        contexts, _ = config.list_kube_config_contexts(config_file=str(kubeconfig))
+        names = [c["name"] for c in contexts or []]
+    except Exception as e:
+        return f"cannot read kubeconfig {kubeconfig}: {e}; pass --kubeconfig PATH of a valid kubeconfig"
+    if context is not None and context not in names:
+        return (f"kubeconfig {kubeconfig} has no context {context!r}; its contexts are: {', '.join(names) or 'none'} "
+                "(pass one with --context)")
+    try:
+        api = cluster.api  # type: ignore[attr-defined]
+        client.VersionApi(api).get_code(_request_timeout=5)
+    except ClusterConfigError as e:
+        return f"{e}"
+    except Exception as e:
+        host = getattr(getattr(cluster, "_api", None), "configuration", None)
+        where = getattr(host, "host", "the API server")
+        return (f"cannot reach the Kubernetes API at {where} ({type(e).__name__}); check that the cluster is running "
+                f"and that --kubeconfig/--context point at it")
+    return ""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="azchaos", description="Multi-AZ chaos conformance for Kubernetes clusters.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -115,6 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--kubeconfig", default=str(DEFAULT_KUBECONFIG),
                          help=f"kubeconfig the cluster was started with (default: {DEFAULT_KUBECONFIG})")
         cmd.set_defaults(func=_local_node)
+    restore = sub.add_parser("restore", help="undo what unfinished (killed) azchaos runs left in a cluster")
+    restore.add_argument("--kubeconfig", default=None,
+                         help="kubeconfig of the cluster (default: $KUBECONFIG, else ~/.kube/config)")
+    restore.add_argument("--context", default=None, help="kubeconfig context (default: its current context)")
+    restore.add_argument("--run-id", default=None, help="restore only this run (default: every unfinished run)")
+    restore.add_argument("--dry-run", action="store_true", help="print what would be undone, change nothing")
+    restore.add_argument("--namespace", default="kube-system",
+                         help="namespace of the run objects and the lock (default: kube-system)")
+    restore.add_argument("--ledger-dir", default=".azchaos",
+                         help="directory of local ledger files to consider too (default: .azchaos)")
+    restore.set_defaults(func=_restore)
     return p
 
 

@@ -130,6 +130,22 @@ class Chaos:
         self.reports.append(report)
         return report
 
+    def zone_outage(self, zone: str, aws: Any) -> Any:
+        """Stop the zone's EC2 instances and freeze its Auto Scaling groups (undo: start, resume)."""
+        from ..aws import zone_outage
+
+        self._guard(zone)
+        ledger = self._start()
+        self.zones_taken.append(zone)
+        phase = self._phase(f"outage {zone}")  # stays open until the instances are started again
+        try:
+            outage = zone_outage(aws, ledger, zone, nodes=self.cluster.core.list_node().items)
+        except BaseException:
+            self._end(phase)
+            raise
+        self.reports.append(outage)
+        return outage
+
     @property
     def drain_timeout(self) -> float:
         return 60.0 if self.profile.name == "fast" else 900.0
@@ -139,6 +155,10 @@ class Chaos:
     def undo_all(self) -> list[str]:
         """Replay the ledger (uncordon what this test cordoned ...); release the lock. Returns what was done."""
         lines: list[str] = []
+        if self.evidence is not None:
+            for open_phase in self.evidence.phases:
+                if open_phase.end is None:
+                    self.evidence.end_phase(open_phase)
         try:
             if self.ledger is not None:
                 phase = self._phase("restore")
