@@ -167,6 +167,23 @@ class _ZoneTainter:
     queue: dict[str, str] = field(default_factory=dict)  # node name -> uid, FIFO
     tokens: float = 1.0
     stamp: float = 0.0
+    # Processed nodes stay known until removed (``RemoveFromQueue`` keeps the value in the set), so a
+    # node already tainted is not queued again and cannot eat the zone's tokens before the others.
+    done: set[str] = field(default_factory=set)
+
+    def add(self, name: str, uid: str) -> bool:
+        if name in self.queue or name in self.done:
+            return False
+        self.queue[name] = uid
+        return True
+
+    def remove(self, name: str) -> bool:
+        self.done.discard(name)
+        return self.queue.pop(name, None) is not None
+
+    def processed(self, name: str) -> None:
+        self.queue.pop(name, None)
+        self.done.add(name)
 
     def accept(self, now: float) -> bool:
         if self.rate <= 0:
@@ -397,16 +414,16 @@ class NodeLifecycleController(Controller):
                 remove_taints(self.store, name, [{"key": UNREACHABLE, "effect": "NoExecute"}])
             else:
                 if not any(taint_matches(t, {"key": NOT_READY, "effect": "NoExecute"}) for t in taints):
-                    tainter.queue.pop(name, None)
-                tainter.queue.setdefault(name, node["metadata"].get("uid", ""))
+                    tainter.remove(name)
+                tainter.add(name, node["metadata"].get("uid", ""))
         elif status == "Unknown":
             if any(taint_matches(t, {"key": NOT_READY, "effect": "NoExecute"}) for t in taints):
                 add_taints(self.store, name, [{"key": UNREACHABLE, "effect": "NoExecute"}])
                 remove_taints(self.store, name, [{"key": NOT_READY, "effect": "NoExecute"}])
             else:
                 if not any(taint_matches(t, {"key": UNREACHABLE, "effect": "NoExecute"}) for t in taints):
-                    tainter.queue.pop(name, None)
-                tainter.queue.setdefault(name, node["metadata"].get("uid", ""))
+                    tainter.remove(name)
+                tainter.add(name, node["metadata"].get("uid", ""))
         elif status == "True":
             self.mark_node_as_reachable(node)
 
@@ -414,7 +431,7 @@ class NodeLifecycleController(Controller):
         name = node["metadata"]["name"]
         remove_taints(self.store, name, [{"key": UNREACHABLE, "effect": "NoExecute"},
                                          {"key": NOT_READY, "effect": "NoExecute"}])
-        return self._tainter(node).queue.pop(name, None) is not None
+        return self._tainter(node).remove(name)
 
     def no_execute_pass(self) -> None:
         """``doNoExecuteTaintingPass``: taint queued nodes as their zone's rate limiter allows."""
@@ -439,7 +456,7 @@ class NodeLifecycleController(Controller):
                     add, opposite = UNREACHABLE, NOT_READY
                 add_taints(self.store, name, [{"key": add, "effect": "NoExecute"}])
                 remove_taints(self.store, name, [{"key": opposite, "effect": "NoExecute"}])
-                tainter.queue.pop(name, None)
+                tainter.processed(name)
 
     # ------------------------------------------------------------------ zone disruption
 
