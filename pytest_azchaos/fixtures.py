@@ -224,6 +224,8 @@ def azchaos_deploy(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile
             spec = spec.but(pinned_zone=azchaos_zones.zones()[0])
         if spec.prestop_sleep is None:
             spec = spec.but(prestop_sleep=prestop_for(azchaos_profile, spec.traffic_policy == "Local"))
+        if spec.node_loss_toleration is None and azchaos_profile.name == "fast":
+            spec = spec.but(node_loss_toleration=2)
         app = App.deploy(azchaos_cluster, azchaos_namespace, echo_manifests(spec, {
             "azchaos.io/run-id": azchaos_run.run_id}))
         app.spec = spec
@@ -325,6 +327,18 @@ class Traffic:
                 p.stop()
         for s in self.samplers:
             s.stop()
+
+
+@pytest.fixture(scope="session")
+def azchaos_aws(azchaos_cluster: Any) -> Any:
+    """The cluster's AWS account through boto3 (``aws.AwsContext``): the standard AWS settings, or the
+    settings file written next to the kubeconfig. Tests that need it skip, naming the fix, without it."""
+    from .aws import AwsConfigError, AwsContext
+
+    try:
+        return AwsContext.for_kubeconfig(azchaos_cluster.kubeconfig)
+    except AwsConfigError as e:
+        pytest.skip(f"no usable AWS access for this cluster: {e}")
 
 
 @pytest.fixture

@@ -35,6 +35,9 @@ class EchoSpec:
     prestop_sleep: int | None = None
     grace_seconds: int = 30
     readiness_period: int = 1
+    # tolerationSeconds for not-ready/unreachable nodes: how long pods stay on a lost node before eviction.
+    # None: the API default (300 s); the deploying fixture sets it from the timing profile.
+    node_loss_toleration: int | None = None
     cpu_request: str = "50m"
     memory_request: str = "32Mi"
     cross_zone: bool = False
@@ -67,6 +70,10 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> 
             "resources": {"requests": {"cpu": spec.cpu_request, "memory": spec.memory_request}},
         }],
     }
+    if spec.node_loss_toleration is not None:
+        pod_spec["tolerations"] = [
+            {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": spec.node_loss_toleration}
+            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")]
     if spec.prestop_sleep:
         pod_spec["containers"][0]["lifecycle"] = {"preStop": {"sleep": {"seconds": spec.prestop_sleep}}}
     if spec.spread in ("zone", "zone-ignore-taints"):

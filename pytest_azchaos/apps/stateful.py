@@ -45,6 +45,11 @@ def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = N
     }
     if spec.node_selector:
         pod_spec["nodeSelector"] = spec.node_selector
+    else:
+        # One replica per zone, so taking any zone away strands exactly one pod on its volume.
+        pod_spec["topologySpreadConstraints"] = [{
+            "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+            "nodeTaintsPolicy": "Honor", "labelSelector": {"matchLabels": spec.selector}}]
     return [
         {"apiVersion": "v1", "kind": "Service",
          "metadata": {"name": spec.name, "labels": labels},

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 from collections.abc import Hashable
 from typing import Any
@@ -30,6 +31,7 @@ from ..scheduler.volumes import claim_names as _claim_names
 from . import persistentvolume as pvc
 from .base import Controller
 from .events import EventsV1Recorder
+from .scheduler_cache import NodeInfoCache
 
 Obj = dict[str, Any]
 PODS = REGISTRY.lookup("", "v1", "pods")
@@ -48,6 +50,8 @@ class SchedulerController(Controller):
         self.rng = random.Random(seed)
         self.unschedulable: set[tuple[str, str]] = set()
         self.events = EventsV1Recorder(store, SCHEDULER_NAME, "default-scheduler-embedded")
+        self.node_infos = NodeInfoCache(store)
+        self._next_start_node = 0
         self._retry_handle: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ queueing
@@ -102,8 +106,7 @@ class SchedulerController(Controller):
         if key in self.prebinding:
             self._wait_for_volumes(pod, key)
             return
-        nodes = list(self.store.scan("nodes"))
-        pods = [p for p in self.store.scan("pods") if (p.get("spec") or {}).get("nodeName")]
+        infos = self._with_assumed(self.node_infos.snapshot())
         volumes = VolumeState(tuple(self.store.scan("persistentvolumeclaims")),
                               tuple(self.store.scan("persistentvolumes")),
                               tuple(self.store.scan("storageclasses.storage.k8s.io")))
@@ -114,12 +117,29 @@ class SchedulerController(Controller):
             namespace_labels={n["metadata"]["name"]: n["metadata"].get("labels") or {}
                               for n in self.store.scan("namespaces")},
         )
-        result = schedule(pod, nodes, pods, volumes, workloads, rng=self.rng)
+        result = schedule(pod, (), (), volumes, workloads, rng=self.rng, node_infos=infos,
+                          start_index=self._next_start_node)
+        if infos:
+            self._next_start_node = (self._next_start_node + result.evaluated) % len(infos)
         if result.node is not None:
             if not self._pre_bind_volumes(pod, result.node, volumes):
                 self._bind(pod, result.node)
         else:
             self._unschedulable(pod, result.message or "0/0 nodes are available")
+
+    def _with_assumed(self, infos: list[Any]) -> list[Any]:
+        """Count pods waiting in PreBind on their chosen node (upstream's ``AssumePod``), so a
+        StatefulSet's next replica sees where the previous one is going."""
+        if not self.prebinding:
+            return infos
+        extra: dict[str, list[Obj]] = {}
+        for (ns, name), (node, _) in self.prebinding.items():
+            pod = self.store.peek("pods", ns, name)
+            if pod is not None and not pod["spec"].get("nodeName"):
+                assumed = json.loads(json.dumps(pod))
+                assumed["spec"]["nodeName"] = node
+                extra.setdefault(node, []).append(assumed)
+        return [NodeInfo.build(i.node, [*i.pods, *extra[i.name]]) if i.name in extra else i for i in infos]
 
     def _bind(self, pod: Obj, node: str) -> bool:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]

@@ -1,0 +1,49 @@
+"""AZ-OUTAGE: stop a zone's instances through the AWS API under traffic: nodes go NotReady, pods are evicted
+and come back elsewhere in time, the service stays inside the outage budget; then the zone rejoins."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pytest_azchaos.checks.downtime import zero_downtime
+from pytest_azchaos.checks.rescheduled import rescheduled
+from pytest_azchaos.kube.topology import ZoneMap
+from pytest_azchaos.kube.wait import wait_until
+from pytest_azchaos.traffic.window import fault_window, settle
+
+# Until the load balancer sees the stopped targets fail their health checks, new flows to that zone's
+# address fail. The budget: the probe's traffic for the profile's unhealthy-detection time plus 2 s.
+EXTRA_SECONDS = 2.0
+
+
+@pytest.mark.azchaos_destructive
+def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
+        azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos, azchaos_aws,
+        azchaos_profile, azchaos_run, azchaos_settings, azchaos_check):
+    app = azchaos_echo_app
+    core = azchaos_cluster.core
+    replicas = app.desired_replicas()
+    prober = azchaos_traffic.start(app)
+    settle(1)
+    since = time.time()
+    with fault_window(prober) as window:
+        azchaos_chaos.zone_outage(azchaos_zone, azchaos_aws)
+    toleration = app.spec.node_loss_toleration if app.spec.node_loss_toleration is not None else 300
+    recover = rescheduled(core, app.namespace, app.label_selector, azchaos_zone, replicas,
+                          timeout=azchaos_profile.taint_eviction_after(toleration) + 60, zones=azchaos_zones,
+                          since=since, progress=azchaos_run.progress, check_id="AZ-OUTAGE")
+    settle(2)
+    recording = prober.stop()
+    allowed = int(azchaos_settings.rate * (azchaos_profile.lb_unhealthy_after(app.spec.traffic_policy == "Local")
+                                           + EXTRA_SECONDS))
+    azchaos_check(zero_downtime(recording, max_failed=allowed, during=(window[0], None), check_id="AZ-OUTAGE",
+                                core=core, namespace=app.namespace, pod_zones=app.pod_zones(azchaos_zones)))
+    azchaos_check(recover)
+    azchaos_chaos.undo_all()  # start the instances, resume the groups
+    rejoined = wait_until(lambda: ZoneMap.read(core).nodes_in(azchaos_zone),
+                          lambda nodes: bool(nodes) and all(n.ready for n in nodes),
+                          timeout=120 if azchaos_profile.name == "fast" else 900,
+                          what=f"nodes of {azchaos_zone} Ready again", progress=azchaos_run.progress)
+    assert rejoined.ok, rejoined.describe()
