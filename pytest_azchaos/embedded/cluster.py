@@ -22,21 +22,27 @@ from .apiserver.allocators import ServiceAllocator
 from .apiserver.resources import REGISTRY
 from .apiserver.server import ApiServer
 from .apiserver.store import Store, now_rfc3339
+from .cloud.layer import CloudLayer
+from .controllers.attach_detach import AttachDetachController, CsiAttacher
+from .controllers.ebs_provisioner import WELL_KNOWN_ZONE_KEY, EbsProvisioner, install_ebs_csi
 from .controllers.endpoints import EndpointsController, EndpointSliceController
 from .controllers.events import EventRecorder
 from .controllers.garbage_collector import GarbageCollector
 from .controllers.namespace import NamespaceController
 from .controllers.node_lifecycle import NodeLifecycleController, TaintEvictionController
+from .controllers.persistentvolume import PersistentVolumeController, StorageProtectionController
 from .controllers.scheduling import SchedulerController
 from .controllers.workloads import workload_controllers
 from .heartbeat import NodeHeartbeat
 from .images import default_registry
+from .kubelet.exec_stream import exec_handler
 from .kubelet.kubelet import KubeletManager, PodAddresses
 from .kubelet.logs import log_handler
 from .network.addresses import AddressPlan
 from .network.dataplane import DataPlane
 from .network.nlb import HealthCheckTiming
 from .profile import Profile
+from .storage import VolumeStore, attach_volume_store
 from .topology import Topology, node_object
 
 log = logging.getLogger(__name__)
@@ -47,11 +53,16 @@ SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 class EmbeddedCluster:
     """Everything one embedded cluster runs, wired together."""
 
-    def __init__(self, topology: Topology, plan: AddressPlan, profile: Profile | None = None):
+    def __init__(self, topology: Topology, plan: AddressPlan, profile: Profile | None = None,
+                 state_dir: Path | None = None, ebs_topology_key: str = WELL_KNOWN_ZONE_KEY):
+        """``state_dir`` holds volume data (a temporary directory, removed on stop, by default);
+        ``ebs_topology_key`` is the zone key of provisioned PVs' node affinity (EBS CSI >= v1.33 default)."""
         self.topology = topology
         self.plan = plan
         self.profile = profile or Profile.by_name("fast")
         self.store = Store()
+        self.volumes = VolumeStore(state_dir)
+        attach_volume_store(self.store, self.volumes)
         self.allocator = ServiceAllocator(plan.service_cidr)
         self.store.allocators["services"] = self.allocator
         self.api = ApiServer(self.store)
@@ -61,12 +72,18 @@ class EmbeddedCluster:
         self.node_lifecycle = NodeLifecycleController(self.store, self.profile)
         self.controllers += [self.node_lifecycle, TaintEvictionController(self.store),
                              EndpointSliceController(self.store), EndpointsController(self.store)]
+        self.controllers += [PersistentVolumeController(self.store), StorageProtectionController(self.store),
+                             EbsProvisioner(self.store, ebs_topology_key), CsiAttacher(self.store),
+                             AttachDetachController(self.store, self.profile)]
         self.heartbeats: dict[str, NodeHeartbeat] = {}
         self.api.app.middlewares.append(self._emulator_control)
         self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)
         self._kubelet_events: dict[str, EventRecorder] = {}
         self.kubelets = KubeletManager(self.store, default_registry(), PodAddresses(plan.pod), self._kubelet_event)
+        # podAttachAndMountTimeout (2 min) scaled as the profile scales maxWaitForUnmountDuration (6 min).
+        self.kubelets.mount_timeout = self.profile.max_wait_for_unmount / 3  # type: ignore[attr-defined]
         self.api.register_subresource("pods", "log", log_handler(self.kubelets))
+        self.api.register_subresource("pods", "exec", exec_handler(self.kubelets))
         p = self.profile
         self.dataplane = DataPlane(
             self.store, plan,
@@ -77,6 +94,10 @@ class EmbeddedCluster:
             propagation_delay=p.endpoint_propagation_delay)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # The AWS side (moto): instances, ASGs, EBS volumes, NLBs. Not for explicitly shaped (non-EKS) nodes;
+        # AZCHAOS_EMBEDDED_CLOUD=0 turns it off.
+        self.cloud: CloudLayer | None = (
+            CloudLayer(self) if not topology.shapes and os.environ.get("AZCHAOS_EMBEDDED_CLOUD", "1") != "0" else None)
 
     def bootstrap(self) -> None:
         """Objects a fresh cluster has: system namespaces, the kubernetes Service, the nodes."""
@@ -92,10 +113,14 @@ class EmbeddedCluster:
         })
         nodes = REGISTRY.lookup("", "v1", "nodes")
         now = now_rfc3339()
-        for spec in self.topology.nodes(self.plan):
+        specs = self.topology.nodes(self.plan)
+        if self.cloud is not None:
+            self.cloud.set_nodes(specs)  # its node groups' ASGs launch instances with these ids
+        for spec in specs:
             self.store.create(nodes, "", node_object(spec, self.topology, now))
             self.kubelets.add_node(spec.name, spec.address)
             self.heartbeats[spec.name] = NodeHeartbeat(self.store, spec.name, self.profile)
+        install_ebs_csi(self.store, {spec.name: spec.instance_id for spec in specs})
 
     def _kubelet_event(self, pod: dict, etype: str, reason: str, message: str, node: str,
                        field: str | None) -> None:
@@ -123,15 +148,25 @@ class EmbeddedCluster:
 
         ``/azchaos/v1/nodes/<name>/heartbeat``: GET/PUT ``{"running": bool, "ready": bool}``;
         ``/azchaos/v1/nodes/<name>/power``: GET/PUT ``{"running": bool}`` stops or starts the whole node
-        (kubelet, heartbeat, network), as stopping its EC2 instance would.
+        (kubelet, heartbeat, network), as stopping its EC2 instance would;
+        ``/azchaos/v1/nodes/<name>/kubelet``: GET/PUT ``{"running": bool}`` stops or starts only the pod side
+        of the kubelet while the heartbeat goes on (a fake node, as the golden transcripts' cluster had).
         """
         parts = request.path.strip("/").split("/")
-        if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] not in ("heartbeat", "power"):
+        if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] not in (
+                "heartbeat", "power", "kubelet"):
             return await handler(request)
         hb = self.heartbeats.get(parts[3])
         if hb is None:
             return web.json_response({"error": f"no node {parts[3]!r}"}, status=404)
         body = await request.json() if request.method == "PUT" else {}
+        if parts[4] == "kubelet":
+            agent = self.kubelets.nodes[parts[3]]
+            if body.get("running") is False:
+                agent.stop()
+            elif body.get("running") is True:
+                agent.start()
+            return web.json_response({"node": parts[3], "running": agent.running})
         if parts[4] == "power":
             if body.get("running") is False:
                 self.stop_node(parts[3])
@@ -159,10 +194,14 @@ class EmbeddedCluster:
         self.start_node_heartbeat(name)
 
     async def start(self, host: str, port: int) -> str:
+        if self.cloud is not None:
+            self.cloud.start()
         self.bootstrap()
         for hb in self.heartbeats.values():
             hb.start()
         self.node_lifecycle.start()
+        if self.cloud is not None:
+            self.cloud.start_coupling()
         self.api.server_address = f"{host}:{port}"
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -175,6 +214,8 @@ class EmbeddedCluster:
         return self.url
 
     async def stop(self) -> None:
+        if self.cloud is not None:
+            await self.cloud.stop()
         self.node_lifecycle.stop()
         for hb in self.heartbeats.values():
             hb.stop()
@@ -183,11 +224,14 @@ class EmbeddedCluster:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.volumes.close()
 
 
 async def _serve(topology: Topology, block: int, ready_file: Path, port: int, profile: str = "fast") -> None:
     plan = AddressPlan(block)
-    cluster = EmbeddedCluster(topology, plan, Profile.by_name(profile))
+    state_dir = os.environ.get("AZCHAOS_EMBEDDED_STATE_DIR")
+    cluster = EmbeddedCluster(topology, plan, Profile.by_name(profile), Path(state_dir) if state_dir else None,
+                              os.environ.get("AZCHAOS_EBS_TOPOLOGY_KEY") or WELL_KNOWN_ZONE_KEY)
     url = await cluster.start(plan.api_host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -195,6 +239,8 @@ async def _serve(topology: Topology, block: int, ready_file: Path, port: int, pr
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     info: dict[str, Any] = {"url": url, "pid": os.getpid(), "block": block, "topology": topology.to_dict()}
+    if cluster.cloud is not None and cluster.cloud.endpoint is not None:
+        info["aws"] = cluster.cloud.endpoint.to_dict()
     tmp = ready_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(info))
     tmp.replace(ready_file)

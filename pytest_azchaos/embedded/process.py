@@ -13,10 +13,11 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
 from .network.addresses import choose_block, loopback_usable
 from .topology import Topology
 
@@ -40,10 +41,17 @@ class ClusterHandle:
     pid: int
     topology: Topology
     block: int
+    #: The standard AWS settings (AWS_ENDPOINT_URL, dummy keys, AWS_DEFAULT_REGION) of its moto server.
+    aws_env: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def state_file(self) -> Path:
         return state_file_for(self.kubeconfig)
+
+    @property
+    def aws_env_file(self) -> Path:
+        """``<kubeconfig>.aws.env``: ``source`` it to point boto3 / the AWS CLI at this cluster's AWS."""
+        return env_file_for(self.kubeconfig)
 
 
 def state_file_for(kubeconfig: Path) -> Path:
@@ -110,7 +118,8 @@ def start_cluster(
     tmp = kubeconfig.with_name(kubeconfig.name + ".tmp")
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
     tmp.replace(kubeconfig)
-    handle = ClusterHandle(info["url"], kubeconfig, info["pid"], topology, block)
+    aws_env = write_env_files(kubeconfig, AwsEndpoint.from_dict(info["aws"])) if info.get("aws") else {}
+    handle = ClusterHandle(info["url"], kubeconfig, info["pid"], topology, block, aws_env)
     state_file_for(kubeconfig).write_text(json.dumps({"url": handle.url, "pid": handle.pid, "block": block,
                                                       "topology": topology.to_dict()}, indent=2) + "\n")
     return handle
@@ -157,6 +166,7 @@ def stop_cluster(kubeconfig: Path = DEFAULT_KUBECONFIG, timeout: float = 10.0) -
         stopped = True
     with contextlib.suppress(FileNotFoundError):
         state_file_for(kubeconfig).unlink()
+    remove_env_files(kubeconfig)
     return stopped
 
 

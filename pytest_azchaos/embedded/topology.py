@@ -23,11 +23,45 @@ INSTANCE_TYPES: dict[str, dict[str, dict[str, str]]] = {
                         "hugepages-2Mi": "0", "memory": "14879688Ki", "pods": "58"},
     },
 }
+# The golden transcripts' fake nodes (../shared/golden/README.md): cpu 2, memory 8Gi, pods 110.
+GOLDEN_RESOURCES: dict[str, str] = {"cpu": "2", "ephemeral-storage": "100Gi", "memory": "8Gi", "pods": "110"}
 KUBELET_VERSION = "v1.36.2-eks-1a2b3c4"
+
+
+NODE_CONDITIONS = (
+    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+)
 
 
 def default_zones(region: str, count: int) -> list[str]:
     return [f"{region}{chr(ord('a') + i)}" for i in range(count)]
+
+
+@dataclass(frozen=True)
+class NodeShape:
+    """One explicitly described node (name, zone, labels, resources) instead of an EKS-named one.
+
+    ``labels`` are the node's complete labels (hostname and zone included); ``capacity`` and
+    ``allocatable`` its complete resource lists.
+    """
+
+    name: str
+    zone: str
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
+    capacity: dict[str, str] = field(default_factory=dict, hash=False)
+    allocatable: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "zone": self.zone, "labels": dict(self.labels), "capacity": dict(self.capacity),
+                "allocatable": dict(self.allocatable)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NodeShape:
+        return cls(d["name"], d["zone"], dict(d.get("labels") or {}), dict(d.get("capacity") or {}),
+                   dict(d.get("allocatable") or {}))
 
 
 @dataclass(frozen=True)
@@ -37,6 +71,7 @@ class NodeSpec:
     address: str
     instance_id: str
     nodegroup: str
+    shape: NodeShape | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +84,26 @@ class Topology:
     instance_type: str = "m5.large"
     cluster_name: str = "azchaos"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: When set, exactly these nodes (in this order) instead of ``nodes_per_zone`` EKS-named ones per zone.
+    shapes: tuple[NodeShape, ...] = ()
+
+    @classmethod
+    def golden(cls) -> Topology:
+        """The cluster the golden transcripts were recorded on: node-a1..node-c2 in zone-a/b/c, 2 cpu, 8Gi."""
+        shapes = []
+        for zone in "abc":
+            for i in (1, 2):
+                name = f"node-{zone}{i}"
+                labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+                          "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                          "topology.kubernetes.io/zone": f"zone-{zone}"}
+                shapes.append(NodeShape(name, f"zone-{zone}", labels, dict(GOLDEN_RESOURCES), dict(GOLDEN_RESOURCES)))
+        return cls(region="", zones=("zone-a", "zone-b", "zone-c"), nodes_per_zone=2, instance_type="",
+                   cluster_name="golden", shapes=tuple(shapes))
+
+    @property
+    def node_count(self) -> int:
+        return len(self.shapes) if self.shapes else len(self.zones) * self.nodes_per_zone
 
     @classmethod
     def make(cls, zones: int = 3, nodes_per_zone: int = 2, region: str = "us-east-1", **kw: Any) -> Topology:
@@ -57,6 +112,12 @@ class Topology:
     def nodes(self, plan: AddressPlan) -> list[NodeSpec]:
         out = []
         index = 0
+        if self.shapes:
+            for index, shape in enumerate(self.shapes):
+                digest = hashlib.sha1(f"{self.cluster_name}/{plan.block}/{shape.name}".encode()).hexdigest()
+                out.append(NodeSpec(shape.name, shape.zone, plan.node(index), "i-0" + digest[:16],
+                                    f"ng-{shape.zone}", shape))
+            return out
         for zone in self.zones:
             for _ in range(self.nodes_per_zone):
                 addr = plan.node(index)
@@ -67,24 +128,25 @@ class Topology:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"region": self.region, "zones": list(self.zones), "nodes_per_zone": self.nodes_per_zone,
-                "instance_type": self.instance_type, "cluster_name": self.cluster_name}
+        d = {"region": self.region, "zones": list(self.zones), "nodes_per_zone": self.nodes_per_zone,
+             "instance_type": self.instance_type, "cluster_name": self.cluster_name}
+        if self.shapes:
+            d["shapes"] = [shape.to_dict() for shape in self.shapes]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Topology:
         return cls(region=d["region"], zones=tuple(d["zones"]), nodes_per_zone=d["nodes_per_zone"],
-                   instance_type=d.get("instance_type", "m5.large"), cluster_name=d.get("cluster_name", "azchaos"))
+                   instance_type=d.get("instance_type", "m5.large"), cluster_name=d.get("cluster_name", "azchaos"),
+                   shapes=tuple(NodeShape.from_dict(s) for s in d.get("shapes") or ()))
 
 
 def node_object(spec: NodeSpec, topology: Topology, now: str) -> dict[str, Any]:
-    """The Node as an EKS managed node group's kubelet registers it."""
+    """The Node as an EKS managed node group's kubelet registers it (or as its ``NodeShape`` describes it)."""
+    if spec.shape is not None:
+        return shaped_node_object(spec, now)
     res = INSTANCE_TYPES[topology.instance_type]
-    conditions = [
-        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-    ]
+    conditions = NODE_CONDITIONS
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -139,5 +201,33 @@ def node_object(spec: NodeSpec, topology: Topology, now: str) -> dict[str, Any]:
                 "operatingSystem": "linux",
                 "architecture": "amd64",
             },
+        },
+    }
+
+
+def shaped_node_object(spec: NodeSpec, now: str) -> dict[str, Any]:
+    """A Node with exactly its shape's labels and resources (no cloud provider labels or providerID)."""
+    shape = spec.shape
+    assert shape is not None
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": spec.name, "labels": dict(shape.labels),
+                     "annotations": {"node.alpha.kubernetes.io/ttl": "0"}},
+        "spec": {},
+        "status": {
+            "capacity": dict(shape.capacity),
+            "allocatable": dict(shape.allocatable),
+            "conditions": [
+                {"type": t, "status": s, "lastHeartbeatTime": now, "lastTransitionTime": now, "reason": r,
+                 "message": m}
+                for t, s, r, m in NODE_CONDITIONS
+            ],
+            "addresses": [{"type": "InternalIP", "address": spec.address},
+                          {"type": "Hostname", "address": spec.name}],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {"machineID": "", "systemUUID": "", "bootID": "", "kernelVersion": "", "osImage": "embedded",
+                         "containerRuntimeVersion": "containerd://1.7.22", "kubeletVersion": KUBELET_VERSION,
+                         "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": "amd64"},
         },
     }

@@ -168,6 +168,7 @@ class ScheduleResult:
     scores: Mapping[str, int] = field(default_factory=dict)
     tied: tuple[str, ...] = ()
     nominated: Nomination | None = None
+    evaluated: int = 0  # nodes the filters ran on (upstream stops early on big clusters)
 
     @property
     def scheduled(self) -> bool:

@@ -6,6 +6,7 @@ The scheduler compares cpu in millicores and everything else in whole units, rou
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -53,6 +54,16 @@ def whole_value(value: str | int | float) -> int:
     return math.ceil(parse_quantity(value))
 
 
-def resource_value(name: str, value: str | int | float) -> int:
-    """The integer the scheduler compares for a resource: millicores for cpu, units for the rest."""
+@functools.lru_cache(maxsize=4096)
+def _cached_resource_value(name: str, value: str | int | float) -> int:
     return milli_value(value) if name == "cpu" else whole_value(value)
+
+
+def resource_value(name: str, value: str | int | float) -> int:
+    """The integer the scheduler compares for a resource: millicores for cpu, units for the rest.
+
+    Memoized: every scheduling cycle re-reads the same few quantity strings of every bound pod.
+    """
+    if isinstance(value, bool):
+        return milli_value(value)  # raises as an invalid quantity
+    return _cached_resource_value(name, value)

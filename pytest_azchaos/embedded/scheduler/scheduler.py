@@ -70,6 +70,22 @@ class Cycle:
         return Cycle.prepare(self.pod, infos, self.workloads, self.binding, self.claims)
 
 
+# Upstream's adaptive percentageOfNodesToScore (schedule_one.go numFeasibleNodesToFind).
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+BASE_PERCENTAGE_OF_NODES_TO_SCORE = 50
+
+
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage: int = 0) -> int:
+    """How many feasible nodes a cycle looks for before it stops filtering (all of them below 100 nodes)."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND or percentage >= 100:
+        return num_all_nodes
+    if percentage <= 0:
+        percentage = max(BASE_PERCENTAGE_OF_NODES_TO_SCORE - num_all_nodes // 125,
+                         MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
+    return max(num_all_nodes * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
+
+
 def _seed(pod: Obj) -> str:
     meta = pod.get("metadata") or {}
     return f"{namespace_of(pod)}/{meta.get('name') or meta.get('generateName') or ''}/{meta.get('uid') or ''}"
@@ -101,16 +117,25 @@ def schedule(
     *,
     rng: random.Random | None = None,
     volume_binding: VolumeBinding | None = None,
+    node_infos: Sequence[NodeInfo] | None = None,
+    start_index: int = 0,
 ) -> ScheduleResult:
     """Choose a node for ``pod`` among ``nodes`` given the ``pods`` already bound to nodes.
 
     Unschedulable pods get upstream's FailedScheduling message; ties between the best-scored nodes
     are broken by ``rng`` (default: seeded from the pod's identity, so a run is reproducible).
+    ``node_infos`` is a prebuilt snapshot (then ``nodes`` and ``pods`` are not read), kept up to date
+    incrementally by the caller. As upstream, with 100 nodes or more filtering stops once
+    ``num_feasible_nodes_to_find`` feasible nodes are found, starting at ``start_index`` (the caller
+    rotates it by ``ScheduleResult.evaluated`` so every node gets its turn).
     """
     workloads = workloads or Workloads()
     binding = volume_binding or VolumeBinding(volumes)
-    by_node = assigned_pods([p for p in pods if p is not pod])
-    infos = [NodeInfo.build(n, by_node.get(name_of(n), [])) for n in nodes]
+    if node_infos is not None:
+        infos = list(node_infos)
+    else:
+        by_node = assigned_pods([p for p in pods if p is not pod])
+        infos = [NodeInfo.build(n, by_node.get(name_of(n), [])) for n in nodes]
     if not infos:
         return ScheduleResult(None, NO_NODES)
 
@@ -127,7 +152,13 @@ def schedule(
     cycle = Cycle.prepare(pod, infos, workloads, binding, claims)
     statuses: dict[str, Status] = {}
     feasible: list[NodeInfo] = []
-    for info in infos:
+    to_find = num_feasible_nodes_to_find(len(infos))
+    start = start_index % len(infos)
+    evaluated = 0
+    for info in infos[start:] + infos[:start]:
+        if len(feasible) >= to_find:
+            break
+        evaluated += 1
         if allowed is not None and info.name not in allowed:
             statuses[info.name] = node_filters.outside_pre_filter_result(["NodeAffinity"])
             continue
@@ -147,9 +178,9 @@ def schedule(
         return ScheduleResult(None, fit_error(len(infos), statuses, post_filter_msg=post), reasons, statuses)
 
     if len(feasible) == 1:
-        return ScheduleResult(feasible[0].name, None, reasons, statuses, {}, (feasible[0].name,))
+        return ScheduleResult(feasible[0].name, None, reasons, statuses, {}, (feasible[0].name,), evaluated=evaluated)
     scores = score_nodes(pod, feasible, infos, workloads)
     best = max(scores.values())
     tied = tuple(info.name for info in feasible if scores[info.name] == best)
     chooser = rng or random.Random(_seed(pod))
-    return ScheduleResult(chooser.choice(tied), None, reasons, statuses, scores, tied)
+    return ScheduleResult(chooser.choice(tied), None, reasons, statuses, scores, tied, evaluated=evaluated)
