@@ -127,6 +127,22 @@ def make_alpine_rootfs(host: Path, hostname: str, extra_files: dict[str, tuple[b
     return make_rootfs(host, files, ROOT_DIRS)
 
 
+class LazyTree:
+    """A root filesystem written to disk on first use: most containers never exec, so most never need one."""
+
+    def __init__(self, make: Any):
+        self._make = make
+        self._tree: Tree | None = None
+
+    def materialize(self) -> Tree:
+        if self._tree is None:
+            self._tree = self._make()
+        return self._tree
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.materialize(), name)
+
+
 def base_env(container: Any) -> dict[str, str]:
     """The environment every process of the container starts with (image ENV, HOSTNAME, HOME, pod env)."""
     spec = container.spec

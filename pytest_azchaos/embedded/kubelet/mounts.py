@@ -141,7 +141,7 @@ class PodVolumes:
         self._count += 1
         host = self.dir / "containers" / f"{container['name']}-{self._count}" / "rootfs"
         pod_name = self.pod["metadata"]["name"]
-        rootfs = alpine.make_alpine_rootfs(host, pod_name)
+        rootfs = alpine.LazyTree(lambda: alpine.make_alpine_rootfs(host, pod_name))
         mounts = []
         for vm in container.get("volumeMounts") or []:
             entry = self.trees.get(vm.get("name", ""))
