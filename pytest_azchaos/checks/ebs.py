@@ -64,7 +64,9 @@ def judge_binding(pods: Iterable[Any], pvcs: dict[str, Any], pvs: dict[str, Any]
             phase = pvc.status.phase if pvc and pvc.status else None
             pv = pvs.get(pv_name) if pv_name else None
             if not node:
-                evidence.append(f"pod {pod.metadata.name} is not scheduled (claim {claim}: {phase or 'missing'})")
+                why = unscheduled_reason(pod)
+                evidence.append(f"pod {pod.metadata.name} is not scheduled (claim {claim}: {phase or 'missing'})"
+                                + (f": {why}" if why else ""))
                 bad += 1
                 continue
             if pvc is None or pv is None or phase != "Bound":

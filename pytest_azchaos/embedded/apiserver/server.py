@@ -604,7 +604,7 @@ def _validate_watch_options(match: str | None, send_initial: bool | None) -> Non
          "causes": [{"reason": r, "message": m, "field": "resourceVersionMatch"} for r, m in causes]})
 
 
-_RETURN_DELETED = {"Pod", "Namespace", "Service", "PersistentVolume", "PersistentVolumeClaim", "Node"}
+_RETURN_DELETED = {"Pod", "Namespace", "Service", "PersistentVolume", "PersistentVolumeClaim", "Node", "StorageClass"}
 _ALLOW_CREATE_ON_UPDATE = {"Lease", "Endpoints", "Event"}
 
 
