@@ -22,6 +22,7 @@ def test_az_drain_zone_under_traffic_loses_nothing_and_reschedules(
     if not pre.ok:
         pytest.skip("preflight: " + "; ".join(pre.reasons))
     replicas = app.desired_replicas()
+    zones_before = app.pod_zones(azchaos_zones)  # the drained pods are gone afterwards
     prober = azchaos_traffic.start(app)
     settle(1)
     with fault_window(prober) as window:
@@ -34,6 +35,6 @@ def test_az_drain_zone_under_traffic_loses_nothing_and_reschedules(
     recording = prober.stop()
     azchaos_check(zero_downtime(recording, azchaos_settings.error_budget, during=(window[0], None),
                                 check_id="AZ-DRAIN", core=azchaos_cluster.core, namespace=app.namespace,
-                                pod_zones=app.pod_zones(azchaos_zones)))
+                                pod_zones={**zones_before, **app.pod_zones(azchaos_zones)}))
     azchaos_check(resched)
     assert report.not_evicted == [], report.describe()

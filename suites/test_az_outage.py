@@ -25,6 +25,7 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
     app = azchaos_echo_app
     core = azchaos_cluster.core
     replicas = app.desired_replicas()
+    zones_before = app.pod_zones(azchaos_zones)  # pods on the lost nodes are gone afterwards
     prober = azchaos_traffic.start(app)
     settle(1)
     since = time.time()
@@ -39,7 +40,8 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
     allowed = int(azchaos_settings.rate * (azchaos_profile.lb_unhealthy_after(app.spec.traffic_policy == "Local")
                                            + EXTRA_SECONDS))
     azchaos_check(zero_downtime(recording, max_failed=allowed, during=(window[0], None), check_id="AZ-OUTAGE",
-                                core=core, namespace=app.namespace, pod_zones=app.pod_zones(azchaos_zones)))
+                                core=core, namespace=app.namespace,
+                                pod_zones={**zones_before, **app.pod_zones(azchaos_zones)}))
     azchaos_check(recover)
     azchaos_chaos.undo_all()  # start the instances, resume the groups
     rejoined = wait_until(lambda: ZoneMap.read(core).nodes_in(azchaos_zone),
