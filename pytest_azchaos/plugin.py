@@ -120,6 +120,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.xdist_group("azchaos-destructive"))
 
 
+def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
+    # chaostoolkit experiments under suites/ are tests too (pytest_azchaos.ctk.items).
+    if file_path.name.endswith((".experiment.json", ".experiment.yaml", ".experiment.yml")):
+        from .ctk.items import ExperimentFile, is_experiment
+
+        if is_experiment(file_path):
+            return ExperimentFile.from_parent(parent, path=file_path)
+    return None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     settings = item.config.stash.get(SETTINGS, None)
     if settings is not None and settings.dry_run and item.get_closest_marker("azchaos_destructive"):

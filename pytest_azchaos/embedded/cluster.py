@@ -150,9 +150,12 @@ class EmbeddedCluster:
         ``/azchaos/v1/nodes/<name>/power``: GET/PUT ``{"running": bool}`` stops or starts the whole node
         (kubelet, heartbeat, network), as stopping its EC2 instance would;
         ``/azchaos/v1/nodes/<name>/kubelet``: GET/PUT ``{"running": bool}`` stops or starts only the pod side
-        of the kubelet while the heartbeat goes on (a fake node, as the golden transcripts' cluster had).
+        of the kubelet while the heartbeat goes on (a fake node, as the golden transcripts' cluster had);
+        ``/azchaos/v1/audit``: GET/DELETE the (verb, resource) pairs served (``_audit``).
         """
         parts = request.path.strip("/").split("/")
+        if parts == ["azchaos", "v1", "audit"]:
+            return self._audit(request)
         if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] not in (
                 "heartbeat", "power", "kubelet"):
             return await handler(request)
@@ -180,6 +183,16 @@ class EmbeddedCluster:
         elif body.get("running") is False:
             hb.stop()
         return web.json_response({"node": hb.node_name, "running": hb.running, "ready": hb.ready})
+
+    def _audit(self, request: web.Request) -> web.StreamResponse:
+        """``/azchaos/v1/audit``: GET the (verb, apiGroup, resource) pairs the API served since the last
+        DELETE, which clears them (the RBAC proof of ``tests/ci/test_rbac.py``)."""
+        if request.method == "DELETE":
+            self.api.audit.clear()
+        elif request.method != "GET":
+            return web.json_response({"error": "GET or DELETE"}, status=405)
+        items = [{"verb": v, "apiGroup": g, "resource": r} for v, g, r in sorted(self.api.audit)]
+        return web.json_response({"items": items})
 
     def stop_node(self, name: str) -> None:
         """Take a node away: its kubelet stops acting and reporting, its network drops everything."""

@@ -72,6 +72,19 @@ def _wants_table(request: web.Request) -> bool:
     return "as=Table" in first
 
 
+def audit_key(req: Request) -> tuple[str, str, str]:
+    """The RBAC (verb, apiGroup, resource) a request needs, verbs named as Kubernetes names them."""
+    method = req.http.method
+    if method == "GET":
+        verb = "watch" if _bool(req.query.get("watch")) else ("get" if req.name is not None else "list")
+    elif method == "DELETE":
+        verb = "delete" if req.name is not None else "deletecollection"
+    else:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
+    resource = req.rtype.plural + (f"/{req.subresource}" if req.subresource else "")
+    return verb, req.rtype.group, resource
+
+
 class ApiServer:
     """aiohttp application serving the Kubernetes API from a ``Store``."""
 
@@ -82,6 +95,9 @@ class ApiServer:
         # Collections whose POST is an action, not a stored object (``bindings``).
         self.creators: dict[str, SubresourceHandler] = {}
         self.bookmark_interval = 60.0
+        # (verb, apiGroup, resource[/subresource]) of every resource request served: the RBAC a client needs
+        # (read and cleared at the emulator path /azchaos/v1/audit).
+        self.audit: set[tuple[str, str, str]] = set()
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
 
@@ -170,6 +186,7 @@ class ApiServer:
     async def _serve(self, req: Request) -> web.StreamResponse:
         method = req.http.method
         rtype = req.rtype
+        self.audit.add(audit_key(req))
         if req.subresource:
             sub = rtype.subresource(req.subresource)
             assert sub is not None

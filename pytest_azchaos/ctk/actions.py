@@ -1,0 +1,209 @@
+"""chaostoolkit actions: our faults, with chaoslib's calling convention (keyword arguments, then
+``configuration`` and ``secrets``). Each returns plain JSON data for the journal.
+
+Every fault records its undo in the run's ledger before acting (as in the pytest fixtures);
+``uncordon_zone`` replays this run's ledger, so put it in the experiment's ``rollbacks``.
+A refused fault (context not allowed, a second zone, too few healthy zones left) raises
+``chaoslib.exceptions.ActivityFailed`` with the reason, and nothing is touched.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+
+from .context import Configuration, Secrets, logger, resolve_zone, run_state
+
+__all__ = ["cordon_zone", "delete_app", "deploy_echo_app", "drain_zone", "kill_pods", "start_traffic",
+           "stop_traffic", "uncordon_zone", "zone_outage"]
+
+
+def _refusals() -> tuple[type[BaseException], ...]:
+    from ..chaos.facade import ChaosRefused
+    from ..chaos.target import ChaosInputError
+    from ..kube.cluster import ClusterConfigError
+
+    return ChaosRefused, ChaosInputError, ClusterConfigError
+
+
+def _fault(call: Any) -> Any:
+    try:
+        return call()
+    except _refusals() as e:
+        raise ActivityFailed(str(e)) from None
+
+
+def cordon_zone(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Cordon every schedulable node of ``zone`` (``auto``: the first zone in name order); nodes cordoned
+    before are left alone."""
+    state = run_state(configuration, secrets)
+    zone = resolve_zone(state, zone)
+    report = _fault(lambda: state.chaos.cordon_zone(zone))
+    if not report.ok:
+        raise ActivityFailed(report.describe())
+    return {"zone": zone, "run_id": state.run_id, "cordoned": report.cordoned,
+            "already_cordoned": report.already_cordoned, "summary": report.describe()}
+
+
+def drain_zone(zone: str, timeout: float | None = None, configuration: Configuration = None,
+               secrets: Secrets = None) -> dict[str, Any]:
+    """Cordon ``zone`` and evict all its pods in parallel; PDB refusals (429) are retried until ``timeout``
+    (default 60 s on the fast profile, 900 s on the realistic one). Fails if a pod is still not evicted."""
+    state = run_state(configuration, secrets)
+    zone = resolve_zone(state, zone)
+    report = _fault(lambda: state.chaos.drain_zone(zone, timeout=float(timeout) if timeout else None))
+    result = {"zone": zone, "run_id": state.run_id, "nodes": report.nodes, "evicted": len(report.evicted),
+              "pods": len(report.pods), "pdb_refusals": report.refusals, "wall_time_s": round(report.wall_time, 3),
+              "summary": report.describe()}
+    if not report.ok:
+        raise ActivityFailed(report.describe())
+    logger.info(report.describe())
+    return result
+
+
+def uncordon_zone(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Undo this run's faults: replay its ledger (uncordon only the nodes this run cordoned, start stopped
+    instances ...), then release the cluster lock. Idempotent; meant for ``rollbacks``."""
+    state = run_state(configuration, secrets)
+    chaos = state.chaos
+    lines = chaos.undo_all()
+    chaos.ledger = None
+    chaos.zones_taken.clear()
+    failed = [line for line in lines if line.startswith("FAIL")]
+    if failed:
+        raise ActivityFailed("undo failed: " + "; ".join(failed))
+    return {"run_id": state.run_id, "undone": lines}
+
+
+def kill_pods(namespace: str, label_selector: str, count: int | None = None, fraction: float | None = None,
+              zone: str | None = None, grace_seconds: int = 0, configuration: Configuration = None,
+              secrets: Secrets = None) -> dict[str, Any]:
+    """Delete pods matching ``label_selector`` in ``namespace`` abruptly: all, ``count``, ``fraction``, or
+    those in ``zone``."""
+    state = run_state(configuration, secrets)
+    app = SimpleNamespace(namespace=namespace, label_selector=label_selector)
+    report = _fault(lambda: state.chaos.kill_pods(app, count=count, fraction=fraction, zone=zone,
+                                                 grace_seconds=grace_seconds))
+    if not report.ok:
+        raise ActivityFailed(report.describe())
+    return {"namespace": namespace, "killed": report.names, "summary": report.describe()}
+
+
+def zone_outage(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Stop the zone's EC2 instances and suspend its Auto Scaling groups (undo with ``uncordon_zone``).
+    AWS access: the standard AWS settings (``AWS_PROFILE``, an OIDC role ...), or the embedded cluster's."""
+    from ..aws import AwsConfigError, AwsContext
+
+    state = run_state(configuration, secrets)
+    zone = resolve_zone(state, zone)
+    try:
+        aws = AwsContext.for_kubeconfig(state.cluster.kubeconfig)
+    except AwsConfigError as e:
+        raise ActivityFailed(f"no usable AWS access for this cluster: {e}") from None
+    outage = _fault(lambda: state.chaos.zone_outage(zone, aws))
+    return {"zone": zone, "run_id": state.run_id, "summary": outage.describe()}
+
+
+def start_traffic(namespace: str, service: str, name: str = "default", rate: float | None = None,
+                  port: int = 80, timeout: float = 2.0, address_timeout: float = 30.0,
+                  configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Start an open-loop prober against ``service``'s load-balancer address, kept under ``name`` so
+    ``stop_traffic`` and the probes find it."""
+    from ..apps import App
+    from ..apps.app import AppError
+    from ..traffic import Prober, ProbeTarget
+
+    state = run_state(configuration, secrets)
+    if name in state.probers:
+        raise ActivityFailed(f"traffic {name!r} is already running in run {state.run_id}; stop it first or "
+                             "pick another name")
+    app = App(state.cluster, namespace, service, {}, service=service)
+    try:
+        addresses = app.lb_addresses(address_timeout)
+    except AppError as e:
+        raise ActivityFailed(str(e)) from None
+    prober = Prober(ProbeTarget(addresses, port), rate=float(rate or state.settings.rate), timeout=timeout).start()
+    state.probers[name] = prober
+    state.apps[name] = (namespace, service)
+    return {"name": name, "addresses": addresses, "rate": prober.rate}
+
+
+def stop_traffic(name: str = "default", configuration: Configuration = None,
+                 secrets: Secrets = None) -> dict[str, Any]:
+    """Stop the prober ``name``; its recording stays for ``probes.zero_downtime``."""
+    state = run_state(configuration, secrets)
+    prober = state.probers.pop(name, None)
+    if prober is None:
+        if name in state.recordings:
+            return _summary(name, state.recordings[name])
+        raise ActivityFailed(f"no traffic named {name!r} in run {state.run_id} (start_traffic first)")
+    recording = prober.stop()
+    state.recordings[name] = recording
+    return _summary(name, recording)
+
+
+def _summary(name: str, recording: Any) -> dict[str, Any]:
+    records = recording.snapshot()
+    return {"name": name, "requests": len(records), "failed": sum(1 for r in records if not r.ok)}
+
+
+def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cluster",
+                    pdb_max_unavailable: int | None = 1, ready_timeout: float = 120.0,
+                    configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Deploy the sample echo app (``apps.EchoSpec``: zone-spread Deployment, LoadBalancer Service, PDB) in
+    ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable."""
+    import math
+    import time
+
+    from kubernetes import client
+    from kubernetes.client import ApiException
+
+    from ..apps import App, EchoSpec, echo_manifests
+    from ..apps.app import AppError
+    from ..embedded.profile import Profile
+
+    state = run_state(configuration, secrets)
+    labels = {"app.kubernetes.io/managed-by": "pytest-azchaos", "azchaos.io/run-id": state.run_id}
+    try:
+        state.cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace,
+                                                                                            labels=labels)))
+    except ApiException as e:
+        if e.status != 409:
+            raise ActivityFailed(f"cannot create namespace {namespace}: {e.status} {e.reason}") from None
+    profile = Profile.by_name(state.settings.effective_profile())
+    local = traffic_policy == "Local"
+    # preStop outlasts the load balancer noticing a draining target (as the pytest fixture does)
+    prestop = math.ceil(profile.lb_unhealthy_after(local) + 2 * profile.endpoint_propagation_delay + 1)
+    spec = EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
+                    pdb_max_unavailable=pdb_max_unavailable, prestop_sleep=prestop,
+                    node_loss_toleration=2 if profile.name == "fast" else None)
+    app = App.deploy(state.cluster, namespace, echo_manifests(spec, labels))
+    ready = app.wait_ready(ready_timeout)
+    if not ready.ok:
+        raise ActivityFailed(f"the echo app did not become ready: {ready.describe()}")
+    try:
+        addresses = app.lb_addresses(30.0 if profile.name == "fast" else 600.0)
+    except AppError as e:
+        raise ActivityFailed(str(e)) from None
+    time.sleep(profile.lb_healthy_after(local) + 0.2)  # targets pass their healthy threshold
+    return {"namespace": namespace, "service": app.service, "label_selector": app.label_selector,
+            "replicas": spec.replicas, "addresses": addresses}
+
+
+def delete_app(namespace: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Delete the namespace ``deploy_echo_app`` made (only one labelled with this run)."""
+    from kubernetes.client import ApiException
+
+    state = run_state(configuration, secrets)
+    try:
+        ns = state.cluster.core.read_namespace(namespace)
+    except ApiException as e:
+        if e.status == 404:
+            return {"namespace": namespace, "deleted": False}
+        raise
+    if (ns.metadata.labels or {}).get("azchaos.io/run-id") != state.run_id:
+        raise ActivityFailed(f"namespace {namespace} was not made by run {state.run_id}: left alone")
+    state.cluster.core.delete_namespace(namespace)
+    return {"namespace": namespace, "deleted": True}

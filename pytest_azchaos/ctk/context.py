@@ -1,0 +1,180 @@
+"""What an experiment's activities share: the cluster (from ``configuration``), settings, and the run.
+
+chaoslib calls each activity as a plain function, so state between activities lives here, keyed by
+the run id (``configuration["azchaos_run_id"]``; one per process when absent): the chaos façade with
+its ledger and lock, and the probers ``start_traffic`` started, by name.
+
+Where the cluster comes from, as chaosk8s reads it: the kubeconfig ``configuration["kubeconfig_path"]``,
+else ``$KUBECONFIG``, else ``~/.kube/config``; the context ``configuration["kubernetes_context"]``, else
+``secrets["KUBERNETES_CONTEXT"]``, else ``$KUBERNETES_CONTEXT``, else the kubeconfig's current-context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..chaos.ledger import new_run_id
+from ..kube.cluster import Cluster
+from ..settings import EMBEDDED_CONTEXT, Settings
+
+Configuration = dict[str, Any]
+Secrets = dict[str, Any]
+
+logger = logging.getLogger("chaostoolkit")
+
+_LOCK = threading.Lock()
+_RUNS: dict[str, RunState] = {}
+_DEFAULT_RUN: list[str] = []
+
+
+class _LogProgress:
+    """``kube.wait.Progress`` that writes to chaostoolkit's logger."""
+
+    def update(self, what: str, elapsed: float, timeout: float, detail: str = "") -> None:
+        logger.debug("waiting for %s: %.0fs of %.0fs %s", what, elapsed, timeout, detail)
+
+    def done(self, what: str, elapsed: float, ok: bool) -> None:
+        logger.info("%s: %s after %.1fs", what, "done" if ok else "TIMED OUT", elapsed)
+
+    def note(self, line: str) -> None:
+        logger.info(line)
+
+
+@dataclass
+class _Run:
+    """The bits of the plugin's ``Run`` the chaos façade reads."""
+
+    run_id: str
+    rng: random.Random
+    progress: _LogProgress = field(default_factory=_LogProgress)
+
+
+@dataclass
+class RunState:
+    """One experiment run: its cluster, settings, chaos façade (ledger, lock) and probers by name."""
+
+    run_id: str
+    cluster: Cluster
+    settings: Settings
+    chaos: Any
+    probers: dict[str, Any] = field(default_factory=dict)
+    recordings: dict[str, Any] = field(default_factory=dict)
+    apps: dict[str, Any] = field(default_factory=dict)
+
+
+def kubeconfig_path(configuration: Configuration | None) -> Path:
+    conf = configuration or {}
+    path = conf.get("kubeconfig_path") or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    return Path(os.path.expanduser(str(path).split(os.pathsep)[0]))
+
+
+def kubernetes_context(configuration: Configuration | None, secrets: Secrets | None) -> str | None:
+    conf, sec = configuration or {}, secrets or {}
+    return conf.get("kubernetes_context") or sec.get("KUBERNETES_CONTEXT") or os.environ.get("KUBERNETES_CONTEXT")
+
+
+def run_id_of(configuration: Configuration | None) -> str:
+    rid = (configuration or {}).get("azchaos_run_id")
+    if rid:
+        return str(rid)
+    with _LOCK:
+        if not _DEFAULT_RUN:
+            _DEFAULT_RUN.append(new_run_id())
+        return _DEFAULT_RUN[0]
+
+
+def settings_from(configuration: Configuration | None, kubeconfig: Path, context: str | None,
+                  cluster: Cluster) -> Settings:
+    """Plugin settings from ``configuration``: ``azchaos_allow_context`` (regex or list; default: only the
+    embedded cluster), ``azchaos_profile`` (default fast on the embedded cluster, else realistic),
+    ``azchaos_report_dir``, ``azchaos_rate``."""
+    conf = configuration or {}
+    allow = conf.get("azchaos_allow_context") or [f"^{EMBEDDED_CONTEXT}$"]
+    allow = [allow] if isinstance(allow, str) else list(allow)
+    name = context or cluster.context_name
+    profile = conf.get("azchaos_profile") or ("fast" if name == EMBEDDED_CONTEXT else "realistic")
+    return Settings(kubeconfig=kubeconfig, context=context, cluster="kubeconfig", allow_contexts=tuple(allow),
+                    profile=profile, report_dir=Path(conf.get("azchaos_report_dir") or "azchaos-report"),
+                    rate=float(conf.get("azchaos_rate") or 50.0))
+
+
+def run_state(configuration: Configuration | None = None, secrets: Secrets | None = None) -> RunState:
+    """The state of this experiment's run, created on first use."""
+    from ..chaos.facade import Chaos
+    from ..embedded.profile import Profile
+
+    rid = run_id_of(configuration)
+    with _LOCK:
+        state = _RUNS.get(rid)
+        if state is not None:
+            return state
+        path = kubeconfig_path(configuration)
+        context = kubernetes_context(configuration, secrets)
+        cluster = Cluster(path, context)
+        settings = settings_from(configuration, path, context, cluster)
+        chaos = Chaos(cluster, settings, _Run(rid, random.Random()), Profile.by_name(settings.effective_profile()),
+                      f"chaostoolkit:{rid}")
+        state = _RUNS[rid] = RunState(rid, cluster, settings, chaos)
+        return state
+
+
+def resolve_zone(state: RunState, zone: str) -> str:
+    """``auto``: the first zone in name order (as the plugin's default); any other name as given."""
+    if zone != "auto":
+        return zone
+    zones = sorted(state.cluster.nodes_by_zone())
+    if not zones:
+        from chaoslib.exceptions import ActivityFailed
+
+        raise ActivityFailed("no node carries the topology.kubernetes.io/zone label: label the nodes with their zone")
+    return zones[0]
+
+
+def finish(run_id: str) -> list[str]:
+    """End a run: stop its probers, replay whatever its ledger still holds, release its lock."""
+    with _LOCK:
+        state = _RUNS.pop(run_id, None)
+    if state is None:
+        return []
+    for prober in state.probers.values():
+        try:
+            prober.stop()
+        except Exception as e:  # a prober that failed must not keep the undo from running
+            logger.warning("stopping a prober: %s", e)
+    try:
+        return state.chaos.undo_all()
+    finally:
+        state.cluster.close()
+
+
+@contextlib.contextmanager
+def kubeconfig_env(path: Path | str, context: str | None = None) -> Iterator[None]:
+    """Point chaosk8s (and anything else using the default kubeconfig) at ``path`` for a while.
+
+    Sets ``KUBECONFIG`` (and ``KUBERNETES_CONTEXT``) and the official client's default location, which it
+    reads from ``KUBECONFIG`` only once, at import; both are restored afterwards.
+    """
+    from kubernetes.config import kube_config
+
+    env = {"KUBECONFIG": str(path)} | ({"KUBERNETES_CONTEXT": context} if context else {})
+    saved = {k: os.environ.get(k) for k in env}
+    saved_default = kube_config.KUBE_CONFIG_DEFAULT_LOCATION
+    os.environ.update(env)
+    kube_config.KUBE_CONFIG_DEFAULT_LOCATION = str(path)
+    try:
+        yield
+    finally:
+        kube_config.KUBE_CONFIG_DEFAULT_LOCATION = saved_default
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
