@@ -66,6 +66,18 @@ def _security(pod: Obj, container: Obj) -> tuple[int | None, int | None, list[in
     return uid, gid, groups, fs_group, psc.get("fsGroupChangePolicy")
 
 
+def _pods_dir(store: Any) -> Path | None:
+    from .. import storage
+
+    try:
+        root = storage.volume_store(store).root
+    except Exception:  # no storage layer (pure tests): the system temp dir
+        return None
+    pods = root / "pods"
+    pods.mkdir(parents=True, exist_ok=True)
+    return pods
+
+
 class PodVolumes:
     """The volumes of one pod on its node: set up once when the first container starts, torn down at the end."""
 
@@ -80,7 +92,9 @@ class PodVolumes:
     def setup(self) -> None:
         if self.dir is not None:
             return
-        self.dir = Path(tempfile.mkdtemp(prefix=f"azchaos-pod-{self.pod['metadata']['name'][:40]}-"))
+        # Under the cluster's state directory, so a stopped cluster leaves nothing behind.
+        parent = _pods_dir(self.store)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"azchaos-pod-{self.pod['metadata']['name'][:40]}-", dir=parent))
         _, _, _, fs_group, policy = _security(self.pod, {})
         for volume in self.pod["spec"].get("volumes") or []:
             name = volume["name"]
