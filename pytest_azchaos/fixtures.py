@@ -235,8 +235,11 @@ def azchaos_deploy(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile
             pytest.fail(f"the echo app did not become ready: {ready.describe()}; pods: "
                         + ", ".join(f"{p.metadata.name}={p.status.phase}" for p in app.pods()), pytrace=False)
         app.addresses = app.lb_addresses(_lb_timeout(azchaos_profile), azchaos_run.progress)
-        # Let the load balancer's targets pass their healthy threshold before traffic starts.
-        time.sleep(azchaos_profile.lb_healthy_after(spec.traffic_policy == "Local") + 0.2)
+        # Traffic starts only once every address serves (targets healthy, endpoints propagated).
+        reachable = app.wait_reachable(app.addresses, _lb_timeout(azchaos_profile), progress=azchaos_run.progress)
+        if not reachable.ok:
+            pytest.fail(f"the echo app is not reachable through its load balancer: {reachable.describe()}",
+                        pytrace=False)
         return app
 
     return deploy

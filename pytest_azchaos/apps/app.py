@@ -104,6 +104,29 @@ class App:
 
         return exec_in_pod(self.cluster, self.namespace, pod, command, timeout=timeout)
 
+    def wait_reachable(self, addresses: list[str], timeout: float, port: int = 80, streak: int = 3,
+                       progress: Progress | None = None) -> WaitResult[int]:
+        """Until every load-balancer address answered ``streak`` requests in a row (targets healthy,
+        endpoints propagated), so a measurement starts on a serving app."""
+        import requests
+
+        ok = {a: 0 for a in addresses}
+
+        def fetch() -> int:
+            for address in addresses:
+                if ok[address] >= streak:
+                    continue
+                try:
+                    good = requests.get(f"http://{address}:{port}/", timeout=1.0).status_code < 500
+                except requests.RequestException:
+                    good = False
+                ok[address] = ok[address] + 1 if good else 0
+            return min(ok.values()) if ok else 0
+
+        return wait_until(fetch, lambda n: n >= streak, timeout=timeout, interval=0.1,
+                          what=f"service {self.namespace}/{self.service} answering on {', '.join(addresses)}",
+                          progress=progress)
+
     def lb_addresses(self, timeout: float, progress: Progress | None = None) -> list[str]:
         """The Service's load-balancer addresses (IPs or hostnames); AppError with the fix if none in time."""
         if not self.service:

@@ -155,7 +155,6 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
     """Deploy the sample echo app (``apps.EchoSpec``: zone-spread Deployment, LoadBalancer Service, PDB) in
     ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable."""
     import math
-    import time
 
     from kubernetes import client
     from kubernetes.client import ApiException
@@ -187,7 +186,9 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
         addresses = app.lb_addresses(30.0 if profile.name == "fast" else 600.0)
     except AppError as e:
         raise ActivityFailed(str(e)) from None
-    time.sleep(profile.lb_healthy_after(local) + 0.2)  # targets pass their healthy threshold
+    reachable = app.wait_reachable(addresses, 30.0 if profile.name == "fast" else 600.0)
+    if not reachable.ok:
+        raise ActivityFailed(f"the echo app is not reachable through its load balancer: {reachable.describe()}")
     return {"namespace": namespace, "service": app.service, "label_selector": app.label_selector,
             "replicas": spec.replicas, "addresses": addresses}
 

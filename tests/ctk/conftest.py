@@ -51,7 +51,7 @@ def ns(cluster: Cluster) -> Iterator[str]:
 
 @pytest.fixture
 def deploy(cluster: Cluster, ns: str) -> Callable[..., App]:
-    """Deploy the echo app (quick shutdown) and wait until it is Ready with a load-balancer address."""
+    """Deploy the echo app (quick shutdown) and wait until it is Ready and answers through its load balancer."""
 
     def make(**params: Any) -> App:
         spec = EchoSpec(**{"replicas": 3, "delay_shutdown": 1, "prestop_sleep": 3, "grace_seconds": 10,
@@ -59,6 +59,7 @@ def deploy(cluster: Cluster, ns: str) -> Callable[..., App]:
         app = App.deploy(cluster, ns, echo_manifests(spec))
         assert app.wait_ready(60).ok
         app.addresses = app.lb_addresses(30)
+        assert app.wait_reachable(app.addresses, 30).ok  # NLB targets healthy before traffic starts
         return app
 
     return make
