@@ -152,3 +152,26 @@ def test_immediate_binding_pinned_to_the_wrong_zone_fails_az_ebs_bind(azchaos_cl
         assert "PersistentVolume's node affinity" in str(failed.value)
     finally:
         storage.delete_storage_class(name)
+
+
+def test_one_zone_app_fails_az_outage_with_evidence(azchaos_cluster, azchaos_deploy, azchaos_traffic, azchaos_chaos,
+                                                    azchaos_zones, azchaos_aws, azchaos_profile, azchaos_run,
+                                                    azchaos_check):
+    zone = azchaos_zones.zones()[0]
+    app = azchaos_deploy(EchoSpec(replicas=2, spread="one-zone", pinned_zone=zone, pdb_max_unavailable=None))
+    prober = azchaos_traffic.start(app)
+    settle(1)
+    since = time.time()
+    with fault_window(prober) as window:
+        azchaos_chaos.zone_outage(zone, azchaos_aws)
+    back = rescheduled(azchaos_cluster.core, app.namespace, app.label_selector, zone, 2, timeout=12,
+                       zones=azchaos_zones, since=since, progress=azchaos_run.progress, check_id="AZ-OUTAGE")
+    recording = prober.stop()
+    allowed = int(recording.rate * (azchaos_profile.lb_unhealthy_after(False) + 2))
+    with pytest.raises(CheckFailed, match="AZ-OUTAGE FAILED") as failed:
+        azchaos_check(zero_downtime(recording, max_failed=allowed, during=(window[0], None), check_id="AZ-OUTAGE",
+                                    core=azchaos_cluster.core, namespace=app.namespace))
+    assert "failure window" in str(failed.value)
+    with pytest.raises(CheckFailed, match="AZ-OUTAGE FAILED") as stranded:
+        azchaos_check(back)
+    assert "didn't match Pod's node affinity/selector" in str(stranded.value)

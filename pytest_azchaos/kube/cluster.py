@@ -38,8 +38,11 @@ class Cluster:
                     "to use the embedded cluster")
             try:
                 self._api = config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
-            except ConfigException as e:
+            except (ConfigException, ValueError, TypeError, KeyError, AttributeError) as e:
                 raise ClusterConfigError(f"cannot use kubeconfig {self.kubeconfig}: {e}") from None
+            except Exception as e:  # YAML errors and the like: the file is not a kubeconfig
+                raise ClusterConfigError(f"cannot use kubeconfig {self.kubeconfig}: it is not a valid kubeconfig "
+                                         f"({type(e).__name__}: {e})") from None
         return self._api
 
     @property
@@ -77,8 +80,9 @@ class Cluster:
             if self.context not in names:
                 raise ClusterConfigError(f"context {self.context!r} is not in {self.kubeconfig}; its contexts are: "
                                          f"{', '.join(names) or '(none)'} (set --azchaos-context)")
+        api = self.api  # a broken kubeconfig fails here, with its own message
         try:
-            client.VersionApi(self.api).get_code(_request_timeout=10)
+            client.VersionApi(api).get_code(_request_timeout=10)
         except ClusterConfigError:
             raise
         except Exception as e:

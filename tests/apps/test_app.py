@@ -1,0 +1,24 @@
+"""The App handle: waiting for the workload and its load balancer, with the fix named when it never comes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from pytest_azchaos.apps.app import App, AppError
+from pytest_azchaos.kube.cluster import Cluster
+
+
+def test_no_load_balancer_address_within_the_deadline_names_the_fix(kubeconfig: Path, core: client.CoreV1Api,
+                                                                  namespace: str) -> None:
+    core.create_namespaced_service(namespace, client.V1Service(
+        metadata=client.V1ObjectMeta(name="nolb"),
+        spec=client.V1ServiceSpec(type="LoadBalancer", load_balancer_class="example.com/nobody-serves-this",
+                                  selector={"app": "x"}, ports=[client.V1ServicePort(port=80)])))
+    app = App(Cluster(kubeconfig), namespace, "x", {"app": "x"}, service="nolb")
+    with pytest.raises(AppError, match=r"got no load-balancer address within 2s: check that a load-balancer "
+                                       r"controller runs"):
+        app.lb_addresses(2)
+    app.cluster.close()
