@@ -134,6 +134,10 @@ class AttachDetachController(Controller):
         if ev.key in ("pods", PVCS.key, PVS.key, VAS.key, NODES.key):
             if ev.key == NODES.key and ev.type == "MODIFIED" and not _node_change_matters(ev.old, ev.obj):
                 return
+            # A pod without claims never needs an attachment: skip the full reconcile (thousands of pods).
+            if ev.key == "pods" and not any(True for _ in pod_claim_volumes(ev.obj)) and \
+                    not (ev.old is not None and any(True for _ in pod_claim_volumes(ev.old))):
+                return
             self.enqueue("reconcile")
 
     def _retry_later(self) -> None:
