@@ -34,9 +34,9 @@ from .workload import (
     is_terminating,
     later,
     pod_from_template,
+    pod_owner_keys,
     quiet,
     scaled_value,
-    selects,
     write_status,
 )
 
@@ -173,16 +173,8 @@ class DaemonSetController(Controller):
                 for ds in self.store.scan(DAEMONSETS.key):
                     self.enqueue((ds["metadata"]["namespace"], ds["metadata"]["name"]))
         elif ev.key == PODS.key:
-            ref = controller_ref(ev.obj)
-            if ref is not None:
-                if ref.get("kind") == "DaemonSet":
-                    self.enqueue((ev.namespace, ref["name"]))
-                return
-            if ev.type != "DELETED":
-                labels = ev.obj["metadata"].get("labels") or {}
-                for ds in self.store.scan(DAEMONSETS.key, ev.namespace):
-                    if selects((ds.get("spec") or {}).get("selector"), labels):
-                        self.enqueue((ev.namespace, ds["metadata"]["name"]))
+            for key in pod_owner_keys(self.store, ev, "DaemonSet", DAEMONSETS.key):
+                self.enqueue(key)
 
     # ------------------------------------------------------------ sync
 

@@ -29,9 +29,9 @@ from .workload import (
     later,
     parse_time,
     pod_from_template,
+    pod_owner_keys,
     quiet,
     ready_since,
-    selects,
     write_status,
 )
 
@@ -51,17 +51,8 @@ class ReplicaSetController(Controller):
         if ev.key == REPLICASETS.key:
             self.enqueue((ev.namespace, ev.obj["metadata"]["name"]))
         elif ev.key == PODS.key:
-            ref = controller_ref(ev.obj)
-            if ref is not None:
-                if ref.get("kind") == "ReplicaSet":
-                    self.enqueue((ev.namespace, ref["name"]))
-                return
-            if ev.type == "DELETED":
-                return
-            labels = ev.obj["metadata"].get("labels") or {}
-            for rs in self.store.scan(REPLICASETS.key, ev.namespace):
-                if selects((rs.get("spec") or {}).get("selector"), labels):
-                    self.enqueue((ev.namespace, rs["metadata"]["name"]))
+            for key in pod_owner_keys(self.store, ev, "ReplicaSet", REPLICASETS.key):
+                self.enqueue(key)
 
     def sync(self, key: Hashable) -> None:
         assert isinstance(key, tuple)

@@ -33,8 +33,8 @@ from .workload import (
     later,
     owner_ref,
     pod_from_template,
+    pod_owner_keys,
     quiet,
-    selects,
     write_status,
 )
 
@@ -64,16 +64,8 @@ class StatefulSetController(Controller):
         if ev.key == STATEFULSETS.key:
             self.enqueue((ev.namespace, ev.obj["metadata"]["name"]))
         elif ev.key == PODS.key:
-            ref = controller_ref(ev.obj)
-            if ref is not None:
-                if ref.get("kind") == "StatefulSet":
-                    self.enqueue((ev.namespace, ref["name"]))
-                return
-            if ev.type != "DELETED":
-                labels = ev.obj["metadata"].get("labels") or {}
-                for s in self.store.scan(STATEFULSETS.key, ev.namespace):
-                    if selects((s.get("spec") or {}).get("selector"), labels):
-                        self.enqueue((ev.namespace, s["metadata"]["name"]))
+            for key in pod_owner_keys(self.store, ev, "StatefulSet", STATEFULSETS.key):
+                self.enqueue(key)
 
     # ------------------------------------------------------------ sync
 

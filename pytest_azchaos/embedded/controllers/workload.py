@@ -275,3 +275,16 @@ def scaled_value(value: int | str | None, total: int, round_up: bool) -> int:
 
 def by_creation(objs: Iterable[Obj]) -> list[Obj]:
     return sorted(objs, key=lambda o: (o["metadata"].get("creationTimestamp", ""), o["metadata"]["name"]))
+
+
+def pod_owner_keys(store: Any, ev: Any, kind: str, owner_key: str) -> list[tuple[str, str]]:
+    """The (namespace, name) of the ``kind`` controllers a pod event concerns: the pod's controller if it
+    is a ``kind``, else, for a live orphan, every ``kind`` whose selector matches it (it may adopt the pod)."""
+    ref = controller_ref(ev.obj)
+    if ref is not None:
+        return [(ev.namespace, ref["name"])] if ref.get("kind") == kind else []
+    if ev.type == "DELETED":
+        return []
+    labels = ev.obj["metadata"].get("labels") or {}
+    return [(ev.namespace, owner["metadata"]["name"]) for owner in store.scan(owner_key, ev.namespace)
+            if selects((owner.get("spec") or {}).get("selector"), labels)]
