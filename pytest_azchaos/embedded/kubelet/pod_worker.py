@@ -143,6 +143,13 @@ class PodWorker:
 
     def update_spec(self, pod: Obj) -> None:
         self.pod = pod
+        # Someone else (the node controller, while this node looked lost) flipped readiness: the
+        # kubelet's status manager writes its own view back, as upstream's periodic status sync does.
+        ready = next((c.get("status") for c in (pod.get("status") or {}).get("conditions") or []
+                      if c.get("type") == "Ready"), None)
+        mine = "True" if self.containers and all(rt.ready for rt in self.containers) else "False"
+        if ready is not None and ready != mine and not self.terminating and self.phase == "Running":
+            self.publish()
 
     def container(self, name: str | None) -> ContainerRuntime | None:
         if name is None:
