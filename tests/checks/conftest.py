@@ -6,15 +6,15 @@ tests that cordon a zone or fill every node get this package's own cluster so no
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.topology import ZONE_LABEL
 
+from .. import clusters
 from ..embedded.waiting import wait_for
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
@@ -23,19 +23,14 @@ AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
 @pytest.fixture(scope="package")
 def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
     """A 3-zone, 6-node embedded cluster only these tests use (they cordon zones and fill nodes)."""
-    kubeconfig = tmp_path_factory.mktemp("checks") / "kubeconfig"
-    handle = start_cluster(kubeconfig)
-    try:
+    with clusters.own_cluster(tmp_path_factory.mktemp("checks")) as handle:
         yield handle
-    finally:
-        stop_cluster(kubeconfig)
 
 
 @pytest.fixture(scope="package")
 def own_api(own_cluster: ClusterHandle) -> Iterator[client.ApiClient]:
-    api = config.new_client_from_config(config_file=str(own_cluster.kubeconfig))
-    yield api
-    api.close()
+    with clusters.api_client(own_cluster) as api:
+        yield api
 
 
 @pytest.fixture
@@ -50,10 +45,8 @@ def own_apps(own_api: client.ApiClient) -> client.AppsV1Api:
 
 @pytest.fixture
 def own_ns(own_core: client.CoreV1Api) -> Iterator[str]:
-    name = "chk-" + uuid.uuid4().hex[:8]
-    own_core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    own_core.delete_namespace(name)
+    with clusters.fresh_namespace(own_core, "chk") as name:
+        yield name
 
 
 @pytest.fixture

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import subprocess
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from pytest_azchaos.embedded.heartbeat import set_node_power
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.traffic import Prober, ProbeTarget
 
+from ..clusters import api_client, fresh_namespace, own_cluster
 from .waiting import wait_for
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
@@ -27,17 +27,14 @@ ZONE = "topology.kubernetes.io/zone"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("e2e") / "kubeconfig"
-    handle = start_cluster(kubeconfig)
-    yield handle
-    stop_cluster(kubeconfig)
+    with own_cluster(tmp_path_factory.mktemp("e2e")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="module")
 def api(cluster: ClusterHandle) -> Iterator[client.ApiClient]:
-    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    yield api
-    api.close()
+    with api_client(cluster) as api:
+        yield api
 
 
 @pytest.fixture
@@ -52,10 +49,8 @@ def apps(api: client.ApiClient) -> client.AppsV1Api:
 
 @pytest.fixture
 def ns(core: client.CoreV1Api) -> Iterator[str]:
-    name = "e2e-" + uuid.uuid4().hex[:8]
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
+    with fresh_namespace(core, "e2e") as name:
+        yield name
 
 
 def echo_deployment(name: str, replicas: int = 6, delay_shutdown: int = 0, grace: int = 30,

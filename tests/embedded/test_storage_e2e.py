@@ -6,16 +6,16 @@ volumes' data directories can be checked from outside; everything else goes thro
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from pytest_azchaos.embedded.heartbeat import set_node_power
 from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
 
+from ..clusters import api_client, fresh_namespace
 from .waiting import wait_for
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
@@ -41,9 +41,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, state_dir: Path) -> Iterat
 
 @pytest.fixture(scope="module")
 def api(cluster: ClusterHandle) -> Iterator[client.ApiClient]:
-    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    yield api
-    api.close()
+    with api_client(cluster) as api:
+        yield api
 
 
 @pytest.fixture
@@ -53,10 +52,8 @@ def core(api: client.ApiClient) -> client.CoreV1Api:
 
 @pytest.fixture
 def ns(core: client.CoreV1Api) -> Iterator[str]:
-    name = "st-" + uuid.uuid4().hex[:8]
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
+    with fresh_namespace(core, "st") as name:
+        yield name
 
 
 def zone_nodes(core: client.CoreV1Api) -> dict[str, list[str]]:

@@ -1,0 +1,48 @@
+"""Helpers for tests that need a cluster of their own (they cordon zones, stop nodes, fill nodes).
+
+Pytest-free context managers; each test module wraps them in fixtures of the scope it needs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+
+from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+
+
+@contextmanager
+def own_cluster(directory: Path, **start: Any) -> Iterator[ClusterHandle]:
+    """An embedded cluster started with its kubeconfig in ``directory``, stopped afterwards."""
+    kubeconfig = directory / "kubeconfig"
+    handle = start_cluster(kubeconfig, **start)
+    try:
+        yield handle
+    finally:
+        stop_cluster(kubeconfig)
+
+
+@contextmanager
+def api_client(handle: ClusterHandle) -> Iterator[client.ApiClient]:
+    """The official client's ApiClient for ``handle``'s kubeconfig, closed afterwards."""
+    api = config.new_client_from_config(config_file=str(handle.kubeconfig))
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+@contextmanager
+def fresh_namespace(core: client.CoreV1Api, prefix: str) -> Iterator[str]:
+    """A namespace ``<prefix>-<8 hex>``, deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    try:
+        yield name
+    finally:
+        core.delete_namespace(name)
