@@ -124,8 +124,13 @@ def azchaos_evidence(request: pytest.FixtureRequest, azchaos_run: Run) -> Iterat
     evidence.finished = time.time()
     evidence.outcome = "failed" if request.node.stash.get(FAILED, False) else "passed"
     path = evidence.write_json(azchaos_run.report_dir)
-    request.node.stash[ITEM_EVIDENCE] = evidence.to_dict()
+    request.node.stash[ITEM_EVIDENCE] = data = evidence.to_dict()
     add_evidence(request.node, "evidence file", str(path))
+    from .ctk.journal import journal_of, write_journal
+
+    doc = getattr(getattr(request.node, "obj", None), "__doc__", None) or ""
+    add_evidence(request.node, "chaostoolkit journal",
+                 str(write_journal(azchaos_run.report_dir, journal_of(data, description=doc))))
 
 
 @pytest.fixture

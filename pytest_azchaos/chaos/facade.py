@@ -8,7 +8,9 @@ including after Ctrl-C/SIGTERM), and ``azchaos restore`` replays what a killed r
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,12 +73,28 @@ class Chaos:
                                  path=path)
         return self.ledger
 
-    def _phase(self, name: str, detail: str = "") -> Any:
-        return self.evidence.phase(name, detail) if self.evidence is not None else None
+    def _phase(self, name: str, action: str = "", **arguments: Any) -> Any:
+        """Open an evidence phase; ``action``/``arguments`` name the same fault in ``ctk.actions`` (journal)."""
+        if self.evidence is None:
+            return None
+        return self.evidence.phase(name, action=action, arguments=arguments)
 
     def _end(self, phase: Any) -> None:
         if phase is not None and self.evidence is not None:
             self.evidence.end_phase(phase)
+
+    @contextlib.contextmanager
+    def _acting(self, name: str, action: str, **arguments: Any) -> Iterator[Any]:
+        """A fault's phase from start to end, with the error if the fault raised."""
+        phase = self._phase(name, action, **arguments)
+        try:
+            yield phase
+        except BaseException as e:
+            if phase is not None:
+                phase.error = f"{type(e).__name__}: {e}"
+            raise
+        finally:
+            self._end(phase)
 
     # ------------------------------------------------------------------ faults
 
@@ -87,11 +105,8 @@ class Chaos:
         self._guard(zone)
         ledger = self._start()
         self.zones_taken.append(zone)
-        phase = self._phase(f"cordon {zone}")
-        try:
+        with self._acting(f"cordon {zone}", "cordon_zone", zone=zone):
             report = cordon_zone(self.cluster, zone, ledger)
-        finally:
-            self._end(phase)
         self.reports.append(report)
         return report
 
@@ -102,11 +117,9 @@ class Chaos:
         self._guard(zone)
         ledger = self._start()
         self.zones_taken.append(zone)
-        phase = self._phase(f"drain {zone}")
-        try:
-            report = drain_zone(self.cluster, zone, ledger, timeout or self.drain_timeout, self.run.progress)
-        finally:
-            self._end(phase)
+        timeout = timeout or self.drain_timeout
+        with self._acting(f"drain {zone}", "drain_zone", zone=zone, timeout=timeout):
+            report = drain_zone(self.cluster, zone, ledger, timeout, self.run.progress)
         self.reports.append(report)
         if self.evidence is not None:
             self.evidence.notes.append(report.describe() if hasattr(report, "describe") else str(report))
@@ -120,13 +133,12 @@ class Chaos:
         self._guard(zone)
         ledger = self._start()
         what = f"kill {count if count is not None else (f'{fraction:.0%}' if fraction else 'all')} pod(s)"
-        phase = self._phase(what + (f" in {zone}" if zone else ""))
-        try:
+        arguments = {k: v for k, v in (("count", count), ("fraction", fraction), ("zone", zone)) if v is not None}
+        with self._acting(what + (f" in {zone}" if zone else ""), "kill_pods", namespace=app.namespace,
+                          label_selector=app.label_selector, grace_seconds=grace_seconds, **arguments):
             report = kill_pods(self.cluster, app.namespace, app.label_selector, count=count, fraction=fraction,
                                zone=zone, grace_seconds=grace_seconds, ledger=ledger,
                                rng=random.Random(self.run.rng.random()))
-        finally:
-            self._end(phase)
         self.reports.append(report)
         return report
 
@@ -137,10 +149,12 @@ class Chaos:
         self._guard(zone)
         ledger = self._start()
         self.zones_taken.append(zone)
-        phase = self._phase(f"outage {zone}")  # stays open until the instances are started again
+        phase = self._phase(f"outage {zone}", "zone_outage", zone=zone)  # open until the instances start again
         try:
             outage = zone_outage(aws, ledger, zone, nodes=self.cluster.core.list_node().items)
-        except BaseException:
+        except BaseException as e:
+            if phase is not None:
+                phase.error = f"{type(e).__name__}: {e}"
             self._end(phase)
             raise
         self.reports.append(outage)
@@ -161,12 +175,11 @@ class Chaos:
                     self.evidence.end_phase(open_phase)
         try:
             if self.ledger is not None:
-                phase = self._phase("restore")
-                try:
+                with self._acting("restore", "uncordon_zone") as phase:
                     for outcome in self.ledger.replay():
                         lines.append(outcome.describe())
-                finally:
-                    self._end(phase)
+                    if phase is not None:
+                        phase.detail = "; ".join(lines)
         finally:
             if self.lock is not None:
                 self.lock.release()

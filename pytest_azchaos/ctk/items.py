@@ -16,7 +16,6 @@ Whatever the run left in its ledger is undone afterwards (the rollbacks should h
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,8 +118,9 @@ def judge(journal: dict[str, Any]) -> list[str]:
 
 def write_journal(report_dir: Path, nodeid: str, text: str) -> Path:
     """``<report dir>/journals/<node id>.json``."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")[:180] + ".json"
-    path = report_dir / "journals" / name
+    from ..report.evidence import safe_name
+
+    path = report_dir / "journals" / (safe_name(nodeid) + ".json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path

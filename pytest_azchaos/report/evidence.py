@@ -26,6 +26,10 @@ class Phase:
     start: float
     end: float | None = None
     detail: str = ""
+    # The same fault as a chaostoolkit action (``ctk.actions`` function and its arguments), for the journal.
+    action: str = ""
+    arguments: dict[str, Any] = field(default_factory=dict)
+    error: str = ""  # why the fault raised, if it did
 
 
 @dataclass
@@ -41,8 +45,9 @@ class TestEvidence:
     checks: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def phase(self, name: str, detail: str = "") -> Phase:
-        p = Phase(name, time.time(), None, detail)
+    def phase(self, name: str, detail: str = "", action: str = "",
+              arguments: dict[str, Any] | None = None) -> Phase:
+        p = Phase(name, time.time(), None, detail, action, dict(arguments or {}))
         self.phases.append(p)
         return p
 
@@ -51,7 +56,8 @@ class TestEvidence:
 
     def add_check(self, result: Any) -> None:
         self.checks.append({"check_id": result.check_id, "passed": result.passed, "summary": result.summary,
-                            "evidence": list(result.evidence), "figures": dict(result.figures)})
+                            "evidence": list(result.evidence), "figures": dict(result.figures),
+                            "at": time.time()})
 
     # ------------------------------------------------------------------ output
 
@@ -77,7 +83,8 @@ class TestEvidence:
             "started": self.started,
             "duration_s": round((self.finished or time.time()) - t0, 3),
             "phases": [{"name": p.name, "start": round(p.start - t0, 3),
-                        "end": round((p.end or self.finished or time.time()) - t0, 3), "detail": p.detail}
+                        "end": round((p.end or self.finished or time.time()) - t0, 3), "detail": p.detail,
+                        "action": p.action, "arguments": p.arguments, "error": p.error}
                        for p in self.phases],
             "requests_total": len(requests),
             "failed_requests": failed,
