@@ -133,11 +133,22 @@ class LazyTree:
     def __init__(self, make: Any):
         self._make = make
         self._tree: Tree | None = None
+        self._then: list[Any] = []
 
     def materialize(self) -> Tree:
         if self._tree is None:
             self._tree = self._make()
+            for then in self._then:
+                then(self._tree)
+            self._then.clear()
         return self._tree
+
+    def when_materialized(self, then: Any) -> None:
+        """Run ``then(tree)`` once the tree exists (now, if it already does)."""
+        if self._tree is not None:
+            then(self._tree)
+        else:
+            self._then.append(then)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.materialize(), name)

@@ -185,8 +185,16 @@ class Sandbox:
 
     def __post_init__(self) -> None:
         self.mounts.sort(key=lambda m: len(m.path), reverse=True)
-        for m in self.mounts:  # mount points exist in the image's filesystem
-            (self.rootfs.host / m.path.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        # Mount points exist in the image's filesystem; a lazy root filesystem gets them when it is written.
+        when_materialized = getattr(type(self.rootfs), "when_materialized", None)
+        if when_materialized is not None:
+            when_materialized(self.rootfs, self._make_mount_points)
+        else:
+            self._make_mount_points(self.rootfs)
+
+    def _make_mount_points(self, rootfs: Tree) -> None:
+        for m in self.mounts:
+            (rootfs.host / m.path.lstrip("/")).mkdir(parents=True, exist_ok=True)
 
     def view(self, identity: Identity | None = None) -> FileSystem:
         return FileSystem(self, identity or self.identity)

@@ -15,8 +15,10 @@ runs as ``runAsUser``/``runAsGroup`` (container over pod; default root) with fsG
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,11 @@ def _security(pod: Obj, container: Obj) -> tuple[int | None, int | None, list[in
     return uid, gid, groups, fs_group, psc.get("fsGroupChangePolicy")
 
 
+def _new_tree(host: Path) -> Tree:
+    host.mkdir(parents=True, exist_ok=True)
+    return Tree(host)
+
+
 def _pods_dir(store: Any) -> Path | None:
     from .. import storage
 
@@ -93,8 +100,10 @@ class PodVolumes:
         if self.dir is not None:
             return
         # Under the cluster's state directory, so a stopped cluster leaves nothing behind.
-        parent = _pods_dir(self.store)
-        self.dir = Path(tempfile.mkdtemp(prefix=f"azchaos-pod-{self.pod['metadata']['name'][:40]}-", dir=parent))
+        # Created on first write: a pod without emptyDir volumes that never execs needs no directory at all.
+        parent = _pods_dir(self.store) or Path(tempfile.gettempdir())
+        meta = self.pod["metadata"]
+        self.dir = parent / f"azchaos-pod-{meta['name'][:40]}-{meta.get('uid') or uuid.uuid4().hex}"
         _, _, _, fs_group, policy = _security(self.pod, {})
         for volume in self.pod["spec"].get("volumes") or []:
             name = volume["name"]
@@ -117,8 +126,7 @@ class PodVolumes:
                 self.trees[name] = (tree, read_only)
             else:
                 host = self.dir / "volumes" / "other" / name
-                host.mkdir(parents=True)
-                self.trees[name] = (Tree(host), True)
+                self.trees[name] = (alpine.LazyTree(functools.partial(_new_tree, host)), True)
 
     def _claim_tree(self, claim: str, volume: str) -> tuple[Tree, str, bool] | None:
         ns = self.pod["metadata"]["namespace"]

@@ -76,6 +76,11 @@ class FilterState:
     anti_affinity_counts: dict[Pair, int] = field(default_factory=dict)
     existing_anti_affinity_counts: dict[Pair, int] = field(default_factory=dict)
 
+    @property
+    def needed(self) -> bool:
+        """Whether the filter can reject a node at all."""
+        return bool(self.affinity or self.anti_affinity or self.existing_anti_affinity_counts)
+
 
 def _bump(counts: dict[Pair, int], node_labels: Mapping[str, str], key: str) -> None:
     if key in node_labels:
@@ -86,12 +91,16 @@ def _bump(counts: dict[Pair, int], node_labels: Mapping[str, str], key: str) -> 
 def pre_filter(pod: Obj, infos: list[NodeInfo], workloads: Workloads) -> FilterState:
     ns_labels = workloads.namespace_labels
     state = FilterState(required_terms(pod, "podAffinity"), required_terms(pod, "podAntiAffinity"))
+    own_terms = bool(state.affinity or state.anti_affinity)
     for info in infos:
         node_labels = info.labels
-        for existing in info.pods:
+        for existing in info.pods_with_affinity:
             for term in required_terms(existing, "podAntiAffinity"):
                 if term.matches(pod, ns_labels):
                     _bump(state.existing_anti_affinity_counts, node_labels, term.topology_key)
+        if not own_terms:
+            continue
+        for existing in info.pods:
             if state.affinity and all(t.matches(existing, ns_labels) for t in state.affinity):
                 for term in state.affinity:
                     _bump(state.affinity_counts, node_labels, term.topology_key)
@@ -139,10 +148,12 @@ def score(pod: Obj, feasible: list[NodeInfo], all_nodes: list[NodeInfo], workloa
 
     for info in all_nodes:
         node_labels = info.labels
-        for existing in info.pods:
-            for term, sign in mine:
-                if term.matches(existing, ns_labels):
-                    add(term, sign * term.weight, node_labels)
+        if mine:
+            for existing in info.pods:
+                for term, sign in mine:
+                    if term.matches(existing, ns_labels):
+                        add(term, sign * term.weight, node_labels)
+        for existing in info.pods_with_affinity:
             for term in preferred_terms(existing, "podAffinity"):
                 if term.matches(pod, ns_labels):
                     add(term, term.weight, node_labels)

@@ -90,6 +90,13 @@ def node_selector_matches(selector: Obj | None, node: Obj) -> bool:
     return any(node_selector_term_matches(t, node) for t in selector.get("nodeSelectorTerms") or [])
 
 
+def has_required_node_affinity(pod: Obj) -> bool:
+    """Whether the pod restricts its nodes at all (nodeSelector or required node affinity)."""
+    spec = pod.get("spec") or {}
+    return bool(spec.get("nodeSelector") or (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                                             .get("requiredDuringSchedulingIgnoredDuringExecution")))
+
+
 def required_node_affinity_matches(pod: Obj, node: Obj) -> bool:
     """``nodeaffinity.GetRequiredNodeAffinity(pod).Match(node)``: nodeSelector AND required node affinity."""
     spec = pod.get("spec") or {}

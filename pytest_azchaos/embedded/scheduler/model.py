@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .resources import Resources, node_allocatable, pod_requests
@@ -53,13 +54,20 @@ def priority_of(pod: Obj) -> int:
 
 @dataclass
 class NodeInfo:
-    """One node with the pods assigned to it and what they request (``framework.NodeInfo``)."""
+    """One node with the pods assigned to it and what they request (``framework.NodeInfo``).
+
+    Like upstream's, it also keeps the pods that carry pod (anti-)affinity terms, so InterPodAffinity
+    reads only those, and it memoizes how many of its pods a spreading selector matches: a snapshot
+    node is rebuilt when its pods change, so the memo lives exactly as long as it is true.
+    """
 
     node: Obj
     pods: list[Obj] = field(default_factory=list)
     allocatable: Resources = field(default_factory=dict)
     requested: Resources = field(default_factory=dict)
     non_zero_requested: Resources = field(default_factory=dict)
+    pods_with_affinity: list[Obj] = field(default_factory=list)
+    _matching: dict[Any, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, node: Obj, pods: list[Obj]) -> NodeInfo:
@@ -68,19 +76,38 @@ class NodeInfo:
             info.add_pod(pod)
         return info
 
-    @property
+    # The node's own facts, read once: a NodeInfo is rebuilt whenever its node changes.
+    @cached_property
     def name(self) -> str:
         return name_of(self.node)
 
-    @property
-    def labels(self) -> dict[str, str]:
+    @cached_property
+    def labels(self) -> Mapping[str, str]:
         return dict((self.node.get("metadata") or {}).get("labels") or {})
+
+    @cached_property
+    def taints(self) -> tuple[Obj, ...]:
+        return tuple((self.node.get("spec") or {}).get("taints") or ())
+
+    @cached_property
+    def unschedulable(self) -> bool:
+        return bool((self.node.get("spec") or {}).get("unschedulable"))
 
     def add_pod(self, pod: Obj) -> None:
         self.pods.append(pod)
+        self._matching.clear()
+        if has_pod_affinity(pod):
+            self.pods_with_affinity.append(pod)
         for target, non_zero in ((self.requested, False), (self.non_zero_requested, True)):
             for name, value in pod_requests(pod, non_zero=non_zero).items():
                 target[name] = target.get(name, 0) + value
+
+    def count_matching(self, key: Any, match: Any) -> int:
+        """How many of the node's pods ``match(pod)`` accepts; ``key`` names the predicate for the memo."""
+        count = self._matching.get(key)
+        if count is None:
+            count = self._matching[key] = sum(1 for pod in self.pods if match(pod))
+        return count
 
     def without(self, victims: list[Obj]) -> NodeInfo:
         ids = {id(v) for v in victims}
@@ -92,6 +119,12 @@ class NodeInfo:
         for pod in self.pods:
             used.extend(host_ports(pod))
         return used
+
+
+def has_pod_affinity(pod: Obj) -> bool:
+    """Whether the pod carries pod affinity or anti-affinity terms (``framework.PodsWithAffinity``)."""
+    affinity = (pod.get("spec") or {}).get("affinity") or {}
+    return bool(affinity.get("podAffinity") or affinity.get("podAntiAffinity"))
 
 
 def host_ports(pod: Obj) -> list[tuple[str, str, int]]:

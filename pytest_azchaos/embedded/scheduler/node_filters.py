@@ -6,7 +6,9 @@ returning ``None`` (fits) or a ``Status`` with upstream's reason strings and cod
 
 from __future__ import annotations
 
-from .matching import Obj, required_node_affinity_matches, tolerated, untolerated_taints
+from collections.abc import Callable
+
+from .matching import Obj, has_required_node_affinity, required_node_affinity_matches, tolerated, untolerated_taints
 from .model import NodeInfo, Status, host_ports, reject
 from .resources import pod_requests
 
@@ -22,7 +24,7 @@ ERR_TOO_MANY_PODS = "Too many pods"
 
 def node_unschedulable(pod: Obj, info: NodeInfo) -> Status | None:
     """A cordoned node (``spec.unschedulable``) fits only pods tolerating the unschedulable taint."""
-    if not (info.node.get("spec") or {}).get("unschedulable"):
+    if not info.unschedulable:
         return None
     if tolerated(UNSCHEDULABLE_TAINT, (pod.get("spec") or {}).get("tolerations") or []):
         return None
@@ -38,7 +40,7 @@ def node_name(pod: Obj, info: NodeInfo) -> Status | None:
 
 def taint_toleration(pod: Obj, info: NodeInfo) -> Status | None:
     """Any NoSchedule/NoExecute taint the pod does not tolerate (v1.35+ generic wording)."""
-    if untolerated_taints(info.node, pod, ("NoSchedule", "NoExecute")):
+    if info.taints and untolerated_taints(info.node, pod, ("NoSchedule", "NoExecute")):
         return reject("TaintToleration", ERR_TAINT, resolvable=False)
     return None
 
@@ -125,3 +127,18 @@ def outside_pre_filter_result(plugins: list[str]) -> Status:
     """The status of nodes a PreFilter result left out (``SetAbsentNodesStatus``)."""
     owner = plugins[0] if len(plugins) == 1 else ""
     return reject(owner, f"node(s) didn't satisfy plugin(s) [{' '.join(sorted(plugins))}]", resolvable=False)
+
+
+def applicable(pod: Obj) -> tuple[Callable[[Obj, NodeInfo], Status | None], ...]:
+    """The filters above that can reject this pod at all, in order (the others pass every node)."""
+    spec = pod.get("spec") or {}
+    out: list[Callable[[Obj, NodeInfo], Status | None]] = [node_unschedulable]
+    if spec.get("nodeName"):
+        out.append(node_name)
+    out.append(taint_toleration)
+    if has_required_node_affinity(pod):
+        out.append(node_affinity)
+    if host_ports(pod):
+        out.append(node_ports)
+    out.append(node_resources_fit)
+    return tuple(out)

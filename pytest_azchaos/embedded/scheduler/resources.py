@@ -41,8 +41,24 @@ def _container_requests(container: Mapping[str, Any], non_zero: bool) -> Resourc
     return out
 
 
+# The last pod asked about, per variant: a scheduling cycle asks for the same pod once per node.
+_last: dict[bool, tuple[Mapping[str, Any], Resources]] = {}
+
+
 def pod_requests(pod: Mapping[str, Any], non_zero: bool = False) -> Resources:
-    """The pod's effective requests: cpu in millicores, memory/storage in bytes, others in units."""
+    """The pod's effective requests: cpu in millicores, memory/storage in bytes, others in units.
+
+    The result is shared with later calls for the same pod object: read it, do not change it.
+    """
+    last = _last.get(non_zero)
+    if last is not None and last[0] is pod:
+        return last[1]
+    reqs = _pod_requests(pod, non_zero)
+    _last[non_zero] = (pod, reqs)
+    return reqs
+
+
+def _pod_requests(pod: Mapping[str, Any], non_zero: bool) -> Resources:
     spec = pod.get("spec") or {}
     reqs: Resources = {}
     for container in spec.get("containers") or []:

@@ -39,30 +39,37 @@ class Cycle:
     claims: PodClaims | None
     spread: topology_spread.FilterState
     affinity: interpod_affinity.FilterState
+    simple_filters: tuple[NodeFilter, ...] = SIMPLE_FILTERS
 
     @classmethod
     def prepare(cls, pod: Obj, infos: list[NodeInfo], workloads: Workloads, binding: VolumeBinding,
                 claims: PodClaims | None) -> Cycle:
         return cls(pod, infos, workloads, binding, claims,
                    topology_spread.pre_filter(pod, infos),
-                   interpod_affinity.pre_filter(pod, infos, workloads))
+                   interpod_affinity.pre_filter(pod, infos, workloads),
+                   node_filters.applicable(pod))
 
     def filter(self, info: NodeInfo) -> Status | None:
-        """Every filter in order; the first failure is the node's status."""
-        for check in SIMPLE_FILTERS:
+        """Every filter in order; the first failure is the node's status. Filters that cannot reject
+        this pod (no claims, no spread constraints, no affinity terms anywhere) are not called."""
+        for check in self.simple_filters:
             status = check(self.pod, info)
             if status is not None:
                 return status
-        status = self.binding.filter(self.pod, self.claims, info)
-        if status is not None:
-            return status
-        status = volume_zone(self.binding, self.claims, info)
-        if status is not None:
-            return status
-        status = topology_spread.filter_node(self.pod, info, self.spread)
-        if status is not None:
-            return status
-        return interpod_affinity.filter_node(self.pod, info, self.affinity, self.workloads)
+        if self.claims is not None:
+            status = self.binding.filter(self.pod, self.claims, info)
+            if status is not None:
+                return status
+            status = volume_zone(self.binding, self.claims, info)
+            if status is not None:
+                return status
+        if self.spread.constraints:
+            status = topology_spread.filter_node(self.pod, info, self.spread)
+            if status is not None:
+                return status
+        if self.affinity.needed:
+            return interpod_affinity.filter_node(self.pod, info, self.affinity, self.workloads)
+        return None
 
     def with_node(self, original: NodeInfo, replacement: NodeInfo) -> Cycle:
         """The same cycle over a snapshot where one node's pods changed (for preemption's dry run)."""
@@ -101,10 +108,12 @@ def score_nodes(pod: Obj, feasible: list[NodeInfo], infos: list[NodeInfo], workl
         "NodeResourcesFit": scoring.least_allocated(pod, feasible),
         "NodeResourcesBalancedAllocation": scoring.balanced_allocation(pod, feasible),
     }
-    totals = {}
-    for info in feasible:
-        totals[info.name] = sum(scoring.WEIGHTS[plugin] * scores.get(info.name, 0)
-                                for plugin, scores in per_plugin.items())
+    totals = {info.name: 0 for info in feasible}
+    for plugin, scores in per_plugin.items():
+        weight = scoring.WEIGHTS[plugin]
+        for name, value in scores.items():
+            if value and name in totals:
+                totals[name] += weight * value
     return totals
 
 

@@ -83,7 +83,7 @@ def taint_toleration(pod: Obj, nodes: list[NodeInfo]) -> dict[str, int]:
                    if (t.get("effect") or "") in ("", "PreferNoSchedule")]
     raw = {}
     for info in nodes:
-        taints = (info.node.get("spec") or {}).get("taints") or []
+        taints = info.taints
         raw[info.name] = sum(1 for t in taints
                              if t.get("effect") == "PreferNoSchedule" and not tolerated(t, tolerations))
     return default_normalize(raw, reverse=True)

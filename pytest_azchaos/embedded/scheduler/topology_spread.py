@@ -9,12 +9,15 @@ Services / RCs / ReplicaSets / StatefulSets that own or select it.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .matching import (
     Obj,
+    has_required_node_affinity,
     label_selector_matches,
     labels_of,
     required_node_affinity_matches,
@@ -42,12 +45,14 @@ class Constraint:
     key: str
     selector: Selector
     min_domains: int = 1
+    selector_key: Any = None  # names ``selector`` for NodeInfo's memo of matching pods (None: no memo)
     node_affinity_policy: str = "Honor"
     node_taints_policy: str = "Ignore"
 
     def includes(self, pod: Obj, node: Obj) -> bool:
         """``matchNodeInclusionPolicies``: whether the node's domain counts at all."""
-        if self.node_affinity_policy == "Honor" and not required_node_affinity_matches(pod, node):
+        if (self.node_affinity_policy == "Honor" and has_required_node_affinity(pod)
+                and not required_node_affinity_matches(pod, node)):
             return False
         return not (self.node_taints_policy == "Honor" and untolerated_taints(node, pod, ("NoSchedule", "NoExecute")))
 
@@ -56,6 +61,11 @@ def _selector(label_selector: Obj | None, extra: Mapping[str, str]) -> Selector:
     def match(labels: Mapping[str, str]) -> bool:
         return set_selector_matches(extra, labels) and label_selector_matches(label_selector, labels)
     return match
+
+
+def _selector_key(label_selector: Obj | None, extra: Mapping[str, str]) -> Any:
+    """A hashable name for the selector ``_selector(label_selector, extra)`` builds."""
+    return json.dumps(label_selector, sort_keys=True), tuple(sorted(extra.items()))
 
 
 def pod_constraints(pod: Obj, action: str) -> list[Constraint]:
@@ -70,6 +80,7 @@ def pod_constraints(pod: Obj, action: str) -> list[Constraint]:
             max_skew=int(c.get("maxSkew", 1)),
             key=c.get("topologyKey", ""),
             selector=_selector(c.get("labelSelector"), extra),
+            selector_key=_selector_key(c.get("labelSelector"), extra),
             min_domains=int(c.get("minDomains") or 1),
             node_affinity_policy=c.get("nodeAffinityPolicy") or "Honor",
             node_taints_policy=c.get("nodeTaintsPolicy") or "Ignore",
@@ -77,7 +88,7 @@ def pod_constraints(pod: Obj, action: str) -> list[Constraint]:
     return out
 
 
-def default_selector(pod: Obj, workloads: Workloads) -> Selector | None:
+def default_selector(pod: Obj, workloads: Workloads) -> tuple[Selector, Any] | None:
     """``helper.DefaultSelector``: Services selecting the pod, plus its controller's selector."""
     namespace, labels = namespace_of(pod), labels_of(pod)
     merged: dict[str, str] = {}
@@ -100,16 +111,24 @@ def default_selector(pod: Obj, workloads: Workloads) -> Selector | None:
                     label_selector = selector
     if not merged and label_selector is None:
         return None
-    return _selector(label_selector if label_selector is not None else {}, merged)
+    label_selector = label_selector if label_selector is not None else {}
+    return _selector(label_selector, merged), _selector_key(label_selector, merged)
 
 
-def _count(pods: list[Obj], selector: Selector, namespace: str) -> int:
-    return sum(1 for p in pods
-               if not is_terminating(p) and namespace_of(p) == namespace and selector(labels_of(p)))
+def _count(info: NodeInfo, c: Constraint, namespace: str) -> int:
+    """The node's pods in ``namespace``, not terminating, that ``c`` selects (memoized on the node)."""
+    selector = c.selector
+
+    def match(p: Obj) -> bool:
+        return not is_terminating(p) and namespace_of(p) == namespace and selector(labels_of(p))
+
+    if c.selector_key is None:
+        return sum(1 for p in info.pods if match(p))
+    return info.count_matching(("PodTopologySpread", namespace, c.selector_key), match)
 
 
-def _has_keys(node: Obj, constraints: list[Constraint]) -> bool:
-    labels = labels_of(node)
+def _has_keys(info: NodeInfo, constraints: list[Constraint]) -> bool:
+    labels = info.labels
     return all(c.key in labels for c in constraints)
 
 
@@ -123,15 +142,17 @@ def pre_filter(pod: Obj, infos: list[NodeInfo]) -> FilterState:
     """Matching pods per domain over *all* nodes, for the DoNotSchedule constraints."""
     constraints = pod_constraints(pod, "DoNotSchedule")
     state = FilterState(constraints, [{} for _ in constraints])
+    if not constraints:
+        return state
     namespace = namespace_of(pod)
     for info in infos:
-        if not _has_keys(info.node, constraints):
+        if not _has_keys(info, constraints):
             continue
         for i, c in enumerate(constraints):
             if not c.includes(pod, info.node):
                 continue
             value = info.labels[c.key]
-            state.counts[i][value] = state.counts[i].get(value, 0) + _count(info.pods, c.selector, namespace)
+            state.counts[i][value] = state.counts[i].get(value, 0) + _count(info, c, namespace)
     return state
 
 
@@ -158,9 +179,10 @@ def score(pod: Obj, feasible: list[NodeInfo], all_nodes: list[NodeInfo], workloa
         constraints = pod_constraints(pod, "ScheduleAnyway")
         require_all = True
     else:
-        selector = default_selector(pod, workloads)
-        constraints = [] if selector is None else [
-            Constraint(max_skew=d["maxSkew"], key=d["topologyKey"], selector=selector) for d in SYSTEM_DEFAULTS]
+        default = default_selector(pod, workloads)
+        constraints = [] if default is None else [
+            Constraint(max_skew=d["maxSkew"], key=d["topologyKey"], selector=default[0], selector_key=default[1])
+            for d in SYSTEM_DEFAULTS]
         require_all = False
     if not constraints:
         return {}
@@ -168,7 +190,7 @@ def score(pod: Obj, feasible: list[NodeInfo], all_nodes: list[NodeInfo], workloa
     ignored: set[str] = set()
     counts: list[dict[str, int]] = [{} for _ in constraints]
     for info in feasible:
-        if require_all and not _has_keys(info.node, constraints):
+        if require_all and not _has_keys(info, constraints):
             ignored.add(info.name)
             continue
         for i, c in enumerate(constraints):
@@ -178,16 +200,15 @@ def score(pod: Obj, feasible: list[NodeInfo], all_nodes: list[NodeInfo], workloa
     for i, c in enumerate(constraints):
         size = len(feasible) - len(ignored) if c.key == HOSTNAME else len(counts[i])
         weights.append(math.log(size + 2))
+    domain_constraints = [(i, c) for i, c in enumerate(constraints) if c.key != HOSTNAME]
     for info in all_nodes:
-        if require_all and not _has_keys(info.node, constraints):
+        if require_all and not _has_keys(info, constraints):
             continue
-        for i, c in enumerate(constraints):
-            if not c.includes(pod, info.node):
-                continue
+        for i, c in domain_constraints:
             value = info.labels.get(c.key)
-            if c.key == HOSTNAME or value not in counts[i]:
+            if value not in counts[i] or not c.includes(pod, info.node):
                 continue
-            counts[i][value] += _count(info.pods, c.selector, namespace)
+            counts[i][value] += _count(info, c, namespace)
     raw: dict[str, int] = {}
     for info in feasible:
         if info.name in ignored:
@@ -197,7 +218,7 @@ def score(pod: Obj, feasible: list[NodeInfo], all_nodes: list[NodeInfo], workloa
             value = info.labels.get(c.key)
             if value is None:
                 continue
-            cnt = _count(info.pods, c.selector, namespace) if c.key == HOSTNAME else counts[i][value]
+            cnt = _count(info, c, namespace) if c.key == HOSTNAME else counts[i][value]
             total += cnt * weights[i] + (c.max_skew - 1)
         raw[info.name] = _round_half_away(total)
     return _normalize(raw, [i.name for i in feasible])

@@ -81,8 +81,9 @@ def test_hostname_donotschedule_spreads_one_per_node() -> None:
 def test_system_default_spreading_needs_an_owning_selector() -> None:
     assert default_selector(pod("bare", labels={"app": "web"}), Workloads()) is None
     service = {"metadata": {"name": "s", "namespace": "default"}, "spec": {"selector": {"app": "web"}}}
-    selector = default_selector(pod("bare", labels={"app": "web"}), Workloads(services=(service,)))
-    assert selector is not None
+    default = default_selector(pod("bare", labels={"app": "web"}), Workloads(services=(service,)))
+    assert default is not None
+    selector, _ = default
     assert selector({"app": "web", "x": "y"})
     assert not selector({"app": "db"})
 
