@@ -67,7 +67,8 @@ class _Client(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.backend: _Backend | None = None
         self.buffer: list[bytes] = []
-        self.client_eof = False
+        self.client_eof = False  # the client half-closed (its FIN reached us)
+        self.backend_eof_seen = False  # the backend half-closed
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -87,8 +88,9 @@ class _Client(asyncio.Protocol):
 
     async def _connect(self, route: Route) -> None:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock: socket.socket | None = None
         try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # may fail too (EMFILE under overload)
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if route.source:
@@ -104,8 +106,14 @@ class _Client(asyncio.Protocol):
             if self.listener.failed in (1, 10, 100, 1000):
                 log.warning("relay %s:%s -> %s:%s failed (%d so far): %r", self.listener.host, self.listener.port,
                             route.host, route.port, self.listener.failed, e)
-            sock.close()
+            if sock is not None:
+                sock.close()
             self.abort()
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            self.abort()
+            raise
 
     def backend_ready(self, backend: _Backend) -> None:
         if self.closed:
@@ -131,6 +139,7 @@ class _Client(asyncio.Protocol):
         backend = self.backend.transport if self.backend is not None else None
         if backend is not None and backend.can_write_eof():
             backend.write_eof()
+        self._close_when_both_ended()
         return True
 
     def send(self, data: bytes) -> None:
@@ -138,8 +147,20 @@ class _Client(asyncio.Protocol):
             self.transport.write(data)
 
     def backend_eof(self) -> None:
+        self.backend_eof_seen = True
         if self.transport is not None and not self.closed and self.transport.can_write_eof():
             self.transport.write_eof()
+        self._close_when_both_ended()
+
+    def _close_when_both_ended(self) -> None:
+        """Both directions ended (a FIN each way): close both sockets, after what is queued is written.
+        Half-closed transports stay open until closed, so without this every such connection leaks."""
+        if not (self.client_eof and self.backend_eof_seen):
+            return
+        if self.transport is not None:
+            self.transport.close()
+        if self.backend is not None and self.backend.transport is not None:
+            self.backend.transport.close()
 
     def backend_closed(self, exc: Exception | None) -> None:
         if exc is not None:
