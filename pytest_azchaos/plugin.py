@@ -15,6 +15,8 @@ CHECKS = pytest.StashKey["list[tuple[str, Any]]"]()  # session: (nodeid, CheckRe
 SESSION_EVIDENCE = pytest.StashKey["list[dict[str, Any]]"]()  # session: evidence dicts, from reports
 ITEM_CHECKS = pytest.StashKey["list[dict[str, Any]]"]()  # per test, travels on its teardown report
 ITEM_EVIDENCE = pytest.StashKey["dict[str, Any]"]()  # per test, travels on its teardown report
+WORKERS_GROUP = "azchaos_loadgroup"  # workerinput key: the worker must suffix group names (--dist loadgroup)
+HEADER_NOTES = pytest.StashKey["list[str]"]()  # lines for the session header (what the plugin changed)
 
 # (name, kind, default, help). Every option is also an ini key azchaos_<name with underscores>.
 OPTIONS: tuple[tuple[str, str, Any, str, str], ...] = (
@@ -103,6 +105,18 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {e}") from None
     config.stash[SETTINGS] = settings
+    from .parallel import ParallelRunRefused, plan_distribution, xdist_controller
+
+    if xdist_controller(config):
+        try:
+            dist, note = plan_distribution(config.option.dist, not settings.uses_embedded)
+        except ParallelRunRefused as e:
+            raise pytest.UsageError(f"pytest-azchaos: {e}") from None
+        if note is not None:
+            config.option.dist = dist
+            config.stash[HEADER_NOTES] = [note]
+    elif getattr(config, "workerinput", {}).get(WORKERS_GROUP):
+        config.option.loadgroup = True  # xdist's worker read --dist from the command line, not from us
     config.stash[CHECKS] = []
     config.stash[SESSION_EVIDENCE] = []
     _CONFIG[:] = [config]
@@ -112,12 +126,28 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(fixtures, "azchaos-fixtures")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # Tell each xdist worker when the controller switched to loadgroup (it only sees the command line).
+    if node.config.getoption("dist", None) == "loadgroup":
+        node.workerinput[WORKERS_GROUP] = True
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return config.stash.get(HEADER_NOTES, [])
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group markers into node id suffixes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Destructive tests share one xdist group, so --dist loadgroup runs them one at a time.
-    if config.pluginmanager.hasplugin("xdist"):
+    # xdist groups, so --dist loadgroup runs them one at a time (pytest_azchaos.parallel).
+    settings = config.stash.get(SETTINGS, None)
+    if config.pluginmanager.hasplugin("xdist") and settings is not None:
+        from .parallel import group_for
+
         for item in items:
-            if item.get_closest_marker("azchaos_destructive"):
-                item.add_marker(pytest.mark.xdist_group("azchaos-destructive"))
+            group = group_for(item, not settings.uses_embedded)
+            if group is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
