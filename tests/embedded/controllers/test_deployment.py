@@ -51,8 +51,10 @@ def test_replicaset_named_after_pod_template_hash(apps, core, namespace):
 
 def test_status_and_conditions_before_and_after_pods_are_ready(apps, core, namespace):
     _deploy(apps, namespace)
+    # The sync that creates the ReplicaSet says NewReplicaSetCreated; the next one (on the ReplicaSet's status)
+    # ReplicaSetUpdated, as upstream. Either may be the first to report 3 unavailable.
     d = wait_for(lambda: (d := apps.read_namespaced_deployment("web", namespace)).status.unavailable_replicas == 3
-                 and d)
+                 and any(c.reason == "ReplicaSetUpdated" for c in d.status.conditions or ()) and d)
     rs_name = apps.list_namespaced_replica_set(namespace).items[0].metadata.name
     conds = {c.type: (c.status, c.reason, c.message) for c in d.status.conditions}
     assert conds == {"Available": ("False", "MinimumReplicasUnavailable",
