@@ -185,13 +185,14 @@ class EmbeddedCluster:
         return web.json_response({"node": hb.node_name, "running": hb.running, "ready": hb.ready})
 
     def _audit(self, request: web.Request) -> web.StreamResponse:
-        """``/azchaos/v1/audit``: GET the (verb, apiGroup, resource) pairs the API served since the last
-        DELETE, which clears them (the RBAC proof of ``tests/ci/test_rbac.py``)."""
-        if request.method == "DELETE":
-            self.api.audit.clear()
-        elif request.method != "GET":
+        """``/azchaos/v1/audit``: GET the (verb, apiGroup, resource, namespace) the API served since the last
+        DELETE; DELETE answers the same and clears them (the RBAC proof of ``tests/ci/test_rbac.py``).
+        Namespace "" for cluster-scoped and all-namespaces requests."""
+        if request.method not in ("GET", "DELETE"):
             return web.json_response({"error": "GET or DELETE"}, status=405)
-        items = [{"verb": v, "apiGroup": g, "resource": r} for v, g, r in sorted(self.api.audit)]
+        items = [{"verb": v, "apiGroup": g, "resource": r, "namespace": ns} for v, g, r, ns in sorted(self.api.audit)]
+        if request.method == "DELETE":  # answers what it cleared, so a reader loses nothing between read and clear
+            self.api.audit.clear()
         return web.json_response({"items": items})
 
     def stop_node(self, name: str) -> None:

@@ -72,8 +72,9 @@ def _wants_table(request: web.Request) -> bool:
     return "as=Table" in first
 
 
-def audit_key(req: Request) -> tuple[str, str, str]:
-    """The RBAC (verb, apiGroup, resource) a request needs, verbs named as Kubernetes names them."""
+def audit_key(req: Request) -> tuple[str, str, str, str]:
+    """The RBAC (verb, apiGroup, resource, namespace) a request needs, verbs named as Kubernetes names them;
+    namespace "" for cluster-scoped and all-namespaces requests (only a ClusterRole can grant those)."""
     method = req.http.method
     if method == "GET":
         verb = "watch" if _bool(req.query.get("watch")) else ("get" if req.name is not None else "list")
@@ -82,7 +83,19 @@ def audit_key(req: Request) -> tuple[str, str, str]:
     else:
         verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
     resource = req.rtype.plural + (f"/{req.subresource}" if req.subresource else "")
-    return verb, req.rtype.group, resource
+    return verb, req.rtype.group, resource, req.namespace or ""
+
+
+# Connect subresources whose handler also authorizes ``create`` on any method (v1.35+, feature gate
+# AuthorizePodWebsocketUpgradeCreatePermission, on by default): a WebSocket GET needs get AND create.
+_CONNECT_CREATE = ("pods/exec", "pods/attach", "pods/portforward")
+
+
+def audit_keys(req: Request) -> set[tuple[str, str, str, str]]:
+    """Every RBAC (verb, apiGroup, resource, namespace) the apiserver authorizes for ``req``."""
+    key = audit_key(req)
+    _, group, resource, namespace = key
+    return {key, ("create", group, resource, namespace)} if resource in _CONNECT_CREATE else {key}
 
 
 class ApiServer:
@@ -95,9 +108,9 @@ class ApiServer:
         # Collections whose POST is an action, not a stored object (``bindings``).
         self.creators: dict[str, SubresourceHandler] = {}
         self.bookmark_interval = 60.0
-        # (verb, apiGroup, resource[/subresource]) of every resource request served: the RBAC a client needs
-        # (read and cleared at the emulator path /azchaos/v1/audit).
-        self.audit: set[tuple[str, str, str]] = set()
+        # (verb, apiGroup, resource[/subresource], namespace) of every resource request served: the RBAC a
+        # client needs (read and cleared at the emulator path /azchaos/v1/audit).
+        self.audit: set[tuple[str, str, str, str]] = set()
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
 
@@ -186,7 +199,7 @@ class ApiServer:
     async def _serve(self, req: Request) -> web.StreamResponse:
         method = req.http.method
         rtype = req.rtype
-        self.audit.add(audit_key(req))
+        self.audit |= audit_keys(req)
         if req.subresource:
             sub = rtype.subresource(req.subresource)
             assert sub is not None
