@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .kube.kubeconfig import PROFILE_EXTENSION, declared_profile
+
 EMBEDDED_CONTEXT = "azchaos-embedded"
 ClusterChoice = Literal["auto", "embedded", "kubeconfig"]
 
@@ -28,7 +30,8 @@ class Settings:
     namespace_prefix: str = "azchaos"
     allow_contexts: tuple[str, ...] = (f"^{EMBEDDED_CONTEXT}$",)
     dry_run: bool = False
-    profile: str | None = None  # None: fast for the embedded cluster, realistic otherwise
+    profile: str | None = None  # None: what the kubeconfig context declares, else fast (embedded) / realistic
+    declared_profile: str | None = None  # the kubeconfig context's timing-profile extension (kube.kubeconfig)
     error_budget: float = 0.0
     rate: float = 50.0
     report_dir: Path = Path("azchaos-report")
@@ -42,7 +45,11 @@ class Settings:
         return self.cluster == "embedded" or (self.cluster == "auto" and self.kubeconfig is None)
 
     def effective_profile(self) -> str:
-        return self.profile or ("fast" if self.uses_embedded else "realistic")
+        """--azchaos-profile, else the profile the cluster's kubeconfig context declares, else fast for the
+        embedded cluster the plugin starts and realistic (upstream and AWS defaults) for any other."""
+        if self.uses_embedded:
+            return self.profile or "fast"
+        return self.profile or self.declared_profile or "realistic"
 
     def context_allowed(self, context: str) -> bool:
         return any(re.search(p, context) for p in self.allow_contexts)
@@ -80,6 +87,10 @@ def build(
                             "leave it unset to use the embedded cluster")
     if profile and profile not in ("fast", "realistic"):
         raise SettingsError(f"--azchaos-profile must be fast or realistic, not {profile!r}")
+    declared = declared_profile(path, context or None) if path is not None and choice != "embedded" else None
+    if declared is not None and declared not in ("fast", "realistic"):
+        raise SettingsError(f"kubeconfig {path} declares the timing profile {declared!r} (extension "
+                            f"{PROFILE_EXTENSION}); it must be fast or realistic, or pass --azchaos-profile")
     patterns = tuple(allow_contexts or ()) or (f"^{EMBEDDED_CONTEXT}$",)
     for p in patterns:
         try:
@@ -109,6 +120,7 @@ def build(
     return Settings(
         kubeconfig=path, context=(context or None), cluster=choice,  # type: ignore[arg-type]
         zone=None if zone_value == "auto" else zone_value, seed=seed_value, namespace_prefix=prefix,
-        allow_contexts=patterns, dry_run=dry_run, profile=profile or None, error_budget=budget,
+        allow_contexts=patterns, dry_run=dry_run, profile=profile or None, declared_profile=declared,
+        error_budget=budget,
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
     )

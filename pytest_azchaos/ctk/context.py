@@ -23,6 +23,7 @@ from typing import Any
 
 from ..chaos.ledger import new_run_id
 from ..kube.cluster import Cluster
+from ..kube.kubeconfig import declared_profile
 from ..settings import EMBEDDED_CONTEXT, Settings
 
 Configuration = dict[str, Any]
@@ -91,16 +92,14 @@ def run_id_of(configuration: Configuration | None) -> str:
         return _DEFAULT_RUN[0]
 
 
-def settings_from(configuration: Configuration | None, kubeconfig: Path, context: str | None,
-                  cluster: Cluster) -> Settings:
+def settings_from(configuration: Configuration | None, kubeconfig: Path, context: str | None) -> Settings:
     """Plugin settings from ``configuration``: ``azchaos_allow_context`` (regex or list; default: only the
-    embedded cluster), ``azchaos_profile`` (default fast on the embedded cluster, else realistic),
+    embedded cluster), ``azchaos_profile`` (default: what the kubeconfig context declares, else realistic),
     ``azchaos_report_dir``, ``azchaos_rate``."""
     conf = configuration or {}
     allow = conf.get("azchaos_allow_context") or [f"^{EMBEDDED_CONTEXT}$"]
     allow = [allow] if isinstance(allow, str) else list(allow)
-    name = context or cluster.context_name
-    profile = conf.get("azchaos_profile") or ("fast" if name == EMBEDDED_CONTEXT else "realistic")
+    profile = conf.get("azchaos_profile") or declared_profile(kubeconfig, context) or "realistic"
     return Settings(kubeconfig=kubeconfig, context=context, cluster="kubeconfig", allow_contexts=tuple(allow),
                     profile=profile, report_dir=Path(conf.get("azchaos_report_dir") or "azchaos-report"),
                     rate=float(conf.get("azchaos_rate") or 50.0))
@@ -119,7 +118,7 @@ def run_state(configuration: Configuration | None = None, secrets: Secrets | Non
         path = kubeconfig_path(configuration)
         context = kubernetes_context(configuration, secrets)
         cluster = Cluster(path, context)
-        settings = settings_from(configuration, path, context, cluster)
+        settings = settings_from(configuration, path, context)
         chaos = Chaos(cluster, settings, _Run(rid, random.Random()), Profile.by_name(settings.effective_profile()),
                       f"chaostoolkit:{rid}")
         state = _RUNS[rid] = RunState(rid, cluster, settings, chaos)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..kube.kubeconfig import profile_extension
 from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
 from .network.addresses import choose_block, loopback_usable
 from .topology import Topology
@@ -58,13 +59,15 @@ def state_file_for(kubeconfig: Path) -> Path:
     return kubeconfig.with_name(kubeconfig.name + ".state.json")
 
 
-def kubeconfig_document(url: str, context: str = CONTEXT_NAME) -> dict[str, Any]:
+def kubeconfig_document(url: str, context: str = CONTEXT_NAME, profile: str = "fast") -> dict[str, Any]:
+    """A kubeconfig for the cluster at ``url``; its context declares the cluster's timing ``profile``."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": context, "cluster": {"server": url}}],
         "users": [{"name": context, "user": {"token": "azchaos-embedded"}}],
-        "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default"}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default",
+                                                   "extensions": [profile_extension(profile)]}}],
         "current-context": context,
         "preferences": {},
     }
@@ -114,7 +117,7 @@ def start_cluster(
         time.sleep(0.02)
     info = json.loads(ready.read_text())
     ready.unlink()
-    doc = kubeconfig_document(info["url"])
+    doc = kubeconfig_document(info["url"], profile=profile)
     tmp = kubeconfig.with_name(kubeconfig.name + ".tmp")
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
     tmp.replace(kubeconfig)

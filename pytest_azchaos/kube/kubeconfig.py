@@ -1,0 +1,50 @@
+"""What a kubeconfig context can declare for us: the cluster's timing profile, as a context extension.
+
+A cluster whose timings are not the upstream/AWS defaults (``realistic``) says so in the kubeconfig that
+reaches it, so waits and timeouts fit it without a flag. ``azchaos local up`` writes ``fast`` into the
+kubeconfig of the cluster it starts; an SRE may add the same to a staging context::
+
+    contexts:
+    - name: staging
+      context:
+        cluster: staging
+        user: ci
+        extensions:
+        - name: azchaos.io/timing-profile
+          extension: {profile: realistic}
+
+Extensions are part of the kubeconfig format (``NamedExtension``); kubectl keeps them and ignores them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROFILE_EXTENSION = "azchaos.io/timing-profile"
+
+
+def profile_extension(profile: str) -> dict[str, Any]:
+    """The ``extensions`` entry that declares ``profile``."""
+    return {"name": PROFILE_EXTENSION, "extension": {"profile": profile}}
+
+
+def declared_profile(path: Path, context: str | None = None) -> str | None:
+    """The timing profile ``context`` (default: the current context) of the kubeconfig at ``path`` declares,
+    or None when it declares none (or the file cannot be read: the cluster check reports that)."""
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    name = context or doc.get("current-context")
+    for entry in doc.get("contexts") or []:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            for ext in (entry.get("context") or {}).get("extensions") or []:
+                if isinstance(ext, dict) and ext.get("name") == PROFILE_EXTENSION:
+                    value = (ext.get("extension") or {}).get("profile")
+                    return str(value) if value is not None else None
+    return None
