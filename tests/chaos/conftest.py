@@ -5,7 +5,6 @@ and small workload builders."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,10 @@ import pytest
 from kubernetes import client
 
 from pytest_azchaos.chaos.ledger import Ledger
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.cluster import Cluster
+
+from .. import clusters
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
 ZONE = "topology.kubernetes.io/zone"
@@ -23,10 +24,8 @@ ZONE = "topology.kubernetes.io/zone"
 
 @pytest.fixture(scope="module")
 def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("chaos") / "kubeconfig"
-    handle = start_cluster(kubeconfig)
-    yield handle
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("chaos")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +37,8 @@ def cluster(own_cluster: ClusterHandle) -> Iterator[Cluster]:
 
 @pytest.fixture
 def ns(cluster: Cluster) -> Iterator[str]:
-    name = "chaos-" + uuid.uuid4().hex[:8]
-    cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    cluster.core.delete_namespace(name)
+    with clusters.fresh_namespace(cluster.core, "chaos") as name:
+        yield name
 
 
 @pytest.fixture

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from pytest_azchaos.apps import App, EchoSpec, echo_manifests
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.cluster import Cluster
+
+from .. import clusters
 
 ZONE = "topology.kubernetes.io/zone"
 
 
 @pytest.fixture(scope="module")
 def ctk_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("ctk") / "kubeconfig"
-    handle = start_cluster(kubeconfig)
-    yield handle
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("ctk")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +37,8 @@ def zone(cluster: Cluster) -> str:
 
 @pytest.fixture
 def ns(cluster: Cluster) -> Iterator[str]:
-    name = "ctk-" + uuid.uuid4().hex[:8]
-    cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    cluster.core.delete_namespace(name)
+    with clusters.fresh_namespace(cluster.core, "ctk") as name:
+        yield name
     # whatever a test left cordoned is uncordoned, so the next test starts from a whole cluster
     for node in cluster.core.list_node().items:
         if node.spec.unschedulable:

@@ -3,17 +3,17 @@ coupling from EC2 instance state to node state. Everything through boto3 over HT
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from pytest_azchaos.embedded.cloud.endpoint import env_file_for, read_env_file
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 
+from ... import clusters
 from ..waiting import wait_for
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
@@ -22,10 +22,8 @@ ZONE = "topology.kubernetes.io/zone"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("cloud") / "kubeconfig"
-    handle = start_cluster(kubeconfig)
-    yield handle
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("cloud")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +45,14 @@ def ec2(aws, cluster):
 
 @pytest.fixture(scope="module")
 def core(cluster: ClusterHandle) -> Iterator[client.CoreV1Api]:
-    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    yield client.CoreV1Api(api)
-    api.close()
+    with clusters.api_client(cluster) as api:
+        yield client.CoreV1Api(api)
 
 
 @pytest.fixture
 def ns(core: client.CoreV1Api) -> Iterator[str]:
-    name = "cloud-" + uuid.uuid4().hex[:8]
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
+    with clusters.fresh_namespace(core, "cloud") as name:
+        yield name
 
 
 def instances(ec2) -> dict[str, dict]:
