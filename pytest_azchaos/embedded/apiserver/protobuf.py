@@ -4,109 +4,32 @@ kubectl's typed clients (``create configmap|secret|namespace|serviceaccount``, `
 and pod deletions) send protobuf. The envelope is the 4-byte magic ``k8s\\x00`` followed by a
 ``runtime.Unknown`` message (typeMeta=1 {apiVersion=1, kind=2}, raw=2, contentEncoding=3,
 contentType=4); ``raw`` holds the object's own message. The field numbers below were read from the
-upstream ``generated.proto`` files (core/v1, policy/v1, apps/v1, meta/v1, util/intstr).
+upstream ``generated.proto`` files (core/v1, policy/v1, apps/v1, meta/v1, util/intstr, api/resource) and
+live in ``protobuf_messages`` (their type conventions are documented there).
 
 gogo-protobuf writes non-pointer fields even when empty, while Go's JSON encoder drops ``omitempty``
 zero values, so the decoder drops empty strings and zero numbers unless a field is marked to keep them.
+Non-pointer messages are always written by gogo and always rendered by the JSON encoder (``omitempty`` does not
+apply to structs), so an empty-but-present message decodes to ``{}``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from . import errors
+from .protobuf_messages import KINDS, MESSAGES, Field
+
+__all__ = ["KINDS", "MAGIC", "MESSAGES", "UNKNOWN_FORMAT", "DecodeError", "Field", "decode", "decode_message"]
 
 MAGIC = b"k8s\x00"
 UNKNOWN_FORMAT = (
     "the body of the request was in an unknown format - accepted media types include: "
     "application/json, application/yaml, application/vnd.kubernetes.protobuf"
 )
-
-# Field spec: (json name, type, repeated). Types: "string", "bytes", "bool", "int32", "int64" (zero dropped),
-# "int32!"/"int64!"/"bool!" (always kept: pointers and non-omitempty fields), "map" (map<string,string>),
-# "bytesmap" (map<string,bytes>, base64 in JSON), "time", "intstr", "quantity", or a message name.
-Field = tuple[str, str, bool]
-MESSAGES: dict[str, dict[int, Field]] = {
-    # k8s.io/apimachinery/pkg/apis/meta/v1
-    "ObjectMeta": {
-        1: ("name", "string", False), 2: ("generateName", "string", False), 3: ("namespace", "string", False),
-        4: ("selfLink", "string", False), 5: ("uid", "string", False), 6: ("resourceVersion", "string", False),
-        7: ("generation", "int64", False), 8: ("creationTimestamp", "time", False),
-        9: ("deletionTimestamp", "time", False), 10: ("deletionGracePeriodSeconds", "int64!", False),
-        11: ("labels", "map", False), 12: ("annotations", "map", False),
-        13: ("ownerReferences", "OwnerReference", True), 14: ("finalizers", "string", True),
-        17: ("managedFields", "ManagedFieldsEntry", True),
-    },
-    "OwnerReference": {
-        5: ("apiVersion", "string", False), 1: ("kind", "string", False), 3: ("name", "string", False),
-        4: ("uid", "string", False), 6: ("controller", "bool!", False), 7: ("blockOwnerDeletion", "bool!", False),
-    },
-    "ManagedFieldsEntry": {
-        1: ("manager", "string", False), 2: ("operation", "string", False), 3: ("apiVersion", "string", False),
-        4: ("time", "time", False), 6: ("fieldsType", "string", False), 7: ("fieldsV1", "FieldsV1", False),
-        8: ("subresource", "string", False),
-    },
-    "DeleteOptions": {
-        1: ("gracePeriodSeconds", "int64!", False), 2: ("preconditions", "Preconditions", False),
-        3: ("orphanDependents", "bool!", False), 4: ("propagationPolicy", "string", False),
-        5: ("dryRun", "string", True), 6: ("ignoreStoreReadErrorWithClusterBreakingPotential", "bool!", False),
-    },
-    "Preconditions": {1: ("uid", "string", False), 2: ("resourceVersion", "string", False)},
-    "LabelSelector": {1: ("matchLabels", "map", False), 2: ("matchExpressions", "LabelSelectorRequirement", True)},
-    "LabelSelectorRequirement": {1: ("key", "string", False), 2: ("operator", "string", False),
-                                 3: ("values", "string", True)},
-    "Condition": {1: ("type", "string", False), 2: ("status", "string", False),
-                  3: ("observedGeneration", "int64", False), 4: ("lastTransitionTime", "time", False),
-                  5: ("reason", "string", False), 6: ("message", "string", False)},
-    # k8s.io/api/core/v1
-    "ConfigMap": {1: ("metadata", "ObjectMeta", False), 2: ("data", "map", False),
-                  3: ("binaryData", "bytesmap", False), 4: ("immutable", "bool!", False)},
-    "Secret": {1: ("metadata", "ObjectMeta", False), 2: ("data", "bytesmap", False), 3: ("type", "string", False),
-               4: ("stringData", "map", False), 5: ("immutable", "bool!", False)},
-    "Namespace": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "NamespaceSpec", False),
-                  3: ("status", "NamespaceStatus", False)},
-    "NamespaceSpec": {1: ("finalizers", "string", True)},
-    "NamespaceStatus": {1: ("phase", "string", False), 2: ("conditions", "NamespaceCondition", True)},
-    "NamespaceCondition": {1: ("type", "string", False), 2: ("status", "string", False),
-                           4: ("lastTransitionTime", "time", False), 5: ("reason", "string", False),
-                           6: ("message", "string", False)},
-    "ServiceAccount": {1: ("metadata", "ObjectMeta", False), 2: ("secrets", "ObjectReference", True),
-                       3: ("imagePullSecrets", "LocalObjectReference", True),
-                       4: ("automountServiceAccountToken", "bool!", False)},
-    "ObjectReference": {1: ("kind", "string", False), 2: ("namespace", "string", False), 3: ("name", "string", False),
-                        4: ("uid", "string", False), 5: ("apiVersion", "string", False),
-                        6: ("resourceVersion", "string", False), 7: ("fieldPath", "string", False)},
-    "LocalObjectReference": {1: ("name", "string", False)},
-    "Service": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "ServiceSpec", False),
-                3: ("status", "ServiceStatus", False)},
-    "ServiceSpec": {
-        1: ("ports", "ServicePort", True), 2: ("selector", "map", False), 3: ("clusterIP", "string", False),
-        18: ("clusterIPs", "string", True), 4: ("type", "string", False), 5: ("externalIPs", "string", True),
-        7: ("sessionAffinity", "string", False), 8: ("loadBalancerIP", "string", False),
-        9: ("loadBalancerSourceRanges", "string", True), 10: ("externalName", "string", False),
-        11: ("externalTrafficPolicy", "string", False), 12: ("healthCheckNodePort", "int32", False),
-        13: ("publishNotReadyAddresses", "bool", False), 14: ("sessionAffinityConfig", "SessionAffinityConfig", False),
-        19: ("ipFamilies", "string", True), 17: ("ipFamilyPolicy", "string", False),
-        20: ("allocateLoadBalancerNodePorts", "bool!", False), 21: ("loadBalancerClass", "string", False),
-        22: ("internalTrafficPolicy", "string", False), 23: ("trafficDistribution", "string", False),
-    },
-    "ServicePort": {1: ("name", "string", False), 2: ("protocol", "string", False), 6: ("appProtocol", "string", False),
-                    3: ("port", "int32!", False), 4: ("targetPort", "intstr", False), 5: ("nodePort", "int32", False)},
-    "SessionAffinityConfig": {1: ("clientIP", "ClientIPConfig", False)},
-    "ClientIPConfig": {1: ("timeoutSeconds", "int32!", False)},
-    "ServiceStatus": {1: ("loadBalancer", "LoadBalancerStatus", False), 2: ("conditions", "Condition", True)},
-    "LoadBalancerStatus": {1: ("ingress", "LoadBalancerIngress", True)},
-    "LoadBalancerIngress": {1: ("ip", "string", False), 2: ("hostname", "string", False),
-                            3: ("ipMode", "string", False)},
-    # k8s.io/api/policy/v1
-    "Eviction": {1: ("metadata", "ObjectMeta", False), 2: ("deleteOptions", "DeleteOptions", False)},
-}
-
-# The top-level message of each kind we decode (by ``runtime.Unknown.typeMeta.kind``).
-KINDS = {"ConfigMap", "Secret", "Namespace", "ServiceAccount", "Service", "Eviction", "DeleteOptions"}
-
 
 class DecodeError(ValueError):
     pass
@@ -210,14 +133,48 @@ def _scalar(ftype: str, wire: int, value: Any) -> Any:
     raise DecodeError(f"unknown field type {ftype}")
 
 
-def _map_entry(value: bytes, binary: bool) -> tuple[str, Any]:
-    key, val = "", b"" if binary else ""
+def _quantity(value: bytes) -> str:
+    """api/resource Quantity: field 1 is the canonical string (``Quantity.String()``); absent means zero."""
+    text = "0"
     for num, _, v in _fields(value):
+        if num == 1:
+            text = _text(v)
+    return text
+
+
+def _fields_v1(value: bytes) -> Any:
+    """meta/v1 FieldsV1: field 1 (``Raw``) holds the JSON document itself."""
+    raw = b""
+    for num, _, v in _fields(value):
+        if num == 1:
+            raw = v
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        raise DecodeError("invalid JSON in a FieldsV1 field") from None
+
+
+# Well-known apimachinery messages that render as JSON scalars.
+_SPECIAL: dict[str, Any] = {"time": _time, "intstr": _intstr, "quantity": _quantity, "fieldsv1": _fields_v1}
+# Map value decoders by map type (the map key is always a string).
+_MAP_VALUES: dict[str, Any] = {
+    "map": _text,
+    "bytesmap": lambda v: base64.b64encode(v).decode(),
+    "quantitymap": _quantity,
+    "timemap": _time,
+}
+
+
+def _map_entry(value: bytes, ftype: str) -> tuple[str, Any]:
+    key, val = "", b""
+    for num, wire, v in _fields(value):
+        if wire != 2:
+            raise DecodeError(f"wrong wireType {wire} for a map entry")
         if num == 1:
             key = _text(v)
         elif num == 2:
-            val = v if binary else _text(v)
-    return key, (base64.b64encode(val).decode() if binary else val)
+            val = v
+    return key, _MAP_VALUES[ftype](val)
 
 
 def decode_message(name: str, buf: bytes) -> dict[str, Any]:
@@ -229,23 +186,24 @@ def decode_message(name: str, buf: bytes) -> dict[str, Any]:
         if field is None:
             continue  # unknown fields are skipped, as the Go unmarshaller does
         json_name, ftype, repeated = field
-        if ftype in ("map", "bytesmap"):
+        if ftype in _MAP_VALUES:
             if wire != 2:
                 raise DecodeError(f"wrong wireType {wire} for map field {json_name}")
-            k, v = _map_entry(value, ftype == "bytesmap")
+            k, v = _map_entry(value, ftype)
             out.setdefault(json_name, {})[k] = v
             continue
-        if ftype in MESSAGES or ftype in ("time", "intstr"):
+        if ftype in MESSAGES or ftype in _SPECIAL:
             if wire != 2:
-                raise DecodeError(f"wrong wireType {wire} for message field {json_name}")
-            if ftype == "time":
-                item: Any = _time(value)
+                raise DecodeError(f"wrong wireType {wire} for message field {json_name or ftype}")
+            if ftype in _SPECIAL:
+                item: Any = _SPECIAL[ftype](value)
                 if item is None:
-                    continue
-            elif ftype == "intstr":
-                item = _intstr(value)
+                    continue  # zero Time: JSON renders null, which is the same as absent for us
             else:
                 item = decode_message(ftype, value)
+                if not json_name:
+                    out.update(item)  # Go struct embedded with json:",inline"
+                    continue
         elif repeated and wire == 2 and ftype.rstrip("!") in ("int32", "int64", "bool"):
             pos, items = 0, []  # packed repeated scalars
             while pos < len(value):

@@ -5,37 +5,16 @@ from __future__ import annotations
 
 import requests
 
+from . import pbwire as pb
+
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
-def _varint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _field(num: int, payload: bytes | str | int) -> bytes:
-    if isinstance(payload, int):
-        return _varint(num << 3) + _varint(payload)
-    data = payload.encode() if isinstance(payload, str) else payload
-    return _varint(num << 3 | 2) + _varint(len(data)) + data
-
-
-def _envelope(api_version: str, kind: str, raw: bytes) -> bytes:
-    type_meta = _field(1, api_version) + _field(2, kind)
-    return b"k8s\x00" + _field(1, type_meta) + _field(2, raw) + _field(3, "") + _field(4, "")
-
-
 def _configmap(name: str) -> bytes:
-    labels = _field(11, _field(1, "app") + _field(2, "x"))
-    meta = _field(1, name) + _field(2, "") + _field(7, 0) + _field(8, b"") + labels
-    raw = _field(1, meta) + _field(2, _field(1, "a") + _field(2, "b")) + _field(2, _field(1, "c") + _field(2, ""))
-    return _envelope("v1", "ConfigMap", raw)
+    labels = pb.msg(11, pb.string(1, "app"), pb.string(2, "x"))
+    meta = pb.msg(1, pb.string(1, name), pb.string(2, ""), pb.integer(7, 0), pb.string(8, b""), labels)
+    raw = meta + pb.msg(2, pb.string(1, "a"), pb.string(2, "b")) + pb.msg(2, pb.string(1, "c"), pb.string(2, ""))
+    return pb.envelope("v1", "ConfigMap", raw)
 
 
 def _post(api_url: str, namespace: str, body: bytes) -> requests.Response:
@@ -60,7 +39,7 @@ def test_truncated_body_is_a_bad_request(api_url: str, namespace: str) -> None:
 
 
 def test_kind_without_a_field_table_is_unsupported_media_type(api_url: str, namespace: str) -> None:
-    resp = _post(api_url, namespace, _envelope("v1", "PodTemplate", _field(1, _field(1, "x"))))
+    resp = _post(api_url, namespace, pb.envelope("v1", "PodTemplate", pb.msg(1, pb.string(1, "x"))))
     assert resp.status_code == 415
     assert resp.json()["reason"] == "UnsupportedMediaType"
 
