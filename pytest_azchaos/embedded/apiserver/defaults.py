@@ -128,9 +128,19 @@ def qos_class(obj: Obj) -> str:
     return "Guaranteed" if guaranteed else "Burstable"
 
 
+def _embedded_meta(holder: Obj) -> None:
+    """An embedded ObjectMeta (pod template, claim template): kubectl <= 1.32 sends ``creationTimestamp: null``
+    there, which v1.36 drops (the field is ``omitzero``) instead of storing."""
+    meta = holder.get("metadata")
+    if not isinstance(meta, dict):
+        holder["metadata"] = meta = {}
+    if "creationTimestamp" in meta and meta["creationTimestamp"] is None:
+        del meta["creationTimestamp"]
+
+
 def _template(obj: Obj) -> None:
     tmpl = obj.setdefault("spec", {}).setdefault("template", {})
-    tmpl.setdefault("metadata", {})
+    _embedded_meta(tmpl)
     _pod_spec(tmpl.setdefault("spec", {}))
 
 
@@ -165,6 +175,7 @@ def statefulset(obj: Obj) -> None:
     spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
     _template(obj)
     for pvc in spec.get("volumeClaimTemplates") or []:
+        _embedded_meta(pvc)
         pvc.setdefault("apiVersion", "v1")
         pvc.setdefault("kind", "PersistentVolumeClaim")
         pvc.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")

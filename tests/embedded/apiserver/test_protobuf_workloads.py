@@ -386,11 +386,8 @@ def _create_both_ways(kubectl: Kubectl, kind: str, name: str, *args: str) -> tup
     sent with ``kubectl create -f -`` (a JSON body); returns both stored objects."""
     kubectl("create", kind, name, *args)
     generated = json.loads(kubectl("create", kind, f"{name}-json", "--dry-run=client", "-o", "json", *args).stdout)
-    # kubectl 1.32 writes "creationTimestamp": null for the zero Time; v1.36 ObjectMeta marks it omitzero, and
-    # the protobuf body carries an empty Time. Send the v1.36 JSON shape so both bodies say the same thing.
-    for meta in (generated["metadata"], generated.get("spec", {}).get("template", {}).get("metadata", {})):
-        if meta.get("creationTimestamp", "") is None:
-            del meta["creationTimestamp"]
+    # kubectl 1.32 writes "creationTimestamp": null for the zero Time, which v1.36 drops (omitzero) as the
+    # protobuf body's empty Time is dropped: sent as generated, both must be stored alike.
     kubectl("create", "-f", "-", stdin=json.dumps(generated))
     by_pb = json.loads(kubectl("get", kind, name, "-o", "json").stdout)
     by_json = json.loads(kubectl("get", kind, f"{name}-json", "-o", "json").stdout)
