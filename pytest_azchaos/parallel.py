@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+WORKERS_GROUP = "azchaos_loadgroup"  # workerinput key: the worker must suffix group names (--dist loadgroup)
 DESTRUCTIVE_GROUP = "azchaos-destructive"
 SHARED_CLUSTER_GROUP = "azchaos-cluster"
 SPLITS_GROUPS = ("loadscope", "loadfile", "each")
@@ -38,6 +39,23 @@ def plan_distribution(dist: str, shared_cluster: bool) -> tuple[str, str | None]
             "or run without -n.")
     return "loadgroup", (f"pytest-azchaos: --dist {dist} changed to loadgroup: every xdist worker shares the "
                          "cluster, so the tests that use it run one at a time on one worker")
+
+
+def configure_distribution(config: Any, shared_cluster: bool) -> list[str]:
+    """Set the xdist mode this run needs (controller) or honour it (worker); notes for the session header."""
+    if xdist_controller(config):
+        dist, note = plan_distribution(config.option.dist, shared_cluster)
+        config.option.dist = dist
+        return [note] if note else []
+    if getattr(config, "workerinput", {}).get(WORKERS_GROUP):
+        config.option.loadgroup = True  # xdist's worker reads --dist from the command line, not from us
+    return []
+
+
+def tell_worker(node: Any) -> None:
+    """Pass the controller's loadgroup choice to a starting xdist worker (it only sees the command line)."""
+    if node.config.getoption("dist", None) == "loadgroup":
+        node.workerinput[WORKERS_GROUP] = True
 
 
 def group_for(item: Any, shared_cluster: bool) -> str | None:

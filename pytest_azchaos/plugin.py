@@ -15,7 +15,6 @@ CHECKS = pytest.StashKey["list[tuple[str, Any]]"]()  # session: (nodeid, CheckRe
 SESSION_EVIDENCE = pytest.StashKey["list[dict[str, Any]]"]()  # session: evidence dicts, from reports
 ITEM_CHECKS = pytest.StashKey["list[dict[str, Any]]"]()  # per test, travels on its teardown report
 ITEM_EVIDENCE = pytest.StashKey["dict[str, Any]"]()  # per test, travels on its teardown report
-WORKERS_GROUP = "azchaos_loadgroup"  # workerinput key: the worker must suffix group names (--dist loadgroup)
 HEADER_NOTES = pytest.StashKey["list[str]"]()  # lines for the session header (what the plugin changed)
 
 # (name, kind, default, help). Every option is also an ini key azchaos_<name with underscores>.
@@ -105,18 +104,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {e}") from None
     config.stash[SETTINGS] = settings
-    from .parallel import ParallelRunRefused, plan_distribution, xdist_controller
+    from .parallel import ParallelRunRefused, configure_distribution
 
-    if xdist_controller(config):
-        try:
-            dist, note = plan_distribution(config.option.dist, not settings.uses_embedded)
-        except ParallelRunRefused as e:
-            raise pytest.UsageError(f"pytest-azchaos: {e}") from None
-        if note is not None:
-            config.option.dist = dist
-            config.stash[HEADER_NOTES] = [note]
-    elif getattr(config, "workerinput", {}).get(WORKERS_GROUP):
-        config.option.loadgroup = True  # xdist's worker read --dist from the command line, not from us
+    try:
+        config.stash[HEADER_NOTES] = configure_distribution(config, shared_cluster=not settings.uses_embedded)
+    except ParallelRunRefused as e:
+        raise pytest.UsageError(f"pytest-azchaos: {e}") from None
     config.stash[CHECKS] = []
     config.stash[SESSION_EVIDENCE] = []
     _CONFIG[:] = [config]
@@ -128,9 +121,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    # Tell each xdist worker when the controller switched to loadgroup (it only sees the command line).
-    if node.config.getoption("dist", None) == "loadgroup":
-        node.workerinput[WORKERS_GROUP] = True
+    from .parallel import tell_worker
+
+    tell_worker(node)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
