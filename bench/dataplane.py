@@ -37,7 +37,7 @@ def deploy(api: client.ApiClient, policy: str) -> list[str]:
     core.create_namespaced_service("default", client.V1Service(
         metadata=client.V1ObjectMeta(name="bench"),
         spec=client.V1ServiceSpec(type="LoadBalancer", selector=labels, external_traffic_policy=policy,
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)])))
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         d = apps.read_namespaced_deployment("bench", "default")
@@ -66,7 +66,7 @@ def main() -> None:
             print(f"{'rate':>6} {'sent':>7} {'ok %':>8} {'p50 ms':>8} {'p99 ms':>8} {'lag p99 ms':>11}  errors")
             best = 0.0
             for rate in [float(r) for r in args.rates.split(",")]:
-                prober = Prober(ProbeTarget(addresses, 80), rate=rate, timeout=2.0).start()
+                prober = Prober(ProbeTarget(addresses, 8080), rate=rate, timeout=2.0).start()
                 time.sleep(args.seconds)
                 rec = prober.stop()
                 lat = rec.latency_percentiles()

@@ -322,7 +322,7 @@ class Traffic:
         from .traffic import Prober, ProbeTarget
 
         addresses = getattr(app, "addresses", None) or app.lb_addresses(30)
-        prober = Prober(ProbeTarget(addresses, 80), rate=rate or self.rate, timeout=timeout,
+        prober = Prober(ProbeTarget(addresses, app.port), rate=rate or self.rate, timeout=timeout,
                         keep_alive=keep_alive).start()
         self.probers.append(prober)
         self.evidence.recordings.append(prober.recording)

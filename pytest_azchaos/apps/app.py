@@ -104,11 +104,13 @@ class App:
 
         return exec_in_pod(self.cluster, self.namespace, pod, command, timeout=timeout)
 
-    def wait_reachable(self, addresses: list[str], timeout: float, port: int = 80, streak: int = 3,
+    def wait_reachable(self, addresses: list[str], timeout: float, port: int | None = None, streak: int = 3,
                        progress: Progress | None = None) -> WaitResult[int]:
-        """Until every load-balancer address answered ``streak`` requests in a row (targets healthy,
-        endpoints propagated), so a measurement starts on a serving app."""
+        """Until every load-balancer address answered ``streak`` requests in a row on ``port`` (default: the
+        Service's), targets healthy and endpoints propagated, so a measurement starts on a serving app."""
         import requests
+
+        port = self.port if port is None else port
 
         ok = {a: 0 for a in addresses}
 
@@ -126,6 +128,17 @@ class App:
         return wait_until(fetch, lambda n: n >= streak, timeout=timeout, interval=0.1,
                           what=f"service {self.namespace}/{self.service} answering on {', '.join(addresses)}",
                           progress=progress)
+
+    @property
+    def port(self) -> int:
+        """The Service's first port: where its load balancer listens (what traffic is sent to)."""
+        if not self.service:
+            raise AppError(f"{self.namespace}/{self.name} has no Service to send traffic through")
+        for m in self.manifests:
+            if m.get("kind") == "Service" and m["metadata"]["name"] == self.service:
+                return int(m["spec"]["ports"][0]["port"])
+        svc = self.cluster.core.read_namespaced_service(self.service, self.namespace)
+        return int(svc.spec.ports[0].port)
 
     def lb_addresses(self, timeout: float, progress: Progress | None = None) -> list[str]:
         """The Service's load-balancer addresses (IPs or hostnames); AppError with the fix if none in time."""

@@ -14,6 +14,9 @@ from typing import Any, Literal
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
 ZONE = "topology.kubernetes.io/zone"
 MANAGED = {"app.kubernetes.io/managed-by": "pytest-azchaos"}
+# The Service (and so the load balancer) listens here: an unprivileged port, because binding one below 1024
+# needs root (CAP_NET_BIND_SERVICE) on Linux, and the embedded cluster runs as an ordinary user on laptops.
+SERVICE_PORT = 8080
 
 Spread = Literal["zone", "zone-ignore-taints", "none", "one-zone"]
 
@@ -104,7 +107,7 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> 
         "metadata": {"name": spec.name, "labels": labels, "annotations": {
             "service.beta.kubernetes.io/aws-load-balancer-type": "nlb", **annotations}},
         "spec": {"type": "LoadBalancer", "selector": spec.selector, "externalTrafficPolicy": spec.traffic_policy,
-                 "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]},
+                 "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}]},
     }
     out = [deployment, service]
     if spec.pdb_max_unavailable is not None:

@@ -107,10 +107,10 @@ def zone_outage(zone: str, configuration: Configuration = None, secrets: Secrets
 
 
 def start_traffic(namespace: str, service: str, name: str = "default", rate: float | None = None,
-                  port: int = 80, timeout: float = 2.0, address_timeout: float = 30.0,
+                  port: int | None = None, timeout: float = 2.0, address_timeout: float = 30.0,
                   configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
-    """Start an open-loop prober against ``service``'s load-balancer address, kept under ``name`` so
-    ``stop_traffic`` and the probes find it."""
+    """Start an open-loop prober against ``service``'s load-balancer address on ``port`` (default: the
+    Service's first port), kept under ``name`` so ``stop_traffic`` and the probes find it."""
     from ..apps import App
     from ..apps.app import AppError
     from ..traffic import Prober, ProbeTarget
@@ -122,6 +122,10 @@ def start_traffic(namespace: str, service: str, name: str = "default", rate: flo
     app = App(state.cluster, namespace, service, {}, service=service)
     try:
         addresses = app.lb_addresses(address_timeout)
+    except AppError as e:
+        raise ActivityFailed(str(e)) from None
+    try:
+        port = app.port if port is None else int(port)
     except AppError as e:
         raise ActivityFailed(str(e)) from None
     prober = Prober(ProbeTarget(addresses, port), rate=float(rate or state.settings.rate), timeout=timeout).start()

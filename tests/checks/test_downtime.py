@@ -134,11 +134,12 @@ def test_killing_the_only_replica_under_real_traffic_fails_with_window_and_event
     core.create_namespaced_service(namespace, client.V1Service(
         metadata=client.V1ObjectMeta(name="one"),
         spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": "one"},
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)])))
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
     svc = wait_for(lambda: core.read_namespaced_service("one", namespace),
                    lambda s: bool(s.status.load_balancer and s.status.load_balancer.ingress), what="LB ingress")
     time.sleep(1.5)
-    prober = Prober(ProbeTarget([i.ip or i.hostname for i in svc.status.load_balancer.ingress]), rate=100).start()
+    prober = Prober(ProbeTarget([i.ip or i.hostname for i in svc.status.load_balancer.ingress], 8080),
+                    rate=100).start()
     time.sleep(0.5)
     fault = prober.elapsed()
     victim = core.list_namespaced_pod(namespace, label_selector="app=one").items[0].metadata.name

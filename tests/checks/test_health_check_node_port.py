@@ -14,7 +14,7 @@ def lb_service(name: str, policy: str) -> client.V1Service:
     return client.V1Service(
         metadata=client.V1ObjectMeta(name=name),
         spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": name}, external_traffic_policy=policy,
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)]))
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)]))
 
 
 def test_local_service_answers_200_only_where_endpoints_are(core: client.CoreV1Api, apps: client.AppsV1Api,

@@ -96,11 +96,12 @@ def test_real_traffic_tells_the_policies_apart(core: client.CoreV1Api, apps: cli
     core.create_namespaced_service(namespace, client.V1Service(
         metadata=client.V1ObjectMeta(name="src"),
         spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": "src"}, external_traffic_policy=policy,
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)])))
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
     svc = wait_for(lambda: core.read_namespaced_service("src", namespace),
                    lambda s: bool(s.status.load_balancer and s.status.load_balancer.ingress), what="LB ingress")
     time.sleep(1.5)  # targets pass their healthy threshold
-    prober = Prober(ProbeTarget([i.ip or i.hostname for i in svc.status.load_balancer.ingress]), rate=50).start()
+    prober = Prober(ProbeTarget([i.ip or i.hostname for i in svc.status.load_balancer.ingress], 8080),
+                    rate=50).start()
     time.sleep(1.5)
     rec = prober.stop()
     nodes = {n.address: n.name for n in ZoneMap.read(core).nodes if n.address}

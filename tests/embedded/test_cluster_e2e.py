@@ -75,7 +75,7 @@ def lb_service(name: str, policy: str = "Cluster") -> client.V1Service:
     return client.V1Service(
         metadata=client.V1ObjectMeta(name=name),
         spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": name}, external_traffic_policy=policy,
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)]))
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)]))
 
 
 def ready_pods(core: client.CoreV1Api, ns: str, app: str) -> list[client.V1Pod]:
@@ -109,7 +109,7 @@ def kubectl(cluster: ClusterHandle, *args: str, timeout: float = 60) -> subproce
 
 
 def traffic(addresses: list[str], seconds: float, rate: float = 100) -> Prober:
-    prober = Prober(ProbeTarget(addresses, 80), rate=rate, timeout=2.0).start()
+    prober = Prober(ProbeTarget(addresses, 8080), rate=rate, timeout=2.0).start()
     time.sleep(seconds)
     return prober
 
@@ -128,7 +128,7 @@ def test_kubectl_expose_load_balancer_reaches_every_pod(cluster: ClusterHandle, 
                                                         apps: client.AppsV1Api, ns: str, kubectl_path: str) -> None:
     apps.create_namespaced_deployment(ns, echo_deployment("web"))
     pods = wait_ready(core, ns, "web", 6)
-    result = kubectl(cluster, "-n", ns, "expose", "deployment", "web", "--type", "LoadBalancer", "--port", "80",
+    result = kubectl(cluster, "-n", ns, "expose", "deployment", "web", "--type", "LoadBalancer", "--port", "8080",
                      "--target-port", "8080")
     assert result.returncode == 0, result.stderr
     addresses = lb_addresses(core, ns, "web")

@@ -15,8 +15,9 @@ from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
+from ..controllers.events import EventRecorder
 from .addresses import AddressPlan
-from .nlb import HealthCheckTiming, LoadBalancer
+from .nlb import HealthCheckTiming, LoadBalancer, LoadBalancerError
 from .proxy import KubeProxy
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class DataPlane(Controller):
         self._lb_addresses: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = asyncio.Lock()
         self.failures: list[BaseException] = []
+        self.events = EventRecorder(store, "service-controller")
 
     # ------------------------------------------------------------------ events
 
@@ -145,8 +147,13 @@ class DataPlane(Controller):
             self._lb_addresses[key] = addresses
         if lb is None:
             lb = LoadBalancer(self.proxy, state, addresses, self.timing)
+            try:
+                await lb.start()
+            except LoadBalancerError as e:  # as the cloud provider's service controller reports it
+                self.events.warning(svc, "SyncLoadBalancerFailed",
+                                    f"Error syncing load balancer: failed to ensure load balancer: {e}")
+                return
             self.load_balancers[key] = lb
-            await lb.start()
             self._refresh_targets()
             if self.provisioning_delay:
                 await asyncio.sleep(self.provisioning_delay)

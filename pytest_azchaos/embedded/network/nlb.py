@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .proxy import KubeProxy, NodeNetwork, ServiceState
-from .relay import Listener, Route
+from .relay import Listener, Route, privileged_port_message
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -56,6 +56,10 @@ class Target:
     ok_streak: int = 0
     fail_streak: int = 0
     history: list[tuple[float, str]] = field(default_factory=list)
+
+
+class LoadBalancerError(RuntimeError):
+    """The load balancer could not be set up; the message says why and what to change."""
 
 
 class LoadBalancer:
@@ -126,12 +130,17 @@ class LoadBalancer:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Listen on every zone's address; ``LoadBalancerError`` (nothing left open) if one cannot be."""
         for zone, address in self.addresses.items():
             for port in self.service.spec.get("ports") or []:
                 if (port.get("protocol") or "TCP") != "TCP":
                     continue
-                self._listeners.append(await Listener(address, int(port["port"]),
-                                                      self._router(zone, port)).start())
+                try:
+                    self._listeners.append(await Listener(address, int(port["port"]),
+                                                          self._router(zone, port)).start())
+                except PermissionError:
+                    await self.close()
+                    raise LoadBalancerError(privileged_port_message(address, int(port["port"]))) from None
         self._checker = asyncio.get_running_loop().create_task(self._check_loop())
 
     def _router(self, zone: str, port: Obj):

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from .relay import Listener, Route
+from .relay import Listener, Route, privileged_port_message
+
+log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 
@@ -190,8 +193,12 @@ class KubeProxy:
             if (port.get("protocol") or "TCP") != "TCP":
                 continue
             if cluster_ip and cluster_ip != "None":
-                listeners.append(await Listener(cluster_ip, int(port["port"]), self._router(state, port, None,
-                                                                                              False)).start())
+                try:
+                    listeners.append(await Listener(cluster_ip, int(port["port"]), self._router(state, port, None,
+                                                                                                  False)).start())
+                except PermissionError:  # an ordinary user and a port below 1024: the rest still works
+                    log.warning("service %s/%s: %s", state.namespace, state.name,
+                                privileged_port_message(cluster_ip, int(port["port"])))
             if port.get("nodePort"):
                 for node in self.nodes.values():
                     listeners.append(await Listener(node.address, int(port["nodePort"]),

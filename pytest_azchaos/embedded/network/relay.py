@@ -190,6 +190,13 @@ class _Client(asyncio.Protocol):
             self.backend.transport.close()
 
 
+def privileged_port_message(host: str, port: int) -> str:
+    """Why ``host:port`` cannot be listened on as an ordinary user, and the fix."""
+    return (f"cannot listen on {host}:{port}: ports below 1024 need root on Linux (CAP_NET_BIND_SERVICE); use a "
+            f"service port of 1024 or more, or allow low ports with "
+            f"`sudo sysctl net.ipv4.ip_unprivileged_port_start={port}`")
+
+
 class Listener:
     """A TCP listener on ``host:port`` relaying each connection where ``router`` says."""
 

@@ -53,7 +53,7 @@ TERMINATING = {"ready": False, "serving": True, "terminating": True}
 
 def _service(policy: str, node_port: int, hc: int | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": "LoadBalancer", "clusterIP": "127.211.96.7", "externalTrafficPolicy": policy,
-                            "ports": [{"port": 80, "targetPort": 9000, "nodePort": node_port, "protocol": "TCP"}]}
+                            "ports": [{"port": 9080, "targetPort": 9000, "nodePort": node_port, "protocol": "TCP"}]}
     if hc:
         spec["healthCheckNodePort"] = hc
     return spec
@@ -118,7 +118,7 @@ def test_cluster_ip_reaches_an_endpoint_with_the_client_address() -> None:
     async def scenario(proxy: KubeProxy) -> None:
         await proxy.sync_service("ns", "web", _service("Cluster", 31005))
         proxy.set_endpoints("ns", "web", [_slice((POD_A, "a", READY))])
-        assert await _ask("127.211.96.7", 80, CLIENT) == f"{POD_A}|{CLIENT}"
+        assert await _ask("127.211.96.7", 9080, CLIENT) == f"{POD_A}|{CLIENT}"
 
     run(scenario)
 
