@@ -136,7 +136,7 @@ def test_nlb_target_health_is_the_embedded_health_checks_not_the_instance_state(
     core.create_namespaced_service(ns, client.V1Service(
         metadata=client.V1ObjectMeta(name="web"),
         spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": "web"}, external_traffic_policy="Local",
-                                  ports=[client.V1ServicePort(port=80, target_port=8080)])))
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
     elb = client_for(aws, cluster, "elbv2")
 
     def lb_of_service() -> list[dict]:
