@@ -20,9 +20,10 @@ from pytest_azchaos.aws import (
     zone_outage,
 )
 from pytest_azchaos.chaos.ledger import Ledger
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.cluster import Cluster
 
+from .. import clusters
 from ..embedded.waiting import wait_for
 
 ZONE = "us-east-1a"
@@ -30,10 +31,8 @@ ZONE = "us-east-1a"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("aws") / "kubeconfig"
-    handle = start_cluster(kubeconfig)
-    yield handle
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("aws")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="module")

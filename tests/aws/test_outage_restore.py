@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from pytest_azchaos.aws import AwsContext, describe_groups, node_instances
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.cluster import Cluster
+
+from .. import clusters
 
 ZONE = "us-east-1c"
 
@@ -37,10 +39,8 @@ time.sleep(600)
 
 @pytest.fixture(scope="module")
 def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("outage-restore") / "kubeconfig"
-    h = start_cluster(kubeconfig)
-    yield h
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("outage-restore")) as h:
+        yield h
 
 
 def _zone_state(handle: ClusterHandle) -> tuple[set[str], set[str]]:

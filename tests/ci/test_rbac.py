@@ -27,7 +27,9 @@ import requests
 import yaml
 
 from pytest_azchaos.chaos.ledger import CORDONED_BY
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
+
+from .. import clusters
 
 ROOT = Path(__file__).resolve().parents[2]
 RBAC = ROOT / "ci" / "cronjob" / "rbac.yaml"
@@ -201,10 +203,8 @@ class RestoreRun:
 
 @pytest.fixture(scope="module")
 def rbac_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("rbac") / "kubeconfig"
-    handle = start_cluster(kubeconfig)
-    yield handle
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("rbac")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="module")
