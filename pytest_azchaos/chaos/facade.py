@@ -84,16 +84,18 @@ class Chaos:
             self.evidence.end_phase(phase)
 
     @contextlib.contextmanager
-    def _acting(self, name: str, action: str, **arguments: Any) -> Iterator[Any]:
-        """A fault's phase from start to end, with the error if the fault raised."""
+    def _acting(self, name: str, action: str, *, stays_open: bool = False, **arguments: Any) -> Iterator[Any]:
+        """A fault's phase from start to end, with the error if the fault raised. ``stays_open``: a fault
+        whose effect lasts (an outage) keeps its phase open until the undo, unless it raised."""
         phase = self._phase(name, action, **arguments)
         try:
             yield phase
         except BaseException as e:
             if phase is not None:
                 phase.error = f"{type(e).__name__}: {e}"
+            self._end(phase)
             raise
-        finally:
+        if not stays_open:
             self._end(phase)
 
     # ------------------------------------------------------------------ faults
@@ -149,14 +151,8 @@ class Chaos:
         self._guard(zone)
         ledger = self._start()
         self.zones_taken.append(zone)
-        phase = self._phase(f"outage {zone}", "zone_outage", zone=zone)  # open until the instances start again
-        try:
+        with self._acting(f"outage {zone}", "zone_outage", stays_open=True, zone=zone):
             outage = zone_outage(aws, ledger, zone, nodes=self.cluster.core.list_node().items)
-        except BaseException as e:
-            if phase is not None:
-                phase.error = f"{type(e).__name__}: {e}"
-            self._end(phase)
-            raise
         self.reports.append(outage)
         return outage
 
