@@ -130,7 +130,7 @@ def azchaos_evidence(request: pytest.FixtureRequest, azchaos_run: Run) -> Iterat
 
     doc = getattr(getattr(request.node, "obj", None), "__doc__", None) or ""
     add_evidence(request.node, "chaostoolkit journal",
-                 str(write_journal(azchaos_run.report_dir, journal_of(data, description=doc))))
+                 str(write_journal(azchaos_run.report_dir, data["test"], journal_of(data, description=doc))))
 
 
 @pytest.fixture

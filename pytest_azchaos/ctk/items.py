@@ -15,7 +15,6 @@ Whatever the run left in its ledger is undone afterwards (the rollbacks should h
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,7 @@ def run_experiment_item(request: pytest.FixtureRequest, azchaos_cluster: Any, az
     from chaoslib.loader import load_experiment
 
     from .context import finish, kubeconfig_env
+    from .journal import write_journal
 
     item = request.node
     experiment = load_experiment(str(item.path))
@@ -78,9 +78,8 @@ def run_experiment_item(request: pytest.FixtureRequest, azchaos_cluster: Any, az
             journal = run_experiment(experiment, settings={})
     finally:
         leftovers = finish(run_id)
-    text = json.dumps(journal, indent=2, default=str)
-    path = write_journal(Path(azchaos_settings.report_dir), item.nodeid, text)
-    item.add_report_section("call", "chaostoolkit journal", text)
+    path = write_journal(Path(azchaos_settings.report_dir), item.nodeid, journal)
+    item.add_report_section("call", "chaostoolkit journal", path.read_text())
     item.add_report_section("call", "chaostoolkit journal file", str(path))
     if leftovers:
         item.add_report_section("call", "azchaos undo after the experiment", "\n".join(leftovers))
@@ -114,13 +113,3 @@ def judge(journal: dict[str, Any]) -> list[str]:
             if isinstance(out, dict) and "check_id" in out and out.get("passed") is False:
                 problems.append(f"{section}: probe {run['activity'].get('name')!r}: {out.get('message')}")
     return problems
-
-
-def write_journal(report_dir: Path, nodeid: str, text: str) -> Path:
-    """``<report dir>/journals/<node id>.json``."""
-    from ..report.evidence import safe_name
-
-    path = report_dir / "journals" / (safe_name(nodeid) + ".json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path

@@ -110,9 +110,9 @@ def journal_of(evidence: dict[str, Any], description: str = "") -> dict[str, Any
     }
 
 
-def write_journal(report_dir: Path, journal: dict[str, Any]) -> Path:
-    """``<report dir>/journals/<test id>.json``, next to the journals of experiment files."""
-    path = Path(report_dir) / "journals" / (safe_name(journal["experiment"]["title"]) + ".json")
+def write_journal(report_dir: Path, test_id: str, journal: dict[str, Any]) -> Path:
+    """``<report dir>/journals/<test id>.json``: every journal of a run, ours and experiment files' alike."""
+    path = Path(report_dir) / "journals" / (safe_name(test_id) + ".json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(journal, indent=2, default=str))
     return path
