@@ -44,8 +44,8 @@ class Constraint:
     max_skew: int
     key: str
     selector: Selector
+    selector_key: Any  # names ``selector`` (hashable), for NodeInfo's memo of matching pods
     min_domains: int = 1
-    selector_key: Any = None  # names ``selector`` for NodeInfo's memo of matching pods (None: no memo)
     node_affinity_policy: str = "Honor"
     node_taints_policy: str = "Ignore"
 
@@ -122,8 +122,6 @@ def _count(info: NodeInfo, c: Constraint, namespace: str) -> int:
     def match(p: Obj) -> bool:
         return not is_terminating(p) and namespace_of(p) == namespace and selector(labels_of(p))
 
-    if c.selector_key is None:
-        return sum(1 for p in info.pods if match(p))
     return info.count_matching(("PodTopologySpread", namespace, c.selector_key), match)
 
 
