@@ -222,15 +222,13 @@ def azchaos_deploy(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile
     """Factory: ``azchaos_deploy(spec=None, **params) -> App`` deploys the echo app (``apps.EchoSpec``)
     in the test's namespace and waits until its pods are Ready and its load balancer has an address."""
     from .apps import App, EchoSpec, echo_manifests
+    from .apps.echo import fitted, lb_timeout
 
     def deploy(spec: Any = None, **params: Any) -> Any:
         spec = (spec or EchoSpec()).but(**params) if params else (spec or EchoSpec())
         if spec.spread == "one-zone" and spec.pinned_zone is None:
             spec = spec.but(pinned_zone=azchaos_zones.zones()[0])
-        if spec.prestop_sleep is None:
-            spec = spec.but(prestop_sleep=prestop_for(azchaos_profile, spec.traffic_policy == "Local"))
-        if spec.node_loss_toleration is None and azchaos_profile.name == "fast":
-            spec = spec.but(node_loss_toleration=2)
+        spec = fitted(spec, azchaos_profile)
         app = App.deploy(azchaos_cluster, azchaos_namespace, echo_manifests(spec, {
             "azchaos.io/run-id": azchaos_run.run_id}))
         app.spec = spec
@@ -239,26 +237,15 @@ def azchaos_deploy(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile
         if not ready.ok:
             pytest.fail(f"the echo app did not become ready: {ready.describe()}; pods: "
                         + ", ".join(f"{p.metadata.name}={p.status.phase}" for p in app.pods()), pytrace=False)
-        app.addresses = app.lb_addresses(_lb_timeout(azchaos_profile), azchaos_run.progress)
+        app.addresses = app.lb_addresses(lb_timeout(azchaos_profile), azchaos_run.progress)
         # Traffic starts only once every address serves (targets healthy, endpoints propagated).
-        reachable = app.wait_reachable(app.addresses, _lb_timeout(azchaos_profile), progress=azchaos_run.progress)
+        reachable = app.wait_reachable(app.addresses, lb_timeout(azchaos_profile), progress=azchaos_run.progress)
         if not reachable.ok:
             pytest.fail(f"the echo app is not reachable through its load balancer: {reachable.describe()}",
                         pytrace=False)
         return app
 
     return deploy
-
-
-def prestop_for(profile: Any, local: bool) -> int:
-    """preStop sleep that outlasts the load balancer noticing a draining target, plus propagation."""
-    import math
-
-    return math.ceil(profile.lb_unhealthy_after(local) + 2 * profile.endpoint_propagation_delay + 1)
-
-
-def _lb_timeout(profile: Any) -> float:
-    return 30.0 if profile.name == "fast" else 600.0
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ misconfigured variants that prove each check can fail are one argument away.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -52,6 +53,24 @@ class EchoSpec:
     @property
     def selector(self) -> dict[str, str]:
         return {"app.kubernetes.io/name": self.name}
+
+
+def fitted(spec: EchoSpec, profile: Any) -> EchoSpec:
+    """``spec`` with what it left open set for the timing ``profile``: a preStop sleep that outlasts the load
+    balancer noticing a draining target plus endpoint propagation, and (fast profile) a short node-loss
+    toleration so pods leave a lost node within the test's time."""
+    if spec.prestop_sleep is None:
+        local = spec.traffic_policy == "Local"
+        spec = spec.but(prestop_sleep=math.ceil(profile.lb_unhealthy_after(local)
+                                                + 2 * profile.endpoint_propagation_delay + 1))
+    if spec.node_loss_toleration is None and profile.name == "fast":
+        spec = spec.but(node_loss_toleration=2)
+    return spec
+
+
+def lb_timeout(profile: Any) -> float:
+    """How long a load balancer may take to get its addresses and healthy targets under ``profile``."""
+    return 30.0 if profile.name == "fast" else 600.0
 
 
 def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -158,13 +158,12 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Deploy the sample echo app (``apps.EchoSpec``: zone-spread Deployment, LoadBalancer Service, PDB) in
     ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable."""
-    import math
-
     from kubernetes import client
     from kubernetes.client import ApiException
 
     from ..apps import App, EchoSpec, echo_manifests
     from ..apps.app import AppError
+    from ..apps.echo import fitted, lb_timeout
     from ..embedded.profile import Profile
 
     state = run_state(configuration, secrets)
@@ -176,21 +175,17 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
         if e.status != 409:
             raise ActivityFailed(f"cannot create namespace {namespace}: {e.status} {e.reason}") from None
     profile = Profile.by_name(state.settings.effective_profile())
-    local = traffic_policy == "Local"
-    # preStop outlasts the load balancer noticing a draining target (as the pytest fixture does)
-    prestop = math.ceil(profile.lb_unhealthy_after(local) + 2 * profile.endpoint_propagation_delay + 1)
-    spec = EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
-                    pdb_max_unavailable=pdb_max_unavailable, prestop_sleep=prestop,
-                    node_loss_toleration=2 if profile.name == "fast" else None)
+    spec = fitted(EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
+                           pdb_max_unavailable=pdb_max_unavailable), profile)
     app = App.deploy(state.cluster, namespace, echo_manifests(spec, labels))
     ready = app.wait_ready(ready_timeout)
     if not ready.ok:
         raise ActivityFailed(f"the echo app did not become ready: {ready.describe()}")
     try:
-        addresses = app.lb_addresses(30.0 if profile.name == "fast" else 600.0)
+        addresses = app.lb_addresses(lb_timeout(profile))
     except AppError as e:
         raise ActivityFailed(str(e)) from None
-    reachable = app.wait_reachable(addresses, 30.0 if profile.name == "fast" else 600.0)
+    reachable = app.wait_reachable(addresses, lb_timeout(profile))
     if not reachable.ok:
         raise ActivityFailed(f"the echo app is not reachable through its load balancer: {reachable.describe()}")
     return {"namespace": namespace, "service": app.service, "label_selector": app.label_selector,
