@@ -145,11 +145,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
     # chaostoolkit experiments under suites/ are tests too (pytest_azchaos.ctk.items).
-    if file_path.name.endswith((".experiment.json", ".experiment.yaml", ".experiment.yml")):
-        from .ctk.items import ExperimentFile, is_experiment
+    from .ctk.items import ExperimentFile, is_experiment
 
-        if is_experiment(file_path):
-            return ExperimentFile.from_parent(parent, path=file_path)
+    if is_experiment(file_path):
+        return ExperimentFile.from_parent(parent, path=file_path)
     return None
 
 
