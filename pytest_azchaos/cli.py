@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .embedded.process import DEFAULT_KUBECONFIG, ClusterStartError, start_cluster, stop_cluster
 from .embedded.topology import Topology
+from .timing import DEFAULT_PROFILE, NAMES
 
 
 def _local_up(args: argparse.Namespace) -> int:
@@ -163,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--zones", type=int, default=3, help="number of availability zones (default: 3)")
     up.add_argument("--nodes-per-zone", type=int, default=2, help="nodes in each zone (default: 2)")
     up.add_argument("--region", default="us-east-1", help="AWS region the zones belong to (default: us-east-1)")
-    up.add_argument("--profile", choices=("fast", "realistic"), default="fast",
+    up.add_argument("--profile", choices=NAMES, default=DEFAULT_PROFILE,
                     help="timing profile: fast (seconds, default) or realistic (upstream/AWS defaults)")
     up.add_argument("--kubeconfig", default=str(DEFAULT_KUBECONFIG),
                     help=f"where to write the kubeconfig (default: {DEFAULT_KUBECONFIG})")

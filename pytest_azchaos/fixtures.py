@@ -67,8 +67,8 @@ def azchaos_run(pytestconfig: pytest.Config, azchaos_settings: Any) -> Run:
 
 @pytest.fixture(scope="session")
 def azchaos_profile(azchaos_settings: Any) -> Any:
-    """The timing profile every wait and timeout reads (``pytest_azchaos.embedded.profile.Profile``)."""
-    from .embedded.profile import Profile
+    """The timing profile every wait and timeout reads (``pytest_azchaos.timing.Profile``)."""
+    from .timing import Profile
 
     return Profile.by_name(azchaos_settings.effective_profile())
 
@@ -220,30 +220,21 @@ def _echo_spec(request: pytest.FixtureRequest) -> Any:
 def azchaos_deploy(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile: Any, azchaos_run: Run,
                    azchaos_zones: Any) -> Callable[..., Any]:
     """Factory: ``azchaos_deploy(spec=None, **params) -> App`` deploys the echo app (``apps.EchoSpec``)
-    in the test's namespace and waits until its pods are Ready and its load balancer has an address."""
-    from .apps import App, EchoSpec, echo_manifests
-    from .apps.echo import fitted, lb_timeout
+    in the test's namespace and waits until its pods are Ready and every load-balancer address serves."""
+    from .apps import EchoSpec
+    from .apps.app import AppError
+    from .apps.deploy import deploy_echo
 
     def deploy(spec: Any = None, **params: Any) -> Any:
         spec = (spec or EchoSpec()).but(**params) if params else (spec or EchoSpec())
         if spec.spread == "one-zone" and spec.pinned_zone is None:
             spec = spec.but(pinned_zone=azchaos_zones.zones()[0])
-        spec = fitted(spec, azchaos_profile)
-        app = App.deploy(azchaos_cluster, azchaos_namespace, echo_manifests(spec, {
-            "azchaos.io/run-id": azchaos_run.run_id}))
-        app.spec = spec
-        ready = app.wait_ready(azchaos_profile.app_ready_timeout if hasattr(azchaos_profile, "app_ready_timeout")
-                               else 120.0, azchaos_run.progress)
-        if not ready.ok:
-            pytest.fail(f"the echo app did not become ready: {ready.describe()}; pods: "
-                        + ", ".join(f"{p.metadata.name}={p.status.phase}" for p in app.pods()), pytrace=False)
-        app.addresses = app.lb_addresses(lb_timeout(azchaos_profile), azchaos_run.progress)
-        # Traffic starts only once every address serves (targets healthy, endpoints propagated).
-        reachable = app.wait_reachable(app.addresses, lb_timeout(azchaos_profile), progress=azchaos_run.progress)
-        if not reachable.ok:
-            pytest.fail(f"the echo app is not reachable through its load balancer: {reachable.describe()}",
-                        pytrace=False)
-        return app
+        try:
+            # Traffic starts only once every address serves (targets healthy, endpoints propagated).
+            return deploy_echo(azchaos_cluster, azchaos_namespace, spec, azchaos_profile,
+                               labels={"azchaos.io/run-id": azchaos_run.run_id}, progress=azchaos_run.progress)
+        except AppError as e:
+            pytest.fail(str(e), pytrace=False)
 
     return deploy
 
@@ -261,21 +252,22 @@ def azchaos_echo_app(request: pytest.FixtureRequest, azchaos_deploy: Callable[..
 
 
 @pytest.fixture
-def azchaos_deploy_stateful(azchaos_cluster: Any, azchaos_namespace: str, azchaos_run: Run) -> Callable[..., Any]:
+def azchaos_deploy_stateful(azchaos_cluster: Any, azchaos_namespace: str, azchaos_profile: Any,
+                            azchaos_run: Run) -> Callable[..., Any]:
     """Factory: ``azchaos_deploy_stateful(spec=None, **params) -> App`` deploys the stateful app
     (``apps.StatefulSpec``: a StatefulSet on gp3, one EBS volume per replica) and waits until it is Ready."""
-    from .apps import App, StatefulSpec, stateful_manifests
+    from .apps import StatefulSpec
+    from .apps.app import AppError
+    from .apps.deploy import deploy_stateful
 
     def deploy(spec: Any = None, wait: bool = True, **params: Any) -> Any:
         spec = (spec or StatefulSpec()).but(**params) if params else (spec or StatefulSpec())
-        app = App.deploy(azchaos_cluster, azchaos_namespace,
-                         stateful_manifests(spec, {"azchaos.io/run-id": azchaos_run.run_id}), kind="StatefulSet")
-        app.spec = spec
-        if wait:
-            ready = app.wait_ready(180.0, azchaos_run.progress)
-            if not ready.ok:
-                pytest.fail(f"the stateful app did not become ready: {ready.describe()}", pytrace=False)
-        return app
+        try:
+            return deploy_stateful(azchaos_cluster, azchaos_namespace, spec, azchaos_profile,
+                                   labels={"azchaos.io/run-id": azchaos_run.run_id}, wait=wait,
+                                   progress=azchaos_run.progress)
+        except AppError as e:
+            pytest.fail(str(e), pytrace=False)
 
     return deploy
 

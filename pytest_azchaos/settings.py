@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 from .kube.kubeconfig import PROFILE_EXTENSION, declared_profile
+from .timing import DEFAULT_PROFILE, REAL_CLUSTER_PROFILE
+from .timing import NAMES as PROFILE_NAMES
 
 EMBEDDED_CONTEXT = "azchaos-embedded"
 ClusterChoice = Literal["auto", "embedded", "kubeconfig"]
@@ -48,8 +50,8 @@ class Settings:
         """--azchaos-profile, else the profile the cluster's kubeconfig context declares, else fast for the
         embedded cluster the plugin starts and realistic (upstream and AWS defaults) for any other."""
         if self.uses_embedded:
-            return self.profile or "fast"
-        return self.profile or self.declared_profile or "realistic"
+            return self.profile or DEFAULT_PROFILE
+        return self.profile or self.declared_profile or REAL_CLUSTER_PROFILE
 
     def context_allowed(self, context: str) -> bool:
         return any(re.search(p, context) for p in self.allow_contexts)
@@ -85,12 +87,13 @@ def build(
     if path is not None and not path.is_file():
         raise SettingsError(f"kubeconfig {path} does not exist: pass an existing file to --azchaos-kubeconfig, or "
                             "leave it unset to use the embedded cluster")
-    if profile and profile not in ("fast", "realistic"):
-        raise SettingsError(f"--azchaos-profile must be fast or realistic, not {profile!r}")
+    if profile and profile not in PROFILE_NAMES:
+        raise SettingsError(f"--azchaos-profile must be {' or '.join(PROFILE_NAMES)}, not {profile!r}")
     declared = declared_profile(path, context or None) if path is not None and choice != "embedded" else None
-    if declared is not None and declared not in ("fast", "realistic"):
+    if declared is not None and declared not in PROFILE_NAMES:
         raise SettingsError(f"kubeconfig {path} declares the timing profile {declared!r} (extension "
-                            f"{PROFILE_EXTENSION}); it must be fast or realistic, or pass --azchaos-profile")
+                            f"{PROFILE_EXTENSION}); it must be {' or '.join(PROFILE_NAMES)}, or pass "
+                            "--azchaos-profile")
     patterns = tuple(allow_contexts or ()) or (f"^{EMBEDDED_CONTEXT}$",)
     for p in patterns:
         try:

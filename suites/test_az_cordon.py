@@ -14,7 +14,7 @@ from pytest_azchaos.traffic.window import settle
 @pytest.mark.azchaos_destructive
 def test_az_cordon_zone_keeps_serving_and_new_pods_avoid_it(
         azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos,
-        azchaos_settings, azchaos_check):
+        azchaos_settings, azchaos_profile, azchaos_check):
     app = azchaos_echo_app
     prober = azchaos_traffic.start(app)
     settle(1)
@@ -23,7 +23,8 @@ def test_az_cordon_zone_keeps_serving_and_new_pods_avoid_it(
     azchaos_cluster.apps.patch_namespaced_deployment_scale(app.name, app.namespace,
                                                            {"spec": {"replicas": app.desired_replicas() + 3}})
     azchaos_check(new_pods_avoid(azchaos_cluster.core, app.namespace, app.label_selector, azchaos_zone, since,
-                                 zones=azchaos_zones, min_new=3, timeout=30, check_id="AZ-CORDON"))
+                                 zones=azchaos_zones, min_new=3,
+                                 timeout=azchaos_profile.cordon_settle_timeout, check_id="AZ-CORDON"))
     settle(1)
     recording = prober.stop()
     azchaos_check(zero_downtime(recording, azchaos_settings.error_budget, check_id="AZ-CORDON",

@@ -3,6 +3,8 @@ AZ-RESCHED: afterwards all replicas are Ready on the other zones in time, still 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from pytest_azchaos.checks.downtime import zero_downtime
@@ -26,10 +28,10 @@ def test_az_drain_zone_under_traffic_loses_nothing_and_reschedules(
     prober = azchaos_traffic.start(app)
     settle(1)
     with fault_window(prober) as window:
-        since = __import__("time").time()
+        since = time.time()
         report = azchaos_chaos.drain_zone(azchaos_zone)
     resched = rescheduled(azchaos_cluster.core, app.namespace, app.label_selector, azchaos_zone, replicas,
-                          timeout=60 if azchaos_profile.name == "fast" else 600, zones=azchaos_zones, since=since,
+                          timeout=azchaos_profile.reschedule_timeout, zones=azchaos_zones, since=since,
                           progress=azchaos_run.progress)
     settle(2)
     recording = prober.stop()

@@ -17,7 +17,7 @@ def _pod_in(app, zones, zone):
 
 @pytest.mark.azchaos_destructive
 def test_az_ebs_drain_pod_waits_for_its_zone(azchaos_cluster, azchaos_stateful_app, azchaos_zone, azchaos_zones,
-                                             azchaos_chaos, azchaos_run, azchaos_check):
+                                             azchaos_chaos, azchaos_run, azchaos_profile, azchaos_check):
     app = azchaos_stateful_app
     core = azchaos_cluster.core
     pod = _pod_in(app, azchaos_zones, azchaos_zone)
@@ -25,7 +25,8 @@ def test_az_ebs_drain_pod_waits_for_its_zone(azchaos_cluster, azchaos_stateful_a
     pv = core.read_namespaced_persistent_volume_claim(claim, app.namespace).spec.volume_name
     pvs_before = {p.metadata.name for p in core.list_persistent_volume().items}
     azchaos_chaos.drain_zone(azchaos_zone)
-    azchaos_check(waits_for_volume(core, app.namespace, pod.metadata.name, claim, pv, timeout=30,
+    azchaos_check(waits_for_volume(core, app.namespace, pod.metadata.name, claim, pv,
+                                   timeout=azchaos_profile.volume_wait_timeout,
                                    zones=azchaos_zones, progress=azchaos_run.progress))
     new = {p.metadata.name for p in core.list_persistent_volume().items} - pvs_before
     assert not new, f"new PV(s) appeared while the zone was drained: {sorted(new)}"

@@ -9,7 +9,8 @@ from pytest_azchaos.checks.ebs import returned_on_volume
 
 @pytest.mark.azchaos_destructive
 def test_az_ebs_return_pod_comes_back_with_its_data(azchaos_cluster, azchaos_stateful_app, azchaos_zone,
-                                                    azchaos_zones, azchaos_chaos, azchaos_run, azchaos_check):
+                                                    azchaos_zones, azchaos_chaos, azchaos_run, azchaos_profile,
+                                                    azchaos_check):
     app = azchaos_stateful_app
     core = azchaos_cluster.core
     pod = next((p for p in app.pods() if azchaos_zones.zone_of(p.spec.node_name) == azchaos_zone), None)
@@ -23,7 +24,8 @@ def test_az_ebs_return_pod_comes_back_with_its_data(azchaos_cluster, azchaos_sta
     assert wrote.exit_code == 0, wrote.output
     azchaos_chaos.drain_zone(azchaos_zone)
     azchaos_chaos.undo_all()  # the zone comes back
-    result = returned_on_volume(core, app.namespace, name, claim, pv, azchaos_zone, timeout=60, zones=azchaos_zones,
+    result = returned_on_volume(core, app.namespace, name, claim, pv, azchaos_zone,
+                                timeout=azchaos_profile.volume_return_timeout, zones=azchaos_zones,
                                 progress=azchaos_run.progress)
     read = app.exec(name, ["cat", f"{app.spec.mount_path}/marker"]) if result.passed else None
     if read is not None:

@@ -9,7 +9,7 @@ from pytest_azchaos.checks.health_check_node_port import health_check_node_port
 
 @pytest.mark.azchaos_app(traffic_policy="Local", replicas=3)
 def test_az_hcnp_answers_200_only_where_endpoints_are(azchaos_cluster, azchaos_echo_app, azchaos_zones,
-                                                      azchaos_run, azchaos_check):
+                                                      azchaos_run, azchaos_profile, azchaos_check):
     app = azchaos_echo_app
     azchaos_check(health_check_node_port(azchaos_cluster.core, app.namespace, app.service, azchaos_zones,
-                                         timeout=20, progress=azchaos_run.progress))
+                                         timeout=azchaos_profile.hcnp_settle_timeout, progress=azchaos_run.progress))

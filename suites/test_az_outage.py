@@ -33,7 +33,8 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
         azchaos_chaos.zone_outage(azchaos_zone, azchaos_aws)
     toleration = app.spec.node_loss_toleration if app.spec.node_loss_toleration is not None else 300
     recover = rescheduled(core, app.namespace, app.label_selector, azchaos_zone, replicas,
-                          timeout=azchaos_profile.taint_eviction_after(toleration) + 60, zones=azchaos_zones,
+                          timeout=azchaos_profile.taint_eviction_after(toleration)
+                          + azchaos_profile.reschedule_timeout, zones=azchaos_zones,
                           since=since, progress=azchaos_run.progress, check_id="AZ-OUTAGE")
     settle(2)
     recording = prober.stop()
@@ -46,6 +47,6 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
     azchaos_chaos.undo_all()  # start the instances, resume the groups
     rejoined = wait_until(lambda: ZoneMap.read(core).nodes_in(azchaos_zone),
                           lambda nodes: bool(nodes) and all(n.ready for n in nodes),
-                          timeout=120 if azchaos_profile.name == "fast" else 900,
+                          timeout=azchaos_profile.zone_return_timeout,
                           what=f"nodes of {azchaos_zone} Ready again", progress=azchaos_run.progress)
     assert rejoined.ok, rejoined.describe()

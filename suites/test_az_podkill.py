@@ -20,7 +20,7 @@ KILL_BUDGET_SECONDS = 2.0
 @pytest.mark.parametrize("scope", ["one-pod", "whole-zone"])
 def test_az_podkill_replacements_ready_and_downtime_in_budget(
         azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos,
-        azchaos_run, azchaos_settings, scope, azchaos_check):
+        azchaos_run, azchaos_settings, azchaos_profile, scope, azchaos_check):
     app = azchaos_echo_app
     replicas = app.desired_replicas()
     prober = azchaos_traffic.start(app)
@@ -31,8 +31,9 @@ def test_az_podkill_replacements_ready_and_downtime_in_budget(
             azchaos_chaos.kill_pods(app, count=1)
         else:
             azchaos_chaos.kill_pods(app, zone=azchaos_zone)
-    back = rescheduled(azchaos_cluster.core, app.namespace, app.label_selector, "<none>", replicas, timeout=60,
-                       zones=azchaos_zones, since=since, progress=azchaos_run.progress, check_id="AZ-PODKILL")
+    back = rescheduled(azchaos_cluster.core, app.namespace, app.label_selector, None, replicas,
+                       timeout=azchaos_profile.reschedule_timeout, zones=azchaos_zones, since=since,
+                       progress=azchaos_run.progress, check_id="AZ-PODKILL")
     settle(2)
     recording = prober.stop()
     azchaos_check(back)

@@ -57,20 +57,15 @@ class EchoSpec:
 
 def fitted(spec: EchoSpec, profile: Any) -> EchoSpec:
     """``spec`` with what it left open set for the timing ``profile``: a preStop sleep that outlasts the load
-    balancer noticing a draining target plus endpoint propagation, and (fast profile) a short node-loss
-    toleration so pods leave a lost node within the test's time."""
+    balancer noticing a draining target plus endpoint propagation, and the profile's node-loss toleration
+    (short under ``fast``, so pods leave a lost node within the test's time)."""
     if spec.prestop_sleep is None:
         local = spec.traffic_policy == "Local"
         spec = spec.but(prestop_sleep=math.ceil(profile.lb_unhealthy_after(local)
                                                 + 2 * profile.endpoint_propagation_delay + 1))
-    if spec.node_loss_toleration is None and profile.name == "fast":
-        spec = spec.but(node_loss_toleration=2)
+    if spec.node_loss_toleration is None and profile.app_node_loss_toleration is not None:
+        spec = spec.but(node_loss_toleration=profile.app_node_loss_toleration)
     return spec
-
-
-def lb_timeout(profile: Any) -> float:
-    """How long a load balancer may take to get its addresses and healthy targets under ``profile``."""
-    return 30.0 if profile.name == "fast" else 600.0
 
 
 def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:

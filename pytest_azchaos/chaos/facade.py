@@ -121,7 +121,8 @@ class Chaos:
         self.zones_taken.append(zone)
         timeout = timeout or self.drain_timeout
         with self._acting(f"drain {zone}", "drain_zone", zone=zone, timeout=timeout):
-            report = drain_zone(self.cluster, zone, ledger, timeout, self.run.progress)
+            report = drain_zone(self.cluster, zone, ledger, timeout, self.run.progress,
+                                retry_interval=self.profile.drain_evict_retry)
         self.reports.append(report)
         if self.evidence is not None:
             self.evidence.notes.append(report.describe() if hasattr(report, "describe") else str(report))
@@ -158,7 +159,7 @@ class Chaos:
 
     @property
     def drain_timeout(self) -> float:
-        return 60.0 if self.profile.name == "fast" else 900.0
+        return float(self.profile.drain_timeout)
 
     # ------------------------------------------------------------------ undo
 

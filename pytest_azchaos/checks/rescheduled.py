@@ -52,7 +52,7 @@ def rescheduled(
     core: Any,
     namespace: str,
     selector: str,
-    lost_zone: str,
+    lost_zone: str | None,
     expected_replicas: int,
     timeout: float,
     zones: ZoneMap | None = None,
@@ -62,8 +62,10 @@ def rescheduled(
     progress: Progress | None = None,
     check_id: str = "AZ-RESCHED",
 ) -> CheckResult:
-    """Wait until the workload is whole again away from ``lost_zone``; ``since`` is when the fault began."""
+    """Wait until the workload is whole again away from ``lost_zone`` (None: no zone was lost, pods were);
+    ``since`` is when the fault began."""
     zones = zones or ZoneMap.read(core)
+    where = f"outside {lost_zone}" if lost_zone else "across the zones"
     surviving = [z for z in zones.zones() if z != lost_zone]
 
     def fetch() -> Placement:
@@ -73,7 +75,7 @@ def rescheduled(
         return (len(p.ready()) >= expected_replicas and not p.in_lost_zone()
                 and p.skew(surviving) <= max_skew)
 
-    what = f"{expected_replicas} Ready pods of {selector} outside {lost_zone}, skew <= {max_skew}"
+    what = f"{expected_replicas} Ready pods of {selector} {where}, skew <= {max_skew}"
     result = wait_until(fetch, recovered, timeout=timeout, what=what, progress=progress,
                         describe=lambda p: p.describe(surviving))
     start = to_datetime(since)
@@ -85,7 +87,7 @@ def rescheduled(
                                "expected": expected_replicas, "ready_per_zone": counts,
                                "skew": last.skew(surviving)}
     if result.ok:
-        return CheckResult(check_id, True, f"{len(last.ready())}/{expected_replicas} pods Ready outside {lost_zone} "
+        return CheckResult(check_id, True, f"{len(last.ready())}/{expected_replicas} pods Ready {where} "
                            f"after {ttr:.1f}s, skew {last.skew(surviving)}", (), figures)
     problems = []
     if len(last.ready()) < expected_replicas:

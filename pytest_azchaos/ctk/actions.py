@@ -9,6 +9,7 @@ A refused fault (context not allowed, a second zone, too few healthy zones left)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -107,7 +108,7 @@ def zone_outage(zone: str, configuration: Configuration = None, secrets: Secrets
 
 
 def start_traffic(namespace: str, service: str, name: str = "default", rate: float | None = None,
-                  port: int | None = None, timeout: float = 2.0, address_timeout: float = 30.0,
+                  port: int | None = None, timeout: float = 2.0, address_timeout: float | None = None,
                   configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Start an open-loop prober against ``service``'s load-balancer address on ``port`` (default: the
     Service's first port), kept under ``name`` so ``stop_traffic`` and the probes find it."""
@@ -121,7 +122,8 @@ def start_traffic(namespace: str, service: str, name: str = "default", rate: flo
                              "pick another name")
     app = App(state.cluster, namespace, service, {}, service=service)
     try:
-        addresses = app.lb_addresses(address_timeout)
+        addresses = app.lb_addresses(float(address_timeout) if address_timeout is not None
+                                     else state.chaos.profile.lb_ready_timeout)
     except AppError as e:
         raise ActivityFailed(str(e)) from None
     try:
@@ -154,17 +156,16 @@ def _summary(name: str, recording: Any) -> dict[str, Any]:
 
 
 def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cluster",
-                    pdb_max_unavailable: int | None = 1, ready_timeout: float = 120.0,
+                    pdb_max_unavailable: int | None = 1, ready_timeout: float | None = None,
                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Deploy the sample echo app (``apps.EchoSpec``: zone-spread Deployment, LoadBalancer Service, PDB) in
     ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable."""
     from kubernetes import client
     from kubernetes.client import ApiException
 
-    from ..apps import App, EchoSpec, echo_manifests
+    from ..apps import EchoSpec
     from ..apps.app import AppError
-    from ..apps.echo import fitted, lb_timeout
-    from ..embedded.profile import Profile
+    from ..apps.deploy import deploy_echo
 
     state = run_state(configuration, secrets)
     labels = {"app.kubernetes.io/managed-by": "pytest-azchaos", "azchaos.io/run-id": state.run_id}
@@ -174,20 +175,16 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
     except ApiException as e:
         if e.status != 409:
             raise ActivityFailed(f"cannot create namespace {namespace}: {e.status} {e.reason}") from None
-    profile = Profile.by_name(state.settings.effective_profile())
-    spec = fitted(EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
-                           pdb_max_unavailable=pdb_max_unavailable), profile)
-    app = App.deploy(state.cluster, namespace, echo_manifests(spec, labels))
-    ready = app.wait_ready(ready_timeout)
-    if not ready.ok:
-        raise ActivityFailed(f"the echo app did not become ready: {ready.describe()}")
+    profile = state.chaos.profile
+    if ready_timeout is not None:
+        profile = replace(profile, app_ready_timeout=float(ready_timeout))
+    spec = EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
+                    pdb_max_unavailable=pdb_max_unavailable)
     try:
-        addresses = app.lb_addresses(lb_timeout(profile))
+        app = deploy_echo(state.cluster, namespace, spec, profile, labels=labels)
     except AppError as e:
         raise ActivityFailed(str(e)) from None
-    reachable = app.wait_reachable(addresses, lb_timeout(profile))
-    if not reachable.ok:
-        raise ActivityFailed(f"the echo app is not reachable through its load balancer: {reachable.describe()}")
+    addresses = app.addresses
     return {"namespace": namespace, "service": app.service, "label_selector": app.label_selector,
             "replicas": spec.replicas, "addresses": addresses}
 

@@ -25,6 +25,7 @@ from ..chaos.ledger import new_run_id
 from ..kube.cluster import Cluster
 from ..kube.kubeconfig import declared_profile
 from ..settings import EMBEDDED_CONTEXT, Settings
+from ..timing import REAL_CLUSTER_PROFILE
 
 Configuration = dict[str, Any]
 Secrets = dict[str, Any]
@@ -99,7 +100,7 @@ def settings_from(configuration: Configuration | None, kubeconfig: Path, context
     conf = configuration or {}
     allow = conf.get("azchaos_allow_context") or [f"^{EMBEDDED_CONTEXT}$"]
     allow = [allow] if isinstance(allow, str) else list(allow)
-    profile = conf.get("azchaos_profile") or declared_profile(kubeconfig, context) or "realistic"
+    profile = conf.get("azchaos_profile") or declared_profile(kubeconfig, context) or REAL_CLUSTER_PROFILE
     return Settings(kubeconfig=kubeconfig, context=context, cluster="kubeconfig", allow_contexts=tuple(allow),
                     profile=profile, report_dir=Path(conf.get("azchaos_report_dir") or "azchaos-report"),
                     rate=float(conf.get("azchaos_rate") or 50.0))
@@ -108,7 +109,7 @@ def settings_from(configuration: Configuration | None, kubeconfig: Path, context
 def run_state(configuration: Configuration | None = None, secrets: Secrets | None = None) -> RunState:
     """The state of this experiment's run, created on first use."""
     from ..chaos.facade import Chaos
-    from ..embedded.profile import Profile
+    from ..timing import Profile
 
     rid = run_id_of(configuration)
     with _LOCK:

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..timing import DEFAULT_PROFILE, NAMES
 from .cluster import serve
 from .topology import Topology
 
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--block", type=int, required=True, help="loopback block (127.<block>.0.0/16)")
     s.add_argument("--ready-file", required=True, type=Path, help="written with the URL once serving")
     s.add_argument("--port", type=int, default=6443)
-    s.add_argument("--profile", choices=("fast", "realistic"), default="fast", help="timing profile")
+    s.add_argument("--profile", choices=NAMES, default=DEFAULT_PROFILE, help="timing profile")
     args = p.parse_args(argv)
     serve(Topology.from_dict(json.loads(args.topology)), args.block, args.ready_file, args.port, args.profile)
 

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import eventloop
+from ..timing import DEFAULT_PROFILE, Profile
 from .apiserver import subresources
 from .apiserver.allocators import ServiceAllocator
 from .apiserver.resources import REGISTRY
@@ -41,7 +42,6 @@ from .kubelet.logs import log_handler
 from .network.addresses import AddressPlan
 from .network.dataplane import DataPlane
 from .network.nlb import HealthCheckTiming
-from .profile import Profile
 from .storage import VolumeStore, attach_volume_store
 from .topology import Topology, node_object
 
@@ -59,7 +59,7 @@ class EmbeddedCluster:
         ``ebs_topology_key`` is the zone key of provisioned PVs' node affinity (EBS CSI >= v1.33 default)."""
         self.topology = topology
         self.plan = plan
-        self.profile = profile or Profile.by_name("fast")
+        self.profile = profile or Profile.by_name(DEFAULT_PROFILE)
         self.store = Store()
         self.volumes = VolumeStore(state_dir)
         attach_volume_store(self.store, self.volumes)
@@ -241,7 +241,7 @@ class EmbeddedCluster:
         self.volumes.close()
 
 
-async def _serve(topology: Topology, block: int, ready_file: Path, port: int, profile: str = "fast") -> None:
+async def _serve(topology: Topology, block: int, ready_file: Path, port: int, profile: str = DEFAULT_PROFILE) -> None:
     plan = AddressPlan(block)
     state_dir = os.environ.get("AZCHAOS_EMBEDDED_STATE_DIR")
     cluster = EmbeddedCluster(topology, plan, Profile.by_name(profile), Path(state_dir) if state_dir else None,
@@ -262,7 +262,7 @@ async def _serve(topology: Topology, block: int, ready_file: Path, port: int, pr
     await cluster.stop()
 
 
-def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443, profile: str = "fast") -> None:
+def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443, profile: str = DEFAULT_PROFILE) -> None:
     """Run the cluster until SIGTERM/SIGINT; write ``ready_file`` once the API answers."""
     logging.basicConfig(level=os.environ.get("AZCHAOS_EMBEDDED_LOG", "WARNING"))
     eventloop.run(_serve(topology, block, ready_file, port, profile))

@@ -19,10 +19,10 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
+from ..timing import Profile
 from .apiserver.errors import ApiError
 from .apiserver.resources import REGISTRY
 from .apiserver.store import Store, now_rfc3339
-from .profile import Profile
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kube.kubeconfig import profile_extension
+from ..timing import DEFAULT_PROFILE
 from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
 from .network.addresses import choose_block, loopback_usable
 from .topology import Topology
@@ -59,7 +60,7 @@ def state_file_for(kubeconfig: Path) -> Path:
     return kubeconfig.with_name(kubeconfig.name + ".state.json")
 
 
-def kubeconfig_document(url: str, context: str = CONTEXT_NAME, profile: str = "fast") -> dict[str, Any]:
+def kubeconfig_document(url: str, context: str = CONTEXT_NAME, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
     """A kubeconfig for the cluster at ``url``; its context declares the cluster's timing ``profile``."""
     return {
         "apiVersion": "v1",
@@ -78,7 +79,7 @@ def start_cluster(
     topology: Topology | None = None,
     timeout: float = 30.0,
     log_file: Path | None = None,
-    profile: str = "fast",
+    profile: str = DEFAULT_PROFILE,
 ) -> ClusterHandle:
     """Start a detached embedded cluster; return once its API answers and the kubeconfig is written."""
     topology = topology or Topology()

@@ -39,7 +39,6 @@ VPC_CIDR = "192.168.0.0/16"  # eksctl's default
 # The EKS-optimised AL2023 AMI a managed node group's launch template names (moto accepts any id).
 EKS_AMI = "ami-0e1c5a3d2b4f60718"
 CSI_DRIVER = "ebs.csi.aws.com"
-POLL_INTERVAL = {"fast": 0.5, "realistic": 5.0}
 RUNNING = "running"
 
 
@@ -71,7 +70,7 @@ class CloudLayer:
         self.cluster = cluster
         self.topology: Topology = cluster.topology
         self.region = self.topology.region
-        self.poll_interval = POLL_INTERVAL.get(cluster.profile.name, 0.5)
+        self.poll_interval = cluster.profile.cloud_poll_interval
         self.server = MotoServer(cluster.plan.api_host, self.region, self._populate)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._specs: list[NodeSpec] = []

@@ -32,10 +32,10 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
+from ...timing import DEFAULT_PROFILE, Profile
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
-from ..profile import Profile
 from .base import Controller
 from .events import EventRecorder
 from .persistentvolume import PVCS, PVS, _drop_finalizer, _m
@@ -120,7 +120,7 @@ class AttachDetachController(Controller):
 
     def __init__(self, store: Store, profile: Profile | None = None):
         super().__init__(store)
-        profile = profile or Profile.by_name("fast")
+        profile = profile or Profile.by_name(DEFAULT_PROFILE)
         self.max_wait_for_unmount = profile.max_wait_for_unmount
         self.period = profile.attach_detach_reconcile_period
         self.recorder = EventRecorder(store, "attachdetach-controller")

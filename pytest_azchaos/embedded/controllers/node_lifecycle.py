@@ -29,10 +29,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...timing import Profile
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store, now_rfc3339
-from ..profile import Profile
 from .base import Controller
 from .events import EventRecorder
 

@@ -15,8 +15,8 @@ import pytest
 
 from pytest_azchaos.embedded.heartbeat import set_node_heartbeat
 from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
-from pytest_azchaos.embedded.profile import FAST
 from pytest_azchaos.embedded.topology import Topology
+from pytest_azchaos.timing import FAST
 
 IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 HOLD = "azchaos.test/hold"

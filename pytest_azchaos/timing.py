@@ -1,9 +1,11 @@
-"""Timing profiles of the embedded cluster: ``realistic`` (upstream and AWS defaults) and ``fast``.
+"""Timing profiles: ``realistic`` (upstream and AWS defaults) and ``fast`` (the embedded cluster's default).
 
-Every duration a component of the embedded cluster waits for (kubelet heartbeats, node
-lifecycle, taint eviction, kube-proxy propagation, NLB health checks, volume force-detach) and
-the plugin's own timeouts come from one ``Profile``. ``realistic`` holds the upstream/AWS
-defaults with their sources; ``fast`` scales them down so a suite runs in about a minute.
+One ``Profile`` holds every duration that matters to a run: what the cluster does (kubelet heartbeats,
+node lifecycle, taint eviction, kube-proxy propagation, NLB health checks, volume force-detach) and
+every wait budget of the plugin and the suites (app ready, load balancer ready, drain, reschedule,
+EBS return ...), so a wait is never right on one cluster only. ``realistic`` holds the upstream/AWS
+defaults with their sources; ``fast`` scales them down so a suite runs in about a minute. The
+embedded cluster reads the same profile, so its clock and the plugin's budgets always agree.
 
 Values that come from the objects themselves (a pod's ``tolerationSeconds``, probe periods,
 ``terminationGracePeriodSeconds``) are honoured as written in both profiles: the profile only
@@ -15,7 +17,6 @@ Plain module, no side effects: safe to import from the cluster process, the plug
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import ClassVar
 
 # Where each realistic value comes from (shown by ``describe()``).
 SOURCES: dict[str, str] = {
@@ -52,7 +53,22 @@ SOURCES: dict[str, str] = {
     "default_probe_timeout": "probe timeoutSeconds default 1 (from the pod spec)",
     "default_probe_failure_threshold": "probe failureThreshold default 3 (from the pod spec)",
     "scheduler_unschedulable_retry": "kube-scheduler podMaxInUnschedulablePodsDuration 5 min",
+    "cloud_poll_interval": "embedded cloud layer: how often it reconciles instances, groups and target health "
+                           "with the cluster (ours; AWS health checks run on their own interval)",
     "drain_evict_retry": "kubectl drain retries a 429 eviction after 5 s (EvictErrorRetryDelay)",
+    # Wait budgets of the plugin and the suites (ours, sized from the figures above and facts-file timings).
+    "app_ready_timeout": "budget for a sample app's pods to be Ready (image pulls, scheduling, probes)",
+    "stateful_ready_timeout": "budget for the stateful app: also provisions and attaches one EBS volume per pod",
+    "lb_ready_timeout": "budget for a load balancer's address and healthy targets (LBC registers in 90-180 s)",
+    "drain_timeout": "budget for a zone drain, PDB-gated evictions and graceful shutdowns included",
+    "reschedule_timeout": "budget for lost replicas to be Ready elsewhere once their pods are gone",
+    "cordon_settle_timeout": "budget for new pods to be scheduled after a cordon",
+    "hcnp_settle_timeout": "budget for every healthCheckNodePort to agree with the endpoints (kube-proxy sync)",
+    "volume_wait_timeout": "budget for a stateful pod to show it waits on its volume's zone (scheduler retry)",
+    "volume_return_timeout": "budget for a stateful pod to come back on its own volume once its zone returns",
+    "zone_return_timeout": "budget for a stopped zone's instances and nodes to be back and Ready",
+    "app_node_loss_toleration": "tolerationSeconds the sample app sets for not-ready/unreachable nodes; "
+                                "None keeps the API server's default 300 s",
 }
 
 
@@ -99,17 +115,27 @@ class Profile:
     # scheduler and clients
     scheduler_unschedulable_retry: float
     drain_evict_retry: float
-
-    NAMES: ClassVar[tuple[str, ...]] = ("fast", "realistic")
+    cloud_poll_interval: float
+    # wait budgets of the plugin and the suites
+    app_ready_timeout: float
+    stateful_ready_timeout: float
+    lb_ready_timeout: float
+    drain_timeout: float
+    reschedule_timeout: float
+    cordon_settle_timeout: float
+    hcnp_settle_timeout: float
+    volume_wait_timeout: float
+    volume_return_timeout: float
+    zone_return_timeout: float
+    app_node_loss_toleration: int | None
 
     @classmethod
     def by_name(cls, name: str) -> Profile:
-        """The profile called ``name`` (``fast`` or ``realistic``); ValueError names the choices."""
-        if name == "fast":
-            return FAST
-        if name == "realistic":
-            return REALISTIC
-        raise ValueError(f"unknown timing profile {name!r}; choose one of: {', '.join(cls.NAMES)}")
+        """The profile called ``name`` (one of ``NAMES``); ValueError names the choices."""
+        try:
+            return _BY_NAME[name]
+        except KeyError:
+            raise ValueError(f"unknown timing profile {name!r}; choose one of: {', '.join(NAMES)}") from None
 
     # ------------------------------------------------------------------ derived figures
 
@@ -155,6 +181,8 @@ class Profile:
 
 
 def _fmt(v: object) -> str:
+    if v is None:
+        return "-"
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
@@ -193,6 +221,18 @@ REALISTIC = Profile(
     attach_detach_reconcile_period=0.1,
     scheduler_unschedulable_retry=300.0,
     drain_evict_retry=5.0,
+    cloud_poll_interval=5.0,
+    app_ready_timeout=600.0,
+    stateful_ready_timeout=900.0,
+    lb_ready_timeout=600.0,
+    drain_timeout=900.0,
+    reschedule_timeout=600.0,
+    cordon_settle_timeout=300.0,
+    hcnp_settle_timeout=120.0,
+    volume_wait_timeout=360.0,
+    volume_return_timeout=900.0,
+    zone_return_timeout=900.0,
+    app_node_loss_toleration=None,
 )
 
 # Seconds instead of minutes. Thresholds (counts) and pod-spec defaults stay as upstream has them.
@@ -229,6 +269,23 @@ FAST = Profile(
     attach_detach_reconcile_period=0.1,
     scheduler_unschedulable_retry=10.0,
     drain_evict_retry=0.5,
+    cloud_poll_interval=0.5,
+    app_ready_timeout=120.0,
+    stateful_ready_timeout=180.0,
+    lb_ready_timeout=30.0,
+    drain_timeout=60.0,
+    reschedule_timeout=60.0,
+    cordon_settle_timeout=30.0,
+    hcnp_settle_timeout=20.0,
+    volume_wait_timeout=30.0,
+    volume_return_timeout=60.0,
+    zone_return_timeout=120.0,
+    app_node_loss_toleration=2,
 )
 
-DEFAULT_PROFILE = "fast"
+NAMES: tuple[str, ...] = (FAST.name, REALISTIC.name)
+_BY_NAME = {p.name: p for p in (FAST, REALISTIC)}
+#: The embedded cluster's profile unless told otherwise.
+DEFAULT_PROFILE = FAST.name
+#: Any other cluster's profile unless its kubeconfig context or --azchaos-profile says otherwise.
+REAL_CLUSTER_PROFILE = REALISTIC.name

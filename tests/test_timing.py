@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from pytest_azchaos.embedded.profile import FAST, REALISTIC, SOURCES, Profile
+from pytest_azchaos.timing import FAST, REALISTIC, SOURCES, Profile
 
 # Values fixed by upstream code and AWS defaults (facts §C4, §E1, §E3).
 UPSTREAM = {
@@ -50,13 +50,26 @@ def test_realistic_matches_upstream_default(field: str, value: float) -> None:
 
 def test_fast_waits_are_shorter_than_realistic() -> None:
     for f in dataclasses.fields(Profile):
-        if f.name == "name" or f.name in UNSCALED or f.name.startswith("default_"):
+        if f.name == "name" or f.name in UNSCALED or f.name.startswith("default_") or f.name == "app_node_loss_toleration":
             continue
         fast, real = getattr(FAST, f.name), getattr(REALISTIC, f.name)
         if f.name.endswith("_rate"):
             assert fast > real, f.name
         else:
             assert fast < real, f.name
+
+
+def test_only_fast_shortens_the_sample_apps_node_loss_toleration() -> None:
+    assert FAST.app_node_loss_toleration == 2
+    assert REALISTIC.app_node_loss_toleration is None  # the API server's default 300 s stays
+
+
+@pytest.mark.parametrize("profile", [FAST, REALISTIC], ids=lambda p: p.name)
+def test_wait_budgets_cover_what_the_cluster_takes(profile: Profile) -> None:
+    assert profile.lb_ready_timeout > profile.lb_healthy_after(local=False)
+    assert profile.volume_wait_timeout >= profile.scheduler_unschedulable_retry
+    assert profile.drain_timeout > profile.drain_evict_retry * 3
+    assert profile.zone_return_timeout > profile.node_startup_grace_period
 
 
 def test_fast_keeps_pod_spec_defaults_and_thresholds() -> None:
