@@ -198,3 +198,69 @@ def test_restore_refuses_a_run_that_is_still_alive(cluster: Cluster, handle: Clu
         result = azchaos("restore", "--kubeconfig", str(handle.kubeconfig), cwd=tmp_path)
     assert result.returncode == 1 and "still running" in result.stdout and str(os.getpid()) in result.stdout
     assert all(cordoned(cluster, n) for n in zone_nodes(cluster))
+
+
+PLUGIN_RUN = '''
+import pytest
+
+@pytest.mark.azchaos_destructive
+def test_drain(azchaos_chaos, azchaos_zone):
+    azchaos_chaos.drain_zone(azchaos_zone)
+
+@pytest.mark.azchaos_destructive
+def test_cordon(azchaos_chaos, azchaos_zone):
+    azchaos_chaos.cordon_zone(azchaos_zone)
+'''
+
+
+def plugin_run(handle: ClusterHandle, cwd: Path, test: str) -> subprocess.Popen[str]:
+    """A pytest run of the plugin against ``handle``'s cluster, as a nightly job would start it."""
+    (cwd / "test_plugin_run.py").write_text(PLUGIN_RUN)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"test_plugin_run.py::{test}",
+         "--azchaos-kubeconfig", str(handle.kubeconfig), "--azchaos-allow-context", ".*", "--azchaos-zone", ZONE,
+         "--azchaos-report-dir", str(cwd / "report")], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+
+
+def test_a_killed_plugin_run_restored_lets_the_next_run_take_the_lock_at_once(
+        cluster: Cluster, handle: ClusterHandle, tmp_path: Path, precordoned: str) -> None:
+    ns = "restore-lock"
+    labels = {"app": "held"}
+    cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    cluster.apps.create_namespaced_deployment(ns, client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="held"),
+        spec=client.V1DeploymentSpec(replicas=6, selector=client.V1LabelSelector(match_labels=labels),
+                                     template=client.V1PodTemplateSpec(
+                                         metadata=client.V1ObjectMeta(labels=labels),
+                                         spec=client.V1PodSpec(containers=[client.V1Container(
+                                             name="echo", image="registry.k8s.io/e2e-test-images/agnhost:2.52",
+                                             args=["netexec", "--http-port=8080"])])))))
+    client.PolicyV1Api(cluster.api).create_namespaced_pod_disruption_budget(ns, client.V1PodDisruptionBudget(
+        metadata=client.V1ObjectMeta(name="held"),
+        spec=client.V1PodDisruptionBudgetSpec(max_unavailable=0, selector=client.V1LabelSelector(
+            match_labels=labels))))
+    others = [n for n in zone_nodes(cluster) if n != precordoned]
+    try:
+        with plugin_run(handle, tmp_path, "test_drain") as run:
+            deadline = time.monotonic() + 60
+            while not all((cluster.core.read_node(n).metadata.annotations or {}).get(CORDONED_BY) for n in others):
+                assert run.poll() is None, run.stdout.read() if run.stdout else ""
+                assert time.monotonic() < deadline, "the run never cordoned the zone"
+                time.sleep(0.05)
+            run.send_signal(signal.SIGKILL)
+            run.wait(timeout=10)
+        holder = read_lock(cluster).holder
+        assert holder is not None and holder.startswith("azchaos-")
+
+        result = azchaos("restore", "--kubeconfig", str(handle.kubeconfig), cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert read_lock(cluster).holder is None, result.stdout
+        assert not any(cordoned(cluster, n) for n in others) and cordoned(cluster, precordoned)
+
+        with plugin_run(handle, tmp_path, "test_cordon") as again:
+            out = again.communicate(timeout=120)[0]
+        assert again.returncode == 0, out
+        assert "LockHeld" not in out
+    finally:
+        cluster.core.delete_namespace(ns)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,11 +67,13 @@ class Chaos:
                 f"Zones now: {zones.describe()}")
 
     def _start(self) -> Ledger:
+        """The test's ledger and the cluster lock, both under one id (``<run id>-<test key>``): the lock's
+        holder is the ledger's run, so ``azchaos restore`` of a killed test frees the lock it held."""
         if self.ledger is None:
-            self.lock = ClusterLock(self.cluster, self.run.run_id).acquire()
-            path = Path(self.settings.report_dir) / "ledgers" / f"ledger-{self.run.run_id}-{len(self.test_id)}.json"
-            self.ledger = Ledger(self.cluster, f"{self.run.run_id}-{abs(hash(self.test_id)) % 10**6:06d}",
-                                 path=path)
+            ledger_id = f"{self.run.run_id}-{zlib.crc32(self.test_id.encode()):08x}"
+            self.lock = ClusterLock(self.cluster, ledger_id).acquire()
+            path = Path(self.settings.report_dir) / "ledgers" / f"ledger-{ledger_id}.json"
+            self.ledger = Ledger(self.cluster, ledger_id, path=path)
         return self.ledger
 
     def _phase(self, name: str, action: str = "", **arguments: Any) -> Any:
