@@ -16,13 +16,13 @@ import contextlib
 import json
 import logging
 import urllib.request
-from datetime import UTC, datetime
 from typing import Any
 
 from ..timing import Profile
 from .apiserver.errors import ApiError
 from .apiserver.resources import REGISTRY
-from .apiserver.store import Store, now_rfc3339
+from .apiserver.store import Store
+from .objects import micro_now, now_rfc3339
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -41,11 +41,6 @@ KUBELET_CONDITIONS = (
 )
 NOT_READY_REASON = "KubeletNotReady"
 NOT_READY_MESSAGE = "container runtime is down"
-
-
-def micro_now() -> str:
-    """A ``MicroTime`` (Lease renewTime, event eventTime)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class NodeHeartbeat:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
 from typing import Any
 
+from ..objects import format_time
 from . import errors
 from .protobuf_messages import KINDS, MESSAGES, Field
 
@@ -103,7 +103,7 @@ def _time(value: bytes) -> str | None:
             seconds = _signed(v, 64)
     if seconds == 0:
         return None
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_time(seconds)
 
 
 def _intstr(value: bytes) -> int | str:

@@ -15,35 +15,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
-import copy
 import json
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..objects import deep_copy, format_time, now_rfc3339, parse_time
 from . import errors
 from .resources import REGISTRY, Registry, ResourceType
 from .selectors import FieldSelector, LabelSelector, field_value
 from .strategy import Strategy, strategy_for
 
 Obj = dict[str, Any]
-
-
-_now_cache: list[Any] = [-1, ""]
-
-
-def now_rfc3339(delta_seconds: float = 0) -> str:
-    if not delta_seconds:
-        sec = int(time.time())
-        if sec != _now_cache[0]:  # formatting once per second is enough at this resolution
-            _now_cache[0], _now_cache[1] = sec, datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return _now_cache[1]
-    t = datetime.now(UTC) + timedelta(seconds=delta_seconds)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dumps(obj: Any) -> bytes:
@@ -169,7 +155,7 @@ def bookmark_object(kind: str, api_version: str, rv: int, initial_events_end: bo
     meta: Obj = {"resourceVersion": str(rv)}
     if initial_events_end:
         meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-    return {"kind": kind, "apiVersion": api_version, "metadata": meta, **copy.deepcopy(_BOOKMARK_BODIES.get(kind, {}))}
+    return {"kind": kind, "apiVersion": api_version, "metadata": meta, **deep_copy(_BOOKMARK_BODIES.get(kind, {}))}
 
 
 Listener = Callable[[Event], None]
@@ -548,8 +534,8 @@ class Store:
             if current and period is not None:
                 if grace_seconds is None or period >= current:
                     return json.loads(entry.full), False  # graceful deletion already pending
-                started = _parse_time(meta["deletionTimestamp"]) - timedelta(seconds=current)
-                nmeta["deletionTimestamp"] = _format_time(started + timedelta(seconds=period))
+                started = (parse_time(meta["deletionTimestamp"]) or time.time()) - current
+                nmeta["deletionTimestamp"] = format_time(started + period)
                 nmeta["deletionGracePeriodSeconds"] = period
                 graceful = True
         elif period is not None:
@@ -719,14 +705,6 @@ def _check_delete_preconditions(rtype: ResourceType, name: str, meta: Obj, pre: 
             "might have been modified", details)
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _format_time(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 _TOP_ORDER = ("kind", "apiVersion", "metadata", "spec", "status")
 _META_ORDER = ("name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
                "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences",
@@ -814,7 +792,3 @@ def decode_continue(token: str) -> tuple[str, int]:
         raise errors.bad_request(
             f"invalid continue token: continue key is not valid: invalid character '{shown}' looking for "
             "beginning of value") from None
-
-
-def deep_copy(obj: Obj) -> Obj:
-    return copy.deepcopy(obj)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..objects import now_rfc3339, parse_time
 from . import defaults, validation
 from .errors import Cause
 from .resources import ResourceType
@@ -211,8 +212,6 @@ class WorkloadStrategy(Strategy):
 
 class PersistentVolumeStrategy(Strategy):
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
-        from .store import now_rfc3339
-
         super().prepare_for_create(obj, store)
         obj["metadata"].setdefault("finalizers", ["kubernetes.io/pv-protection"])
         obj["status"] = {"phase": "Pending", "lastPhaseTransitionTime": now_rfc3339()}
@@ -231,7 +230,8 @@ class PersistentVolumeClaimStrategy(Strategy):
             defaults = [sc for sc in store.scan("storageclasses.storage.k8s.io") if (sc["metadata"].get(
                 "annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
             if defaults:
-                defaults.sort(key=lambda sc: (-_ts(sc["metadata"].get("creationTimestamp")), sc["metadata"]["name"]))
+                defaults.sort(key=lambda sc: (-(parse_time(sc["metadata"].get("creationTimestamp")) or 0.0),
+                                              sc["metadata"]["name"]))
                 spec["storageClassName"] = defaults[0]["metadata"]["name"]
         obj["metadata"].setdefault("finalizers", ["kubernetes.io/pvc-protection"])
         obj["status"] = {"phase": "Pending"}
@@ -284,12 +284,6 @@ _BY_KIND: dict[str, type[Strategy]] = {
     "Node": NodeStrategy,
 }
 _CACHE: dict[str, Strategy] = {}
-
-
-def _ts(text: str | None) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else 0.0
 
 
 def strategy_for(rtype: ResourceType) -> Strategy:

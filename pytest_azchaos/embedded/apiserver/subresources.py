@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..objects import now_rfc3339
 from . import errors, protobuf
 from .errors import ApiError, Cause
 from .resources import REGISTRY
 from .selectors import format_label_selector, selector_from_label_selector
-from .store import Store, dumps, now_rfc3339
+from .store import Store, dumps
 
 if TYPE_CHECKING:
     from .server import ApiServer, Request

@@ -5,9 +5,10 @@ Columns follow upstream's ``pkg/printers/internalversion/printers.go`` for the s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 from typing import Any
 
+from ..objects import parse_time
 from .resources import ResourceType
 
 Obj = dict[str, Any]
@@ -383,13 +384,10 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
 
 
 def _ts_since(ts: str | None) -> str:
-    if not ts:
+    created = parse_time(ts)
+    if created is None:
         return "<unknown>"
-    try:
-        created = datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return "<unknown>"
-    return human_duration((datetime.now(UTC) - created).total_seconds())
+    return human_duration(time.time() - created)
 
 
 def _none(value: str | None) -> str:

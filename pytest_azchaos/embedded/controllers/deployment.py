@@ -13,7 +13,8 @@ from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver.errors import ApiError
-from ..apiserver.store import Event, now_rfc3339
+from ..apiserver.store import Event
+from ..objects import now_rfc3339, parse_time
 from .base import Controller
 from .events import EventRecorder
 from .workload import (
@@ -28,7 +29,6 @@ from .workload import (
     later,
     now,
     owner_ref,
-    parse_time,
     quiet,
     scaled_value,
     selects,

@@ -15,7 +15,8 @@ from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver.selectors import selector_from_label_selector
-from ..apiserver.store import Event, now_rfc3339
+from ..apiserver.store import Event
+from ..objects import now_rfc3339, parse_time
 from .base import Controller
 from .events import EventRecorder
 from .workload import (
@@ -29,7 +30,6 @@ from .workload import (
     is_terminating,
     later,
     now,
-    parse_time,
     scaled_value,
     write_status,
 )

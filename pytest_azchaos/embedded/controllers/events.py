@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
-from ..apiserver.store import Store, now_rfc3339
+from ..apiserver.store import Store
+from ..objects import micro_now, now_rfc3339
 
 Obj = dict[str, Any]
 EVENTS = REGISTRY.lookup("", "v1", "events")
@@ -150,10 +150,6 @@ class EventRecorder:
         self.event(obj, "Warning", reason, message)
 
 
-def _micro_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class EventsV1Recorder:
     """events.k8s.io/v1 events as client-go ``tools/events`` writes them (the scheduler's recorder).
 
@@ -180,7 +176,7 @@ class EventsV1Recorder:
         if seen is not None and now - seen[0] <= _SERIES_WINDOW:
             _, ev_ns, ev_name, series = seen
             if series is None:
-                series = {"count": 2, "lastObservedTime": _micro_now()}
+                series = {"count": 2, "lastObservedTime": micro_now()}
 
                 def add_series(ev: Obj, series: Obj = series) -> Obj:
                     ev["series"] = series
@@ -192,7 +188,7 @@ class EventsV1Recorder:
                     pass
             else:
                 series["count"] += 1
-                series["lastObservedTime"] = _micro_now()
+                series["lastObservedTime"] = micro_now()
             self._seen[key] = (seen[0], ev_ns, ev_name, series)
             return
         name = _Names.next(ref.get("name", ""))
@@ -205,7 +201,7 @@ class EventsV1Recorder:
             "firstTimestamp": None,
             "lastTimestamp": None,
             "type": etype,
-            "eventTime": _micro_now(),
+            "eventTime": micro_now(),
             "action": action,
         }
         if rel is not None:

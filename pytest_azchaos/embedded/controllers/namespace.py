@@ -13,22 +13,18 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Hashable
-from datetime import UTC, datetime
 from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY, ResourceType
-from ..apiserver.store import Event, now_rfc3339
+from ..apiserver.store import Event
+from ..objects import now_rfc3339, parse_time
 from .base import Controller
 
 NAMESPACES = REGISTRY.lookup("", "v1", "namespaces")
 assert NAMESPACES is not None
 
 Obj = dict[str, Any]
-
-
-def _epoch(ts: str) -> float:
-    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 
 
 class NamespaceController(Controller):
@@ -78,7 +74,7 @@ class NamespaceController(Controller):
                 finalizers.update(o["metadata"]["finalizers"])
             if held:
                 by_resource[f"{rtype.plural}.{rtype.group}"] += len(held)
-            waiting = [_epoch(o["metadata"]["deletionTimestamp"]) for o in left
+            waiting = [parse_time(o["metadata"]["deletionTimestamp"]) or 0.0 for o in left
                        if not o["metadata"].get("finalizers") and o["metadata"].get("deletionTimestamp")]
             if any(t > now for t in waiting):
                 recheck = min(t for t in waiting if t > now) if recheck is None else recheck

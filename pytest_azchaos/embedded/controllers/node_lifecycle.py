@@ -32,7 +32,8 @@ from typing import Any
 from ...timing import Profile
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
-from ..apiserver.store import Event, Store, now_rfc3339
+from ..apiserver.store import Event, Store
+from ..objects import now_rfc3339
 from .base import Controller
 from .events import EventRecorder
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.store import Event
+from ..objects import parse_time
 from .base import Controller
 from .events import EventRecorder
 from .workload import (
@@ -27,7 +28,6 @@ from .workload import (
     is_ready,
     is_terminating,
     later,
-    parse_time,
     pod_from_template,
     pod_owner_keys,
     quiet,

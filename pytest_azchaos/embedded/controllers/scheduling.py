@@ -23,8 +23,9 @@ from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
-from ..apiserver.store import Event, Store, now_rfc3339
+from ..apiserver.store import Event, Store
 from ..apiserver.subresources import bind_pod
+from ..objects import now_rfc3339
 from ..scheduler import VolumeBinding, VolumeState, Workloads, schedule
 from ..scheduler.model import NodeInfo
 from ..scheduler.volumes import claim_names as _claim_names

@@ -18,6 +18,7 @@ from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY, ResourceType
 from ..apiserver.selectors import selector_from_label_selector
 from ..apiserver.store import Store
+from ..objects import parse_time
 
 Obj = dict[str, Any]
 
@@ -42,15 +43,6 @@ SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 # ---------------------------------------------------------------- time
-
-
-def parse_time(ts: str | None) -> float | None:
-    if not ts:
-        return None
-    try:
-        return datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        return None
 
 
 def now() -> float:

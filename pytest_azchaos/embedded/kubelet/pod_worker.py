@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
-from ..apiserver.store import now_rfc3339
 from ..images.container import Container, ContainerSpec, ContainerStartError
 from ..images.fs import attach as attach_sandbox
 from ..images.registry import (
@@ -29,6 +28,7 @@ from ..images.registry import (
     pulled_event_message,
     pulling_event_message,
 )
+from ..objects import format_time, now_rfc3339
 from .mounts import PodVolumes
 from .probes import ProbeResult, http_get, run_probe
 
@@ -42,9 +42,7 @@ assert PODS is not None
 
 
 def _rfc3339(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    return None if ts is None else format_time(ts)
 
 
 @dataclass
