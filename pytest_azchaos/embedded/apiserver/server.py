@@ -20,6 +20,8 @@ from aiohttp import web
 
 from . import discovery, errors, openapi, protobuf, tables
 from .errors import ApiError
+from .faults import ApiFaults
+from .faults import install as install_faults
 from .patch import PATCH_TYPES, apply_patch
 from .resources import REGISTRY, ResourceType
 from .selectors import parse_field_selector, parse_label_selector
@@ -113,6 +115,10 @@ class ApiServer:
         self.audit: set[tuple[str, str, str, str]] = set()
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
+        # --- API faults on demand (issue 17): the switch and its /azchaos/v1/api-faults endpoint live in
+        # faults.py; this outermost middleware is the only hook (inactive until a fault is switched on).
+        self.faults = ApiFaults()
+        install_faults(self.app, self.faults)
 
     def register_subresource(self, key: str, name: str, handler: SubresourceHandler) -> None:
         """Serve ``<resource>/<name>`` with ``handler`` (exec, log, eviction, binding ...)."""
