@@ -35,7 +35,8 @@ from typing import Any
 
 import requests
 
-from tests.embedded.apiserver.golden import GOLDEN_DIR, Case, Result, Step, _Rewriter, normalize, normalize_message
+from tests.embedded.apiserver.golden import Case, Result, Step, _Rewriter, normalize, normalize_message
+from tests.golden_data import GOLDEN_DIR, golden_path
 
 Json = Any
 CATEGORIES = ("scheduling", "controllers", "nodes")
@@ -381,7 +382,7 @@ class Replay:
 
 #: Extra checks on ``observed`` summaries (placements of the recorded runs), per case.
 def _placement(replay: Replay) -> None:
-    observed = json.loads((GOLDEN_DIR / f"{replay.case.id}.json").read_text()).get("observed") or {}
+    observed = json.loads(golden_path(f"{replay.case.id}.json").read_text()).get("observed") or {}
     runs = observed.get("runs") or []
     pods = replay.session.get(f"{replay.base}/api/v1/namespaces/{replay.rw.live_ns}/pods", timeout=30).json()
     per_node = Counter(p["spec"].get("nodeName") for p in pods["items"] if p["spec"].get("nodeName"))
@@ -476,7 +477,7 @@ def cleanup(session: requests.Session, base: str, namespace: str, cluster_scoped
 
 
 def all_cases() -> list[Case]:
-    return [load(p) for cat in CATEGORIES for p in sorted((GOLDEN_DIR / cat).glob("*.json"))]
+    return [load(p) for cat in CATEGORIES for p in sorted(golden_path(cat).glob("*.json"))]
 
 
 # ---------------------------------------------------------------------------------------------- summary

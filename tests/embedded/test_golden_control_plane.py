@@ -11,13 +11,10 @@ from pathlib import Path
 import pytest
 
 from pytest_azchaos.embedded.process import ClusterHandle, stop_cluster
-from tests.embedded.apiserver.golden import GOLDEN_DIR
 from tests.embedded.golden_cluster import KNOWN_MISMATCHES, all_cases, replay, start_golden_cluster
 
 
 def _params() -> list[object]:
-    if not GOLDEN_DIR.is_dir():
-        return [pytest.param(None, id="no-golden-dir", marks=pytest.mark.skip(reason=f"no {GOLDEN_DIR}"))]
     out = []
     for case in all_cases():
         reason = KNOWN_MISMATCHES.get(case.id)

@@ -27,7 +27,8 @@ from typing import Any
 
 import requests
 
-GOLDEN_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "golden"
+from tests.golden_data import GOLDEN_DIR, GoldenDataMissing
+
 CATEGORIES = ("defaulting", "errors", "discovery", "admission")
 
 Json = Any
@@ -124,8 +125,11 @@ def load(path: Path) -> Case:
 
 
 def cases(categories: tuple[str, ...] = CATEGORIES, root: Path = GOLDEN_DIR) -> list[Case]:
+    """Every transcript of ``categories``; a missing category folder raises ``GoldenDataMissing``."""
     out = []
     for cat in categories:
+        if not (root / cat).is_dir():
+            raise GoldenDataMissing(f"golden data missing: {root / cat} is not a directory")
         for p in sorted((root / cat).glob("*.json")):
             out.append(load(p))
     return out

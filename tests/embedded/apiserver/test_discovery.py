@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-GOLDEN = Path(__file__).resolve().parents[3].parent / "shared" / "golden" / "discovery"
+from tests.golden_data import golden_path
+
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 
 def _golden(name: str) -> dict[str, Any]:
-    path = GOLDEN / name
-    if not path.exists():
-        pytest.skip(f"golden transcripts not available ({path})")
-    return json.loads(path.read_text())["response"]["body"]
+    return json.loads(golden_path(f"discovery/{name}").read_text())["response"]["body"]
 
 
 def _resources(doc: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:

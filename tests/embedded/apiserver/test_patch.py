@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import requests
 
-GOLDEN = Path(__file__).resolve().parents[3] / ".." / "shared" / "golden"
-PATCH_DIR = GOLDEN / "patch"
+from tests.golden_data import golden_path
+
+PATCH_DIR = golden_path("patch")
 SMP = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 
@@ -24,8 +25,6 @@ _XFAIL = {
 
 
 def _cases() -> list[Any]:
-    if not PATCH_DIR.is_dir():
-        return []
     out = []
     for path in sorted(PATCH_DIR.glob("*.json")):
         if path.name.startswith("_"):
@@ -37,10 +36,7 @@ def _cases() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def golden_base() -> dict[str, Any]:
-    path = PATCH_DIR / "_base-deployment.json"
-    if not path.is_file():
-        pytest.skip(f"golden transcripts not found at {PATCH_DIR}")
-    return json.loads(path.read_text())["request"]["body"]
+    return json.loads(golden_path("patch/_base-deployment.json").read_text())["request"]["body"]
 
 
 def _send(api_url: str, namespace: str, request: dict[str, Any]) -> requests.Response:
@@ -97,10 +93,7 @@ _ERROR_CASES = ("patch-collection", "patch-content-type-json-not-patch", "patch-
 
 @pytest.mark.parametrize("name", _ERROR_CASES)
 def test_golden_patch_error_matches(name: str, api_url: str, namespace: str) -> None:
-    path = GOLDEN / "errors" / f"{name}.json"
-    if not path.is_file():
-        pytest.skip(f"golden transcript {path} not found")
-    doc = json.loads(path.read_text())
+    doc = json.loads(golden_path(f"errors/{name}.json").read_text())
     requests.post(f"{api_url}/api/v1/namespaces/{namespace}/configmaps",
                   json={"metadata": {"name": "dup"}, "data": {"a": "1"}}, timeout=10).raise_for_status()
     request = dict(doc["request"], path=doc["request"]["path"].replace("/gold-errors/", f"/{namespace}/"))

@@ -4,22 +4,19 @@ column definitions recorded from a real v1.36 API server."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-GOLDEN = Path(__file__).resolve().parents[3].parent / "shared" / "golden" / "tables"
+from tests.golden_data import golden_path
+
 TABLE_ACCEPT = ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
                 "application/json")
 
 
 def _golden(name: str) -> dict[str, Any]:
-    path = GOLDEN / name
-    if not path.exists():
-        pytest.skip(f"golden transcripts not available ({path})")
-    return json.loads(path.read_text())["response"]["body"]
+    return json.loads(golden_path(f"tables/{name}").read_text())["response"]["body"]
 
 
 def _table(api_url: str, path: str, **params: str) -> dict[str, Any]:

@@ -10,12 +10,11 @@ import copy
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from pytest_azchaos.embedded.scheduler import ScheduleResult, VolumeState, Workloads, schedule
+from tests.golden_data import golden_path
 
-GOLDEN = Path(__file__).resolve().parents[3].parent / "shared" / "golden"
 ZONES = {"node-a1": "zone-a", "node-a2": "zone-a", "node-b1": "zone-b", "node-b2": "zone-b",
          "node-c1": "zone-c", "node-c2": "zone-c"}
 DEFAULT_TOLERATIONS = [
@@ -124,7 +123,7 @@ def per_node(results: Iterable[ScheduleResult]) -> dict[str, int]:
 
 
 def load_golden(relative: str) -> dict[str, Any]:
-    return json.loads((GOLDEN / relative).read_text())
+    return json.loads(golden_path(relative).read_text())
 
 
 def step(case: dict[str, Any], label_prefix: str) -> dict[str, Any]:

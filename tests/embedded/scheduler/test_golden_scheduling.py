@@ -10,12 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from pytest_azchaos.embedded.scheduler import VolumeState, schedule
 
 from .builders import (
-    GOLDEN,
     ReplicaSetPods,
     admitted,
     cordon,
@@ -28,8 +25,6 @@ from .builders import (
 
 
 def golden(relative: str) -> dict[str, Any]:
-    if not (GOLDEN / relative).is_file():
-        pytest.skip(f"golden transcripts not available at {GOLDEN}")
     return load_golden(relative)
 
 
