@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from pytest_azchaos.embedded.objects import format_time, micro_now, now_rfc3339, parse_time
+from pytest_azchaos.embedded.objects import deep_copy, format_time, micro_now, now_rfc3339, parse_time
 
 
 def test_format_time_is_utc_whole_seconds_with_z() -> None:
@@ -36,3 +37,17 @@ def test_parse_time_answers_none_for_empty_or_malformed_text() -> None:
 
 def test_format_and_parse_round_trip() -> None:
     assert format_time(parse_time("2030-06-15T08:30:45Z") or 0) == "2030-06-15T08:30:45Z"
+
+
+def test_deep_copy_shares_nothing_mutable() -> None:
+    obj = {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "ports": [1, 2]}]}}
+    copied = deep_copy(obj)
+    assert copied == obj
+    copied["metadata"]["labels"]["app"] = "db"
+    copied["spec"]["containers"][0]["ports"].append(3)
+    assert obj == {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "ports": [1, 2]}]}}
+
+
+def test_deep_copy_turns_tuples_into_lists_like_a_json_round_trip() -> None:
+    value = {"tolerations": ({"key": "a"},), "n": None, "ok": True, "x": 1.5}
+    assert deep_copy(value) == json.loads(json.dumps(value))

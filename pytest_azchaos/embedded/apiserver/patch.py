@@ -13,11 +13,11 @@ kind is a 422 with the converter's message.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from typing import Any
 
+from ..objects import deep_copy
 from .errors import ApiError, Cause, bad_request, unsupported_media_type
 
 MERGE = "application/merge-patch+json"
@@ -254,8 +254,8 @@ def _go_json_error(body: bytes, err: ValueError) -> str:
 def merge_patch(target: Any, patch: Any) -> Any:
     """JSON merge patch: maps merge recursively, null deletes, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return deep_copy(patch)
+    out = deep_copy(target) if isinstance(target, dict) else {}
     for k, v in patch.items():
         if v is None:
             out.pop(k, None)
@@ -365,7 +365,7 @@ def json_patch(current: Any, ops: list[Any]) -> Any:
         raise ApiError(413, "RequestEntityTooLarge",
                        f"Request entity too large: The allowed maximum operations in a JSON patch is 10000, got "
                        f"{len(ops)}", {})
-    doc = copy.deepcopy(current)
+    doc = deep_copy(current)
     for op in ops:
         if not isinstance(op, dict):
             raise _failed()
@@ -373,19 +373,19 @@ def json_patch(current: Any, ops: list[Any]) -> Any:
         if kind == "add":
             if "value" not in op:
                 raise _failed()
-            doc = _add(doc, path, copy.deepcopy(op["value"]))
+            doc = _add(doc, path, deep_copy(op["value"]))
         elif kind == "remove":
             doc = _remove(doc, path)
         elif kind == "replace":
             if "value" not in op:
                 raise _failed()
-            doc = _replace(doc, path, copy.deepcopy(op["value"]))
+            doc = _replace(doc, path, deep_copy(op["value"]))
         elif kind == "move":
             value = _get(doc, op.get("from"))
             doc = _remove(doc, op.get("from"))
             doc = _add(doc, path, value)
         elif kind == "copy":
-            doc = _add(doc, path, copy.deepcopy(_get(doc, op.get("from"))))
+            doc = _add(doc, path, deep_copy(_get(doc, op.get("from"))))
         elif kind == "test":
             if not _json_equal(_get(doc, path), op.get("value")):
                 raise _failed()
@@ -405,7 +405,7 @@ def _json_equal(a: Any, b: Any) -> bool:
 
 def strategic_merge(current: dict[str, Any], patch: dict[str, Any], kind: str) -> dict[str, Any]:
     """``StrategicMergeMapPatch`` with the apiserver's options (parallel lists merged, unmatched nulls ignored)."""
-    return _smp_map(copy.deepcopy(current), copy.deepcopy(patch), _root(kind))
+    return _smp_map(deep_copy(current), deep_copy(patch), _root(kind))
 
 
 def _internal(message: str) -> ApiError:

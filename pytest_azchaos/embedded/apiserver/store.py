@@ -232,7 +232,7 @@ class Store:
     def _copy(self, rtype: ResourceType, stored: Obj) -> Obj:
         """A private copy of a just-committed object, decoded from its cached JSON."""
         entry = self.entry_for(rtype, stored)
-        return json.loads(entry.full) if entry is not None else json.loads(dumps(stored))
+        return json.loads(entry.full) if entry is not None else deep_copy(stored)
 
     def get_entry(self, rtype: ResourceType, namespace: str, name: str) -> Entry:
         entry = self._bucket(rtype.key).get((namespace if rtype.namespaced else "", name))
@@ -422,7 +422,7 @@ class Store:
             if body_ns and body_ns != namespace:
                 raise errors.bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request")
-        new = json.loads(dumps(obj))
+        new = deep_copy(obj)
         new_meta = new["metadata"]
         old_meta = old["metadata"]
         for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
@@ -465,7 +465,7 @@ class Store:
         if new["metadata"].get("resourceVersion") != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rtype.group, rtype.plural, new["metadata"]["name"], errors.STALE_OBJECT)
         stored = self._commit(rtype, "MODIFIED", new, old)
-        return json.loads(dumps(stored))
+        return deep_copy(stored)
 
     def guaranteed_update(
         self,
@@ -521,7 +521,7 @@ class Store:
                 return _ordered(new), False
             stored = self._commit(rtype, "MODIFIED", new, old)
             strat.after_update(stored, old, self)
-            return json.loads(dumps(stored)), False
+            return deep_copy(stored), False
         if strat.two_phase_delete and not strat.finished_deleting(new):
             return json.loads(entry.full), False
 
@@ -569,12 +569,12 @@ class Store:
             strat.begin_delete(new, self)
         stored = self._commit(rtype, "MODIFIED", new, old)
         strat.after_update(stored, old, self)
-        return json.loads(dumps(stored)), False
+        return deep_copy(stored), False
 
     def _remove(self, rtype: ResourceType, obj: Obj, old: Obj) -> Obj:
         gone = self._commit(rtype, "DELETED", obj, old)
         self.strategy(rtype).after_delete(gone, self)
-        return json.loads(dumps(gone))
+        return deep_copy(gone)
 
     # ------------------------------------------------------------------ watch
 

@@ -7,10 +7,9 @@ and what is allocated (Service IPs and ports). The store calls these; it knows n
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from ..objects import now_rfc3339, parse_time
+from ..objects import deep_copy, now_rfc3339, parse_time
 from . import defaults, validation
 from .errors import Cause
 from .resources import ResourceType
@@ -207,7 +206,7 @@ class WorkloadStrategy(Strategy):
 
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
         super().prepare_for_create(obj, store)
-        obj["status"] = json.loads(json.dumps(self._initial.get(self.rtype.kind, {})))
+        obj["status"] = deep_copy(self._initial.get(self.rtype.kind, {}))
 
 
 class PersistentVolumeStrategy(Strategy):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..objects import deep_copy
 from . import validation_text as vt
 from .errors import Cause
 from .resources import ResourceType
@@ -139,7 +140,7 @@ def _pod_update(new: Obj, old: Obj) -> list[Cause]:
     nspec, ospec = new.get("spec") or {}, old.get("spec") or {}
     if nspec == ospec:
         return []
-    mutable = json.loads(json.dumps(nspec))
+    mutable = deep_copy(nspec)
     for key in ("containers", "initContainers"):
         olds = ospec.get(key) or []
         for i, c in enumerate(mutable.get(key) or []):

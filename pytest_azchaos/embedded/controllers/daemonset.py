@@ -10,13 +10,13 @@ pods/binding path right after creating it (``BIND_DIRECTLY``), which yields the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver import subresources
 from ..apiserver.errors import ApiError
 from ..apiserver.store import Event
+from ..objects import deep_copy
 from .base import Controller
 from .events import EventRecorder
 from .revisions import HASH_KEY, ensure_revision, owned_revisions, truncate_history
@@ -142,7 +142,7 @@ def should_run(node: Obj, template_spec: Obj) -> bool:
 
 def node_affinity_for(affinity: Obj | None, node_name: str) -> Obj:
     """``ReplaceDaemonSetPodNodeNameNodeAffinity``: pin every required term to ``metadata.name In [node]``."""
-    affinity = json.loads(json.dumps(affinity or {}))
+    affinity = deep_copy(affinity or {})
     field = {"key": "metadata.name", "operator": "In", "values": [node_name]}
     na = affinity.setdefault("nodeAffinity", {})
     req = na.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
@@ -184,7 +184,7 @@ class DaemonSetController(Controller):
         ds = self.store.peek(DAEMONSETS.key, ns, name)
         if ds is None:
             return
-        ds = json.loads(json.dumps(ds))
+        ds = deep_copy(ds)
         spec = ds.get("spec") or {}
         pods = claim(self.store, ds, PODS.key, list(self.store.scan(PODS.key, ns)), spec.get("selector"), PODS)
         if ds["metadata"].get("deletionTimestamp"):

@@ -8,13 +8,12 @@ messages. The ``ScalingReplicaSet`` events read "Scaled up replica set X from 0 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.store import Event
-from ..objects import now_rfc3339, parse_time
+from ..objects import deep_copy, now_rfc3339, parse_time
 from .base import Controller
 from .events import EventRecorder
 from .workload import (
@@ -84,7 +83,7 @@ def max_unavailable(d: Obj) -> int:
 
 
 def template_without_hash(template: Obj) -> Obj:
-    t = json.loads(json.dumps(template or {}))
+    t = deep_copy(template or {})
     labels = (t.get("metadata") or {}).get("labels")
     if labels:
         labels.pop(HASH_LABEL, None)
@@ -159,7 +158,7 @@ class DeploymentController(Controller):
         d = self.store.peek(DEPLOYMENTS.key, ns, name)
         if d is None:
             return
-        d = json.loads(json.dumps(d))
+        d = deep_copy(d)
         spec = d.get("spec") or {}
         rs_list = claim(self.store, d, REPLICASETS.key, list(self.store.scan(REPLICASETS.key, ns)),
                         spec.get("selector"), REPLICASETS)
@@ -176,7 +175,7 @@ class DeploymentController(Controller):
 
     def _fresh(self, d: Obj) -> Obj:
         cur = self.store.peek(DEPLOYMENTS.key, d["metadata"]["namespace"], d["metadata"]["name"])
-        return json.loads(json.dumps(cur)) if cur is not None else d
+        return deep_copy(cur) if cur is not None else d
 
     def _owned_rs(self, d: Obj) -> list[Obj]:
         uid = d["metadata"]["uid"]
@@ -224,7 +223,7 @@ class DeploymentController(Controller):
                  create: bool) -> Obj | None:
         ns = d["metadata"]["namespace"]
         new_revision = str(max([revision_of(rs) for rs in old] or [0]) + 1)
-        status = json.loads(json.dumps(d.get("status") or {}))
+        status = deep_copy(d.get("status") or {})
         has_deadline = (d.get("spec") or {}).get("progressDeadlineSeconds") is not None
         if existing is not None:
             changed = [False]
@@ -247,11 +246,11 @@ class DeploymentController(Controller):
             return rs
         if not create:
             return None
-        template = json.loads(json.dumps((d.get("spec") or {}).get("template") or {}))
+        template = deep_copy((d.get("spec") or {}).get("template") or {})
         collision = int(status.get("collisionCount") or 0)
         pth = compute_hash(template, collision)
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pth
-        selector = json.loads(json.dumps((d.get("spec") or {}).get("selector") or {}))
+        selector = deep_copy((d.get("spec") or {}).get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = pth
         rs_name = f"{d['metadata']['name']}-{pth}"
         body: Obj = {
@@ -291,7 +290,7 @@ class DeploymentController(Controller):
             self.recorder.normal(d, "ScalingReplicaSet", f"Scaled up replica set {rs_name} from 0 to {count}")
         self._set_deployment_revision(d, new_revision)
         if has_deadline:
-            status = json.loads(json.dumps(self._fresh(d).get("status") or {}))
+            status = deep_copy(self._fresh(d).get("status") or {})
             set_condition(status, "Progressing", "True", "NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
             write_status(self.store, DEPLOYMENTS, self._fresh(d), status)
         return created
@@ -626,7 +625,7 @@ class DeploymentController(Controller):
         if old_status.get("collisionCount") is not None:
             status["collisionCount"] = old_status["collisionCount"]
         if old_status.get("conditions"):
-            status["conditions"] = json.loads(json.dumps(old_status["conditions"]))
+            status["conditions"] = deep_copy(old_status["conditions"])
         if available >= replicas_of(d) - max_unavailable(d):
             set_condition(status, "Available", "True", "MinimumReplicasAvailable",
                           "Deployment has minimum availability.")

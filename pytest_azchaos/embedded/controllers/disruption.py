@@ -10,13 +10,12 @@ records ``disruptedPods``; entries go once the pod is gone or after two minutes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver.selectors import selector_from_label_selector
 from ..apiserver.store import Event
-from ..objects import now_rfc3339, parse_time
+from ..objects import deep_copy, now_rfc3339, parse_time
 from .base import Controller
 from .events import EventRecorder
 from .workload import (
@@ -198,7 +197,7 @@ class DisruptionController(Controller):
         status.update({"disruptionsAllowed": allowed, "currentHealthy": healthy, "desiredHealthy": desired,
                        "expectedPods": expected})
         cond_status, reason = ("True", "SufficientPods") if allowed > 0 else ("False", "InsufficientPods")
-        conds = json.loads(json.dumps(old.get("conditions") or []))
+        conds = deep_copy(old.get("conditions") or [])
         current = next((c for c in conds if c.get("type") == "DisruptionAllowed"), None)
         new = {"type": "DisruptionAllowed", "status": cond_status, "observedGeneration": generation,
                "lastTransitionTime": now_rfc3339(), "reason": reason, "message": ""}

@@ -6,11 +6,11 @@ is named ``<owner>-<hash>`` and numbered one past the highest existing revision.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.store import Store
+from ..objects import deep_copy
 from .workload import REVISIONS, compute_hash, controller_ref, owner_ref, quiet
 
 Obj = dict[str, Any]
@@ -18,13 +18,13 @@ HASH_KEY = "controller.kubernetes.io/hash"
 
 
 def revision_patch(owner: Obj) -> Obj:
-    template = json.loads(json.dumps((owner.get("spec") or {}).get("template") or {}))
+    template = deep_copy((owner.get("spec") or {}).get("template") or {})
     template["$patch"] = "replace"
     return {"spec": {"template": template}}
 
 
 def template_of(revision: Obj) -> Obj:
-    t = json.loads(json.dumps(((revision.get("data") or {}).get("spec") or {}).get("template") or {}))
+    t = deep_copy(((revision.get("data") or {}).get("spec") or {}).get("template") or {})
     t.pop("$patch", None)
     return t
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 from collections.abc import Hashable
 from typing import Any
@@ -25,7 +24,7 @@ from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..apiserver.subresources import bind_pod
-from ..objects import now_rfc3339
+from ..objects import deep_copy, now_rfc3339
 from ..scheduler import VolumeBinding, VolumeState, Workloads, schedule
 from ..scheduler.model import NodeInfo
 from ..scheduler.volumes import claim_names as _claim_names
@@ -137,7 +136,7 @@ class SchedulerController(Controller):
         for (ns, name), (node, _) in self.prebinding.items():
             pod = self.store.peek("pods", ns, name)
             if pod is not None and not pod["spec"].get("nodeName"):
-                assumed = json.loads(json.dumps(pod))
+                assumed = deep_copy(pod)
                 assumed["spec"]["nodeName"] = node
                 extra.setdefault(node, []).append(assumed)
         return [NodeInfo.build(i.node, [*i.pods, *extra[i.name]]) if i.name in extra else i for i in infos]

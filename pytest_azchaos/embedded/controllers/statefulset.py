@@ -9,13 +9,13 @@ in reverse ordinal order down to the partition. Revisions are ControllerRevision
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.store import Event
+from ..objects import deep_copy
 from .base import Controller
 from .events import EventRecorder
 from .revisions import ensure_revision, owned_revisions, template_of, truncate_history
@@ -75,7 +75,7 @@ class StatefulSetController(Controller):
         sts = self.store.peek(STATEFULSETS.key, ns, name)
         if sts is None:
             return
-        sts = json.loads(json.dumps(sts))
+        sts = deep_copy(sts)
         spec = sts.get("spec") or {}
         candidates = [p for p in self.store.scan(PODS.key, ns)
                       if ordinal_of(name, p["metadata"]["name"]) is not None or controller_ref(p)]
@@ -183,7 +183,7 @@ class StatefulSetController(Controller):
         match = ((spec.get("selector") or {}).get("matchLabels") or {})
         out: dict[str, Obj] = {}
         for t in spec.get("volumeClaimTemplates") or []:
-            tmpl = json.loads(json.dumps(t))
+            tmpl = deep_copy(t)
             tname = (tmpl.get("metadata") or {}).get("name", "")
             meta: Obj = {"name": f"{tname}-{name}-{ordinal}"}
             labels = {**((tmpl.get("metadata") or {}).get("labels") or {}), **match}

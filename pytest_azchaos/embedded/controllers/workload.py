@@ -18,7 +18,7 @@ from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY, ResourceType
 from ..apiserver.selectors import selector_from_label_selector
 from ..apiserver.store import Store
-from ..objects import parse_time
+from ..objects import deep_copy, parse_time
 
 Obj = dict[str, Any]
 
@@ -204,7 +204,7 @@ def write_status(store: Store, rt: ResourceType, obj: Obj, status: Obj) -> Obj |
         return None
 
     def mutate(o: Obj) -> Obj:
-        o["status"] = json.loads(json.dumps(status))
+        o["status"] = deep_copy(status)
         return o
 
     return quiet(lambda: store.guaranteed_update(rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
@@ -222,9 +222,9 @@ def pod_from_template(owner: Obj, template: Obj, generate_name: str | None = Non
         meta["generateName"] = generate_name or owner["metadata"]["name"] + "-"
     for k in ("labels", "annotations", "finalizers"):
         if tmeta.get(k):
-            meta[k] = json.loads(json.dumps(tmeta[k]))
+            meta[k] = deep_copy(tmeta[k])
     meta["ownerReferences"] = [owner_ref(owner)]
-    return {"metadata": meta, "spec": json.loads(json.dumps(template.get("spec") or {}))}
+    return {"metadata": meta, "spec": deep_copy(template.get("spec") or {})}
 
 
 # ---------------------------------------------------------------- hashes and numbers
