@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from .embedded import api_faults_client
 from .embedded.process import DEFAULT_KUBECONFIG, ClusterStartError, start_cluster, stop_cluster
 from .embedded.topology import Topology
 from .timing import DEFAULT_PROFILE, NAMES
@@ -184,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--kubeconfig", default=str(DEFAULT_KUBECONFIG),
                          help=f"kubeconfig the cluster was started with (default: {DEFAULT_KUBECONFIG})")
         cmd.set_defaults(func=_local_node)
+    faults = lsub.add_parser("api-faults", help="make the embedded API server fail, throttle, slow down or cut a "
+                             "fraction of requests, as a real one under load does",
+                             description=api_faults_client.DESCRIPTION,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    api_faults_client.add_arguments(faults)
+    faults.set_defaults(func=api_faults_client.run)
     restore = sub.add_parser("restore", help="undo what unfinished (killed) azchaos runs left in a cluster")
     restore.add_argument("--kubeconfig", default=None,
                          help="kubeconfig of the cluster (default: $KUBECONFIG, else ~/.kube/config)")
