@@ -7,8 +7,11 @@ apiserver (``k8s.io/apimachinery/pkg/api/errors``) word for word, because client
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -152,3 +155,16 @@ RV_TOO_OLD_FOR_LIST = "The resourceVersion for the provided list is too old."
 
 def internal(message: str) -> ApiError:
     return ApiError(500, "InternalError", message, {})
+
+
+def quiet(write: Callable[[], T]) -> T | None:
+    """Run a store write; a 404 or 409 (the object is gone or changed under us) answers None instead.
+
+    The controllers' and the kubelet's way to write: the watch event that follows brings them back.
+    """
+    try:
+        return write()
+    except ApiError as e:
+        if e.code not in (404, 409):
+            raise
+        return None

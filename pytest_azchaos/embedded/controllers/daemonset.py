@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver import subresources
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.store import Event
 from ..objects import deep_copy
 from .base import Controller
@@ -35,7 +35,6 @@ from .workload import (
     later,
     pod_from_template,
     pod_owner_keys,
-    quiet,
     scaled_value,
     write_status,
 )

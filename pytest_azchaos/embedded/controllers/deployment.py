@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.store import Event
 from ..objects import deep_copy, now_rfc3339, parse_time
 from .base import Controller
@@ -28,7 +28,6 @@ from .workload import (
     later,
     now,
     owner_ref,
-    quiet,
     scaled_value,
     selects,
     write_status,

@@ -24,7 +24,7 @@ import json
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from .base import Controller
@@ -123,15 +123,6 @@ def target_ref(pod: Obj) -> Obj:
     return {"kind": "Pod", "namespace": meta.get("namespace", ""), "name": meta["name"], "uid": meta.get("uid", "")}
 
 
-def _quiet(fn: Any) -> Any:
-    try:
-        return fn()
-    except ApiError as e:
-        if e.code not in (404, 409):
-            raise
-        return None
-
-
 class TriggerTimeTracker:
     """``endpointutil.TriggerTimeTracker``: the earliest trigger that changed since the last sync."""
 
@@ -204,7 +195,7 @@ class EndpointSliceController(_ServiceController):
                 self.triggers.forget(ns, name)
             if service is not None and selector_of(service) is None:
                 for s in existing:
-                    _quiet(lambda s=s: self.store.delete(SLICES, ns, s["metadata"]["name"]))
+                    quiet(lambda s=s: self.store.delete(SLICES, ns, s["metadata"]["name"]))
             return
         pods = selected_pods(self.store, service)
         trigger = self.triggers.compute(service, pods)
@@ -288,7 +279,7 @@ class EndpointSliceController(_ServiceController):
             else:
                 self._update(s, labels, ports, eps, trigger)
         for s in pool:
-            _quiet(lambda s=s: self.store.delete(SLICES, ns, s["metadata"]["name"]))
+            quiet(lambda s=s: self.store.delete(SLICES, ns, s["metadata"]["name"]))
 
     @staticmethod
     def _labels(service: Obj) -> dict[str, str]:
@@ -316,7 +307,7 @@ class EndpointSliceController(_ServiceController):
         }
         if trigger:
             body["metadata"]["annotations"] = {TRIGGER_TIME: trigger}
-        _quiet(lambda: self.store.create(SLICES, meta["namespace"], body))
+        quiet(lambda: self.store.create(SLICES, meta["namespace"], body))
 
     def _update(self, slice_: Obj, labels: dict[str, str], ports: list[Obj] | None, eps: list[Obj] | None,
                 trigger: str) -> None:
@@ -343,7 +334,7 @@ class EndpointSliceController(_ServiceController):
             return s
 
         meta = slice_["metadata"]
-        _quiet(lambda: self.store.guaranteed_update(SLICES, meta["namespace"], meta["name"], mutate))
+        quiet(lambda: self.store.guaranteed_update(SLICES, meta["namespace"], meta["name"], mutate))
 
 
 def _ep_key(ref: Obj) -> str:
@@ -375,7 +366,7 @@ class EndpointsController(_ServiceController):
             current = self.store.peek("endpoints", ns, name)
             if current is not None and (current["metadata"].get("labels") or {}).get(ENDPOINTS_MANAGED_BY) \
                     == ENDPOINTS_CONTROLLER:
-                _quiet(lambda: self.store.delete(ENDPOINTS, ns, name))
+                quiet(lambda: self.store.delete(ENDPOINTS, ns, name))
             return
         if selector_of(service) is None:
             return
@@ -413,9 +404,9 @@ class EndpointsController(_ServiceController):
             return ep
 
         if current is None:
-            _quiet(lambda: self.store.create(ENDPOINTS, ns, fill({"metadata": {"name": name}})))
+            quiet(lambda: self.store.create(ENDPOINTS, ns, fill({"metadata": {"name": name}})))
         else:
-            _quiet(lambda: self.store.guaranteed_update(ENDPOINTS, ns, name, fill))
+            quiet(lambda: self.store.guaranteed_update(ENDPOINTS, ns, name, fill))
 
     def _subsets(self, service: Obj, pods: list[Obj]) -> list[Obj]:
         spec = service.get("spec") or {}

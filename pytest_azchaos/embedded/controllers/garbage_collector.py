@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import quiet
 from ..apiserver.resources import ResourceType
 from ..apiserver.store import Event
 from .base import Controller
@@ -140,8 +140,8 @@ class GarbageCollector(Controller):
             policy = "Foreground"
         else:
             policy = "Background"
-        self._quiet(lambda: self.store.delete(self._rtype(rkey), meta.get("namespace", ""), meta["name"],
-                                              None, {"uid": meta["uid"]}, policy))
+        quiet(lambda: self.store.delete(self._rtype(rkey), meta.get("namespace", ""), meta["name"],
+                                        None, {"uid": meta["uid"]}, policy))
 
     def _process_owner(self, rkey: str, owner: Obj) -> None:
         meta = owner["metadata"]
@@ -185,8 +185,8 @@ class GarbageCollector(Controller):
             return o
 
         meta = dep["metadata"]
-        self._quiet(lambda: self.store.guaranteed_update(self._rtype(rkey), meta.get("namespace", ""), meta["name"],
-                                                         drop))
+        quiet(lambda: self.store.guaranteed_update(self._rtype(rkey), meta.get("namespace", ""), meta["name"],
+                                                   drop))
 
     def _remove_finalizer(self, rkey: str, owner: Obj, fin: str) -> None:
         def mutate(o: Obj) -> Obj:
@@ -194,13 +194,5 @@ class GarbageCollector(Controller):
             return o
 
         meta = owner["metadata"]
-        self._quiet(lambda: self.store.guaranteed_update(self._rtype(rkey), meta.get("namespace", ""), meta["name"],
-                                                         mutate))
-
-    @staticmethod
-    def _quiet(fn: Any) -> None:
-        try:
-            fn()
-        except ApiError as e:
-            if e.code not in (404, 409):
-                raise
+        quiet(lambda: self.store.guaranteed_update(self._rtype(rkey), meta.get("namespace", ""), meta["name"],
+                                                   mutate))

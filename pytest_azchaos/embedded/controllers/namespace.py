@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.resources import REGISTRY, ResourceType
 from ..apiserver.store import Event
 from ..objects import now_rfc3339, parse_time
@@ -60,11 +60,7 @@ class NamespaceController(Controller):
         for rtype in self._content_types():
             for obj in list(self.store.scan(rtype.key, key)):
                 if not obj["metadata"].get("deletionTimestamp"):
-                    try:
-                        self.store.delete(rtype, key, obj["metadata"]["name"])
-                    except ApiError as e:
-                        if e.code not in (404, 409):
-                            raise
+                    quiet(lambda rt=rtype, o=obj: self.store.delete(rt, key, o["metadata"]["name"]))
             left = list(self.store.scan(rtype.key, key))
             if not left:
                 continue

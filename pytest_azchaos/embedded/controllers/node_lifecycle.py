@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...timing import Profile
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..objects import now_rfc3339
@@ -92,15 +92,6 @@ def node_ref(node: Obj) -> Obj:
             "apiVersion": "v1"}
 
 
-def _quiet(fn: Any) -> Any:
-    try:
-        return fn()
-    except ApiError as e:
-        if e.code not in (404, 409):
-            raise
-        return None
-
-
 def add_taints(store: Store, name: str, taints: list[Obj]) -> None:
     """``controller.AddOrUpdateTaintOnNode`` with ``timeAdded`` now (SwapNodeControllerTaint)."""
     if not taints:
@@ -126,7 +117,7 @@ def add_taints(store: Store, name: str, taints: list[Obj]) -> None:
         spec["taints"] = current
         return n
 
-    _quiet(lambda: store.guaranteed_update(NODES, "", name, mutate))
+    quiet(lambda: store.guaranteed_update(NODES, "", name, mutate))
 
 
 def remove_taints(store: Store, name: str, taints: list[Obj]) -> bool:
@@ -146,7 +137,7 @@ def remove_taints(store: Store, name: str, taints: list[Obj]) -> bool:
             spec.pop("taints", None)
         return n
 
-    _quiet(lambda: store.guaranteed_update(NODES, "", name, mutate))
+    quiet(lambda: store.guaranteed_update(NODES, "", name, mutate))
     return True
 
 
@@ -304,7 +295,7 @@ class NodeLifecycleController(Controller):
                         c["lastTransitionTime"] = now_rfc3339()
                 return p
 
-            if _quiet(lambda m=meta, f=mutate: self.store.guaranteed_update(
+            if quiet(lambda m=meta, f=mutate: self.store.guaranteed_update(
                     PODS, m.get("namespace", ""), m["name"], f, subresource="status")) is None:
                 continue
             self.recorder.event(ref_pod, "Warning", "NodeNotReady", "Node is not ready")
@@ -356,7 +347,7 @@ class NodeLifecycleController(Controller):
                         changed = True
                 return n if changed else None
 
-            updated = _quiet(lambda: self.store.guaranteed_update(NODES, "", name, mutate, subresource="status"))
+            updated = quiet(lambda: self.store.guaranteed_update(NODES, "", name, mutate, subresource="status"))
             if updated is not None:
                 current = ready_condition(updated)
                 health.ready = dict(current) if current else None
@@ -639,8 +630,8 @@ class TaintEvictionController(Controller):
             conds[conds.index(old)] = new
             return p
 
-        _quiet(lambda: self.store.guaranteed_update(PODS, ns, name, mark, subresource="status"))
-        _quiet(lambda: self.store.delete(PODS, ns, name))
+        quiet(lambda: self.store.guaranteed_update(PODS, ns, name, mark, subresource="status"))
+        quiet(lambda: self.store.delete(PODS, ns, name))
 
 
 def _no_execute(node: Obj | None) -> list[Obj]:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.store import Event
 from ..objects import parse_time
 from .base import Controller
@@ -30,7 +30,6 @@ from .workload import (
     later,
     pod_from_template,
     pod_owner_keys,
-    quiet,
     ready_since,
     write_status,
 )

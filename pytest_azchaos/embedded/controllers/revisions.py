@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.store import Store
 from ..objects import deep_copy
-from .workload import REVISIONS, compute_hash, controller_ref, owner_ref, quiet
+from .workload import REVISIONS, compute_hash, controller_ref, owner_ref
 
 Obj = dict[str, Any]
 HASH_KEY = "controller.kubernetes.io/hash"

@@ -20,7 +20,7 @@ import random
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..apiserver.subresources import bind_pod
@@ -143,12 +143,8 @@ class SchedulerController(Controller):
 
     def _bind(self, pod: Obj, node: str) -> bool:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-        try:
-            bind_pod(self.store, ns, name, node)
-        except ApiError as e:
-            if e.code in (404, 409):
-                return False
-            raise
+        if quiet(lambda: bind_pod(self.store, ns, name, node)) is None:
+            return False
         self.unschedulable.discard((ns, name))
         self.events.eventf(pod_ref(pod), None, "Normal", "Scheduled", "Binding",
                            f"Successfully assigned {ns}/{name} to {node}")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.store import Event
 from ..objects import deep_copy
 from .base import Controller
@@ -34,7 +34,6 @@ from .workload import (
     owner_ref,
     pod_from_template,
     pod_owner_keys,
-    quiet,
     write_status,
 )
 

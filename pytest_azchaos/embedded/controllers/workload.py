@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.resources import REGISTRY, ResourceType
 from ..apiserver.selectors import selector_from_label_selector
 from ..apiserver.store import Store
@@ -183,16 +183,6 @@ def release(store: Store, rt: ResourceType, obj: Obj, uid: str) -> None:
 
     quiet(lambda: store.guaranteed_update(rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"],
                                           mutate))
-
-
-def quiet(fn: Callable[[], Any]) -> Any:
-    """Run a write; a 404/409 (object gone or changed under us) is not an error for a controller."""
-    try:
-        return fn()
-    except ApiError as e:
-        if e.code not in (404, 409):
-            raise
-        return None
 
 
 # ---------------------------------------------------------------- writes

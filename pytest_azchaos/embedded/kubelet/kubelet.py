@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
@@ -132,12 +132,8 @@ class NodeAgent:
         self._final_delete(worker.pod)
 
     def _final_delete(self, pod: Obj) -> None:
-        try:
-            self.store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"], 0,
-                              {"uid": pod["metadata"]["uid"]})
-        except ApiError as e:
-            if e.code not in (404, 409):
-                raise
+        quiet(lambda: self.store.delete(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"], 0,
+                                        {"uid": pod["metadata"]["uid"]}))
 
     def stop(self) -> None:
         self.running = False

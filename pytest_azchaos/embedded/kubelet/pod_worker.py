@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..apiserver.errors import ApiError
+from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..images.container import Container, ContainerSpec, ContainerStartError
 from ..images.fs import attach as attach_sandbox
@@ -501,11 +501,7 @@ class PodWorker:
             status["qosClass"] = status.get("qosClass", "BestEffort")
             return pod
 
-        try:
-            self.node.store.guaranteed_update(PODS, self.namespace, self.name, mutate, subresource="status")
-        except ApiError as e:
-            if e.code not in (404, 409):
-                raise
+        quiet(lambda: self.node.store.guaranteed_update(PODS, self.namespace, self.name, mutate, subresource="status"))
 
 
 def _go_duration(seconds: float) -> str:
