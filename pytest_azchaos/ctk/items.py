@@ -5,7 +5,8 @@ the session's fixtures like any test: the cluster comes from ``azchaos_cluster``
 ``--azchaos-kubeconfig``). Before the run, the experiment's ``configuration`` gets that cluster's
 ``kubeconfig_path`` and ``kubernetes_context``, a fresh ``azchaos_run_id``, the session's
 ``azchaos_allow_context`` and ``azchaos_report_dir``; ``KUBECONFIG``/``KUBERNETES_CONTEXT`` are set in the
-environment for the run too, so chaosk8s activities aim at the same cluster.
+environment for the run too, so chaosk8s activities aim at the same cluster. The experiment's ``runtime``
+(hypothesis and rollback strategies) is honoured as ``chaos run`` honours it.
 
 A journal whose status is not ``completed``, that deviated, that has a failed activity, or whose
 probes returned one of our checks that did not pass (``"passed": false``) fails the test; the journal
@@ -73,9 +74,10 @@ def run_experiment_item(request: pytest.FixtureRequest, azchaos_cluster: Any, az
                  "azchaos_profile": azchaos_settings.effective_profile()})
     if azchaos_cluster.context:
         conf["kubernetes_context"] = azchaos_cluster.context
+    strategy, settings = runtime_of(experiment)
     try:
         with kubeconfig_env(azchaos_cluster.kubeconfig, azchaos_cluster.context):
-            journal = run_experiment(experiment, settings={})
+            journal = run_experiment(experiment, settings=settings, strategy=strategy)
     finally:
         leftovers = finish(run_id)
     path = write_journal(Path(azchaos_settings.report_dir), item.nodeid, journal)
@@ -87,6 +89,17 @@ def run_experiment_item(request: pytest.FixtureRequest, azchaos_cluster: Any, az
     if problems:
         raise ExperimentFailed(f"experiment {experiment.get('title', item.path.name)!r} failed:\n  - "
                                + "\n  - ".join(problems) + f"\n(journal: {path})")
+
+
+def runtime_of(experiment: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The hypothesis strategy and the settings an experiment's ``runtime`` asks for, as ``chaos run`` reads
+    them (``runtime.hypothesis.strategy``, ``runtime.rollbacks.strategy``; both ``default`` when absent)."""
+    from chaoslib.types import Strategy
+
+    runtime = experiment.get("runtime") or {}
+    strategy = Strategy.from_string((runtime.get("hypothesis") or {}).get("strategy") or "default")
+    rollbacks = (runtime.get("rollbacks") or {}).get("strategy") or "default"
+    return strategy, {"runtime": {"rollbacks": {"strategy": rollbacks}}}
 
 
 def judge(journal: dict[str, Any]) -> list[str]:
