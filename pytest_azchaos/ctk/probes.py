@@ -1,10 +1,16 @@
 """chaostoolkit probes: our checks, each returning the check as a dict
 (``check_id``, ``passed``, ``summary``, ``evidence``, ``figures``).
 
-Use ``passed`` as the steady-state tolerance, so a failed check deviates the experiment::
+Put them in the ``steady-state-hypothesis`` with ``passed`` as the tolerance, so a failed check deviates the
+experiment under plain ``chaos run`` as under pytest (chaoslib judges tolerances only there, not in the method)::
 
-    "tolerance": {"type": "probe", "name": "passed",
-                  "provider": {"type": "python", "module": "pytest_azchaos.ctk.probes", "func": "passed"}}
+    "tolerance": {"type": "probe", "name": "check-passed",
+                  "provider": {"type": "python", "module": "pytest_azchaos.ctk.probes", "func": "passed",
+                               "arguments": {}}}
+
+(``arguments`` must be there: chaoslib puts the probe's output into it as ``value``.) The checks judge what
+the method did, so such an experiment runs its hypothesis after the method only:
+``"runtime": {"hypothesis": {"strategy": "after-method-only"}}``.
 """
 
 from __future__ import annotations
