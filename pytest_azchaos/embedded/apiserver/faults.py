@@ -90,6 +90,7 @@ _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 _METHOD_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "GET": "get", "HEAD": "get", "DELETE": "delete"}
 
 _DROP_AFTER = "azchaos.api-faults.drop-after"
+_DROP_HANDLE = "azchaos.api-faults.drop-handle"
 
 
 class FaultSpecError(ValueError):
@@ -300,7 +301,7 @@ class ApiFaults:
 
     def matches(self, path: str, info: RequestInfo) -> bool:
         """True when ``path``/``info`` pass the filters and are not exempt."""
-        if path.startswith(_EXEMPT_PREFIXES) or path in ("/healthz", "/livez", "/readyz", "/metrics"):
+        if path.startswith(_EXEMPT_PREFIXES):
             return False
         if self.spec.verbs is not None and info.verb not in self.spec.verbs:
             return False
@@ -373,6 +374,14 @@ class ApiFaults:
 
         handle = loop.call_later(after, cut)
         self._pending.add(handle)
+        request[_DROP_HANDLE] = handle
+
+    def forget_drop(self, request: web.Request) -> None:
+        """The watch ended by itself: its connection may carry other requests now, so never cut it later."""
+        handle = request.get(_DROP_HANDLE)
+        if handle is not None:
+            handle.cancel()
+            self._pending.discard(handle)
 
 
 def _status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> web.Response:
@@ -434,11 +443,15 @@ def install(app: web.Application, faults: ApiFaults) -> None:
         decision = faults.decide(info)
         if decision.delay:
             await asyncio.sleep(decision.delay)
-        if decision.kind == "drop-watch":
-            request[_DROP_AFTER] = float(faults.spec.kinds["drop-watch"].options["after"])
-        elif decision.kind is not None:
+        if decision.kind is not None and decision.kind != "drop-watch":
             return faults.answer(decision.kind)
-        return await handler(request)
+        if decision.kind is None:
+            return await handler(request)
+        request[_DROP_AFTER] = float(faults.spec.kinds["drop-watch"].options["after"])  # cut once it started
+        try:
+            return await handler(request)
+        finally:
+            faults.forget_drop(request)
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
         after = request.get(_DROP_AFTER)
@@ -473,4 +486,4 @@ def describe(state: Mapping[str, Any]) -> str:
     injected: Mapping[str, int] = state.get("injected") or {}
     counts = ", ".join(f"{k} {n}" for k, n in injected.items() if n) or "none yet"
     return (f"API faults: {'; '.join(parts)} of {' and '.join(where) if where else 'all API requests'} "
-            f"(seed {state.get('seed')}); {state.get('requests', 0)} requests matched, injected: {counts}")
+            f"(seed {state.get('seed')}); requests matched: {state.get('requests', 0)}, injected: {counts}")
