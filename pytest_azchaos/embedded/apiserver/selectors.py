@@ -1,11 +1,16 @@
 """Label and field selectors, parsed and matched as upstream's ``labels`` and ``fields`` packages do.
 
-Error texts are the apimachinery ones, since clients show them to users verbatim.
+The one home of label selector semantics: the ``?labelSelector=`` text of a list or watch, a
+``metav1.LabelSelector`` object (``label_selector_matches``: a nil selector matches nothing, an
+empty one everything) and a plain ``map[string]string`` selector (``set_selector_matches``:
+Service, ReplicationController, a pod's nodeSelector). Node selector requirements use the same
+``requirement_matches``. Error texts are the apimachinery ones, since clients show them to users
+verbatim.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,25 +30,33 @@ class Requirement:
     values: tuple[str, ...] = ()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        present = self.key in labels
-        value = labels.get(self.key)
-        if self.op in ("=", "==", "in"):
-            return present and value in self.values
-        if self.op in ("!=", "notin"):
-            return not present or value not in self.values
-        if self.op == "exists":
-            return present
-        if self.op == "!":
-            return not present
-        if self.op in ("gt", "lt"):
-            if not present:
-                return False
-            try:
-                have, want = int(value or ""), int(self.values[0])
-            except ValueError:
-                return False
-            return have > want if self.op == "gt" else have < want
-        return False
+        return requirement_matches(self.key, self.op, self.values, labels)
+
+
+def requirement_matches(key: str | None, op: str, values: Sequence[str], labels: Mapping[str, str]) -> bool:
+    """``labels.Requirement.Matches``; ``op`` as the selector text spells it (an unknown one matches nothing).
+
+    ``gt``/``lt`` need exactly one value and compare integers (a label that is no integer does not match).
+    """
+    present = key in labels
+    value = labels.get(key) if key is not None else None
+    if op in ("=", "==", "in"):
+        return present and value in values
+    if op in ("!=", "notin"):
+        return not present or value not in values
+    if op == "exists":
+        return present
+    if op == "!":
+        return not present
+    if op in ("gt", "lt"):
+        if not present or len(values) != 1:
+            return False
+        try:
+            have, want = int(value or ""), int(values[0])
+        except (TypeError, ValueError):
+            return False
+        return have > want if op == "gt" else have < want
+    return False
 
 
 class LabelSelector:
@@ -205,17 +218,32 @@ def parse_label_selector(text: str | None) -> LabelSelector:
         raise bad_request(str(e)) from None
 
 
-def selector_from_label_selector(sel: Mapping[str, Any] | None) -> LabelSelector:
-    """Build from a ``metav1.LabelSelector`` object (matchLabels + matchExpressions)."""
+_LABEL_SELECTOR_OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+
+
+def label_selector_matches(sel: Mapping[str, Any] | None, labels: Mapping[str, str] | None) -> bool:
+    """Whether a ``metav1.LabelSelector`` selects ``labels`` (``LabelSelectorAsSelector(sel).Matches``).
+
+    ``None`` matches nothing, ``{}`` everything; matchLabels and matchExpressions are ANDed, and an
+    expression with an unknown operator is skipped.
+    """
     if sel is None:
-        return LabelSelector([Requirement("\x00never", "exists")])
-    reqs = [Requirement(k, "=", (v,)) for k, v in (sel.get("matchLabels") or {}).items()]
+        return False
+    labels = labels or {}
+    for k, v in (sel.get("matchLabels") or {}).items():
+        if k not in labels or labels[k] != v:
+            return False
     for expr in sel.get("matchExpressions") or []:
-        op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}.get(expr.get("operator", ""))
-        if op is None:
-            continue
-        reqs.append(Requirement(expr["key"], op, tuple(expr.get("values") or ())))
-    return LabelSelector(reqs)
+        op = _LABEL_SELECTOR_OPS.get(expr.get("operator", ""))
+        if op is not None and not requirement_matches(expr.get("key", ""), op, expr.get("values") or (), labels):
+            return False
+    return True
+
+
+def set_selector_matches(selector: Mapping[str, str] | None, labels: Mapping[str, str] | None) -> bool:
+    """A plain ``map[string]string`` selector (``labels.SelectorFromSet``): every pair present; empty selects all."""
+    labels = labels or {}
+    return all(labels.get(k) == v for k, v in (selector or {}).items())
 
 
 def format_label_selector(sel: Mapping[str, Any] | None) -> str:

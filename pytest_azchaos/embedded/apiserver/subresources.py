@@ -16,7 +16,7 @@ from ..objects import now_rfc3339
 from . import errors, protobuf
 from .errors import ApiError, Cause
 from .resources import REGISTRY
-from .selectors import format_label_selector, selector_from_label_selector
+from .selectors import format_label_selector, label_selector_matches
 from .store import Store, dumps
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def matching_pdbs(store: Store, pod: Obj) -> list[Obj]:
         if not sel:  # an empty selector matches nothing for PDBs in policy/v1? it matches every pod
             out.append(pdb)
             continue
-        if selector_from_label_selector(sel).matches(labels):
+        if label_selector_matches(sel, labels):
             out.append(pdb)
     return out
 

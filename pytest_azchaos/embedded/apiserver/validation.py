@@ -13,6 +13,7 @@ from ..objects import deep_copy
 from . import validation_text as vt
 from .errors import Cause
 from .resources import ResourceType
+from .selectors import label_selector_matches
 
 Obj = dict[str, Any]
 
@@ -160,8 +161,6 @@ def _pod_update(new: Obj, old: Obj) -> list[Cause]:
 # ------------------------------------------------------------------------------------------------ workloads
 
 def _workload(kind: str, spec: Obj) -> list[Cause]:
-    from .selectors import selector_from_label_selector
-
     causes: list[Cause] = []
     selector = spec.get("selector")
     empty = selector is not None and not selector.get("matchLabels") and not selector.get("matchExpressions")
@@ -172,7 +171,7 @@ def _workload(kind: str, spec: Obj) -> list[Cause]:
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
     # A nil selector matches nothing; an empty one matches everything (already reported above).
-    if not empty and (selector is None or not selector_from_label_selector(selector).matches(labels)):
+    if not empty and (selector is None or not label_selector_matches(selector, labels)):
         causes.append(invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"))
     causes += validate_pod_spec(template.get("spec") or {}, "spec.template.spec")
     return causes

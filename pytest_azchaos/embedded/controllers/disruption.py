@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from ..apiserver.selectors import selector_from_label_selector
+from ..apiserver.selectors import label_selector_matches
 from ..apiserver.store import Event
 from ..objects import deep_copy, now_rfc3339, parse_time
 from .base import Controller
@@ -45,7 +45,7 @@ def pdb_selects(pdb: Obj, labels: dict[str, str] | None) -> bool:
         return False
     if not sel:
         return True
-    return selector_from_label_selector(sel).matches(labels or {})
+    return label_selector_matches(sel, labels)
 
 
 class DisruptionController(Controller):

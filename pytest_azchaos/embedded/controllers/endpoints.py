@@ -26,6 +26,7 @@ from typing import Any
 
 from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
+from ..apiserver.selectors import set_selector_matches
 from ..apiserver.store import Event, Store
 from .base import Controller
 
@@ -56,17 +57,12 @@ def selector_of(service: Obj) -> dict[str, str] | None:
     return spec.get("selector") or None
 
 
-def _matches(selector: dict[str, str], labels: dict[str, str] | None) -> bool:
-    labels = labels or {}
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
 def selected_pods(store: Store, service: Obj) -> list[Obj]:
     selector = selector_of(service)
     if not selector:
         return []
     ns = service["metadata"]["namespace"]
-    pods = [p for p in store.scan("pods", ns) if _matches(selector, p["metadata"].get("labels"))]
+    pods = [p for p in store.scan("pods", ns) if set_selector_matches(selector, p["metadata"].get("labels"))]
     return sorted(pods, key=lambda p: p["metadata"]["name"])
 
 
@@ -165,7 +161,7 @@ class _ServiceController(Controller):
                 labels.append(ev.old["metadata"].get("labels"))
             for svc in self.store.scan("services", ev.namespace):
                 selector = selector_of(svc)
-                if selector and any(_matches(selector, lab) for lab in labels):
+                if selector and any(set_selector_matches(selector, lab) for lab in labels):
                     self.enqueue((ev.namespace, svc["metadata"]["name"]))
 
 

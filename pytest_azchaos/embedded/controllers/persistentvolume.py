@@ -26,9 +26,9 @@ from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
+from ..apiserver.selectors import label_selector_matches
 from ..apiserver.store import Event, Store
 from ..objects import now_rfc3339
-from ..scheduler.matching import label_selector_matches
 from ..scheduler.quantity import whole_value
 from .base import Controller
 from .events import EventRecorder

@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from ..apiserver.errors import ApiError, quiet
+from ..apiserver.selectors import set_selector_matches
 from ..apiserver.store import Event
 from ..objects import parse_time
 from .base import Controller
@@ -139,8 +140,7 @@ class ReplicaSetController(Controller):
     @staticmethod
     def _status(rs: Obj, pods: list[Obj], active: list[Obj], min_ready: int) -> Obj:
         tlabels = (((rs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
-        fully = sum(1 for p in active
-                    if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in tlabels.items()))
+        fully = sum(1 for p in active if set_selector_matches(tlabels, p["metadata"].get("labels")))
         ready = sum(1 for p in active if is_ready(p))
         available = sum(1 for p in active if is_available(p, min_ready))
         terminating = sum(1 for p in pods if is_terminating(p) and not is_finished(p))

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..apiserver.errors import ApiError, quiet
 from ..apiserver.resources import REGISTRY, ResourceType
-from ..apiserver.selectors import selector_from_label_selector
+from ..apiserver.selectors import label_selector_matches
 from ..apiserver.store import Store
 from ..objects import deep_copy, parse_time
 
@@ -132,7 +132,7 @@ def selects(sel: Obj | None, labels: dict[str, str] | None) -> bool:
     """A workload's ``spec.selector`` (nil or empty selects nothing for workloads)."""
     if not sel:
         return False
-    return selector_from_label_selector(sel).matches(labels or {})
+    return label_selector_matches(sel, labels)
 
 
 def claim(store: Store, owner: Obj, key: str, candidates: Iterable[Obj], sel: Obj | None,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .matching import Obj, label_selector_matches, labels_of
+from ..apiserver.selectors import label_selector_matches
+from .matching import Obj, labels_of
 from .model import NodeInfo, Status, Workloads, namespace_of, reject
 
 ERR_AFFINITY = "node(s) didn't match pod affinity rules"

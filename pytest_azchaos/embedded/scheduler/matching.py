@@ -1,7 +1,7 @@
-"""Label selectors, node selectors, tolerations and topology terms, matched as upstream's helpers do.
+"""Node selectors, tolerations and topology terms, matched as upstream's helpers do.
 
-Pure functions over API dicts. A ``None`` label selector matches nothing and ``{}`` matches everything
-(``metav1.LabelSelectorAsSelector``); a node selector term with no requirements matches nothing.
+Pure functions over API dicts; a node selector term with no requirements matches nothing. Label
+selectors live in :mod:`..apiserver.selectors`.
 """
 
 from __future__ import annotations
@@ -21,31 +21,6 @@ def _int_or_none(text: str) -> int | None:
         return int(text)
     except (TypeError, ValueError):
         return None
-
-
-def label_selector_matches(selector: Obj | None, labels: Mapping[str, str]) -> bool:
-    """``metav1.LabelSelector`` semantics: matchLabels AND matchExpressions (In/NotIn/Exists/DoesNotExist)."""
-    if selector is None:
-        return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def set_selector_matches(selector: Mapping[str, str] | None, labels: Mapping[str, str]) -> bool:
-    """A plain ``map[string]string`` selector (Service, ReplicationController)."""
-    return all(labels.get(k) == v for k, v in (selector or {}).items())
 
 
 def _requirement_matches(expr: Obj, values_by_key: Mapping[str, str]) -> bool:

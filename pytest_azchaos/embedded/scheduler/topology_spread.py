@@ -15,13 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..apiserver.selectors import label_selector_matches, set_selector_matches
 from .matching import (
     Obj,
     has_required_node_affinity,
-    label_selector_matches,
     labels_of,
     required_node_affinity_matches,
-    set_selector_matches,
     untolerated_taints,
 )
 from .model import NodeInfo, Status, Workloads, is_terminating, name_of, namespace_of, reject

@@ -207,3 +207,38 @@ def test_invalid_continue_token_is_bad_request(core, namespace):
     assert e.value.status == 400
     assert _status(e.value)["message"] == \
         "invalid continue token: continue key is not valid: invalid character '\\u0081' looking for beginning of value"
+
+
+# ---------------------------------------------------------------- metav1.LabelSelector and map selectors
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        (None, False),  # a nil selector matches nothing
+        ({}, True),  # an empty one everything
+        ({"matchLabels": {"tier": "web"}}, True),
+        ({"matchLabels": {"tier": "db"}}, False),
+        ({"matchLabels": {"tier": "web"}, "matchExpressions": [{"key": "env", "operator": "In",
+                                                                "values": ["dev"]}]}, False),
+        ({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]}, True),
+        ({"matchExpressions": [{"key": "missing", "operator": "NotIn", "values": ["x"]}]}, True),
+        ({"matchExpressions": [{"key": "env", "operator": "Exists"}]}, True),
+        ({"matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]}, False),
+        ({"matchExpressions": [{"key": "env", "operator": "Bogus"}]}, True),  # skipped, as before
+    ],
+)
+def test_label_selector_matches(selector: Obj | None, expected: bool) -> None:
+    from pytest_azchaos.embedded.apiserver.selectors import label_selector_matches
+
+    assert label_selector_matches(selector, {"tier": "web", "env": "prod"}) is expected
+
+
+def test_set_selector_needs_every_pair_and_empty_selects_all() -> None:
+    from pytest_azchaos.embedded.apiserver.selectors import set_selector_matches
+
+    assert set_selector_matches({"app": "web"}, {"app": "web", "x": "y"})
+    assert not set_selector_matches({"app": "web", "x": "z"}, {"app": "web", "x": "y"})
+    assert set_selector_matches({}, {"app": "web"})
+    assert set_selector_matches(None, None)
+    assert not set_selector_matches({"app": "web"}, None)
