@@ -17,6 +17,7 @@ from ..apiserver import subresources
 from ..apiserver.errors import ApiError, quiet
 from ..apiserver.store import Event
 from ..objects import deep_copy
+from ..rules.node_affinity import required_node_affinity_matches
 from .base import Controller
 from .events import EventRecorder
 from .revisions import HASH_KEY, ensure_revision, owned_revisions, truncate_history
@@ -87,50 +88,9 @@ def tolerates(tolerations: list[Obj], taint: Obj) -> bool:
     return False
 
 
-def _requirement(req: Obj, value: str | None, present: bool) -> bool:
-    op, values = req.get("operator"), req.get("values") or []
-    if op == "In":
-        return present and value in values
-    if op == "NotIn":
-        return not present or value not in values
-    if op == "Exists":
-        return present
-    if op == "DoesNotExist":
-        return not present
-    if op in ("Gt", "Lt") and present and values:
-        try:
-            a, b = int(value or ""), int(values[0])
-        except ValueError:
-            return False
-        return a > b if op == "Gt" else a < b
-    return False
-
-
-def node_matches_affinity(node: Obj, affinity: Obj | None) -> bool:
-    required = (((affinity or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
-    terms = required.get("nodeSelectorTerms")
-    if not terms:
-        return True
-    labels = node["metadata"].get("labels") or {}
-    fields = {"metadata.name": node["metadata"]["name"]}
-    for term in terms:
-        exprs, mfields = term.get("matchExpressions") or [], term.get("matchFields") or []
-        if not exprs and not mfields:
-            continue
-        if all(_requirement(r, labels.get(r.get("key", "")), r.get("key", "") in labels) for r in exprs) and \
-                all(_requirement(r, fields.get(r.get("key", "")), r.get("key", "") in fields) for r in mfields):
-            return True
-    return False
-
-
 def should_run(node: Obj, template_spec: Obj) -> bool:
     """``NodeShouldRunDaemonPod`` (predicates only: selector, affinity, taints)."""
-    labels = node["metadata"].get("labels") or {}
-    for k, v in (template_spec.get("nodeSelector") or {}).items():
-        if labels.get(k) != v:
-            return False
-    if not node_matches_affinity(node, template_spec.get("affinity")):
+    if not required_node_affinity_matches({"spec": template_spec}, node):
         return False
     tolerations = daemon_tolerations(template_spec)
     for taint in (node.get("spec") or {}).get("taints") or []:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .matching import Obj, has_required_node_affinity, required_node_affinity_matches, tolerated, untolerated_taints
+from ..rules.node_affinity import has_required_node_affinity, required_node_affinity_matches
+from .matching import Obj, tolerated, untolerated_taints
 from .model import NodeInfo, Status, host_ports, reject
 from .resources import pod_requests
 

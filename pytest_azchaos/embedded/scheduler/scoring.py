@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .matching import Obj, node_selector_term_matches, tolerated
+from ..rules.node_affinity import node_selector_term_matches
+from .matching import Obj, tolerated
 from .model import NodeInfo
 from .resources import pod_requests
 

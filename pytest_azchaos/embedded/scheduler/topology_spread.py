@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..apiserver.selectors import label_selector_matches, set_selector_matches
-from .matching import (
-    Obj,
-    has_required_node_affinity,
-    labels_of,
-    required_node_affinity_matches,
-    untolerated_taints,
-)
+from ..rules.node_affinity import has_required_node_affinity, required_node_affinity_matches
+from .matching import Obj, labels_of, untolerated_taints
 from .model import NodeInfo, Status, Workloads, is_terminating, name_of, namespace_of, reject
 
 ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints"

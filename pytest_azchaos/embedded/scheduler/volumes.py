@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .matching import Obj, labels_of, node_selector_matches, topology_terms_match
+from ..rules.node_affinity import node_selector_matches
+from .matching import Obj, labels_of, topology_terms_match
 from .model import NodeInfo, Status, VolumeState, name_of, namespace_of, reject
 from .quantity import whole_value
 

@@ -65,3 +65,19 @@ def test_node_selector_limits_pods_to_matching_nodes(apps, core, namespace):
     st = wait_for(lambda: (s := apps.read_namespaced_daemon_set("agent", namespace).status)
                   .desired_number_scheduled == len(in_zone) and s)
     assert st.current_number_scheduled == len(in_zone)
+
+
+# ---------------------------------------------------------------- node eligibility (pure)
+
+
+def test_should_run_with_required_affinity_but_no_terms_runs_nowhere() -> None:
+    from pytest_azchaos.embedded.controllers.daemonset import should_run
+
+    node = {"metadata": {"name": "n1", "labels": {ZONE: "a"}}}
+    required = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}
+    assert should_run(node, {})
+    assert not should_run(node, {"affinity": required})
+    zone_a = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": ZONE, "operator": "In", "values": ["a"]}]}]}}}
+    assert should_run(node, {"affinity": zone_a, "nodeSelector": {ZONE: "a"}})
+    assert not should_run(node, {"affinity": zone_a, "nodeSelector": {ZONE: "b"}})
