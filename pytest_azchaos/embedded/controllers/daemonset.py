@@ -18,6 +18,7 @@ from ..apiserver.errors import ApiError, quiet
 from ..apiserver.store import Event
 from ..objects import deep_copy
 from ..rules.node_affinity import required_node_affinity_matches
+from ..rules.tolerations import tolerated
 from .base import Controller
 from .events import EventRecorder
 from .revisions import HASH_KEY, ensure_revision, owned_revisions, truncate_history
@@ -74,29 +75,13 @@ def daemon_tolerations(spec: Obj) -> list[Obj]:
     return tolerations
 
 
-def tolerates(tolerations: list[Obj], taint: Obj) -> bool:
-    for t in tolerations:
-        if t.get("effect") and t.get("effect") != taint.get("effect"):
-            continue
-        op = t.get("operator", "Equal")
-        if not t.get("key") and op == "Exists":
-            return True
-        if t.get("key") != taint.get("key"):
-            continue
-        if op == "Exists" or t.get("value", "") == taint.get("value", ""):
-            return True
-    return False
-
-
 def should_run(node: Obj, template_spec: Obj) -> bool:
     """``NodeShouldRunDaemonPod`` (predicates only: selector, affinity, taints)."""
     if not required_node_affinity_matches({"spec": template_spec}, node):
         return False
     tolerations = daemon_tolerations(template_spec)
-    for taint in (node.get("spec") or {}).get("taints") or []:
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
-            return False
-    return True
+    return not any(taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerated(taint, tolerations)
+                   for taint in (node.get("spec") or {}).get("taints") or [])
 
 
 def node_affinity_for(affinity: Obj | None, node_name: str) -> Obj:

@@ -34,6 +34,7 @@ from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..objects import now_rfc3339
+from ..rules.tolerations import matching_tolerations
 from .base import Controller
 from .events import EventRecorder
 
@@ -498,22 +499,11 @@ class NodeLifecycleController(Controller):
 # ---------------------------------------------------------------------- taint eviction
 
 
-def tolerates(tol: Obj, taint: Obj) -> bool:
-    if tol.get("effect") and tol.get("effect") != taint.get("effect"):
-        return False
-    if tol.get("key") and tol.get("key") != taint.get("key"):
-        return False
-    op = tol.get("operator") or "Equal"
-    if op == "Exists":
-        return True
-    return (tol.get("value") or "") == (taint.get("value") or "")
-
-
 def min_toleration_seconds(taints: list[Obj], tolerations: list[Obj]) -> float | None:
     """0 when a taint is not tolerated, None when tolerated forever, else the smallest tolerationSeconds."""
     used: list[Obj] = []
     for taint in taints:
-        match = [t for t in tolerations if tolerates(t, taint)]
+        match = matching_tolerations(taint, tolerations)
         if not match:
             return 0.0
         used.extend(match)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..rules.node_affinity import has_required_node_affinity, required_node_affinity_matches
-from .matching import Obj, tolerated, untolerated_taints
+from ..rules.tolerations import tolerated, untolerated_taints
+from .matching import Obj
 from .model import NodeInfo, Status, host_ports, reject
 from .resources import pod_requests
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..rules.node_affinity import node_selector_term_matches
-from .matching import Obj, tolerated
+from ..rules.tolerations import tolerated
+from .matching import Obj
 from .model import NodeInfo
 from .resources import pod_requests
 

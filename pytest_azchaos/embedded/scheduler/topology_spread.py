@@ -17,7 +17,8 @@ from typing import Any
 
 from ..apiserver.selectors import label_selector_matches, set_selector_matches
 from ..rules.node_affinity import has_required_node_affinity, required_node_affinity_matches
-from .matching import Obj, labels_of, untolerated_taints
+from ..rules.tolerations import untolerated_taints
+from .matching import Obj, labels_of
 from .model import NodeInfo, Status, Workloads, is_terminating, name_of, namespace_of, reject
 
 ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints"

@@ -69,6 +69,24 @@ def test_node_selector_limits_pods_to_matching_nodes(apps, core, namespace):
 
 # ---------------------------------------------------------------- node eligibility (pure)
 
+TAINTED = {"metadata": {"name": "n1", "labels": {ZONE: "a"}},
+           "spec": {"taints": [{"key": "dedicated", "value": "infra", "effect": "NoSchedule"}]}}
+
+
+def test_should_run_needs_every_no_schedule_taint_tolerated() -> None:
+    from pytest_azchaos.embedded.controllers.daemonset import should_run
+
+    assert not should_run(TAINTED, {})
+    assert should_run(TAINTED, {"tolerations": [{"key": "dedicated", "operator": "Exists"}]})
+    # An empty key with Equal compares only the value (upstream ToleratesTaint).
+    assert should_run(TAINTED, {"tolerations": [{"operator": "Equal", "value": "infra"}]})
+
+
+def test_should_run_ignores_a_toleration_with_an_unknown_operator() -> None:
+    from pytest_azchaos.embedded.controllers.daemonset import should_run
+
+    assert not should_run(TAINTED, {"tolerations": [{"key": "dedicated", "operator": "Bogus", "value": "infra"}]})
+
 
 def test_should_run_with_required_affinity_but_no_terms_runs_nowhere() -> None:
     from pytest_azchaos.embedded.controllers.daemonset import should_run
