@@ -112,6 +112,17 @@ def is_active(pod: Obj) -> bool:
 # ---------------------------------------------------------------- owners and selectors
 
 
+def pods_on_node(store: Store, node_name: str) -> list[Obj]:
+    """Every pod bound to ``node_name``."""
+    return [p for p in store.scan("pods") if (p.get("spec") or {}).get("nodeName") == node_name]
+
+
+def pod_ref(pod: Obj) -> Obj:
+    """An event's ``involvedObject`` for a pod (kind, namespace, name, apiVersion)."""
+    meta = pod["metadata"]
+    return {"kind": "Pod", "namespace": meta.get("namespace", ""), "name": meta["name"], "apiVersion": "v1"}
+
+
 def controller_ref(obj: Obj) -> Obj | None:
     for ref in obj["metadata"].get("ownerReferences") or ():
         if ref.get("controller"):

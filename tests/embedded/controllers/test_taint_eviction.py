@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_azchaos.embedded.controllers.node_lifecycle import min_toleration_seconds
+from pytest_azchaos.embedded.controllers.taint_eviction import min_toleration_seconds
 
 UNREACHABLE = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}
 NOT_READY = {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}
