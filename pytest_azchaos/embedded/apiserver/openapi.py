@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .patch import MERGE_KEYS
+from .patch_schema import MERGE_KEYS
 from .resources import REGISTRY, Registry, ResourceType
 
 Schema = dict[str, Any]
