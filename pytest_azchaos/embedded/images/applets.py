@@ -10,13 +10,10 @@ import errno
 import posixpath
 import re
 import time
-from collections.abc import Awaitable, Callable
 
 from pytest_azchaos.embedded.images import alpine
 from pytest_azchaos.embedded.images.fs import S_ISGID, S_ISVTX, FsError, Stat
-from pytest_azchaos.embedded.images.shell import ExitShell, Proc
-
-Applet = Callable[[Proc, list[str]], Awaitable[int]]
+from pytest_azchaos.embedded.images.shell_process import Applet, ExitShell, Proc
 
 
 def _flags(argv: list[str], allowed: str, with_value: str = "") -> tuple[set[str], dict[str, str], list[str]]:
@@ -560,7 +557,7 @@ async def env(proc: Proc, argv: list[str]) -> int:
         if shell is None:
             proc.error(f"env: can't execute '{args[0]}': No such file or directory")
             return 127
-        return await shell._invoke(args, environment, proc.stdin, proc.out, proc.err)
+        return await shell.invoke(args, environment, proc.stdin, proc.out, proc.err)
     for k, v in environment.items():
         proc.print(f"{k}={v}\n")
     return 0
@@ -909,7 +906,7 @@ async def cd(proc: Proc, argv: list[str]) -> int:
         if not proc.fs.access(path, 1):
             raise FsError(errno.EACCES, path)
     except FsError as e:
-        shell._msg(f"cd: can't cd to {target}: {e.strerror}" if shell.dialect == "ash"
+        shell.msg(f"cd: can't cd to {target}: {e.strerror}" if shell.dialect == "ash"
                    else f"cd: {target}: {e.strerror}", proc.err)
         return 2 if shell.dialect == "ash" else 1
     shell.cwd = path
@@ -925,7 +922,7 @@ async def exit_(proc: Proc, argv: list[str]) -> int:
             code = int(argv[1])
         except ValueError:
             if shell is not None:
-                shell._msg(f"exit: Illegal number: {argv[1]}", proc.err)
+                shell.msg(f"exit: Illegal number: {argv[1]}", proc.err)
             code = 2
     raise ExitShell(code & 0xFF)
 
@@ -965,7 +962,7 @@ async def exec_(proc: Proc, argv: list[str]) -> int:
     shell = proc.shell
     if len(argv) < 2 or shell is None:
         return 0
-    raise ExitShell(await shell._invoke(argv[1:], {}, proc.stdin, proc.out, proc.err))
+    raise ExitShell(await shell.invoke(argv[1:], {}, proc.stdin, proc.out, proc.err))
 
 
 APPLETS: dict[str, Applet] = {

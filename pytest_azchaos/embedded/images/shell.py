@@ -7,6 +7,9 @@ Enough of the language for what tests do through ``kubectl exec POD -- sh -c '�
 (``sh: can't create /data/x: Permission denied``, ``sh: x: not found`` → 127, a non-executable
 file → 126) or bash 5 (``bash: line 1: x: command not found``). Commands come from
 :mod:`.applets` (busybox applets at their Alpine paths).
+
+This module is the interpreter and the exec glue; the language is parsed by :mod:`.shell_parser`,
+and what a command runs with (stdin, streams, environment) is :mod:`.shell_process`.
 """
 
 from __future__ import annotations
@@ -14,534 +17,31 @@ from __future__ import annotations
 import asyncio
 import errno
 import posixpath
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_azchaos.embedded.images import alpine
+from pytest_azchaos.embedded.images.applets import APPLETS, BUILTINS
 from pytest_azchaos.embedded.images.container import Container, ContainerSpec, ExecRequest, ExecResult
 from pytest_azchaos.embedded.images.fs import FileSystem, FsError, Identity, Sandbox, attach, sandbox_of
-
-# ---------------------------------------------------------------------------------------------- stdin
-
-
-class Input:
-    """A process's standard input; ``read()`` returns everything up to end of file."""
-
-    async def read(self) -> bytes:
-        return b""
-
-
-class BytesInput(Input):
-    def __init__(self, data: bytes = b"") -> None:
-        self.data = data
-
-    async def read(self) -> bytes:
-        data, self.data = self.data, b""
-        return data
-
-
-class StreamInput(Input):
-    """Standard input that arrives over time (an exec's stdin channel); EOF on :meth:`close`."""
-
-    def __init__(self) -> None:
-        self._chunks = bytearray()
-        self._eof = asyncio.Event()
-
-    def feed(self, data: bytes) -> None:
-        self._chunks += data
-
-    def close(self) -> None:
-        self._eof.set()
-
-    async def read(self) -> bytes:
-        await self._eof.wait()
-        data = bytes(self._chunks)
-        self._chunks.clear()
-        return data
-
-
-def as_input(stdin: Any) -> Input:
-    """An :class:`Input` from an exec request's ``stdin`` (bytes, or an :class:`Input` for streams)."""
-    if isinstance(stdin, Input):
-        return stdin
-    return BytesInput(bytes(stdin or b""))
-
-
-# ---------------------------------------------------------------------------------------------- process
-
-
-@dataclass
-class Proc:
-    """What a command runs with: filesystem as its identity, environment, cwd, and its three streams."""
-
-    fs: FileSystem
-    env: dict[str, str]
-    cwd: str
-    stdin: Input
-    out: bytearray = field(default_factory=bytearray)
-    err: bytearray = field(default_factory=bytearray)
-    hostname: str = "localhost"
-    shell: Shell | None = None
-
-    def path(self, p: str) -> str:
-        return FileSystem.normalize(p, self.cwd)
-
-    def print(self, text: str) -> None:
-        self.out += text.encode()
-
-    def error(self, text: str) -> None:
-        self.err += (text + "\n").encode()
-
-    @property
-    def identity(self) -> Identity:
-        return self.fs.identity
-
-
-Applet = Callable[[Proc, list[str]], Awaitable[int]]
-
-
-class ShellSyntaxError(Exception):
-    pass
-
-
-class ExitShell(Exception):
-    def __init__(self, code: int) -> None:
-        self.code = code
-
-
-# ---------------------------------------------------------------------------------------------- lexing
-
-_OPERATORS = ("&&", "||", ";;", ">>", "<<", ">&", "<&", "&>", "|", "&", ";", "<", ">", "(", ")")
-_RESERVED = {"if", "then", "else", "elif", "fi", "while", "until", "do", "done", "for", "in", "{", "}", "!"}
-
-
-@dataclass
-class Word:
-    """A shell word as written: segments of (kind, text), kind ``lit`` (unquoted), ``sq`` or ``dq``."""
-
-    parts: list[tuple[str, str]]
-
-    @property
-    def raw(self) -> str:
-        return "".join(t for _, t in self.parts)
-
-    @property
-    def quoted(self) -> bool:
-        return any(k != "lit" for k, _ in self.parts)
-
-    def plain(self) -> str | None:
-        """The text when the word is one unquoted literal without expansions (reserved words, names)."""
-        if len(self.parts) == 1 and self.parts[0][0] == "lit":
-            return self.parts[0][1]
-        return None
-
-
-@dataclass
-class Tok:
-    kind: str  # "word", "op", "nl", "redir"
-    value: Any
-    line: int = 1
-
-
-def _scan_subst(s: str, i: int) -> int:
-    """Index just past the ``)`` closing a ``$(`` that starts at ``s[i] == '('``."""
-    depth = 0
-    while i < len(s):
-        c = s[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "'":
-            j = s.find("'", i + 1)
-            if j < 0:
-                raise ShellSyntaxError('unterminated quoted string')
-            i = j + 1
-            continue
-        if c == '"':
-            i = _scan_dq(s, i + 1)
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    raise ShellSyntaxError('unexpected end of file (expecting ")")')
-
-
-def _scan_dq(s: str, i: int) -> int:
-    """Index just past the ``"`` closing a double-quoted string whose body starts at ``i``."""
-    while i < len(s):
-        c = s[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == '"':
-            return i + 1
-        if c == "$" and i + 1 < len(s) and s[i + 1] == "(":
-            i = _scan_subst(s, i + 1)
-            continue
-        i += 1
-    raise ShellSyntaxError("unterminated quoted string")
-
-
-def tokenize(src: str) -> list[Tok]:
-    toks: list[Tok] = []
-    i, n, line = 0, len(src), 1
-    while i < n:
-        c = src[i]
-        if c in " \t":
-            i += 1
-            continue
-        if c == "\\" and i + 1 < n and src[i + 1] == "\n":
-            i += 2
-            line += 1
-            continue
-        if c == "#":
-            while i < n and src[i] != "\n":
-                i += 1
-            continue
-        if c == "\n":
-            toks.append(Tok("nl", "\n", line))
-            line += 1
-            i += 1
-            continue
-        # fd-prefixed redirection: 2>, 2>>, 1>&2, 0<
-        m = re.match(r"(\d+)(>>|>&|<&|>|<)", src[i:])
-        if m:
-            toks.append(Tok("op", m.group(2), line))
-            toks[-1].value = (int(m.group(1)), m.group(2))
-            toks[-1].kind = "redir"
-            i += m.end()
-            continue
-        op = next((o for o in _OPERATORS if src.startswith(o, i)), None)
-        if op is not None:
-            if op in (">>", ">&", "<&", "<", ">", "&>", "<<"):
-                toks.append(Tok("redir", (None, op), line))
-            else:
-                toks.append(Tok("op", op, line))
-            i += len(op)
-            continue
-        parts: list[tuple[str, str]] = []
-        lit = []
-        while i < n:
-            c = src[i]
-            if c in " \t\n;&|<>()":
-                break
-            if c == "\\":
-                if i + 1 < n:
-                    if lit:
-                        parts.append(("lit", "".join(lit)))
-                        lit = []
-                    parts.append(("sq", src[i + 1]))
-                i += 2
-                continue
-            if c == "'":
-                j = src.find("'", i + 1)
-                if j < 0:
-                    raise ShellSyntaxError("unterminated quoted string")
-                if lit:
-                    parts.append(("lit", "".join(lit)))
-                    lit = []
-                parts.append(("sq", src[i + 1:j]))
-                i = j + 1
-                continue
-            if c == '"':
-                j = _scan_dq(src, i + 1)
-                if lit:
-                    parts.append(("lit", "".join(lit)))
-                    lit = []
-                parts.append(("dq", src[i + 1:j - 1]))
-                i = j
-                continue
-            if c == "$" and i + 1 < n and src[i + 1] == "(":
-                j = _scan_subst(src, i + 1)
-                lit.append(src[i:j])
-                i = j
-                continue
-            if c == "$" and i + 1 < n and src[i + 1] == "{":
-                j = src.find("}", i)
-                if j < 0:
-                    raise ShellSyntaxError("bad substitution")
-                lit.append(src[i:j + 1])
-                i = j + 1
-                continue
-            if c == "`":
-                j = src.find("`", i + 1)
-                if j < 0:
-                    raise ShellSyntaxError("unterminated quoted string")
-                lit.append("$(" + src[i + 1:j] + ")")
-                i = j + 1
-                continue
-            lit.append(c)
-            i += 1
-        if lit:
-            parts.append(("lit", "".join(lit)))
-        toks.append(Tok("word", Word(parts), line))
-    return toks
-
-
-# ---------------------------------------------------------------------------------------------- parsing
-
-
-@dataclass
-class Redirect:
-    fd: int
-    op: str  # ">", ">>", "<", ">&", "<&"
-    target: Word
-
-
-@dataclass
-class Simple:
-    assigns: list[tuple[str, Word]]
-    words: list[Word]
-    redirects: list[Redirect]
-    line: int = 1
-
-
-@dataclass
-class Pipeline:
-    commands: list[Any]
-    negate: bool = False
-
-
-@dataclass
-class AndOr:
-    first: Pipeline
-    rest: list[tuple[str, Pipeline]]
-
-
-@dataclass
-class Seq:
-    items: list[AndOr]
-
-
-@dataclass
-class If:
-    branches: list[tuple[Seq, Seq]]
-    orelse: Seq | None
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass
-class Loop:
-    cond: Seq
-    body: Seq
-    until: bool = False
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass
-class For:
-    var: str
-    items: list[Word] | None
-    body: Seq
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-@dataclass
-class Group:
-    body: Seq
-    subshell: bool
-    redirects: list[Redirect] = field(default_factory=list)
-
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
-
-
-class Parser:
-    def __init__(self, toks: list[Tok]) -> None:
-        self.toks = toks
-        self.i = 0
-
-    def peek(self) -> Tok | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def next(self) -> Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
-
-    def _is_word(self, tok: Tok | None, *names: str) -> bool:
-        return tok is not None and tok.kind == "word" and tok.value.plain() in names
-
-    def _unexpected(self, tok: Tok | None, expecting: str | None = None) -> ShellSyntaxError:
-        if tok is None:
-            return ShellSyntaxError("unexpected end of file" + (f' (expecting "{expecting}")' if expecting else ""))
-        text = tok.value.raw if tok.kind == "word" else (tok.value[1] if tok.kind == "redir" else tok.value)
-        if text == "\n":
-            text = "newline"
-        return ShellSyntaxError(f'unexpected "{text}"' + (f' (expecting "{expecting}")' if expecting else ""))
-
-    def skip_newlines(self) -> None:
-        while (t := self.peek()) is not None and (t.kind == "nl" or (t.kind == "op" and t.value == ";")):
-            self.i += 1
-
-    def parse(self) -> Seq:
-        seq = self.seq(())
-        if self.peek() is not None:
-            raise self._unexpected(self.peek())
-        return seq
-
-    def seq(self, stops: tuple[str, ...]) -> Seq:
-        items: list[AndOr] = []
-        while True:
-            while (t := self.peek()) is not None and t.kind == "nl":
-                self.i += 1
-            t = self.peek()
-            if t is None or self._is_word(t, *stops) or (t.kind == "op" and t.value == ")"):
-                return Seq(items)
-            items.append(self.and_or())
-            t = self.peek()
-            if (t is not None and t.kind == "op" and t.value in (";", "&")) or (t is not None and t.kind == "nl"):
-                self.i += 1
-
-    def and_or(self) -> AndOr:
-        first = self.pipeline()
-        rest: list[tuple[str, Pipeline]] = []
-        while (t := self.peek()) is not None and t.kind == "op" and t.value in ("&&", "||"):
-            self.i += 1
-            while (n := self.peek()) is not None and n.kind == "nl":
-                self.i += 1
-            rest.append((t.value, self.pipeline()))
-        return AndOr(first, rest)
-
-    def pipeline(self) -> Pipeline:
-        negate = False
-        if self._is_word(self.peek(), "!"):
-            self.i += 1
-            negate = True
-        cmds = [self.command()]
-        while (t := self.peek()) is not None and t.kind == "op" and t.value == "|":
-            self.i += 1
-            while (n := self.peek()) is not None and n.kind == "nl":
-                self.i += 1
-            cmds.append(self.command())
-        return Pipeline(cmds, negate)
-
-    def expect_word(self, name: str) -> None:
-        t = self.peek()
-        if not self._is_word(t, name):
-            raise self._unexpected(t, name)
-        self.i += 1
-
-    def command(self) -> Any:
-        t = self.peek()
-        if t is None:
-            raise self._unexpected(None)
-        if t.kind == "op" and t.value == "(":
-            self.i += 1
-            body = self.seq(())
-            t = self.peek()
-            if t is None or t.kind != "op" or t.value != ")":
-                raise self._unexpected(t, ")")
-            self.i += 1
-            return self._with_redirects(Group(body, True))
-        word = t.value.plain() if t.kind == "word" else None
-        if word == "{":
-            self.i += 1
-            body = self.seq(("}",))
-            self.expect_word("}")
-            return self._with_redirects(Group(body, False))
-        if word == "if":
-            self.i += 1
-            branches = []
-            cond = self.seq(("then",))
-            self.expect_word("then")
-            body = self.seq(("elif", "else", "fi"))
-            branches.append((cond, body))
-            orelse = None
-            while True:
-                t = self.peek()
-                if self._is_word(t, "elif"):
-                    self.i += 1
-                    cond = self.seq(("then",))
-                    self.expect_word("then")
-                    branches.append((cond, self.seq(("elif", "else", "fi"))))
-                    continue
-                if self._is_word(t, "else"):
-                    self.i += 1
-                    orelse = self.seq(("fi",))
-                self.expect_word("fi")
-                break
-            return self._with_redirects(If(branches, orelse))
-        if word in ("while", "until"):
-            self.i += 1
-            cond = self.seq(("do",))
-            self.expect_word("do")
-            body = self.seq(("done",))
-            self.expect_word("done")
-            return self._with_redirects(Loop(cond, body, until=word == "until"))
-        if word == "for":
-            self.i += 1
-            t = self.peek()
-            if t is None or t.kind != "word" or not _NAME.fullmatch(t.value.raw):
-                raise ShellSyntaxError("bad for loop variable")
-            var = self.next().value.raw
-            items: list[Word] | None = None
-            while (n := self.peek()) is not None and n.kind == "nl":
-                self.i += 1
-            if self._is_word(self.peek(), "in"):
-                self.i += 1
-                items = []
-                while (n := self.peek()) is not None and n.kind == "word":
-                    items.append(self.next().value)
-            self.skip_newlines()
-            self.expect_word("do")
-            body = self.seq(("done",))
-            self.expect_word("done")
-            return self._with_redirects(For(var, items, body))
-        if word in ("then", "else", "elif", "fi", "do", "done", "}"):
-            raise self._unexpected(t)
-        return self.simple()
-
-    def _with_redirects(self, node: Any) -> Any:
-        while (t := self.peek()) is not None and t.kind == "redir":
-            node.redirects.append(self._redirect())
-        return node
-
-    def _redirect(self) -> Redirect:
-        tok = self.next()
-        fd, op = tok.value
-        target = self.peek()
-        if target is None or target.kind != "word":
-            raise self._unexpected(target)
-        self.i += 1
-        if op == "&>":
-            raise ShellSyntaxError('unexpected "&"')
-        if fd is None:
-            fd = 0 if op in ("<", "<&", "<<") else 1
-        return Redirect(fd, op, target.value)
-
-    def simple(self) -> Simple:
-        assigns: list[tuple[str, Word]] = []
-        words: list[Word] = []
-        redirects: list[Redirect] = []
-        line = self.peek().line if self.peek() else 1  # type: ignore[union-attr]
-        while (t := self.peek()) is not None:
-            if t.kind == "redir":
-                redirects.append(self._redirect())
-                continue
-            if t.kind != "word":
-                break
-            w: Word = t.value
-            first = w.parts[0] if w.parts else ("", "")
-            m = _ASSIGN.match(first[1]) if first[0] == "lit" else None
-            if not words and m:
-                rest = [("lit", first[1][m.end():]), *w.parts[1:]]
-                assigns.append((m.group(1), Word([p for p in rest if p[1] or p[0] != "lit"])))
-                self.i += 1
-                continue
-            words.append(w)
-            self.i += 1
-        if not words and not assigns and not redirects:
-            raise self._unexpected(self.peek())
-        return Simple(assigns, words, redirects, line)
-
+from pytest_azchaos.embedded.images.shell_parser import (
+    NAME,
+    AndOr,
+    For,
+    Group,
+    If,
+    Loop,
+    Parser,
+    Pipeline,
+    Redirect,
+    Seq,
+    ShellSyntaxError,
+    Simple,
+    Word,
+    scan_subst,
+    tokenize,
+)
+from pytest_azchaos.embedded.images.shell_process import Applet, BytesInput, ExitShell, Input, Proc, as_input
 
 # ---------------------------------------------------------------------------------------------- running
 
@@ -552,8 +52,6 @@ class Shell:
     def __init__(self, fs: FileSystem, env: Mapping[str, str], argv0: str = "sh", dialect: str = "ash",
                  hostname: str = "localhost", cwd: str = "/", applets: Mapping[str, Applet] | None = None,
                  executables: Callable[[str], Any] | None = None) -> None:
-        from pytest_azchaos.embedded.images import applets as applet_module
-
         self.fs = fs
         self.vars: dict[str, str] = dict(env)
         self.exported: set[str] = set(env)
@@ -563,34 +61,34 @@ class Shell:
         self.hostname = hostname
         self.cwd = cwd
         self.status = 0
-        self.applets = dict(applets or applet_module.APPLETS)
+        self.applets = dict(applets or APPLETS)
         self.line = 1
         self.positional: list[str] = []
 
     # ------------------------------------------------------------------ messages
-    def _msg(self, text: str, err: bytearray) -> None:
+    def msg(self, text: str, err: bytearray) -> None:
         if self.dialect == "bash":
             err += f"{self.argv0}: line {self.line}: {text}\n".encode()
         else:
             err += f"{self.argv0}: {text}\n".encode()
 
     def _not_found(self, name: str, err: bytearray) -> None:
-        self._msg(f"{name}: command not found" if self.dialect == "bash" else f"{name}: not found", err)
+        self.msg(f"{name}: command not found" if self.dialect == "bash" else f"{name}: not found", err)
 
     def _redirect_error(self, op: str, path: str, e: FsError, err: bytearray) -> None:
         if self.dialect == "bash":
-            self._msg(f"{path}: {e.strerror}", err)
+            self.msg(f"{path}: {e.strerror}", err)
         elif op == "<":
-            self._msg(f"can't open {path}: {e.strerror}", err)
+            self.msg(f"can't open {path}: {e.strerror}", err)
         else:
-            self._msg(f"can't create {path}: {e.strerror}", err)
+            self.msg(f"can't create {path}: {e.strerror}", err)
 
     # ------------------------------------------------------------------ entry points
     async def run_script(self, script: str, stdin: Input, out: bytearray, err: bytearray) -> int:
         try:
             tree = Parser(tokenize(script)).parse()
         except ShellSyntaxError as e:
-            self._msg(f"syntax error: {e}", err)
+            self.msg(f"syntax error: {e}", err)
             return 2
         try:
             return await self.run_seq(tree, stdin, out, err)
@@ -682,7 +180,7 @@ class Shell:
                     fds[r.fd] = bytearray()
                     continue
                 if not target.isdigit() or int(target) not in fds:
-                    self._msg(f"{target}: bad file descriptor" if target.isdigit() else f"{target}: ambiguous "
+                    self.msg(f"{target}: bad file descriptor" if target.isdigit() else f"{target}: ambiguous "
                               "redirect", err)
                     return None
                 fds[r.fd] = fds[int(target)]
@@ -726,18 +224,16 @@ class Shell:
                     self.vars[name] = value
                 self.status = 0
                 return 0
-            status = await self._invoke(argv, dict(values), s_in, s_out, s_err)
+            status = await self.invoke(argv, dict(values), s_in, s_out, s_err)
         finally:
             finish()
         self.status = status
         return status
 
-    async def _invoke(self, argv: list[str], assigns: dict[str, str], stdin: Input, out: bytearray,
+    async def invoke(self, argv: list[str], assigns: dict[str, str], stdin: Input, out: bytearray,
                       err: bytearray) -> int:
-        from pytest_azchaos.embedded.images import applets as applet_module
-
         name = argv[0]
-        builtin = applet_module.BUILTINS.get(name)
+        builtin = BUILTINS.get(name)
         env = {k: v for k, v in self.vars.items() if k in self.exported}
         env.update(assigns)
         proc = Proc(self.fs, env, self.cwd, stdin, out, err, self.hostname, self)
@@ -750,15 +246,15 @@ class Shell:
                 try:
                     s = self.fs.stat(full)
                 except FsError as e:
-                    self._msg(f"{name}: {e.strerror}" if self.dialect == "bash" else f"{name}: not found", err)
+                    self.msg(f"{name}: {e.strerror}" if self.dialect == "bash" else f"{name}: not found", err)
                     return 127
                 if s.is_dir or not self.fs.access(full, 1):
-                    self._msg(f"{name}: {'Is a directory' if s.is_dir else 'Permission denied'}", err)
+                    self.msg(f"{name}: {'Is a directory' if s.is_dir else 'Permission denied'}", err)
                     return 126
                 try:  # an executable text file without #! runs as a script in a subshell
                     script = self.fs.read(full).decode("utf-8", "replace")
                 except FsError as e:
-                    self._msg(f"{name}: {e.strerror}", err)
+                    self.msg(f"{name}: {e.strerror}", err)
                     return 126
                 sub = Shell(self.fs, env, name, self.dialect, self.hostname, self.cwd, self.applets)
                 sub.positional = argv[1:]
@@ -831,7 +327,7 @@ class Shell:
                 nxt = text[i + 1]
                 value: str | None = None
                 if nxt == "(":
-                    j = _scan_subst(text, i + 1)
+                    j = scan_subst(text, i + 1)
                     value = await self._subst(text[i + 2:j - 1], err)
                     i = j
                 elif nxt == "{":
@@ -846,7 +342,7 @@ class Shell:
                     value = await self._param(nxt)
                     i += 2
                 else:
-                    m = _NAME.match(text, i + 1)
+                    m = NAME.match(text, i + 1)
                     if m:
                         value = await self._param(m.group(0))
                         i = m.end()
@@ -1009,14 +505,12 @@ def applet_handler(name: str) -> Callable[[Container, ExecRequest], Awaitable[Ex
     """An exec handler running applet ``name`` directly (``kubectl exec POD -- id``)."""
 
     async def handle(container: Container, req: ExecRequest) -> ExecResult:
-        from pytest_azchaos.embedded.images import applets as applet_module
-
         sandbox = ensure_sandbox(container)
         fs = sandbox.view(identity_for(sandbox, req.user, req.group))
         env = {**alpine.base_env(container), **sandbox.env, **req.env}
         proc = Proc(fs, env, sandbox.workdir, as_input(req.stdin), hostname=sandbox.hostname)
         try:
-            code = await applet_module.APPLETS[name](proc, list(req.argv))
+            code = await APPLETS[name](proc, list(req.argv))
         except FsError as e:
             proc.err += f"{name}: {e.strerror}\n".encode()
             code = 1
@@ -1027,12 +521,11 @@ def applet_handler(name: str) -> Callable[[Container, ExecRequest], Awaitable[Ex
 
 def exec_handlers() -> dict[str, Callable[[Container, ExecRequest], Awaitable[ExecResult]]]:
     """Every userland executable of the Alpine image by path: the shells and busybox applets."""
-    from pytest_azchaos.embedded.images import applets as applet_module
 
     handlers: dict[str, Callable[[Container, ExecRequest], Awaitable[ExecResult]]] = {
         path: run_shell for path in alpine.SHELLS}
     for name, path in alpine.APPLET_PATHS.items():
-        if name in applet_module.APPLETS:
+        if name in APPLETS:
             handlers[path] = applet_handler(name)
     return handlers
 
@@ -1070,5 +563,4 @@ def userland_entrypoints() -> dict[str, Callable[[ContainerSpec, list[str]], Con
     return {path: ShellContainer for path in alpine.SHELLS}
 
 
-__all__ = ["BytesInput", "Input", "Proc", "Shell", "ShellContainer", "StreamInput", "exec_handlers", "run_shell",
-           "userland_entrypoints", "with_userland"]
+__all__ = ["Shell", "ShellContainer", "exec_handlers", "run_shell", "userland_entrypoints", "with_userland"]

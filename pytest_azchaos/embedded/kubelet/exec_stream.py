@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from ..apiserver import errors
-from ..images.shell import StreamInput
+from ..images.shell_process import StreamInput
 
 if TYPE_CHECKING:
     from ..apiserver.server import ApiServer, Request

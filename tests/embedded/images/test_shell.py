@@ -9,7 +9,8 @@ import pytest
 
 from pytest_azchaos.embedded.images import alpine
 from pytest_azchaos.embedded.images.fs import Identity, Meta, Mount, Sandbox, Tree
-from pytest_azchaos.embedded.images.shell import BytesInput, Shell
+from pytest_azchaos.embedded.images.shell import Shell
+from pytest_azchaos.embedded.images.shell_process import BytesInput
 from pytest_azchaos.embedded.kubelet.mounts import set_volume_ownership
 
 ROOT = alpine.identity(0, None)
