@@ -322,6 +322,7 @@ class RunRestore:
     planned: list[Entry]
     outcomes: list[UndoOutcome] = field(default_factory=list)
     skipped: str = ""
+    lock_freed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -337,6 +338,8 @@ class RunRestore:
         else:
             lines += [f"  would undo {e.kind} {e.target} (entry {e.id}, recorded {e.recorded_at})" for e in
                       reversed(self.planned)]
+        if self.lock_freed:
+            lines.append("  freed the cluster lock it held")
         return "\n".join(lines)
 
 
@@ -431,6 +434,17 @@ def find_unfinished(cluster: Cluster, run_id: str | None = None, *, namespace: s
                                         {"node": name, "run_id": rid}, recorded_at="(node annotation)"))
             if "node annotations" not in sources:
                 sources.append("node annotations")
+    # A run killed after taking the lock but before creating its run object, or after its undo but before
+    # freeing the lock, left nothing unfinished except the lock, which would refuse every run until the
+    # lease expires. Its holder's process on this machine is gone: a run with nothing to undo, whose lock
+    # restore frees.
+    lock = read_lock(cluster, namespace, LOCK_NAME)
+    if (lock is not None and lock.holder and lock.holder not in found and (not run_id or lock.holder == run_id)
+            and lock.host == socket.gethostname() and lock.pid > 0 and not _pid_alive(lock.pid)):
+        doc = {"runId": lock.holder, "state": "active", "entries": [], "host": lock.host, "pid": lock.pid}
+        ledger = Ledger.from_document(cluster, doc, path=None, namespace=namespace, in_cluster=False)
+        ledger.path = Path(tempfile.gettempdir()) / f"azchaos-orphan-{lock.holder}.json"
+        found[lock.holder] = (ledger, [f"the cluster lock, held by pid {lock.pid} of this machine, which is gone"])
     return [found[k] for k in sorted(found)]
 
 
@@ -446,7 +460,7 @@ def restore(cluster: Cluster, run_id: str | None = None, *, namespace: str = RUN
             continue
         run.outcomes = ledger.replay()
         if run.ok:
-            release_lock(cluster, ledger.run_id, namespace=namespace)
+            run.lock_freed = release_lock(cluster, ledger.run_id, namespace=namespace)
     return report
 
 

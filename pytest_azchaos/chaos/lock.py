@@ -42,13 +42,19 @@ class LeaseState:
     duration: int
     transitions: int
     resource_version: str
+    #: The machine and process that last took the lease (from its annotations; '' and 0 when absent).
+    host: str = ""
+    pid: int = 0
 
     @classmethod
     def of(cls, lease: Any) -> LeaseState:
         spec = lease.spec
+        notes = lease.metadata.annotations or {}
+        pid = notes.get("azchaos.io/holder-pid", "")
         return cls(spec.holder_identity or None, spec.renew_time, spec.acquire_time,
                    int(spec.lease_duration_seconds or DEFAULT_DURATION), int(spec.lease_transitions or 0),
-                   lease.metadata.resource_version)
+                   lease.metadata.resource_version, notes.get("azchaos.io/holder-host", ""),
+                   int(pid) if pid.isdigit() else 0)
 
     def age(self, now: datetime | None = None) -> float | None:
         """Seconds since the last renewal (None if never renewed)."""
