@@ -1,7 +1,8 @@
-"""pytest hooks only: options and ini keys, markers, settings validation, safety gate, summary.
+"""pytest hooks only: options and ini keys, markers, settings validation, safety gate, reports, summary.
 
-Module top imports only stdlib and pytest, so installing the plugin never breaks a pytest run;
-everything heavy is imported inside fixtures and hooks.
+Every hook of the plugin is here; fixtures are in ``fixtures.py``, stash keys in ``_stash.py``. Module top
+imports only stdlib, pytest and the stash keys, so installing the plugin never breaks a pytest run;
+everything heavy is imported inside the hooks.
 """
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ from typing import Any
 
 import pytest
 
-SETTINGS = pytest.StashKey["Any"]()
-CHECKS = pytest.StashKey["list[tuple[str, Any]]"]()  # session: (nodeid, CheckResult), collected from reports
-SESSION_EVIDENCE = pytest.StashKey["list[dict[str, Any]]"]()  # session: evidence dicts, from reports
-ITEM_CHECKS = pytest.StashKey["list[dict[str, Any]]"]()  # per test, travels on its teardown report
-ITEM_EVIDENCE = pytest.StashKey["dict[str, Any]"]()  # per test, travels on its teardown report
-HEADER_NOTES = pytest.StashKey["list[str]"]()  # lines for the session header (what the plugin changed)
+from ._stash import (
+    CHECKS,
+    FAILED,
+    HEADER_NOTES,
+    ITEM_CHECKS,
+    ITEM_EVIDENCE,
+    SESSION_EVIDENCE,
+    SETTINGS,
+    TEST_EVIDENCE,
+)
+from .report.sections import sections
 
 # (name, kind, default, help). Every option is also an ini key azchaos_<name with underscores>.
-OPTIONS: tuple[tuple[str, str, Any, str, str], ...] = (
+OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
     ("kubeconfig", "string", None, "PATH",
      "Kubeconfig of the cluster under test. Default: none, which starts the embedded 3-zone cluster."),
     ("context", "string", None, "NAME", "Kubeconfig context to use. Default: the kubeconfig's current-context."),
@@ -112,11 +118,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pytest-azchaos: {e}") from None
     config.stash[CHECKS] = []
     config.stash[SESSION_EVIDENCE] = []
-    _CONFIG[:] = [config]
     from . import fixtures
 
     if not config.pluginmanager.has_plugin("azchaos-fixtures"):
         config.pluginmanager.register(fixtures, "azchaos-fixtures")
+    if not config.pluginmanager.has_plugin("azchaos-results"):
+        config.pluginmanager.register(_SessionResults(config), "azchaos-results")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -155,19 +162,23 @@ def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Coll
 def pytest_runtest_setup(item: pytest.Item) -> None:
     settings = item.config.stash.get(SETTINGS, None)
     if settings is not None and settings.dry_run and item.get_closest_marker("azchaos_destructive"):
-        from .fixtures import dry_run_listing
+        from .chaos.dry_run import listing_for
 
-        pytest.skip(dry_run_listing(item))
+        pytest.skip(listing_for(item.config, settings, item))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    if report.when == "call" and report.failed and call.excinfo is not None:
+        _inconclusive_if_our_side_failed(item, call, report)
+    if report.failed:
+        item.stash[FAILED] = True
     if report.when == "call" or (report.when == "setup" and report.failed):
-        from .fixtures import evidence_sections
-
-        for title, text in evidence_sections(item):
+        for title, text in sections(item):
             report.sections.append((f"azchaos: {title}", text))
+    if report.when == "call":
+        _attach_to_pytest_html(item, report)
     if report.when == "teardown":
         # Plain data on the report, so it reaches the controller under pytest-xdist too.
         report.azchaos_checks = item.stash.get(ITEM_CHECKS, [])
@@ -175,24 +186,55 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    checks = getattr(report, "azchaos_checks", None)
-    evidence = getattr(report, "azchaos_evidence", None)
-    if not checks and not evidence:
+def _inconclusive_if_our_side_failed(item: pytest.Item, call: pytest.CallInfo[None], report: Any) -> None:
+    """A plugin test that ended on the Kubernetes API failing (429/5xx, broken connection) or on our prober
+    crashing observed nothing about the cluster: it is reported skipped as inconclusive, with the reason."""
+    if not any(name.startswith("azchaos_") for name in getattr(item, "fixturenames", ())):
         return
-    from .checks.result import CheckResult
+    from .kube.retry import api_failure
+    from .traffic.generator import ProberCrashed
 
-    config = _CONFIG[0] if _CONFIG else None
-    if config is None:
+    error = call.excinfo.value if call.excinfo else None
+    reason = api_failure(error) or (str(error) if isinstance(error, ProberCrashed) else "")
+    if not reason:
         return
-    for c in checks or []:
-        config.stash[CHECKS].append((report.nodeid, CheckResult(c["check_id"], c["passed"], c["summary"],
-                                                                tuple(c["evidence"]), dict(c["figures"]))))
-    if evidence:
-        config.stash.setdefault(SESSION_EVIDENCE, []).append(evidence)
+    path, lineno, _ = item.reportinfo()
+    report.outcome = "skipped"
+    report.longrepr = (str(path), (lineno or 0) + 1, f"azchaos INCONCLUSIVE: {reason}; nothing was judged")
+    item.user_properties.append(("azchaos_inconclusive", reason))
 
 
-_CONFIG: list[pytest.Config] = []
+def _attach_to_pytest_html(item: pytest.Item, report: Any) -> None:
+    """With pytest-html installed, the timeline goes into its report too."""
+    evidence = item.stash.get(TEST_EVIDENCE, None)
+    if evidence is None or not item.config.pluginmanager.hasplugin("html"):
+        return
+    try:
+        from pytest_html import extras  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    from .report.html import timeline_svg
+
+    report.extras = [*getattr(report, "extras", []), extras.html(timeline_svg(evidence.to_dict()))]
+
+
+class _SessionResults:
+    """Collects every test's checks and evidence from its teardown report (on the xdist controller too)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        checks = getattr(report, "azchaos_checks", None)
+        evidence = getattr(report, "azchaos_evidence", None)
+        if not checks and not evidence:
+            return
+        from .checks.result import CheckResult
+
+        for c in checks or []:
+            self.config.stash[CHECKS].append((report.nodeid, CheckResult.from_dict(c)))
+        if evidence:
+            self.config.stash.setdefault(SESSION_EVIDENCE, []).append(evidence)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -204,3 +246,20 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_sep("=", "azchaos conformance summary")
     for line in summary_lines(checks):
         terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the report
+        return
+    evidences = session.config.stash.get(SESSION_EVIDENCE, [])
+    settings = session.config.stash.get(SETTINGS, None)
+    if not evidences or settings is None:
+        return
+    from .report.html import render
+
+    settings.report_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.report_dir / "index.html"
+    path.write_text(render(evidences))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"[azchaos] evidence report: {path}")

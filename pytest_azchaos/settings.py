@@ -13,8 +13,10 @@ from typing import Literal
 from .kube.kubeconfig import PROFILE_EXTENSION, declared_profile
 from .timing import DEFAULT_PROFILE, REAL_CLUSTER_PROFILE
 from .timing import NAMES as PROFILE_NAMES
+from .wellknown import EMBEDDED_CONTEXT
 
-EMBEDDED_CONTEXT = "azchaos-embedded"
+__all__ = ["EMBEDDED_CONTEXT", "Settings", "SettingsError", "build"]
+
 ClusterChoice = Literal["auto", "embedded", "kubeconfig"]
 
 

@@ -12,9 +12,10 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, ZONE_LABEL
+
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
-ZONE = "topology.kubernetes.io/zone"
-MANAGED = {"app.kubernetes.io/managed-by": "pytest-azchaos"}
+MANAGED = {MANAGED_BY_LABEL: MANAGED_BY}
 # The Service (and so the load balancer) listens here: an unprivileged port, because binding one below 1024
 # needs root (CAP_NET_BIND_SERVICE) on Linux, and the embedded cluster runs as an ordinary user on laptops.
 SERVICE_PORT = 8080
@@ -94,7 +95,7 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> 
     if spec.prestop_sleep:
         pod_spec["containers"][0]["lifecycle"] = {"preStop": {"sleep": {"seconds": spec.prestop_sleep}}}
     if spec.spread in ("zone", "zone-ignore-taints"):
-        constraint: dict[str, Any] = {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule",
+        constraint: dict[str, Any] = {"maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule",
                                       "labelSelector": {"matchLabels": spec.selector}}
         if spec.spread == "zone":
             constraint["nodeTaintsPolicy"] = "Honor"
@@ -102,7 +103,7 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> 
     elif spec.spread == "one-zone":
         if not spec.pinned_zone:
             raise ValueError("spread='one-zone' needs pinned_zone")
-        pod_spec["nodeSelector"] = {ZONE: spec.pinned_zone}
+        pod_spec["nodeSelector"] = {ZONE_LABEL: spec.pinned_zone}
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": spec.name, "labels": labels},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..wellknown import ZONE_LABEL
 from .echo import AGNHOST, MANAGED
 
 
@@ -48,7 +49,7 @@ def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = N
     else:
         # One replica per zone, so taking any zone away strands exactly one pod on its volume.
         pod_spec["topologySpreadConstraints"] = [{
-            "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+            "maxSkew": 1, "topologyKey": ZONE_LABEL, "whenUnsatisfiable": "DoNotSchedule",
             "nodeTaintsPolicy": "Honor", "labelSelector": {"matchLabels": spec.selector}}]
     return [
         {"apiVersion": "v1", "kind": "Service",

@@ -20,6 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
+from ..wellknown import aws_settings_path
 from .errors import AwsConfigError
 
 CREDENTIALS_FIX = ("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws configure` or "
@@ -81,7 +82,7 @@ class AwsContext:
                        **kw: Any) -> AwsContext:
         """The embedded cluster's AWS (``<kubeconfig>.aws.json``) when it has one, else the environment's."""
         path = Path(kubeconfig)
-        side = path.with_name(path.name + ".aws.json")
+        side = aws_settings_path(path)
         try:
             settings = json.loads(side.read_text())
         except (FileNotFoundError, ValueError):

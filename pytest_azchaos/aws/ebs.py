@@ -8,11 +8,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..wellknown import PV_ZONE_KEYS
 from .context import AwsContext
 from .kube_objects import get, name_of
 
 EBS_DRIVER = "ebs.csi.aws.com"
-PV_ZONE_KEYS = ("topology.kubernetes.io/zone", "topology.ebs.csi.aws.com/zone")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+from ..wellknown import ZONE_LABELS
 
 
 def get(obj: Any, *path: str) -> Any:

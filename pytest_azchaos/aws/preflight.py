@@ -73,8 +73,8 @@ def preflight(ctx: AwsContext, nodes: Iterable[Any], pvs: Iterable[Any] = (),
                 zones[z].groups.append(g)
     ebs_zones = {v.volume_zone for v in pv_volumes(ctx, pvs) if v.volume_zone}
     for z in sorted(ebs_zones):
-        cap = zones.get(z)
-        if cap is None or not cap.has_own_group:
+        own = zones.get(z)
+        if own is None or not own.has_own_group:
             problems.append(f"zone {z} holds EBS volumes but has no Auto Scaling group of its own (one node group "
                             f"per zone): capacity cannot be brought back where the volumes are pinned")
     if outage_zone is not None:

@@ -139,7 +139,8 @@ class Chaos:
         self._guard(zone)
         ledger = self._start()
         what = f"kill {count if count is not None else (f'{fraction:.0%}' if fraction else 'all')} pod(s)"
-        arguments = {k: v for k, v in (("count", count), ("fraction", fraction), ("zone", zone)) if v is not None}
+        arguments: dict[str, Any] = {k: v for k, v in (("count", count), ("fraction", fraction), ("zone", zone))
+                                     if v is not None}
         with self._acting(what + (f" in {zone}" if zone else ""), "kill_pods", namespace=app.namespace,
                           label_selector=app.label_selector, grace_seconds=grace_seconds, **arguments):
             report = kill_pods(self.cluster, app.namespace, app.label_selector, count=count, fraction=fraction,

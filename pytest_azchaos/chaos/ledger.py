@@ -21,36 +21,34 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import secrets
 import socket
 import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..kube.cluster import Cluster
+from ..run import new_run_id
+from ..wellknown import (
+    CORDONED_BY,
+    HOST_ANNOTATION,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    PID_ANNOTATION,
+    RUN_ID_LABEL,
+    RUN_STATE_LABEL,
+)
 from .lock import LOCK_NAME, read_lock, release_lock
 from .timeline import utc_now
 
 RUN_NAMESPACE = "kube-system"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "pytest-azchaos"
-RUN_ID_LABEL = "azchaos.io/run-id"
-RUN_STATE_LABEL = "azchaos.io/run-state"
-CORDONED_BY = "azchaos.io/cordoned-by"
 RUN_KEY = "run.json"
 DEFAULT_DIR = Path(".azchaos")
 MERGE_PATCH = "application/merge-patch+json"
 #: Modules whose import registers undo handlers (tried in order; a missing optional one is skipped).
 HANDLER_MODULES = ("pytest_azchaos.chaos.cordon", "pytest_azchaos.chaos.kill", "pytest_azchaos.aws")
-
-
-def new_run_id() -> str:
-    """``azchaos-<UTC time>-<6 hex>``: sortable, unique, a valid object name and label value."""
-    return f"azchaos-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 def run_object_name(run_id: str) -> str:
@@ -231,7 +229,7 @@ class Ledger:
         cm = client.V1ConfigMap(
             metadata=client.V1ObjectMeta(name=run_object_name(self.run_id), namespace=self.namespace,
                                          labels=self._labels(),
-                                         annotations={"azchaos.io/host": self.host, "azchaos.io/pid": str(self.pid)}),
+                                         annotations={HOST_ANNOTATION: self.host, PID_ANNOTATION: str(self.pid)}),
             data={RUN_KEY: json.dumps(self.document(), indent=1)})
         try:
             self.cluster.core.create_namespaced_config_map(self.namespace, cm)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..kube.cluster import Cluster
+from ..wellknown import HOLDER_HOST_ANNOTATION, HOLDER_PID_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL
 
 LOCK_NAME = "azchaos-lock"
 LOCK_NAMESPACE = "kube-system"
@@ -50,10 +51,10 @@ class LeaseState:
     def of(cls, lease: Any) -> LeaseState:
         spec = lease.spec
         notes = lease.metadata.annotations or {}
-        pid = notes.get("azchaos.io/holder-pid", "")
+        pid = notes.get(HOLDER_PID_ANNOTATION, "")
         return cls(spec.holder_identity or None, spec.renew_time, spec.acquire_time,
                    int(spec.lease_duration_seconds or DEFAULT_DURATION), int(spec.lease_transitions or 0),
-                   lease.metadata.resource_version, notes.get("azchaos.io/holder-host", ""),
+                   lease.metadata.resource_version, notes.get(HOLDER_HOST_ANNOTATION, ""),
                    int(pid) if pid.isdigit() else 0)
 
     def age(self, now: datetime | None = None) -> float | None:
@@ -129,8 +130,8 @@ class ClusterLock:
                 raise
             lease = client.V1Lease(
                 metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace, labels={
-                    "app.kubernetes.io/managed-by": "pytest-azchaos"}, annotations={
-                    "azchaos.io/holder-host": socket.gethostname(), "azchaos.io/holder-pid": str(os.getpid())}),
+                    MANAGED_BY_LABEL: MANAGED_BY}, annotations={
+                    HOLDER_HOST_ANNOTATION: socket.gethostname(), HOLDER_PID_ANNOTATION: str(os.getpid())}),
                 spec=client.V1LeaseSpec(holder_identity=self.holder, lease_duration_seconds=self.duration,
                                         acquire_time=now, renew_time=now, lease_transitions=0))
             try:
@@ -149,7 +150,7 @@ class ClusterLock:
             self.took_over = state.holder
         transitions = state.transitions + (0 if state.holder == self.holder else 1)
         body = {"metadata": {"resourceVersion": state.resource_version, "annotations": {
-                    "azchaos.io/holder-host": socket.gethostname(), "azchaos.io/holder-pid": str(os.getpid())}},
+                    HOLDER_HOST_ANNOTATION: socket.gethostname(), HOLDER_PID_ANNOTATION: str(os.getpid())}},
                 "spec": {"holderIdentity": self.holder, "leaseDurationSeconds": self.duration,
                          "acquireTime": _micro(now), "renewTime": _micro(now), "leaseTransitions": transitions}}
         try:

@@ -130,7 +130,8 @@ def preflight(core: Any, namespace: str | None = None, selector: str | None = No
 
             pdbs = client.PolicyV1Api(core.api_client).list_namespaced_pod_disruption_budget(namespace).items
             labels = pods[0].metadata.labels or {}
-            matching = [p.metadata.name for p in pdbs if selector_matches(p.spec.selector, labels)]
+            matching = [p.metadata.name for p in pdbs
+                        if p.metadata and p.spec and selector_matches(p.spec.selector, labels)]
             facts["pdbs"] = matching
             if not matching:
                 reasons.append(f"no PodDisruptionBudget in {namespace} selects the pods of {selector}: a drain may "

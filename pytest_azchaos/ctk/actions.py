@@ -15,6 +15,7 @@ from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
 
+from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL
 from .context import Configuration, Secrets, logger, resolve_zone, run_state
 
 __all__ = ["cordon_zone", "delete_app", "deploy_echo_app", "drain_zone", "kill_pods", "start_traffic",
@@ -168,7 +169,7 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
     from ..apps.deploy import deploy_echo
 
     state = run_state(configuration, secrets)
-    labels = {"app.kubernetes.io/managed-by": "pytest-azchaos", "azchaos.io/run-id": state.run_id}
+    labels = {MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: state.run_id}
     try:
         state.cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace,
                                                                                             labels=labels)))
@@ -200,7 +201,7 @@ def delete_app(namespace: str, configuration: Configuration = None, secrets: Sec
         if e.status == 404:
             return {"namespace": namespace, "deleted": False}
         raise
-    if (ns.metadata.labels or {}).get("azchaos.io/run-id") != state.run_id:
+    if (ns.metadata.labels or {}).get(RUN_ID_LABEL) != state.run_id:
         raise ActivityFailed(f"namespace {namespace} was not made by run {state.run_id}: left alone")
     state.cluster.core.delete_namespace(namespace)
     return {"namespace": namespace, "deleted": True}

@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..chaos.ledger import new_run_id
 from ..kube.cluster import Cluster
 from ..kube.kubeconfig import declared_profile
-from ..settings import EMBEDDED_CONTEXT, Settings
+from ..run import new_run_id
+from ..settings import Settings
 from ..timing import REAL_CLUSTER_PROFILE
+from ..wellknown import EMBEDDED_CONTEXT
 
-Configuration = dict[str, Any]
-Secrets = dict[str, Any]
+Configuration = dict[str, Any] | None
+Secrets = dict[str, Any] | None
 
 logger = logging.getLogger("chaostoolkit")
 

@@ -52,7 +52,7 @@ class ExperimentItem(pytest.Function):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ExperimentFailed):
             return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo, style)  # type: ignore[call-arg]  # pytest's own signature has style
 
 
 def run_experiment_item(request: pytest.FixtureRequest, azchaos_cluster: Any, azchaos_settings: Any,

@@ -1,7 +1,7 @@
 """A chaostoolkit journal of one of our own tests, so teams keep one format for every chaos run.
 
 The journal has the shape ``chaos run`` writes (``chaoslib.run.initialize_run_journal`` plus what the
-run adds), built from the test's evidence (``report.evidence.TestEvidence.to_dict()``):
+run adds), built from the test's evidence (``report.evidence.Evidence.to_dict()``):
 
 - ``experiment``: the test as an experiment that ``chaos validate`` accepts. Its ``method`` is the faults
   as our ``ctk.actions`` with their real arguments; its ``rollbacks`` replay the ledger
@@ -72,7 +72,7 @@ def journal_of(evidence: dict[str, Any], description: str = "") -> dict[str, Any
             runs.append(timed)
     checks = evidence.get("checks") or []
     probes = [_check_probe(c, nodeid) for c in checks]
-    after = None
+    after: dict[str, Any] | None = None
     if checks:
         after = {"steady_state_met": all(c["passed"] for c in checks), "probes": []}
         for probe, c in zip(probes, checks, strict=True):

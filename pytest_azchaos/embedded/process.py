@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..kube.kubeconfig import profile_extension
 from ..timing import DEFAULT_PROFILE
+from ..wellknown import EMBEDDED_CONTEXT, profile_extension
 from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
 from .network.addresses import choose_block, loopback_usable
 from .topology import Topology
 
-CONTEXT_NAME = "azchaos-embedded"
+CONTEXT_NAME = EMBEDDED_CONTEXT
 DEFAULT_KUBECONFIG = Path(".azchaos") / "kubeconfig"
 
 # Clusters this process started, kept so their Popen objects are waited for, not garbage collected.

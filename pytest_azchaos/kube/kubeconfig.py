@@ -19,16 +19,13 @@ Extensions are part of the kubeconfig format (``NamedExtension``); kubectl keeps
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-PROFILE_EXTENSION = "azchaos.io/timing-profile"
+from ..wellknown import PROFILE_EXTENSION, profile_extension
 
+__all__ = ["PROFILE_EXTENSION", "declared_profile", "profile_extension"]
 
-def profile_extension(profile: str) -> dict[str, Any]:
-    """The ``extensions`` entry that declares ``profile``."""
-    return {"name": PROFILE_EXTENSION, "extension": {"profile": profile}}
 
 
 def declared_profile(path: Path, context: str | None = None) -> str | None:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-ZONE_LABEL = "topology.kubernetes.io/zone"
+from ..wellknown import ZONE_LABEL
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What happened in one test, kept as evidence: faults, every request, ready pods per zone, events, verdicts.
 
-One ``TestEvidence`` per test, written as JSON to the report directory; the HTML report draws its
+One ``Evidence`` per test, written as JSON to the report directory; the HTML report draws its
 timeline from the same data. All times are wall-clock seconds (``time.time()``) so the prober,
 the faults and the zone sampler line up.
 """
@@ -33,7 +33,7 @@ class Phase:
 
 
 @dataclass
-class TestEvidence:
+class Evidence:
     nodeid: str
     started: float = field(default_factory=time.time)
     finished: float | None = None
@@ -55,9 +55,7 @@ class TestEvidence:
         p.end = time.time()
 
     def add_check(self, result: Any) -> None:
-        self.checks.append({"check_id": result.check_id, "passed": result.passed, "summary": result.summary,
-                            "evidence": list(result.evidence), "figures": dict(result.figures),
-                            "at": time.time()})
+        self.checks.append({**result.to_dict(), "at": time.time()})
 
     # ------------------------------------------------------------------ output
 
@@ -109,7 +107,7 @@ def safe_name(nodeid: str) -> str:
 class ZoneSampler:
     """Samples ready pods per zone of an app every ``interval`` seconds in a background thread."""
 
-    def __init__(self, evidence: TestEvidence, app: Any, interval: float = 0.5):
+    def __init__(self, evidence: Evidence, app: Any, interval: float = 0.5):
         self.evidence = evidence
         self.app = app
         self.interval = interval

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...wellknown import aws_settings_path
+
 # Dummy credentials: the emulator accepts any; these are the conventional moto ones.
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
@@ -54,7 +56,7 @@ def env_file_for(kubeconfig: Path) -> Path:
 
 def json_file_for(kubeconfig: Path) -> Path:
     """``<kubeconfig>.aws.json``: the same settings as a JSON object of environment variables."""
-    return kubeconfig.with_name(kubeconfig.name + ".aws.json")
+    return aws_settings_path(kubeconfig)
 
 
 def write_env_files(kubeconfig: Path, endpoint: AwsEndpoint) -> dict[str, str]:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ...wellknown import PV_ZONE_KEYS
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 DRIVER = "ebs.csi.aws.com"
-PV_ZONE_KEYS = ("topology.kubernetes.io/zone", "topology.ebs.csi.aws.com/zone")
 
 
 def pv_zone(pv: Obj) -> str | None:

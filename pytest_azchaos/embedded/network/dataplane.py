@@ -11,6 +11,7 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
+from ...wellknown import ZONE_LABEL
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 Obj = dict[str, Any]
 SERVICES = REGISTRY.lookup("", "v1", "services")
 assert SERVICES is not None
-ZONE_LABEL = "topology.kubernetes.io/zone"
 OUR_LB_CLASSES = (None, "service.k8s.aws/nlb")
 
 
