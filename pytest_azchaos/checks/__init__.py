@@ -16,6 +16,6 @@ one into ``CheckFailed`` with the full message. One module per concern:
 
 from __future__ import annotations
 
-from .result import CheckFailed, CheckResult, require
+from .result import CheckFailed, CheckInconclusive, CheckResult, require
 
-__all__ = ["CheckFailed", "CheckResult", "require"]
+__all__ = ["CheckFailed", "CheckInconclusive", "CheckResult", "require"]

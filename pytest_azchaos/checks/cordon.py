@@ -37,9 +37,11 @@ def new_pods_avoid(core: Any, namespace: str, selector: str, zone: str, since: S
                 or (len(placed) == len(pods) and len(placed) >= min_new))
 
     pods = fetch()
+    doubt = ""
     if timeout > 0:
-        pods = wait_until(fetch, settled, timeout=timeout, what=f"new pods of {selector} scheduled",
-                          progress=progress).last or pods
+        waited = wait_until(fetch, settled, timeout=timeout, what=f"new pods of {selector} scheduled",
+                            progress=progress)
+        pods, doubt = waited.last or pods, waited.inconclusive_reason()
     inside = [p for p in pods if p.spec.node_name and zones.zone_of(p.spec.node_name) == zone]
     elsewhere = [p for p in pods if p.spec.node_name and zones.zone_of(p.spec.node_name) != zone]
     pending = [p for p in pods if not p.spec.node_name]
@@ -51,13 +53,14 @@ def new_pods_avoid(core: Any, namespace: str, selector: str, zone: str, since: S
     evidence += pending_evidence(core, namespace, pending)
     if inside:
         nodes = sorted({p.spec.node_name for p in inside})
-        cordoned = [n for n in nodes if (zones.node(n) and zones.node(n).unschedulable)]
+        cordoned = [n for n in nodes if (view := zones.node(n)) is not None and view.unschedulable]
         note = (f"; nodes {', '.join(cordoned)} were cordoned when the zone map was read" if cordoned else
                 f"; node(s) {', '.join(nodes)} were not cordoned when the zone map was read")
         return CheckResult(check_id, False, f"{len(inside)} of {len(pods)} pods created since the cordon were "
                            f"placed in {zone}{note}", tuple(evidence), figures)
     if len(elsewhere) < min_new:
         return CheckResult(check_id, False, f"only {len(elsewhere)} new pod(s) of {selector} were placed since the "
-                           f"cordon (need {min_new}); {len(pending)} Pending", tuple(evidence), figures)
+                           f"cordon (need {min_new}); {len(pending)} Pending", tuple(evidence),
+                           figures).undecided(doubt)
     return CheckResult(check_id, True, f"all {len(elsewhere)} placed new pod(s) avoided {zone}"
                        + (f"; {len(pending)} Pending" if pending else ""), tuple(evidence), figures)

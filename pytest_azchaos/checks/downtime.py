@@ -3,6 +3,10 @@
 A failure message names every failure window (when, how long, which error classes), the first failed
 requests in full, where traffic went before vs. during the fault (per pod, per zone), and, given a
 client, the Kubernetes events that explain the loss (Killing, Unhealthy, TaintManagerEviction ...).
+
+Failures that coincide with a stall of our own side (the prober's event loop ran late, or the cluster
+reports its emulator's loop ran late) are no evidence about the cluster: when the verdict would turn
+on them, the result is inconclusive, naming the stalls.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from typing import Any
 from ..traffic.recording import Recording, RequestRecord
 from .evidence import describe_events, events_for, explaining, node_events
 from .result import CheckResult
+
+#: A stall of our own side this long, overlapping a failed request, makes that failure no evidence.
+STALL_MIN_LAG = 0.2
 
 
 def zero_downtime(
@@ -55,14 +62,24 @@ def zero_downtime(
     summary = (f"{len(failed)} of {total} requests failed {span} ({len(failed) / total:.2%}); "
                f"allowed {budget_text}")
     passed = len(failed) <= allowed
+    stalled = [r for r in failed if window.stalls_during(r, STALL_MIN_LAG)]
+    figures["failed_in_own_stalls"] = len(stalled)
+    inconclusive = ""
+    if not passed and len(failed) - len(stalled) <= allowed:
+        stalls = sorted({s for r in stalled for s in window.stalls_during(r, STALL_MIN_LAG)}, key=lambda s: s.start)
+        inconclusive = (f"{len(stalled)} of the {len(failed)} failed requests coincide with stalls of our own side "
+                        f"({'; '.join(s.describe() for s in stalls[:3])}{' ...' if len(stalls) > 3 else ''}); "
+                        f"without them {len(failed) - len(stalled)} failed, within the allowed {allowed}")
     evidence: list[str] = []
     if failed:
         evidence += [f"failure window {w.describe()}" for w in windows]
+        evidence += [f"own-side stall: {s.describe()}" for s in window.stalls if s.lag >= STALL_MIN_LAG
+                     or s.source.startswith("unknown")]
         evidence += [f"failed request {_describe(r)}" for r in failed[:show_failed]]
         if len(failed) > show_failed:
             evidence.append(f"... and {len(failed) - show_failed} more failed request(s)")
     evidence += _shares(recording, window, during, pod_zones)
-    if not passed and core is not None and namespace:
+    if not passed and not inconclusive and core is not None and namespace:
         since = recording.wall_start + (records[0].due if records else 0.0) if recording.wall_start else None
         events = explaining(events_for(core, namespace, since=since))
         names = list(nodes)
@@ -70,7 +87,7 @@ def zero_downtime(
             events = sorted(events + node_events(core, names, since), key=lambda e: (e.time is None, e.time))
         evidence += describe_events(events) or [f"no explaining events in namespace {namespace} since the window "
                                                 "began"]
-    return CheckResult(check_id, passed, summary, tuple(evidence), figures)
+    return CheckResult(check_id, passed, summary, tuple(evidence), figures, inconclusive)
 
 
 def _span(during: tuple[float | None, float | None] | None, records: list[RequestRecord]) -> str:

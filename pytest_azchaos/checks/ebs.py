@@ -17,11 +17,12 @@ from typing import Any
 
 from ..kube.topology import ZoneMap
 from ..kube.wait import Progress, wait_until
+from ..wellknown import LEGACY_ZONE_LABEL, PV_ZONE_KEYS
 from .evidence import failed_scheduling, unscheduled_reason
 from .result import CheckResult
 
 #: Label keys a PV's node affinity names its zone by (upstream and the EBS CSI driver's own).
-ZONE_KEYS = ("topology.kubernetes.io/zone", "topology.ebs.csi.aws.com/zone", "failure-domain.beta.kubernetes.io/zone")
+ZONE_KEYS = (*PV_ZONE_KEYS, LEGACY_ZONE_LABEL)
 #: The VolumeBinding filter's reason; renamed upstream (PR #129887, ~v1.33). Both are accepted.
 VOLUME_AFFINITY_WORDINGS = ("didn't match PersistentVolume's node affinity", "had volume node affinity conflict")
 
@@ -173,7 +174,7 @@ def waits_for_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: s
 
     result = wait_until(fetch, lambda r: r.passed or bool(r.figures["new_pvs"] or r.figures["moved"]),
                         timeout=timeout, what=f"pod {pod} Pending on its volume's zone", progress=progress)
-    return result.last or fetch()
+    return (result.last or fetch()).undecided(result.inconclusive_reason())
 
 
 # ---------------------------------------------------------------------------------------------- AZ-EBS-RETURN
@@ -225,7 +226,7 @@ def returned_on_volume(core: Any, namespace: str, pod: str, claim: str, pv_name:
                         progress=progress)
     last = result.last or fetch()
     if expected_data is None or not last.passed:
-        return last
+        return last.undecided(result.inconclusive_reason())
     return judge_returned(_read(core.read_namespaced_pod, pod, namespace),
                           _read(core.read_namespaced_persistent_volume_claim, claim, namespace), pv_name, zone, zones,
                           expected_data=expected_data, read_back=read_back, check_id=check_id)

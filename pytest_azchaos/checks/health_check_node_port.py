@@ -114,6 +114,6 @@ def health_check_node_port(core: Any, namespace: str, service: str, zones: ZoneM
     if bad:
         return CheckResult(check_id, False, f"{len(bad)} of {len(health)} nodes answer healthCheckNodePort {port} "
                            f"inconsistently with their local ready endpoints (after {result.elapsed:.1f}s)",
-                           evidence, figures)
+                           evidence, figures).undecided(result.inconclusive_reason())
     return CheckResult(check_id, True, f"healthCheckNodePort {port}: 200 on the {with_endpoints} node(s) with local "
                        f"endpoints, 503 on the other {len(health) - with_endpoints}", evidence, figures)

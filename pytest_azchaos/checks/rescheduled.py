@@ -106,4 +106,4 @@ def rescheduled(
     if result.error:
         evidence.append(f"last API error while waiting: {result.error}")
     evidence += describe_events(explaining(events_for(core, namespace, since=since)))
-    return CheckResult(check_id, False, summary, tuple(evidence), figures)
+    return CheckResult(check_id, False, summary, tuple(evidence), figures).undecided(result.inconclusive_reason())

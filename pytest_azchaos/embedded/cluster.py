@@ -20,6 +20,7 @@ from .. import eventloop
 from ..timing import DEFAULT_PROFILE, Profile
 from .apiserver import subresources
 from .apiserver.allocators import ServiceAllocator
+from .apiserver.faults import FaultSpec
 from .apiserver.resources import REGISTRY
 from .apiserver.server import ApiServer
 from .apiserver.store import Store, now_rfc3339
@@ -42,6 +43,7 @@ from .kubelet.logs import log_handler
 from .network.addresses import AddressPlan
 from .network.dataplane import DataPlane
 from .network.nlb import HealthCheckTiming
+from .stalls import LoopLagMonitor, block_loop
 from .storage import VolumeStore, attach_volume_store
 from .topology import Topology, node_object
 
@@ -93,6 +95,7 @@ class EmbeddedCluster:
                 p.nlb_health_check_timeout, p.nlb_deregistration_delay),
             propagation_delay=p.endpoint_propagation_delay)
         self._runner: web.AppRunner | None = None
+        self.loop_lag = LoopLagMonitor()
         self.url = ""
         # The AWS side (moto): instances, ASGs, EBS volumes, NLBs. Not for explicitly shaped (non-EKS) nodes;
         # AZCHAOS_EMBEDDED_CLOUD=0 turns it off.
@@ -151,11 +154,20 @@ class EmbeddedCluster:
         (kubelet, heartbeat, network), as stopping its EC2 instance would;
         ``/azchaos/v1/nodes/<name>/kubelet``: GET/PUT ``{"running": bool}`` stops or starts only the pod side
         of the kubelet while the heartbeat goes on (a fake node, as the golden transcripts' cluster had);
-        ``/azchaos/v1/audit``: GET/DELETE the (verb, resource) pairs served (``_audit``).
+        ``/azchaos/v1/audit``: GET/DELETE the (verb, resource) pairs served (``_audit``);
+        ``/azchaos/v1/stalls``: GET ``?since=<unix time>`` the emulator's own event-loop stalls (``stalls.py``);
+        PUT ``{"seconds": s}`` holds the loop that long (tests stall the emulator on purpose);
+        ``/azchaos/v1/controller-errors``: GET the exceptions controllers caught and kept going after.
         """
         parts = request.path.strip("/").split("/")
         if parts == ["azchaos", "v1", "audit"]:
             return self._audit(request)
+        if parts == ["azchaos", "v1", "stalls"]:
+            return await self._stalls(request)
+        if parts == ["azchaos", "v1", "controller-errors"]:
+            return web.json_response({"controllers": [
+                {"name": c.name, "count": len(c.errors), "last": repr(c.errors[-1])}
+                for c in [*self.controllers, self.scheduler, self.dataplane] if getattr(c, "errors", None)]})
         if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] not in (
                 "heartbeat", "power", "kubelet"):
             return await handler(request)
@@ -183,6 +195,17 @@ class EmbeddedCluster:
         elif body.get("running") is False:
             hb.stop()
         return web.json_response({"node": hb.node_name, "running": hb.running, "ready": hb.ready})
+
+    async def _stalls(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "PUT":
+            seconds = float((await request.json()).get("seconds", 0))
+            if not 0 < seconds <= 30:
+                return web.json_response({"error": "seconds must be in (0, 30]"}, status=400)
+            asyncio.get_running_loop().call_soon(block_loop, seconds)
+            return web.json_response({"stalling": seconds})
+        since = float(request.query["since"]) if "since" in request.query else None
+        return web.json_response({"tickSeconds": self.loop_lag.tick, "thresholdSeconds": self.loop_lag.threshold,
+                                  "stalls": [s.to_dict() for s in self.loop_lag.stalls(since)]})
 
     def _audit(self, request: web.Request) -> web.StreamResponse:
         """``/azchaos/v1/audit``: GET the (verb, apiGroup, resource, namespace) the API served since the last
@@ -217,6 +240,7 @@ class EmbeddedCluster:
         if self.cloud is not None:
             self.cloud.start_coupling()
         self.api.server_address = f"{host}:{port}"
+        self.loop_lag.start()
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=1024)
@@ -233,6 +257,7 @@ class EmbeddedCluster:
         self.node_lifecycle.stop()
         for hb in self.heartbeats.values():
             hb.stop()
+        await self.loop_lag.stop()
         await self.kubelets.close()
         await self.dataplane.close()
         if self._runner is not None:
@@ -246,6 +271,9 @@ async def _serve(topology: Topology, block: int, ready_file: Path, port: int, pr
     state_dir = os.environ.get("AZCHAOS_EMBEDDED_STATE_DIR")
     cluster = EmbeddedCluster(topology, plan, Profile.by_name(profile), Path(state_dir) if state_dir else None,
                               os.environ.get("AZCHAOS_EBS_TOPOLOGY_KEY") or WELL_KNOWN_ZONE_KEY)
+    faults = os.environ.get("AZCHAOS_API_FAULTS")
+    if faults:  # API faults from the start (the body of PUT /azchaos/v1/api-faults): `./dev suites` under faults
+        cluster.api.faults.configure(FaultSpec.parse(json.loads(faults)))
     url = await cluster.start(plan.api_host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

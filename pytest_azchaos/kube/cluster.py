@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ZONE_LABEL = "topology.kubernetes.io/zone"
+from ..wellknown import ZONE_LABEL
 
 
 class ClusterConfigError(Exception):
@@ -37,12 +37,15 @@ class Cluster:
                     f"kubeconfig {self.kubeconfig} does not exist: pass --azchaos-kubeconfig PATH, or leave it unset "
                     "to use the embedded cluster")
             try:
-                self._api = config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
+                api = config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
             except (ConfigException, ValueError, TypeError, KeyError, AttributeError) as e:
                 raise ClusterConfigError(f"cannot use kubeconfig {self.kubeconfig}: {e}") from None
             except Exception as e:  # YAML errors and the like: the file is not a kubeconfig
                 raise ClusterConfigError(f"cannot use kubeconfig {self.kubeconfig}: it is not a valid kubeconfig "
                                          f"({type(e).__name__}: {e})") from None
+            from .retry import install_retries
+
+            self._api = install_retries(api)
         return self._api
 
     @property
@@ -99,6 +102,44 @@ class Cluster:
             if zone:
                 zones[zone].append(node.metadata.name)
         return {z: sorted(n) for z, n in sorted(zones.items())}
+
+    def reported_stalls(self, since: float, until: float) -> list[tuple[float, float, float]] | None:
+        """Stalls of the cluster's own machinery between ``since`` and ``until`` (wall clock), as
+        ``(start, end, lag)``, from ``GET /azchaos/v1/stalls`` where the cluster serves it (the embedded
+        cluster does, for its event loop); None where it does not (any real cluster: 404 or 403)."""
+        status, doc = self.get_json("/azchaos/v1/stalls", {"since": str(since)})
+        if status in (403, 404):
+            return None
+        if status >= 400:
+            raise ClusterConfigError(f"GET /azchaos/v1/stalls answered {status}: {doc}")
+        return [(float(s["start"]), float(s["end"]), float(s["lagSeconds"])) for s in doc.get("stalls") or []
+                if float(s["start"]) <= until]
+
+    def get_json(self, path: str, query: dict[str, str] | None = None, timeout: float = 5.0) -> tuple[int, Any]:
+        """GET ``path`` (outside the typed API groups) with the kubeconfig's credentials: (status, parsed body)."""
+        import json
+
+        api = self.api
+        params = list((query or {}).items())
+        if hasattr(api, "param_serialize"):  # the client's OpenAPI-generator layout (v34 on)
+            method, url, headers, _, _ = api.param_serialize("GET", path, query_params=params,
+                                                             header_params={"Accept": "application/json"},
+                                                             auth_settings=["BearerToken"])
+            response = api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+            response.read()
+        else:  # the swagger-codegen layout before it
+            from kubernetes.client import ApiException
+
+            try:
+                response = api.call_api(path, "GET", query_params=params, header_params={"Accept": "application/json"},
+                                        auth_settings=["BearerToken"], _preload_content=False,
+                                        _return_http_data_only=True, _request_timeout=timeout)
+            except ApiException as e:
+                return int(e.status or 0), e.body
+        try:
+            return response.status, json.loads(response.data or b"null")
+        except ValueError:
+            return response.status, response.data.decode(errors="replace")
 
     def close(self) -> None:
         if self._api is not None:

@@ -42,9 +42,22 @@ class WaitResult(Generic[T]):
     last: T | None
     what: str
     error: str = ""
+    api_errors: int = 0  # fetches that failed on the API (retried inside the deadline)
+    stale: float = 0.0  # seconds between the last successful fetch (or the start) and the end
 
     def __bool__(self) -> bool:
         return self.ok
+
+    def inconclusive_reason(self) -> str:
+        """Why a timed-out wait says nothing about the cluster: the API failed us at the end, so what was last
+        seen is too old to judge by. '' when the wait succeeded or its last observations are fresh."""
+        if self.ok or not self.api_errors:
+            return ""
+        if self.last is not None and self.stale <= max(1.0, 0.1 * self.elapsed):
+            return ""
+        seen = "nothing was ever read" if self.last is None else f"the last good read was {self.stale:.1f}s old"
+        return (f"the Kubernetes API failed {self.api_errors} time(s) while waiting for {self.what}; {seen} "
+                f"(last error: {self.error})")
 
     def describe(self) -> str:
         state = "done" if self.ok else "timed out"
@@ -74,6 +87,7 @@ def wait_until(
     start = time.monotonic()
     last: list[T] = []
     errors: list[str] = []
+    last_good = [start]
 
     def attempt() -> bool:
         try:
@@ -84,6 +98,7 @@ def wait_until(
             errors.append(f"{type(e).__name__}: {e}")
             return False
         last[:] = [value]
+        last_good[0] = time.monotonic()
         progress.update(what, time.monotonic() - start, timeout, describe(value) if describe else "")
         return predicate(value)
 
@@ -97,4 +112,5 @@ def wait_until(
     ok = bool(retrying(attempt))
     elapsed = time.monotonic() - start
     progress.done(what, elapsed, ok)
-    return WaitResult(ok, elapsed, last[0] if last else None, what, errors[-1] if errors and not ok else "")
+    return WaitResult(ok, elapsed, last[0] if last else None, what, errors[-1] if errors and not ok else "",
+                      len(errors), time.monotonic() - last_good[0])

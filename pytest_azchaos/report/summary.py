@@ -16,11 +16,14 @@ def summary_lines(checks: list[tuple[str, Any]]) -> list[str]:
     lines = []
     for check_id in sorted(by_id):
         results = by_id[check_id]
-        failed = [r for _, r in results if not r.passed]
-        verdict = "FAIL" if failed else "PASS"
-        shown = (failed or [r for _, r in results])[0]
+        failed = [r for _, r in results if r.verdict == "failed"]
+        unknown = [r for _, r in results if r.verdict == "inconclusive"]
+        verdict = "FAIL" if failed else "INCONCLUSIVE" if unknown else "PASS"
+        shown = (failed or unknown or [r for _, r in results])[0]
         figures = ", ".join(f"{k}={shown.figures[k]}" for k in _KEY_FIGURES if k in shown.figures)
-        count = f"{len(results) - len(failed)}/{len(results)} passed"
-        lines.append(f"{check_id.ljust(width)}  {verdict}  {count}  {shown.summary}" + (f"  [{figures}]" if figures
-                                                                                       else ""))
+        count = f"{len(results) - len(failed) - len(unknown)}/{len(results)} passed"
+        if unknown:
+            count += f", {len(unknown)} inconclusive"
+        text = f"{shown.summary} (inconclusive: {shown.inconclusive})" if shown.inconclusive else shown.summary
+        lines.append(f"{check_id.ljust(width)}  {verdict}  {count}  {text}" + (f"  [{figures}]" if figures else ""))
     return lines

@@ -20,12 +20,19 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from .. import eventloop
-from .recording import ErrorClass, Recording, RequestRecord
+from .recording import ErrorClass, Recording, RequestRecord, Stall
+
+#: Stalls of the prober's own loop shorter than this are timing noise; longer ones are kept on the recording.
+STALL_THRESHOLD = 0.1
+STALL_TICK = 0.05
+#: ``(wall_from, wall_to) -> [(wall_start, wall_end, lag)]``: stalls the system under test reports of its own
+#: side (the embedded cluster's event loop); None where nothing reports them.
+StallSource = Callable[[float, float], "list[tuple[float, float, float]] | None"]
 
 Mode = Literal["agnhost", "path"]
 
@@ -102,7 +109,7 @@ class Prober:
     """Send requests to ``target`` at ``rate`` per second until ``stop()``; returns a ``Recording``."""
 
     def __init__(self, target: ProbeTarget, rate: float = 50.0, timeout: float = 2.0, keep_alive: bool = False,
-                 source: str | None = None, max_duration: float = 3600.0):
+                 source: str | None = None, max_duration: float = 3600.0, stall_source: StallSource | None = None):
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.target = target
@@ -112,11 +119,13 @@ class Prober:
         self.source = source
         self.max_duration = max_duration
         self.recording = Recording(rate=rate)
+        self.stall_source = stall_source
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
         self._error: BaseException | None = None
+        self.error_reported = False
         self._t0 = 0.0
         self._pools: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
         self._resolved: dict[str, tuple[float, list[str]]] = {}
@@ -134,17 +143,35 @@ class Prober:
         return time.monotonic() - self._t0 if self._t0 else 0.0
 
     def stop(self) -> Recording:
-        """Stop sending, wait for requests in flight, and return the recording."""
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+        """Stop sending, wait for requests in flight, and return the recording (again, if already stopped)."""
+        running = self._thread is not None and self._thread.is_alive()
+        if running and self._loop is not None and self._stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
+                self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(self.timeout + 10)
+        if running:
+            self._add_reported_stalls()
         self.check()
         return self.recording
 
+    def _add_reported_stalls(self) -> None:
+        """Stalls the cluster reports of its own side over this recording, on the recording's clock."""
+        if self.stall_source is None or not self.recording.wall_start:
+            return
+        start = self.recording.wall_start
+        try:
+            reported = self.stall_source(start, time.time())
+        except Exception as e:  # not knowing is recorded, never taken as "no stall"
+            self.recording.add_stall(Stall(0.0, time.time() - start, 0.0, f"unknown (cluster stalls unreadable: {e})"))
+            return
+        for s_start, s_end, lag in reported or []:
+            self.recording.add_stall(Stall(s_start - start, s_end - start, lag, "the cluster's emulator event loop"))
+
     def check(self) -> None:
-        """Re-raise an error from the prober's thread."""
+        """Re-raise an error from the prober's thread (``error_reported`` notes that someone was told)."""
         if self._error is not None:
+            self.error_reported = True
             raise RuntimeError(f"the traffic prober failed: {self._error!r}") from self._error
 
     def __enter__(self) -> Prober:
@@ -171,6 +198,7 @@ class Prober:
         self.recording.wall_start = time.time()
         self._started.set()
         tasks: set[asyncio.Task[None]] = set()
+        watcher = loop.create_task(self._watch_lag(start))
         seq = 0
         interval = 1.0 / self.rate
         while not self._stop.is_set():
@@ -189,9 +217,22 @@ class Prober:
             seq += 1
         if tasks:
             await asyncio.wait(tasks, timeout=self.timeout + 5)
+        watcher.cancel()
         for pool in self._pools.values():
             for _, w in pool:
                 w.close()
+
+    async def _watch_lag(self, origin: float) -> None:
+        """Keep every moment this loop ran ``STALL_THRESHOLD`` or more late (GIL, CPU starvation): requests
+        that fail then failed on our side."""
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(STALL_TICK)
+            now = loop.time()
+            late = now - before - STALL_TICK
+            if late >= STALL_THRESHOLD:
+                self.recording.add_stall(Stall(now - late - origin, now - origin, late, "the prober's event loop"))
 
     async def _addresses(self, host: str) -> list[str]:
         try:
@@ -204,7 +245,7 @@ class Prober:
         if cached and now - cached[0] < 5:
             return cached[1]
         infos = await asyncio.get_running_loop().getaddrinfo(host, self.target.port, type=socket.SOCK_STREAM)
-        ips = sorted({i[4][0] for i in infos})
+        ips = sorted({str(i[4][0]) for i in infos})
         self._resolved[host] = (now, ips)
         return ips
 

@@ -55,18 +55,41 @@ class FailureWindow:
         return f"t={self.start:.3f}s..{self.end:.3f}s ({self.duration:.3f}s): {self.count} failed ({kinds})"
 
 
+@dataclass(frozen=True)
+class Stall:
+    """Our own side ran ``lag`` seconds late from ``start`` to ``end`` (recording seconds): the prober's event
+    loop, or the embedded cluster's (``source``). Requests failing inside a stall are no evidence."""
+
+    start: float
+    end: float
+    lag: float
+    source: str
+
+    def overlaps(self, start: float, end: float) -> bool:
+        return self.start <= end and start <= self.end
+
+    def describe(self) -> str:
+        return f"{self.source} ran {self.lag:.2f}s late at t={self.start:.3f}s..{self.end:.3f}s"
+
+
 @dataclass
 class Recording:
-    """The requests of one prober run, safe to append to from the prober's thread."""
+    """The requests of one prober run, safe to append to from the prober's thread, and the stalls of our own
+    side (prober, embedded cluster) seen meanwhile."""
 
     wall_start: float = 0.0
     rate: float = 0.0
     records: list[RequestRecord] = field(default_factory=list)
+    stalls: list[Stall] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, record: RequestRecord) -> None:
         with self._lock:
             self.records.append(record)
+
+    def add_stall(self, stall: Stall) -> None:
+        with self._lock:
+            self.stalls.append(stall)
 
     def snapshot(self) -> list[RequestRecord]:
         with self._lock:
@@ -78,6 +101,7 @@ class Recording:
         """The requests due in ``[start, end)``."""
         out = Recording(self.wall_start, self.rate)
         out.records = [r for r in self.snapshot() if (start is None or r.due >= start) and (end is None or r.due < end)]
+        out.stalls = list(self.stalls)
         return out
 
     @property
@@ -95,18 +119,30 @@ class Recording:
         return dict(Counter(r.error for r in self.snapshot() if r.error))
 
     def failure_windows(self) -> list[FailureWindow]:
-        windows: list[FailureWindow] = []
+        """Runs of consecutive failed requests, merged where their times overlap (a 2 s timeout interleaves
+        with the successes after it, and one outage must read as one window, not as many)."""
+        runs: list[list[RequestRecord]] = []
         current: list[RequestRecord] = []
         for r in self.snapshot():
             if r.ok:
                 if current:
-                    windows.append(_window(current))
+                    runs.append(current)
                     current = []
             else:
                 current.append(r)
         if current:
-            windows.append(_window(current))
-        return windows
+            runs.append(current)
+        merged: list[list[RequestRecord]] = []
+        for run in runs:
+            if merged and run[0].due <= max(r.due + r.latency for r in merged[-1]):
+                merged[-1] = merged[-1] + run
+            else:
+                merged.append(run)
+        return [_window(run) for run in merged]
+
+    def stalls_during(self, record: RequestRecord, min_lag: float = 0.0) -> list[Stall]:
+        """Our own stalls of at least ``min_lag`` seconds that overlap ``record``'s life (due to end)."""
+        return [s for s in self.stalls if s.lag >= min_lag and s.overlaps(record.due, record.due + record.latency)]
 
     def per_pod(self) -> dict[str, int]:
         return dict(Counter(r.pod for r in self.snapshot() if r.ok and r.pod))
@@ -145,11 +181,13 @@ class Recording:
         return {q: _percentile(values, q) for q in (50, 99, 100)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"wall_start": self.wall_start, "rate": self.rate, "records": [asdict(r) for r in self.snapshot()]}
+        return {"wall_start": self.wall_start, "rate": self.rate, "records": [asdict(r) for r in self.snapshot()],
+                "stalls": [asdict(s) for s in self.stalls]}
 
 
 def _window(rs: list[RequestRecord]) -> FailureWindow:
-    return FailureWindow(rs[0].due, rs[-1].due + rs[-1].latency, len(rs), dict(Counter(r.error or "" for r in rs)))
+    errors: dict[str, int] = dict(Counter(str(r.error or "") for r in rs))
+    return FailureWindow(rs[0].due, max(r.due + r.latency for r in rs), len(rs), errors)
 
 
 def _percentile(values: list[float], q: float) -> float:

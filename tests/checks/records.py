@@ -16,7 +16,8 @@ def recording(n: int, rate: float = 10.0, wall_start: float = 0.0,
         fields: dict[str, object] = {"status": 200, "pod": f"echo-{i % 3}", "client_ip": "127.0.0.99",
                                      "local_ip": "127.0.0.99"}
         fields.update(shape(i, due) if shape else {})
-        rec.add(RequestRecord(i, due, due, 0.002, "127.200.0.1:80", **fields))
+        latency = float(fields.pop("latency", 0.002))  # type: ignore[arg-type]
+        rec.add(RequestRecord(i, due, due, latency, "127.200.0.1:80", **fields))  # type: ignore[arg-type]
     return rec
 
 
