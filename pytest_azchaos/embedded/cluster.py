@@ -245,7 +245,8 @@ class EmbeddedCluster:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=1024)
         await site.start()
-        sockets = site._server.sockets if site._server else []
+        # aiohttp types _server as AbstractServer; at run time it is an asyncio.Server, which has .sockets.
+        sockets = site._server.sockets if site._server else []  # type: ignore[attr-defined]
         bound = sockets[0].getsockname() if sockets else (host, port)
         self.url = f"http://{bound[0]}:{bound[1]}"
         self.api.server_address = f"{bound[0]}:{bound[1]}"

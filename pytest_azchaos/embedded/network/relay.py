@@ -39,7 +39,7 @@ class _Backend(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  (uvloop's transports are not asyncio.Transport)
+        self.transport = transport  # type: ignore[assignment]  # uvloop transports are not asyncio.Transport
         self.client.backend_ready(self)
 
     def data_received(self, data: bytes) -> None:
@@ -72,7 +72,7 @@ class _Client(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  (uvloop's transports are not asyncio.Transport)
+        self.transport = transport  # type: ignore[assignment]  # uvloop transports are not asyncio.Transport
         self.listener.active.add(self)
         peer = transport.get_extra_info("peername")
         try:
