@@ -133,3 +133,55 @@ def test_dry_run_skips_destructive_tests_with_what_they_would_touch(pytester: py
     result = pytester.runpytest("-p", "no:cacheprovider", "--azchaos-dry-run", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*dry run of *test_drain*: *take zone us-east-1b away*"])
+
+
+def test_every_check_leaves_its_verdict_in_the_junit_xml(pytester: pytest.Pytester) -> None:
+    """CI dashboards read JUnit: a property per check (id, verdict, summary), figures or not."""
+    import xml.etree.ElementTree as ET
+
+    pytester.makepyfile(
+        """
+        from pytest_azchaos.checks import CheckResult
+
+        def test_topo(azchaos_check):
+            azchaos_check(CheckResult("AZ-TOPO", True, "6 pods over 3 zones, skew 0"))
+
+        def test_srcip(azchaos_check):
+            azchaos_check(CheckResult("AZ-SRCIP", False, "51 of 51 successful requests did not see the client"))
+
+        def test_drain(azchaos_check):
+            azchaos_check(CheckResult("AZ-DRAIN", False, "3 of 90 requests failed", (), {"failed_requests": 3},
+                                      "3 of the 3 failed requests coincide with stalls of our own side"))
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=out.xml", "-rs")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*AZ-DRAIN INCONCLUSIVE: 3 of the 3 failed requests coincide*"])
+    props = {(case.get("name"), p.get("name")): p.get("value")
+             for case in ET.parse(pytester.path / "out.xml").iter("testcase") for p in case.iter("property")}
+    assert props[("test_topo", "azchaos_AZ-TOPO")] == "passed: 6 pods over 3 zones, skew 0"
+    assert props[("test_srcip", "azchaos_AZ-SRCIP")] == "failed: 51 of 51 successful requests did not see the client"
+    assert props[("test_drain", "azchaos_AZ-DRAIN")] == "inconclusive: 3 of 90 requests failed"
+    assert props[("test_drain", "azchaos_AZ-DRAIN_failed_requests")] == "3"
+
+
+def test_a_test_ending_on_an_api_failure_is_inconclusive_not_failed(pytester: pytest.Pytester) -> None:
+    """A 503 from the API (an apiserver under load) says nothing about the zone: skipped as inconclusive."""
+    pytester.makepyfile(
+        """
+        from kubernetes.client import ApiException
+
+        def test_observing(azchaos_settings):
+            raise ApiException(status=503, reason="Service Unavailable")
+
+        def test_a_real_failure(azchaos_settings):
+            assert False, "the cluster lost requests"
+
+        def test_not_ours():
+            raise ApiException(status=503, reason="Service Unavailable")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(skipped=1, failed=2)
+    result.stdout.fnmatch_lines(["*azchaos INCONCLUSIVE: the Kubernetes API answered 503 Service Unavailable; "
+                                 "nothing was judged*"])
