@@ -1,4 +1,5 @@
-"""Sample workloads as manifests plus small builders: the echo app, the stateful app, misconfigured variants."""
+"""Sample workloads as manifests plus small builders: the echo app, the stateful app, misconfigured variants;
+``deploy`` creates one and waits until it serves (the fixtures and the chaostoolkit action share it)."""
 
 from __future__ import annotations
 

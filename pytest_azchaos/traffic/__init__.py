@@ -1,4 +1,5 @@
-"""Traffic through a Service's load balancer: an open-loop prober and its per-request recording."""
+"""Traffic through a Service's load balancer: an open-loop prober, its per-request recording (with the stalls
+of our own side), and ``generator.Traffic``, what the ``azchaos_traffic`` fixture hands out."""
 
 from __future__ import annotations
 
