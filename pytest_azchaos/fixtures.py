@@ -184,8 +184,13 @@ def azchaos_namespace(request: pytest.FixtureRequest, azchaos_cluster: Cluster, 
     short = azchaos_run.run_id.rsplit("-", 1)[-1]
     name = f"{azchaos_settings.namespace_prefix}-{short}-{uuid.uuid4().hex[:5]}"
     labels = {MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: azchaos_run.run_id}
-    azchaos_cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
-        name=name, labels=labels, annotations={TEST_ANNOTATION: request.node.nodeid[:250]})))
+    try:
+        azchaos_cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
+            name=name, labels=labels, annotations={TEST_ANNOTATION: request.node.nodeid[:250]})))
+    except client.ApiException as e:  # AlreadyExists: ours only if an earlier attempt (retried 5xx) made it
+        existing = azchaos_cluster.core.read_namespace(name) if e.status == 409 else None
+        if existing is None or (existing.metadata.labels or {}).get(RUN_ID_LABEL) != azchaos_run.run_id:
+            raise
     yield name
     azchaos_evidence.events.extend(_events(azchaos_cluster, name, azchaos_evidence))
     if azchaos_settings.keep_on_failure and request.node.stash.get(FAILED, False):

@@ -15,6 +15,18 @@ class AppError(Exception):
 
 
 def _create(cluster: Cluster, namespace: str, manifest: dict[str, Any]) -> None:
+    """Create ``manifest``; an AlreadyExists is our own earlier attempt (a create retried after a 5xx answer:
+    the sample apps go into a namespace of their own), so it counts as created."""
+    from kubernetes.client import ApiException
+
+    try:
+        _create_once(cluster, namespace, manifest)
+    except ApiException as e:
+        if e.status != 409:
+            raise
+
+
+def _create_once(cluster: Cluster, namespace: str, manifest: dict[str, Any]) -> None:
     from kubernetes import client
 
     kind = manifest["kind"]

@@ -168,9 +168,133 @@ def _client_for(cluster: Cluster, pool: int) -> Any:
     """A client whose connection pool fits ``pool`` concurrent requests (the default keeps only ~10)."""
     from kubernetes import client
 
+    from ..kube.retry import install_retries
+
     cfg = copy.deepcopy(cluster.api.configuration)
     cfg.connection_pool_maxsize = max(pool, 4)
-    return client.ApiClient(cfg)
+    return install_retries(client.ApiClient(cfg))
+
+
+class Evictor:
+    """Evicts one pod at a time through the Eviction API, as ``kubectl drain`` does: a 429 (its budget allows
+    no disruption now) is retried every ``retry_interval`` until the deadline; a pod already gone counts."""
+
+    def __init__(self, core: Any, timeline: Timeline, deadline: float, retry_interval: float,
+                 grace_seconds: int | None, stop: threading.Event) -> None:
+        self.core, self.timeline, self.deadline = core, timeline, deadline
+        self.retry_interval, self.grace_seconds, self.stop = retry_interval, grace_seconds, stop
+
+    def evict(self, p: PodDrain) -> None:
+        """Until ``p`` is evicted, gone, failed for good, or the deadline passed; the outcome is on ``p``."""
+        from kubernetes import client
+        from kubernetes.client import ApiException
+
+        body = client.V1Eviction(
+            metadata=client.V1ObjectMeta(name=p.name, namespace=p.namespace),
+            delete_options=client.V1DeleteOptions(grace_period_seconds=self.grace_seconds,
+                                                  preconditions=client.V1Preconditions(uid=p.uid)))
+        timeline = self.timeline
+        while not self.stop.is_set():
+            if p.first_attempt is None:
+                p.first_attempt = timeline.elapsed()
+                timeline.add(p.key, "eviction requested", f"node {p.node}")
+            try:
+                self.core.create_namespaced_pod_eviction(p.name, p.namespace, body, _preload_content=False)
+            except ApiException as e:
+                message, cause = _status(e)
+                if e.status == 429:
+                    p.refusals.append((timeline.elapsed(), cause or message))
+                    timeline.add(p.key, "eviction refused (429)", cause or message)
+                    left = self.deadline - time.monotonic()
+                    if left <= 0:
+                        return
+                    self.stop.wait(min(self.retry_interval, left))
+                    continue
+                if e.status == 404 or (e.status == 409 and "UID" in message):
+                    p.accepted = p.gone = timeline.elapsed()
+                    timeline.add(p.key, "already gone", f"{e.status}: {message}")
+                    return
+                p.error = f"{e.status} {e.reason}: {message}" + (f" ({cause})" if cause else "")
+                timeline.add(p.key, "eviction failed", p.error)
+                return
+            except Exception as e:  # connection trouble: retry inside the deadline
+                timeline.add(p.key, "eviction request failed", f"{type(e).__name__}: {e}")
+                if time.monotonic() >= self.deadline:
+                    p.error = f"{type(e).__name__}: {e}"
+                    return
+                self.stop.wait(min(1.0, self.retry_interval))
+                continue
+            p.accepted = timeline.elapsed()
+            timeline.add(p.key, "eviction accepted")
+            return
+
+
+class GoneWatcher:
+    """Notices when evicted pods have left the zone's nodes (their graceful shutdown done), for the wait."""
+
+    def __init__(self, core: Any, nodes: list[str], report: DrainReport) -> None:
+        self.core, self.nodes, self.report = core, set(nodes), report
+        self.by_uid = {p.uid: p for p in report.pods}
+
+    def fetch(self) -> dict[str, str]:
+        """The pods still on the nodes (uid -> state); marks evicted ones that are no longer there as gone."""
+        todo, timeline = self.report.pods, self.report.timeline
+        if not any(p.accepted is not None and p.gone is None for p in todo):
+            return self.report.last_seen  # nothing evicted is waiting to go: spare the API server a list
+        present = {}
+        for pod in _pods_on(self.core, self.nodes):
+            meta = pod["metadata"]
+            st = pod.get("status") or {}
+            present[meta["uid"]] = (f"phase {st.get('phase')}, node {pod['spec'].get('nodeName')}"
+                                    + (f", terminating since {meta['deletionTimestamp']}"
+                                       if meta.get("deletionTimestamp") else ""))
+        now = timeline.elapsed()
+        for uid, p in self.by_uid.items():
+            if p.accepted is not None and p.gone is None and uid not in present:
+                p.gone = now
+                timeline.add(p.key, "gone")
+        self.report.last_seen = present
+        return present
+
+    def finished(self, _: dict[str, str]) -> bool:
+        """Every pod gone or failed for a reason other than a budget (a pod still refused by its budget keeps
+        the drain waiting until the deadline)."""
+        return all(p.gone is not None or p.error for p in self.report.pods)
+
+    def detail(self, _: dict[str, str]) -> str:
+        """Progress: evicted, terminating, blocked by which budgets, failed."""
+        todo = self.report.pods
+        evicted = sum(1 for p in todo if p.accepted is not None)
+        text = f"{evicted}/{len(todo)} pods evicted"
+        gone = sum(1 for p in todo if p.gone is not None)
+        if gone < evicted:
+            text += f", {evicted - gone} terminating"
+        blocked = [p.blocked_by for p in todo if p.blocked_by and not p.error]
+        if blocked:
+            text += ", " + pdb_summary(blocked)
+        failed = sum(1 for p in todo if p.error)
+        if failed:
+            text += f", {failed} failed"
+        return text
+
+
+def _plan(pods: list[Pod], skip: Callable[[Pod], str | None], force: bool,
+          timeline: Timeline) -> tuple[list[PodDrain], dict[str, str]]:
+    """The pods to evict, and those left alone with the reason (DaemonSet, mirror, unmanaged ...)."""
+    skipped: dict[str, str] = {}
+    todo: list[PodDrain] = []
+    for pod in pods:
+        meta = pod["metadata"]
+        key = f"{meta['namespace']}/{meta['name']}"
+        why = skip(pod)
+        if why is None and not force and unmanaged(pod):
+            why = "no controller: it would not come back (drain with force=True to evict it anyway)"
+        if why:
+            skipped[key] = why
+            timeline.add(key, "skipped", why)
+            continue
+        todo.append(PodDrain(meta["namespace"], meta["name"], meta["uid"], pod["spec"].get("nodeName", "")))
+    return todo, skipped
 
 
 def drain_zone(cluster: Cluster, zone: str, ledger: Ledger, timeout: float, progress: Progress | None = None,
@@ -179,7 +303,6 @@ def drain_zone(cluster: Cluster, zone: str, ledger: Ledger, timeout: float, prog
                max_workers: int = 64, poll_interval: float = 0.25) -> DrainReport:
     """Cordon ``zone`` and evict its pods in parallel within ``timeout`` seconds; never raises on timeout."""
     from kubernetes import client
-    from kubernetes.client import ApiException
 
     start = time.monotonic()
     deadline = start + timeout
@@ -190,108 +313,16 @@ def drain_zone(cluster: Cluster, zone: str, ledger: Ledger, timeout: float, prog
     api = _client_for(cluster, min(max_workers, 64) + 2)
     core = client.CoreV1Api(api)
     try:
-        pods_raw = _pods_on(core, set(nodes))
-        skipped: dict[str, str] = {}
-        todo: list[PodDrain] = []
-        for pod in pods_raw:
-            meta = pod["metadata"]
-            key = f"{meta['namespace']}/{meta['name']}"
-            why = skip(pod)
-            if why is None and not force and unmanaged(pod):
-                why = "no controller: it would not come back (drain with force=True to evict it anyway)"
-            if why:
-                skipped[key] = why
-                timeline.add(key, "skipped", why)
-                continue
-            todo.append(PodDrain(meta["namespace"], meta["name"], meta["uid"], pod["spec"].get("nodeName", "")))
+        todo, skipped = _plan(_pods_on(core, set(nodes)), skip, force, timeline)
         report = DrainReport(zone, ledger.run_id, nodes, cordon, todo, skipped, timeline, timeout)
         stop = threading.Event()
-
-        def evict(p: PodDrain) -> None:
-            body = client.V1Eviction(
-                metadata=client.V1ObjectMeta(name=p.name, namespace=p.namespace),
-                delete_options=client.V1DeleteOptions(grace_period_seconds=grace_seconds,
-                                                      preconditions=client.V1Preconditions(uid=p.uid)))
-            while not stop.is_set():
-                now = timeline.elapsed()
-                if p.first_attempt is None:
-                    p.first_attempt = now
-                    timeline.add(p.key, "eviction requested", f"node {p.node}")
-                try:
-                    core.create_namespaced_pod_eviction(p.name, p.namespace, body, _preload_content=False)
-                except ApiException as e:
-                    message, cause = _status(e)
-                    if e.status == 429:
-                        p.refusals.append((timeline.elapsed(), cause or message))
-                        timeline.add(p.key, "eviction refused (429)", cause or message)
-                        left = deadline - time.monotonic()
-                        if left <= 0:
-                            return
-                        stop.wait(min(retry_interval, left))
-                        continue
-                    if e.status == 404 or (e.status == 409 and "UID" in message):
-                        p.accepted = p.gone = timeline.elapsed()
-                        timeline.add(p.key, "already gone", f"{e.status}: {message}")
-                        return
-                    p.error = f"{e.status} {e.reason}: {message}" + (f" ({cause})" if cause else "")
-                    timeline.add(p.key, "eviction failed", p.error)
-                    return
-                except Exception as e:  # connection trouble: retry inside the deadline
-                    timeline.add(p.key, "eviction request failed", f"{type(e).__name__}: {e}")
-                    if time.monotonic() >= deadline:
-                        p.error = f"{type(e).__name__}: {e}"
-                        return
-                    stop.wait(min(1.0, retry_interval))
-                    continue
-                p.accepted = timeline.elapsed()
-                timeline.add(p.key, "eviction accepted")
-                return
-
-        pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(todo))),
-                                  thread_name_prefix="azchaos-drain")
+        evictor = Evictor(core, timeline, deadline, retry_interval, grace_seconds, stop)
+        pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(todo))), thread_name_prefix="azchaos-drain")
         for p in todo:
-            pool.submit(evict, p)
-        by_uid = {p.uid: p for p in todo}
-
-        def fetch() -> dict[str, str]:
-            if not any(p.accepted is not None and p.gone is None for p in todo):
-                return report.last_seen  # nothing evicted is waiting to go: spare the API server a list
-            present = {}
-            for pod in _pods_on(core, set(nodes)):
-                meta = pod["metadata"]
-                st = pod.get("status") or {}
-                present[meta["uid"]] = (f"phase {st.get('phase')}, node {pod['spec'].get('nodeName')}"
-                                        + (f", terminating since {meta['deletionTimestamp']}"
-                                           if meta.get("deletionTimestamp") else ""))
-            now = timeline.elapsed()
-            for uid, p in by_uid.items():
-                if p.accepted is not None and p.gone is None and uid not in present:
-                    p.gone = now
-                    timeline.add(p.key, "gone")
-            report.last_seen = present
-            return present
-
-        def finished(_: dict[str, str]) -> bool:
-            # done when every pod is gone or failed for a reason other than a budget (a pod still
-            # refused by its budget keeps the drain waiting until the deadline)
-            return all(p.gone is not None or p.error for p in todo)
-
-        def detail(_: dict[str, str]) -> str:
-            evicted = sum(1 for p in todo if p.accepted is not None)
-            text = f"{evicted}/{len(todo)} pods evicted"
-            gone = sum(1 for p in todo if p.gone is not None)
-            if gone < evicted:
-                text += f", {evicted - gone} terminating"
-            blocked = [p.blocked_by for p in todo if p.blocked_by and not p.error]
-            if blocked:
-                text += ", " + pdb_summary(blocked)
-            failed = sum(1 for p in todo if p.error)
-            if failed:
-                text += f", {failed} failed"
-            return text
-
-        result = wait_until(fetch, finished, timeout=max(deadline - time.monotonic(), 0.01), what=f"drain {zone}",
-                            interval=poll_interval, progress=progress, describe=detail)
+            pool.submit(evictor.evict, p)
+        watcher = GoneWatcher(core, nodes, report)
+        result = wait_until(watcher.fetch, watcher.finished, timeout=max(deadline - time.monotonic(), 0.01),
+                            what=f"drain {zone}", interval=poll_interval, progress=progress, describe=watcher.detail)
         report.timed_out = not result.ok
         stop.set()
         pool.shutdown(wait=True)

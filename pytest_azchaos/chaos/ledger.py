@@ -234,8 +234,20 @@ class Ledger:
         try:
             self.cluster.core.create_namespaced_config_map(self.namespace, cm)
         except ApiException as e:
+            if e.status == 409 and self._mine():  # our own earlier attempt went through (retried after a 5xx)
+                return
             raise LedgerWriteError(f"cannot create the run object {self.namespace}/{run_object_name(self.run_id)}: "
                                    f"{e.status} {e.reason}: {_message(e)}") from None
+
+    def _mine(self) -> bool:
+        """The run object exists and is this run's (its name carries the run id; its data says so too)."""
+        from kubernetes.client import ApiException
+
+        try:
+            cm = self.cluster.core.read_namespaced_config_map(run_object_name(self.run_id), self.namespace)
+        except ApiException:
+            return False
+        return (cm.metadata.labels or {}).get(RUN_ID_LABEL) == self.run_id
 
     def _labels(self) -> dict[str, str]:
         return {MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: self.run_id, RUN_STATE_LABEL: self.state}

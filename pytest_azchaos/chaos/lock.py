@@ -136,11 +136,16 @@ class ClusterLock:
                                         acquire_time=now, renew_time=now, lease_transitions=0))
             try:
                 created = api.create_namespaced_lease(self.namespace, lease)
+                self._rv = created.metadata.resource_version
             except ApiException as e2:
-                if e2.status == 409:  # another run created it between our read and create
-                    raise self._held(read_lock(self.cluster, self.namespace, self.name)) from None
-                raise
-            self._rv = created.metadata.resource_version
+                if e2.status != 409:
+                    raise
+                # Another run created it between our read and create, or our own earlier attempt did (a
+                # create answered 5xx and retried): only the lease's holder tells which.
+                state = read_lock(self.cluster, self.namespace, self.name)
+                if state is None or state.holder != self.holder:
+                    raise self._held(state) from None
+                self._rv = state.resource_version
             self._start_renewing()
             return self
         state = LeaseState.of(current)
@@ -155,11 +160,14 @@ class ClusterLock:
                          "acquireTime": _micro(now), "renewTime": _micro(now), "leaseTransitions": transitions}}
         try:
             updated = api.patch_namespaced_lease(self.name, self.namespace, body, _content_type=MERGE_PATCH)
+            self._rv = updated.metadata.resource_version
         except ApiException as e:
-            if e.status == 409:
-                raise self._held(read_lock(self.cluster, self.namespace, self.name)) from None
-            raise
-        self._rv = updated.metadata.resource_version
+            if e.status != 409:
+                raise
+            again = read_lock(self.cluster, self.namespace, self.name)  # ours, if an earlier attempt went through
+            if again is None or again.holder != self.holder:
+                raise self._held(again) from None
+            self._rv = again.resource_version
         self._start_renewing()
         return self
 

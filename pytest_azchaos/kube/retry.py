@@ -1,10 +1,16 @@
-"""Retrying API requests where upstream clients do, so an apiserver under load is not taken for a verdict.
+"""Retrying API requests, so an apiserver under load is not taken for a verdict about the cluster.
 
-client-go (``rest/request.go``, ``rest/with_retry.go``) retries a request, up to ten times, when the answer
-is 429 or 5xx **with** a ``Retry-After`` header (APF and max-in-flight throttling, a server shutting down),
-sleeping what the header says; and retries a GET whose connection was reset or closed early. Anything else
-reaches the caller: the wait primitive keeps polling inside its deadline, and a test that still ends on an
-API error is reported inconclusive, not failed (``plugin.py``). The official Python client does neither.
+As client-go does (``rest/request.go``, ``rest/with_retry.go``): a request answered 429 or 5xx **with** a
+``Retry-After`` header (APF and max-in-flight throttling, a server shutting down) is retried, up to ten
+times, after what the header says; a GET whose connection broke is retried. The official Python client does
+neither.
+
+Beyond client-go, a 5xx without ``Retry-After`` is retried a few times with backoff, for every verb: a chaos
+run makes few, deliberate writes, and a failed one would end the run's observation. A read has no effect; a
+write answered 5xx may still have happened upstream, so every write site accepts the outcome of its own
+earlier attempt (a create answering 409 AlreadyExists for an object of this run, a delete answering 404, a
+lease update answering 409 while this run already holds it). What still fails reaches the caller: waits keep
+polling inside their deadline, and a test that ends on an API error is reported inconclusive (``plugin.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +23,21 @@ import tenacity
 MAX_RETRIES = 10
 #: Longest ``Retry-After`` honoured; longer waits are capped (the caller's deadline still holds).
 MAX_RETRY_AFTER = 10.0
+#: Attempts at a request answered 5xx without ``Retry-After``, and the backoff between them.
+SERVER_ERROR_ATTEMPTS = 6
+SERVER_ERROR_BACKOFF = (0.1, 2.0)
 
 
 class _RetryAfter(Exception):
     def __init__(self, seconds: float, outcome: Any, raised: bool) -> None:
         super().__init__(f"retry after {seconds}s")
         self.seconds, self.outcome, self.raised = seconds, outcome, raised
+
+
+class _ServerError(Exception):
+    def __init__(self, outcome: Any, raised: bool) -> None:
+        super().__init__("server error")
+        self.outcome, self.raised = outcome, raised
 
 
 class _ConnectionBroke(Exception):
@@ -66,23 +81,36 @@ def install_retries(api_client: Any) -> Any:
             wait = retry_after(e.status, e.headers)
             if wait is not None:
                 raise _RetryAfter(wait, e, raised=True) from None
+            if e.status and int(e.status) >= 500:
+                raise _ServerError(e, raised=True) from None
             raise
         except Exception as e:
             if method == "GET" and _broken_connection(e):
                 raise _ConnectionBroke(e) from None
             raise
-        wait = retry_after(getattr(response, "status", None), getattr(response, "headers", None))
+        status = getattr(response, "status", None)
+        wait = retry_after(status, getattr(response, "headers", None))
         if wait is not None:
             raise _RetryAfter(wait, response, raised=False)
+        if status is not None and status >= 500:
+            raise _ServerError(response, raised=False)
         return response
 
     def wait_for(state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
-        return error.seconds if isinstance(error, _RetryAfter) else min(0.1 * 2 ** (state.attempt_number - 1), 2.0)
+        if isinstance(error, _RetryAfter):
+            return error.seconds
+        first, most = SERVER_ERROR_BACKOFF
+        return min(first * 2 ** (state.attempt_number - 1), most)
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome else None
+        limit = SERVER_ERROR_ATTEMPTS if isinstance(error, _ServerError) else MAX_RETRIES + 1
+        return state.attempt_number >= limit
 
     def give_up(state: tenacity.RetryCallState) -> Any:
         error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _RetryAfter):
+        if isinstance(error, _RetryAfter | _ServerError):
             if error.raised:
                 raise error.outcome
             return error.outcome
@@ -90,8 +118,8 @@ def install_retries(api_client: Any) -> Any:
             raise error.error
         raise error  # type: ignore[misc]
 
-    retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(MAX_RETRIES + 1), wait=wait_for,
-                                 retry=tenacity.retry_if_exception_type((_RetryAfter, _ConnectionBroke)),
+    retrying = tenacity.Retrying(stop=stop, wait=wait_for,
+                                 retry=tenacity.retry_if_exception_type((_RetryAfter, _ServerError, _ConnectionBroke)),
                                  retry_error_callback=give_up)
 
     def with_retries(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
