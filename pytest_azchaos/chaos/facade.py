@@ -176,7 +176,7 @@ class Chaos:
                     self.evidence.end_phase(open_phase)
         try:
             if self.ledger is not None:
-                with self._acting("restore", "uncordon_zone") as phase:
+                with self._acting("restore", "undo_faults") as phase:
                     for outcome in self.ledger.replay():
                         lines.append(outcome.describe())
                     if phase is not None:

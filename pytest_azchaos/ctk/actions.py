@@ -2,7 +2,7 @@
 ``configuration`` and ``secrets``). Each returns plain JSON data for the journal.
 
 Every fault records its undo in the run's ledger before acting (as in the pytest fixtures);
-``uncordon_zone`` replays this run's ledger, so put it in the experiment's ``rollbacks``.
+``undo_faults`` replays this run's ledger, so put it in the experiment's ``rollbacks``.
 A refused fault (context not allowed, a second zone, too few healthy zones left) raises
 ``chaoslib.exceptions.ActivityFailed`` with the reason, and nothing is touched.
 """
@@ -19,7 +19,7 @@ from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL
 from .context import Configuration, Secrets, logger, resolve_zone, run_state
 
 __all__ = ["cordon_zone", "delete_app", "deploy_echo_app", "drain_zone", "kill_pods", "start_traffic",
-           "stop_traffic", "uncordon_zone", "zone_outage"]
+           "stop_traffic", "uncordon_zone", "undo_faults", "zone_outage"]
 
 
 def _refusals() -> tuple[type[BaseException], ...]:
@@ -65,9 +65,10 @@ def drain_zone(zone: str, timeout: float | None = None, configuration: Configura
     return result
 
 
-def uncordon_zone(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+def undo_faults(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Undo this run's faults: replay its ledger (uncordon only the nodes this run cordoned, start stopped
-    instances ...), then release the cluster lock. Idempotent; meant for ``rollbacks``."""
+    instances, resume suspended groups ...), then release the cluster lock. Idempotent; meant for
+    ``rollbacks``."""
     state = run_state(configuration, secrets)
     chaos = state.chaos
     lines = chaos.undo_all()
@@ -77,6 +78,10 @@ def uncordon_zone(configuration: Configuration = None, secrets: Secrets = None) 
     if failed:
         raise ActivityFailed("undo failed: " + "; ".join(failed))
     return {"run_id": state.run_id, "undone": lines}
+
+
+#: The older name of ``undo_faults`` (it always undid every fault, not only cordons); kept for experiment files.
+uncordon_zone = undo_faults
 
 
 def kill_pods(namespace: str, label_selector: str, count: int | None = None, fraction: float | None = None,
@@ -94,7 +99,7 @@ def kill_pods(namespace: str, label_selector: str, count: int | None = None, fra
 
 
 def zone_outage(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
-    """Stop the zone's EC2 instances and suspend its Auto Scaling groups (undo with ``uncordon_zone``).
+    """Stop the zone's EC2 instances and suspend its Auto Scaling groups (undo with ``undo_faults``).
     AWS access: the standard AWS settings (``AWS_PROFILE``, an OIDC role ...), or the embedded cluster's."""
     from ..aws import AwsConfigError, AwsContext
 

@@ -5,7 +5,7 @@ run adds), built from the test's evidence (``report.evidence.Evidence.to_dict()`
 
 - ``experiment``: the test as an experiment that ``chaos validate`` accepts. Its ``method`` is the faults
   as our ``ctk.actions`` with their real arguments; its ``rollbacks`` replay the ledger
-  (``uncordon_zone``); its steady-state probes are the checks, each re-checked by rerunning this test.
+  (``undo_faults``); its steady-state probes are the checks, each re-checked by rerunning this test.
 - ``run`` and ``rollbacks``: each fault with its start, end, duration and status.
 - ``steady_states.after``: the checks' verdicts (output: the check, ``tolerance_met``: it passed).
   ``before`` is null: our checks judge the run, not a state before it.
@@ -64,7 +64,7 @@ def journal_of(evidence: dict[str, Any], description: str = "") -> dict[str, Any
         timed = _timed(activity, t0 + p["start"], t0 + p["end"], status, p.get("detail") or None)
         if p.get("error"):
             timed["exception"] = [p["error"] + "\n"]
-        if p["action"] == "uncordon_zone":
+        if p["action"] in ("undo_faults", "uncordon_zone"):  # the latter: journals of earlier versions
             rollbacks.append(activity)
             rollback_runs.append(timed)
         else:

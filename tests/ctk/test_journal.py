@@ -83,7 +83,7 @@ def test_passing_test_journal_is_completed_with_the_fault_and_its_undo(journals)
     assert run["activity"]["provider"]["func"] == "cordon_zone" and run["status"] == "succeeded"
     assert run["activity"]["provider"]["arguments"]["zone"].startswith("us-")
     (undo,) = j["rollbacks"]
-    assert undo["activity"]["provider"]["func"] == "uncordon_zone" and "uncordoned" in undo["output"]
+    assert undo["activity"]["provider"]["func"] == "undo_faults" and "uncordoned" in undo["output"]
     assert j["steady_states"]["after"]["probes"][0]["tolerance_met"] is True
 
 
