@@ -100,9 +100,23 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
     cluster = Cluster(path)
     try:
         yield cluster
+        _report_background_errors(cluster, azchaos_run)
     finally:
         cluster.close()
         stop_cluster(path)
+
+
+def _report_background_errors(cluster: Cluster, run: Run) -> None:
+    """Errors the embedded cluster's controllers caught and went on after are our bugs: say so, loudly."""
+    import warnings
+
+    status, doc = cluster.get_json("/azchaos/v1/controller-errors")
+    failing = (doc.get("controllers") or []) if status == 200 and isinstance(doc, dict) else []
+    if failing:
+        text = "; ".join(f"{c['name']}: {c['count']} error(s), last {c['last']}" for c in failing)
+        run.progress.note(f"the embedded cluster's controllers caught errors during the run: {text}")
+        warnings.warn(pytest.PytestWarning(f"embedded cluster controller errors (a bug of ours): {text}"),
+                      stacklevel=1)
 
 
 @pytest.fixture(scope="session")

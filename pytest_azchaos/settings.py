@@ -26,6 +26,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """A run's validated settings (``build()`` makes them from options and ini keys; the option wins)."""
+
     kubeconfig: Path | None = None
     context: str | None = None
     cluster: ClusterChoice = "auto"

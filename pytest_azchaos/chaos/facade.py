@@ -29,6 +29,9 @@ class ChaosRefused(RuntimeError):
 
 @dataclass
 class Chaos:
+    """What a test (or a chaostoolkit run) injects faults through: the safety rules first, then the fault, its
+    undo already in the ledger; ``undo_all()`` replays the ledger and frees the cluster lock."""
+
     cluster: Cluster
     settings: Any
     run: Any
