@@ -10,12 +10,17 @@ what was there before a run must still be there after it, untouched.
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +29,10 @@ from kubernetes import client
 
 from pytest_azchaos.aws import AwsContext
 from pytest_azchaos.chaos.ledger import (
+    CORDONED_BY,
     MANAGED_BY,
     MANAGED_BY_LABEL,
+    RUN_KEY,
     RUN_NAMESPACE,
     RUN_STATE_LABEL,
 )
@@ -51,8 +58,8 @@ FOREIGN_SUSPENDED = "AZRebalance"
 DRAIN_SECONDS = 1.5
 #: How long the killable outage stays in place before the test ends (and undoes it).
 OUTAGE_SECONDS = 0.5
-#: How far past the moment the fault is seen in the cluster a kill may still land (covers the undo).
-TAIL_SECONDS = 2.5
+#: How far past the moment the fault is seen in the cluster a timed kill may still land (covers the undo).
+TAIL_SECONDS = 2.0
 #: A SIGTERM/SIGINT'ed run must be gone within this (its undo included).
 EXIT_BUDGET = 15.0
 
@@ -275,6 +282,217 @@ def azchaos_restore(handle: ClusterHandle, cwd: Path) -> subprocess.CompletedPro
                            str(handle.kubeconfig)], cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
+def fault_level(kind: str, cluster: Cluster, aws: AwsContext, world: World, before: State) -> int:
+    """How much of the run's fault is in the cluster: nodes cordoned by a run; instances stopping or stopped
+    plus processes suspended that were not before. 0: none of it (not yet, or undone)."""
+    if kind == "drain":
+        return sum(1 for n in cluster.core.list_node().items if CORDONED_BY in (n.metadata.annotations or {}))
+    states = _instances(aws)
+    down = sum(1 for i in world.zone_instances if states.get(i) in ("stopping", "stopped"))
+    return down + sum(len(set(p) - set(before.suspended.get(g, ()))) for g, p in _suspended(aws).items())
+
+
+@dataclass
+class Watch:
+    """What the test saw of a run while it waited to kill it (seconds since the run started)."""
+
+    lock_at: float | None = None
+    holder: str | None = None
+    fault_at: float | None = None
+    undoing_at: float | None = None
+    exited_at: float | None = None
+    peak: int = 0
+
+
+def watch(run: subprocess.Popen[str], mode: str, delay: float, kind: str, cluster: Cluster, aws: AwsContext,
+          world: World, before: State, start: float) -> tuple[Watch, float]:
+    """Poll the cluster until the kill moment or the run's exit, noting when its lock and fault appear and go.
+
+    ``mode`` ``timed``: the moment is ``delay`` after the start; ``lock``: ``delay`` after the lock is first
+    seen taken; ``undoing``: ``delay`` after the fault, once in place, is first seen shrinking (the run's own
+    undo has begun). Returns what was seen and the kill moment (seconds since the start)."""
+    seen = Watch()
+    kill_at = start + delay if mode == "timed" else start + 60.0  # an anchor never seen: kill anyway
+    while time.monotonic() < kill_at:
+        now = time.monotonic() - start
+        if run.poll() is not None:
+            seen.exited_at = now
+            break
+        if seen.lock_at is None:
+            lock = read_lock(cluster)
+            if lock is not None and lock.holder is not None:
+                seen.lock_at, seen.holder = now, lock.holder
+                if mode == "lock":
+                    kill_at = time.monotonic() + delay
+        if mode != "lock":  # the lock is taken a few milliseconds before the ledger exists: poll it tightly
+            level = fault_level(kind, cluster, aws, world, before)
+            if level and seen.fault_at is None:
+                seen.fault_at = now
+            if level < seen.peak and seen.undoing_at is None:
+                seen.undoing_at = now
+                if mode == "undoing":
+                    kill_at = time.monotonic() + delay
+            seen.peak = max(seen.peak, level)
+            time.sleep(max(0.0, min(0.05 if mode == "timed" else 0.01, kill_at - time.monotonic())))
+    return seen, kill_at - start
+
+
+def at_kill(kind: str, cluster: Cluster, aws: AwsContext, world: World, before: State, seen: Watch) -> str:
+    """Where the killed run was, read from what it left: lock, ledger, nodes, instances, groups."""
+    lock = read_lock(cluster)
+    holder = lock.holder if lock else None
+    runs = _run_objects(cluster)
+    entries: list[dict[str, Any]] = []
+    for cm in runs:
+        entries += json.loads((cm.data or {}).get(RUN_KEY, "{}")).get("entries") or []
+    pending = [e for e in entries if e.get("state") != "done"]
+    done = [e for e in entries if e.get("state") == "done"]
+    cordoned = sum(1 for n in cluster.core.list_node().items if CORDONED_BY in (n.metadata.annotations or {}))
+    states = _instances(aws)
+    zone_states = Counter(states[i] for i in world.zone_instances)
+    suspended = _suspended(aws)
+    new_suspended = sum(len(set(p) - set(before.suspended.get(g, ()))) for g, p in suspended.items())
+    facts = (f"lock {'held' if holder else 'free'}, {len(runs)} active run object(s) with {len(pending)} pending/"
+             f"{len(done)} done undo(s), {cordoned} node(s) cordoned by a run, zone instances "
+             f"{dict(sorted(zone_states.items()))}, {new_suspended} process(es) newly suspended")
+    restored = {cm.metadata.labels.get("azchaos.io/run-id") for cm in _run_objects(cluster, "restored")}
+    if not holder and not runs:
+        phase = "before the lock" if seen.lock_at is None else "after the run undid its fault and freed the lock"
+    elif not runs:
+        phase = "undone, lock not freed yet" if holder in restored else "lock taken, no ledger yet"
+    elif not entries:
+        phase = "ledger created, nothing recorded yet"
+    elif done or seen.undoing_at is not None:
+        phase = "undoing"
+    elif kind == "drain":
+        phase = ("mid-drain" if cordoned == len(world.zone_nodes) - 1
+                 else "undo recorded, cordoning" if cordoned else "undo recorded, nothing cordoned yet")
+    elif zone_states.get("stopped", 0) == len(world.zone_instances):
+        phase = "outage in place"
+    elif zone_states.get("running", 0) == len(world.zone_instances) and not new_suspended:
+        phase = "undo recorded, nothing stopped yet"
+    else:
+        phase = "suspending/stopping"
+    return f"{phase} ({facts})"
+
+
+# ---------------------------------------------------------------------- SIGKILL at random moments, then restore
+
+
+@dataclass
+class Iteration:
+    index: int
+    kind: str
+    mode: str
+    delay: float
+    kill_at: float = 0.0
+    killed: bool = False
+    watch: Watch = field(default_factory=Watch)
+    where: str = ""
+    rc: int | None = None
+    restore_out: str = ""
+    problems: list[str] = field(default_factory=list)
+    log: str = ""
+
+    def line(self) -> str:
+        w = self.watch
+        seen = [f"{what} {t:.2f}s" for what, t in (("lock", w.lock_at), ("fault", w.fault_at),
+                                                   ("undo begun", w.undoing_at)) if t is not None]
+        plan = {"timed": f"{self.delay:.2f}s after the start", "lock": f"{self.delay * 1000:.0f}ms after the lock",
+                "undoing": f"{self.delay * 1000:.0f}ms into the run's own undo"}[self.mode]
+        what = (f"SIGKILL at {self.kill_at:.2f}s ({plan})" if self.killed
+                else f"ended by itself at {w.exited_at or 0:.2f}s, rc {self.rc} (kill planned {plan})")
+        verdict = "ok  " if not self.problems else "FAIL"
+        restore = " | ".join(ln.strip() for ln in self.restore_out.strip().splitlines())
+        out = (f"{verdict} #{self.index:02d} {self.kind:6s} {what}; seen: {', '.join(seen) or 'nothing'}\n"
+               f"      at the kill: {self.where}\n      restore: {restore}")
+        for p in self.problems:
+            out += f"\n      problem: {p}"
+        if self.problems and self.log:
+            out += "\n      run output (tail): " + " | ".join(self.log.strip().splitlines()[-8:])
+        return out
+
+
+def schedule(rng: random.Random) -> list[tuple[str, str, float]]:
+    """(kind, mode, stratum in [0, 1)) for every iteration: per kind, most kills timed over the run's life
+    (one per slice of it, so they spread), a few anchored on windows a timed kill rarely hits: just after
+    the lock is taken (the ledger is created a few milliseconds later) and during the run's own undo."""
+    plan = []
+    for kind in ("drain", "outage"):
+        timed = ITERATIONS // 2 - 4
+        plan += [(kind, "timed", (k + rng.random()) / timed) for k in range(timed)]
+        plan += [(kind, mode, rng.random()) for mode in ("lock", "lock", "undoing", "undoing")]
+    rng.shuffle(plan)
+    return plan
+
+
+def test_sigkill_at_random_moments_then_restore_leaves_the_cluster_as_found(
+        handle: ClusterHandle, cluster: Cluster, aws: AwsContext, world: World, tmp_path: Path) -> None:
+    seed = int(os.environ.get(SEED_ENV) or random.SystemRandom().randrange(2**31))
+    rng = random.Random(seed)
+    print(f"crash-safety loop: seed {seed} (replay with {SEED_ENV}={seed})")
+    # When each kind's lock and fault show in the cluster (seconds after the run starts): a first guess, then
+    # the median of what was seen. Timed kills land between 60% of the way to the lock (a kill during the
+    # interpreter's start proves little) and TAIL_SECONDS after the fault (past the run's own undo).
+    lock_times: dict[str, list[float]] = {"drain": [1.0], "outage": [1.0]}
+    fault_times: dict[str, list[float]] = {"drain": [1.2], "outage": [1.2]}
+    baseline = snapshot(cluster, aws)
+    assert baseline.lock is None and not baseline.active_runs, baseline
+    done: list[Iteration] = []
+    loop_start = time.monotonic()
+    for index, (kind, mode, u) in enumerate(schedule(rng)):
+        first = 0.6 * statistics.median(lock_times[kind])
+        last = statistics.median(fault_times[kind]) + TAIL_SECONDS
+        it = Iteration(index, kind, mode, {"timed": first + u * (last - first), "lock": u * 0.03,
+                                           "undoing": u * 0.1}[mode])
+        done.append(it)
+        cwd = tmp_path / f"it{index:02d}"
+        before = snapshot(cluster, aws)
+        if before.lock is not None:
+            it.problems.append(f"the lock is held before the run starts: {before.lock}")
+        run, log = plugin_run(handle, cwd, f"test_{kind}")
+        start = time.monotonic()
+        try:
+            it.watch, it.kill_at = watch(run, mode, it.delay, kind, cluster, aws, world, before, start)
+        finally:
+            if run.poll() is None:
+                run.send_signal(signal.SIGKILL)
+                it.killed = True
+            it.rc = run.wait(timeout=30)
+        it.log = log.read_text()
+        if it.watch.lock_at is not None:
+            lock_times[kind].append(it.watch.lock_at)
+        if it.watch.fault_at is not None:
+            fault_times[kind].append(it.watch.fault_at)
+        it.where = at_kill(kind, cluster, aws, world, before, it.watch) if it.killed else "-"
+        if not it.killed and it.rc != 0:
+            it.problems.append(f"the run failed by itself (rc {it.rc})")
+        if "LockHeld" in it.log or "holds the cluster lock" in it.log:
+            it.problems.append("the run was refused the lock")
+        if it.watch.holder is not None and not it.watch.holder.startswith("azchaos-"):
+            it.problems.append(f"the lock was held by {it.watch.holder}, not by an azchaos run")
+        restored = azchaos_restore(handle, cwd)
+        it.restore_out = restored.stdout + restored.stderr
+        if restored.returncode != 0:
+            it.problems.append(f"azchaos restore failed (rc {restored.returncode})")
+        it.problems += [f"not as found: {d}" for d in before.diff(snapshot(cluster, aws))]
+        if kind == "outage":
+            wait_all_ready(cluster)  # the next run's guard wants every zone healthy; the lock is NOT waited for
+    # The run after the last restore, left to finish: it takes the lock at once and passes.
+    final, final_log = plugin_run(handle, tmp_path / "final", "test_cordon")
+    final_rc = final.wait(timeout=120)
+    wall = time.monotonic() - loop_start
+    end = snapshot(cluster, aws)
+    summary = "\n".join(it.line() for it in done)
+    passed = sum(1 for it in done if not it.problems)
+    phases = Counter(it.where.split(" (")[0] if it.killed else "ended by itself" for it in done)
+    print(f"{passed}/{len(done)} iterations left the cluster as found, in {wall:.1f}s (seed {seed}); "
+          f"where the kills landed: {dict(phases.most_common())}\n{summary}")
+    assert passed == len(done), f"{passed}/{len(done)} passed (seed {seed}):\n{summary}"
+    assert final_rc == 0, final_log.read_text()
+    assert not baseline.diff(end), baseline.diff(end)
+
+
 # ---------------------------------------------------------------------- the lock's windows, one by one
 
 KILLED_IN_A_LOCK_WINDOW = """
@@ -312,3 +530,82 @@ def test_a_run_killed_holding_the_lock_with_nothing_unfinished_is_freed_by_resto
     assert not before.diff(snapshot(cluster, aws))
     run, log = plugin_run(handle, tmp_path / "next", "test_cordon")
     assert run.wait(timeout=120) == 0, log.read_text()
+
+
+# ---------------------------------------------------------------------- SIGTERM / SIGINT: the run undoes itself
+
+
+def fault_in_place(kind: str, cluster: Cluster, aws: AwsContext, world: World) -> bool:
+    if kind == "drain":
+        mine = [n for n in cluster.core.list_node().items if CORDONED_BY in (n.metadata.annotations or {})]
+        return len(mine) == len(world.zone_nodes) - 1  # all but the node cordoned before the run
+    states = _instances(aws)
+    return all(states.get(i) == "stopped" for i in world.zone_instances)
+
+
+#: drain.py sets ``stop`` and shuts its eviction pool down only when the drain returns (lines 296-297),
+#: not in its ``finally`` (line 303): interrupted, the drain leaves its eviction workers retrying (line 230)
+#: until the drain's deadline, and the interpreter waits for them at exit (concurrent.futures joins its
+#: workers). The run undoes its cordon and frees the lock at once, but does not exit for up to the profile's
+#: drain_timeout (60 s fast, 900 s realistic), sending evictions meanwhile for pods on nodes it uncordoned.
+DRAIN_OUTLIVES_ITS_UNDO = pytest.mark.xfail(
+    strict=True, raises=pytest.fail.Exception,
+    reason="pytest_azchaos/chaos/drain.py: an interrupted drain's eviction workers run on until its deadline")
+
+
+KINDS = ["outage", pytest.param("drain", marks=DRAIN_OUTLIVES_ITS_UNDO)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sigterm_mid_fault_undoes_itself_without_restore(handle: ClusterHandle, cluster: Cluster, aws: AwsContext,
+                                                         world: World, tmp_path: Path, kind: str) -> None:
+    """The fixture turns SIGTERM into KeyboardInterrupt: pytest unwinds and the teardown replays the ledger."""
+    signal_mid_fault(signal.SIGTERM, kind, handle, cluster, aws, world, tmp_path)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sigint_mid_fault_undoes_itself_without_restore(handle: ClusterHandle, cluster: Cluster, aws: AwsContext,
+                                                        world: World, tmp_path: Path, kind: str) -> None:
+    signal_mid_fault(signal.SIGINT, kind, handle, cluster, aws, world, tmp_path)
+
+
+def signal_mid_fault(signum: signal.Signals, kind: str, handle: ClusterHandle, cluster: Cluster, aws: AwsContext,
+                     world: World, tmp_path: Path) -> None:
+    """``signum`` mid-fault: the run undoes its fault, frees the lock and exits by itself, with the state as
+    found; nothing is left for `azchaos restore`."""
+    before = snapshot(cluster, aws)
+    assert before.lock is None, before
+    run, log = plugin_run(handle, tmp_path, f"test_{kind}_long")
+    undone_after: float | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while not fault_in_place(kind, cluster, aws, world):
+            assert run.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"the {kind} never took effect: {log.read_text()}"
+            time.sleep(0.05)
+        time.sleep(0.5)  # mid-drain (every eviction refused by the budget) / the outage in place
+        assert run.poll() is None, log.read_text()
+        run.send_signal(signum)
+        sent = time.monotonic()
+        while run.poll() is None and time.monotonic() < sent + EXIT_BUDGET:
+            if undone_after is None and not before.diff(snapshot(cluster, aws)):
+                undone_after = time.monotonic() - sent
+            time.sleep(0.1)
+        exited_after = time.monotonic() - sent if run.poll() is not None else None
+    finally:
+        if run.poll() is None:
+            run.kill()
+        rc = run.wait()
+    out = log.read_text()
+    after = snapshot(cluster, aws)
+    assert not before.diff(after), (before.diff(after), out)
+    assert after.lock is None
+    result = azchaos_restore(handle, tmp_path)
+    assert result.returncode == 0 and "nothing to restore" in result.stdout, result.stdout + result.stderr
+    if kind == "outage":
+        wait_all_ready(cluster)
+    if exited_after is None:
+        pytest.fail(f"the run undid its {kind} {undone_after or 0:.2f}s after {signum.name} but had not exited "
+                    f"{EXIT_BUDGET:g}s after it: {out}")
+    assert rc != 0 and "KeyboardInterrupt" in out, out  # interrupted, not finished
+    print(f"{signum.name} mid-{kind}: undone and exited {exited_after:.2f}s later (rc {rc})")
