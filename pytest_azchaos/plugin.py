@@ -163,8 +163,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     settings = item.config.stash.get(SETTINGS, None)
     if settings is not None and settings.dry_run and item.get_closest_marker("azchaos_destructive"):
         from .chaos.dry_run import listing_for
+        from .chaos.target import ChaosInputError
 
-        pytest.skip(listing_for(item.config, settings, item))
+        try:
+            listing = listing_for(item.config, settings, item)
+        except ChaosInputError as e:
+            pytest.fail(f"dry run of {item.nodeid}: {e}", pytrace=False)
+        pytest.skip(listing)
 
 
 @pytest.hookimpl(wrapper=True)

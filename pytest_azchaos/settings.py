@@ -88,18 +88,27 @@ def build(
     if choice == "embedded" and path is not None:
         raise SettingsError("--azchaos-cluster=embedded starts its own cluster; drop --azchaos-kubeconfig, or use "
                             "--azchaos-cluster=kubeconfig")
+    if path is not None and path.is_dir():
+        raise SettingsError(f"kubeconfig {path} is a directory, not a kubeconfig file: pass the file's path to "
+                            "--azchaos-kubeconfig")
     if path is not None and not path.is_file():
         raise SettingsError(f"kubeconfig {path} does not exist: pass an existing file to --azchaos-kubeconfig, or "
                             "leave it unset to use the embedded cluster")
     if profile and profile not in PROFILE_NAMES:
         raise SettingsError(f"--azchaos-profile must be {' or '.join(PROFILE_NAMES)}, not {profile!r}")
     declared = declared_profile(path, context or None) if path is not None and choice != "embedded" else None
+    if declared is not None and profile:
+        declared = None  # --azchaos-profile wins over what the context declares, whatever that is
     if declared is not None and declared not in PROFILE_NAMES:
         raise SettingsError(f"kubeconfig {path} declares the timing profile {declared!r} (extension "
                             f"{PROFILE_EXTENSION}); it must be {' or '.join(PROFILE_NAMES)}, or pass "
                             "--azchaos-profile")
     patterns = tuple(allow_contexts or ()) or (f"^{EMBEDDED_CONTEXT}$",)
     for p in patterns:
+        if not p.strip():  # an unset CI variable: re.search("", ...) would allow chaos on every context
+            raise SettingsError("--azchaos-allow-context '' is empty, which would allow chaos on every context: "
+                                "pass a pattern for the contexts that may lose a zone, e.g. '^staging$' (in CI, "
+                                "fail on an unset variable: \"${ALLOW_CONTEXT:?}\")")
         try:
             re.compile(p)
         except re.error as e:

@@ -85,8 +85,15 @@ class AwsContext:
         side = aws_settings_path(path)
         try:
             settings = json.loads(side.read_text())
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:
             return cls.from_environment(environ, **kw)
+        except ValueError as e:  # never fall back to the environment's account for a cluster that has its own
+            raise AwsConfigError(f"{side} is not valid JSON ({e}): it holds this cluster's AWS settings; restart the "
+                                 "embedded cluster (azchaos local down; azchaos local up) to write it again, or "
+                                 "delete it to use the environment's AWS settings") from None
+        if not isinstance(settings, dict):
+            raise AwsConfigError(f"{side} must be a JSON object of AWS settings (AWS_REGION, AWS_ENDPOINT_URL ...); "
+                                 "restart the embedded cluster to write it again")
         return cls.from_environment({**(os.environ if environ is None else environ), **settings}, **kw)
 
     # ------------------------------------------------------------------ clients

@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from .asg import OUTAGE_PROCESSES, groups_of
 from .context import AwsContext
-from .errors import AwsError, AwsSafetyError, AwsTimeoutError, UnknownInstanceError
+from .errors import AwsConfigError, AwsError, AwsSafetyError, AwsTimeoutError, UnknownInstanceError
 from .inventory import Instance, describe_instances, parse_provider_id
 from .kube_objects import get
 
@@ -87,15 +87,22 @@ def zone_instance_ids(nodes: Iterable[Any], zone: str) -> list[str]:
     return sorted(out)
 
 
-def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterable[Any] = (),
-                instance_ids: Iterable[str] = (), wait: bool = True) -> ZoneOutage:
-    """Take ``zone`` away: the instances of ``nodes`` in it (plus ``instance_ids``) stop, their groups freeze."""
+def check_outage(ctx: AwsContext, zone: str, *, nodes: Iterable[Any] = (),
+                 instance_ids: Iterable[str] = ()) -> tuple[list[str], dict[str, Any], list[Any]]:
+    """Read-only: can ``zone`` be taken away here? Its instance ids, the instances and their groups, or an
+    ``AwsError`` naming the fix (wrong region, unreachable endpoint, no instances, multi-zone groups).
+    Called before anything is written (the lock, the ledger), and again by ``zone_outage``."""
     ctx.check_zones([zone])
     ids = sorted(set(zone_instance_ids(nodes, zone)) | set(instance_ids))
     if not ids:
         raise AwsError(f"no instances to stop in zone {zone}: no node has a providerID aws:///{zone}/i-...; "
                        "check the zone name; nothing was changed")
-    found = describe_instances(ctx, ids)
+    try:
+        found = describe_instances(ctx, ids)
+    except (EndpointConnectionError, ConnectTimeoutError) as e:
+        raise AwsConfigError(f"cannot reach AWS at {ctx.describe()} ({e}): check AWS_ENDPOINT_URL and the network "
+                             "(for the embedded cluster: <kubeconfig>.aws.json, written while it runs); nothing "
+                             "was changed") from None
     elsewhere = sorted(f"{i.id} (in {i.zone})" for i in found.values() if i.zone != zone)
     if elsewhere:
         raise UnknownInstanceError(f"instance(s) {', '.join(elsewhere)} are not in zone {zone}; "
@@ -105,6 +112,13 @@ def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterab
     if multi:
         raise AwsSafetyError(f"Auto Scaling group(s) {'; '.join(multi)} span several zones: suspending them would "
                              "freeze capacity outside " + zone + "; use one node group per zone. Nothing was changed")
+    return ids, found, groups
+
+
+def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterable[Any] = (),
+                instance_ids: Iterable[str] = (), wait: bool = True) -> ZoneOutage:
+    """Take ``zone`` away: the instances of ``nodes`` in it (plus ``instance_ids``) stop, their groups freeze."""
+    _, found, groups = check_outage(ctx, zone, nodes=nodes, instance_ids=instance_ids)
     running = sorted(i.id for i in found.values() if i.state in ("running", "pending"))
     already = sorted(i.id for i in found.values() if i.id not in running)
     suspend = {g.name: [p for p in OUTAGE_PROCESSES if p not in g.suspended] for g in groups}

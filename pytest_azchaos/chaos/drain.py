@@ -312,10 +312,11 @@ def drain_zone(cluster: Cluster, zone: str, ledger: Ledger, timeout: float, prog
     nodes = sorted(n.name for n in node_views)
     api = _client_for(cluster, min(max_workers, 64) + 2)
     core = client.CoreV1Api(api)
+    stop = threading.Event()
+    pool: ThreadPoolExecutor | None = None
     try:
         todo, skipped = _plan(_pods_on(core, set(nodes)), skip, force, timeline)
         report = DrainReport(zone, ledger.run_id, nodes, cordon, todo, skipped, timeline, timeout)
-        stop = threading.Event()
         evictor = Evictor(core, timeline, deadline, retry_interval, grace_seconds, stop)
         pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(todo))), thread_name_prefix="azchaos-drain")
         for p in todo:
@@ -332,6 +333,11 @@ def drain_zone(cluster: Cluster, zone: str, ledger: Ledger, timeout: float, prog
         report.wall_time = time.monotonic() - start
         return report
     finally:
+        # Also when interrupted (Ctrl-C, SIGTERM): the evictors stop at once, instead of evicting pods from
+        # nodes the run's undo has already uncordoned until the drain's deadline.
+        stop.set()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         api.close()
 
 

@@ -20,7 +20,7 @@ from ..kube.cluster import Cluster
 from ..kube.topology import ZoneMap
 from .ledger import Ledger
 from .lock import ClusterLock
-from .target import ChaosInputError
+from .target import ChaosInputError, unknown_zone
 
 
 class ChaosRefused(RuntimeError):
@@ -57,7 +57,7 @@ class Chaos:
         zones = ZoneMap.read(self.cluster.core)
         known = zones.zones()
         if zone not in known:
-            raise ChaosRefused(f"zone {zone!r} is not in this cluster; its zones are: {', '.join(known)}")
+            raise unknown_zone(zone, zones)
         if self.zones_taken and zone not in self.zones_taken:
             raise ChaosRefused(f"zone {self.zones_taken[0]} is already taken away in this test; chaos never takes "
                                f"two zones at once (asked for {zone})")
@@ -155,12 +155,15 @@ class Chaos:
     def zone_outage(self, zone: str, aws: Any) -> Any:
         """Stop the zone's EC2 instances and freeze its Auto Scaling groups (undo: start, resume)."""
         from ..aws import zone_outage
+        from ..aws.outage import check_outage
 
         self._guard(zone)
+        nodes = self.cluster.core.list_node().items
+        check_outage(aws, zone, nodes=nodes)  # read-only: a bad region or endpoint fails before lock and ledger
         ledger = self._start()
         self.zones_taken.append(zone)
         with self._acting(f"outage {zone}", "zone_outage", stays_open=True, zone=zone):
-            outage = zone_outage(aws, ledger, zone, nodes=self.cluster.core.list_node().items)
+            outage = zone_outage(aws, ledger, zone, nodes=nodes)
         self.reports.append(outage)
         return outage
 

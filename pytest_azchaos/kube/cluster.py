@@ -17,6 +17,20 @@ class ClusterConfigError(Exception):
     """The kubeconfig or context cannot be used; the message names the fix."""
 
 
+def _require_mapping(path: Path) -> None:
+    """A kubeconfig is a YAML mapping; anything else gets a message naming that, not a Python TypeError."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return  # the client's own error says where the file is broken
+    if not isinstance(doc, dict):
+        raise ClusterConfigError(f"kubeconfig {path} is not a kubeconfig: its top level must be a mapping (apiVersion, "
+                                 f"clusters, contexts, users), not a {type(doc).__name__}; pass the path of a "
+                                 "kubeconfig (kubectl config view --minify --raw > FILE)")
+
+
 @dataclass
 class Cluster:
     """Clients for one cluster, built from a kubeconfig file and an optional context."""
@@ -36,6 +50,7 @@ class Cluster:
                 raise ClusterConfigError(
                     f"kubeconfig {self.kubeconfig} does not exist: pass --azchaos-kubeconfig PATH, or leave it unset "
                     "to use the embedded cluster")
+            _require_mapping(Path(self.kubeconfig))
             try:
                 api = config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
             except (ConfigException, ValueError, TypeError, KeyError, AttributeError) as e:

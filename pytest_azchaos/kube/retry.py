@@ -140,6 +140,8 @@ def api_failure(error: BaseException | None) -> str:
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
+        if type(error).__module__.split(".")[0] in ("botocore", "boto3"):
+            return ""  # AWS, not the Kubernetes API (boto3 rides on urllib3 too)
         if isinstance(error, ApiException) and (error.status in (0, None, 429) or int(error.status) >= 500):
             return f"the Kubernetes API answered {error.status} {error.reason}".strip()
         if isinstance(error, urllib3.exceptions.HTTPError | ConnectionError):
