@@ -89,23 +89,28 @@ def leftover(cluster: Cluster, tmp_path: Path, precordoned: str) -> Iterator[Led
     led.replay()
 
 
-def test_sigkill_mid_drain_then_restore_uncordons_only_what_the_run_cordoned(
-        cluster: Cluster, handle: ClusterHandle, tmp_path: Path, precordoned: str) -> None:
-    ns = "restore-e2e"
-    labels = {"app": "web"}
+def held_workload(cluster: Cluster, ns: str, name: str, replicas: int) -> None:
+    """A Deployment whose PDB allows no disruption, in a new namespace: a drain of it never finishes."""
+    labels = {"app": name}
     cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
     cluster.apps.create_namespaced_deployment(ns, client.V1Deployment(
-        metadata=client.V1ObjectMeta(name="web"),
-        spec=client.V1DeploymentSpec(replicas=9, selector=client.V1LabelSelector(match_labels=labels),
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1DeploymentSpec(replicas=replicas, selector=client.V1LabelSelector(match_labels=labels),
                                      template=client.V1PodTemplateSpec(
                                          metadata=client.V1ObjectMeta(labels=labels),
                                          spec=client.V1PodSpec(containers=[client.V1Container(
                                              name="echo", image="registry.k8s.io/e2e-test-images/agnhost:2.52",
                                              args=["netexec", "--http-port=8080"])])))))
     client.PolicyV1Api(cluster.api).create_namespaced_pod_disruption_budget(ns, client.V1PodDisruptionBudget(
-        metadata=client.V1ObjectMeta(name="web"),
+        metadata=client.V1ObjectMeta(name=name),
         spec=client.V1PodDisruptionBudgetSpec(max_unavailable=0, selector=client.V1LabelSelector(
             match_labels=labels))))
+
+
+def test_sigkill_mid_drain_then_restore_uncordons_only_what_the_run_cordoned(
+        cluster: Cluster, handle: ClusterHandle, tmp_path: Path, precordoned: str) -> None:
+    ns = "restore-e2e"
+    held_workload(cluster, ns, "web", 9)
     others = [n for n in zone_nodes(cluster) if n != precordoned]
     with subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(handle.kubeconfig), ZONE], cwd=tmp_path,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as run:
@@ -226,20 +231,7 @@ def plugin_run(handle: ClusterHandle, cwd: Path, test: str) -> subprocess.Popen[
 def test_a_killed_plugin_run_restored_lets_the_next_run_take_the_lock_at_once(
         cluster: Cluster, handle: ClusterHandle, tmp_path: Path, precordoned: str) -> None:
     ns = "restore-lock"
-    labels = {"app": "held"}
-    cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
-    cluster.apps.create_namespaced_deployment(ns, client.V1Deployment(
-        metadata=client.V1ObjectMeta(name="held"),
-        spec=client.V1DeploymentSpec(replicas=6, selector=client.V1LabelSelector(match_labels=labels),
-                                     template=client.V1PodTemplateSpec(
-                                         metadata=client.V1ObjectMeta(labels=labels),
-                                         spec=client.V1PodSpec(containers=[client.V1Container(
-                                             name="echo", image="registry.k8s.io/e2e-test-images/agnhost:2.52",
-                                             args=["netexec", "--http-port=8080"])])))))
-    client.PolicyV1Api(cluster.api).create_namespaced_pod_disruption_budget(ns, client.V1PodDisruptionBudget(
-        metadata=client.V1ObjectMeta(name="held"),
-        spec=client.V1PodDisruptionBudgetSpec(max_unavailable=0, selector=client.V1LabelSelector(
-            match_labels=labels))))
+    held_workload(cluster, ns, "held", 6)
     others = [n for n in zone_nodes(cluster) if n != precordoned]
     try:
         with plugin_run(handle, tmp_path, "test_drain") as run:

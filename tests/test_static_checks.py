@@ -30,24 +30,25 @@ def test_mypy_finds_nothing_in_the_package() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_the_plugin_may_not_import_the_embedded_cluster(tmp_path: Path) -> None:
-    """The fence holds: a plugin module importing the emulator is refused by ruff, naming the rule."""
-    probe = ROOT / "pytest_azchaos" / "checks" / "_fence_probe.py"
-    probe.write_text("from ..embedded.topology import Topology\n\n__all__ = ['Topology']\n")
+def _ruff_on(relative: str, source: str) -> subprocess.CompletedProcess[str]:
+    """ruff on a throwaway module at ``relative`` (inside the package, so its directory's settings apply)."""
+    probe = ROOT / relative
+    probe.write_text(source)
     try:
-        run = subprocess.run([_tool("ruff"), "check", "--no-cache", str(probe)], cwd=ROOT, capture_output=True,
-                             text=True, timeout=60)
+        return subprocess.run([_tool("ruff"), "check", "--no-cache", str(probe)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=60)
     finally:
         probe.unlink()
+
+
+def test_the_plugin_may_not_import_the_embedded_cluster() -> None:
+    """The fence holds: a plugin module importing the emulator is refused by ruff, naming the rule."""
+    run = _ruff_on("pytest_azchaos/checks/_fence_probe.py",
+                   "from ..embedded.topology import Topology\n\n__all__ = ['Topology']\n")
     assert run.returncode == 1 and "TID251" in run.stdout and "pytest_azchaos.embedded" in run.stdout, run.stdout
 
 
 def test_the_embedded_cluster_may_import_only_the_contract() -> None:
-    probe = ROOT / "pytest_azchaos" / "embedded" / "_fence_probe.py"
-    probe.write_text("from ..kube.cluster import Cluster\n\n__all__ = ['Cluster']\n")
-    try:
-        run = subprocess.run([_tool("ruff"), "check", "--no-cache", str(probe)], cwd=ROOT, capture_output=True,
-                             text=True, timeout=60)
-    finally:
-        probe.unlink()
+    run = _ruff_on("pytest_azchaos/embedded/_fence_probe.py",
+                   "from ..kube.cluster import Cluster\n\n__all__ = ['Cluster']\n")
     assert run.returncode == 1 and "TID251" in run.stdout and "pytest_azchaos.kube" in run.stdout, run.stdout

@@ -103,3 +103,16 @@ def ready_count(core: client.CoreV1Api, ns: str, app: str) -> int:
 
 def wait_ready(core: client.CoreV1Api, ns: str, app: str, n: int, timeout: float = 20) -> None:
     wait_for(lambda: ready_count(core, ns, app), lambda c: c == n, timeout=timeout, what=f"{n} ready pods of {app}")
+
+
+def lb_app(core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str, name: str, replicas: int) -> list[str]:
+    """``name`` with ``replicas`` Ready pods behind a LoadBalancer Service on 8080; its LB addresses."""
+    apps.create_namespaced_deployment(namespace, echo_deployment(name, replicas))
+    wait_ready(core, namespace, name, replicas)
+    core.create_namespaced_service(namespace, client.V1Service(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": name},
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
+    svc = wait_for(lambda: core.read_namespaced_service(name, namespace),
+                   lambda s: bool(s.status.load_balancer and s.status.load_balancer.ingress), what="LB ingress")
+    return [i.ip or i.hostname for i in svc.status.load_balancer.ingress]

@@ -127,19 +127,11 @@ def test_killing_the_only_replica_under_real_traffic_fails_with_window_and_event
     """The one-replica negative control through the embedded NLB: the kill shows as a window plus its events."""
     from pytest_azchaos.traffic import Prober, ProbeTarget
 
-    from .conftest import echo_deployment, wait_ready
+    from .conftest import lb_app
 
-    apps.create_namespaced_deployment(namespace, echo_deployment("one", 1))
-    wait_ready(core, namespace, "one", 1)
-    core.create_namespaced_service(namespace, client.V1Service(
-        metadata=client.V1ObjectMeta(name="one"),
-        spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": "one"},
-                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
-    svc = wait_for(lambda: core.read_namespaced_service("one", namespace),
-                   lambda s: bool(s.status.load_balancer and s.status.load_balancer.ingress), what="LB ingress")
+    addresses = lb_app(core, apps, namespace, "one", 1)
     time.sleep(1.5)
-    prober = Prober(ProbeTarget([i.ip or i.hostname for i in svc.status.load_balancer.ingress], 8080),
-                    rate=100).start()
+    prober = Prober(ProbeTarget(addresses, 8080), rate=100).start()
     time.sleep(0.5)
     fault = prober.elapsed()
     victim = core.list_namespaced_pod(namespace, label_selector="app=one").items[0].metadata.name

@@ -89,17 +89,9 @@ def test_requests_failing_while_the_embedded_cluster_stalls_are_inconclusive(
         api_url: str) -> None:
     """The cluster's event loop is held on purpose: requests through its NLB time out, the cluster reports
     the stall at /azchaos/v1/stalls, and the verdict is inconclusive instead of a downtime failure."""
-    from .conftest import echo_deployment, wait_ready
+    from .conftest import lb_app
 
-    apps.create_namespaced_deployment(namespace, echo_deployment("steady", 3))
-    wait_ready(core, namespace, "steady", 3)
-    core.create_namespaced_service(namespace, client.V1Service(
-        metadata=client.V1ObjectMeta(name="steady"),
-        spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": "steady"},
-                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
-    svc = wait_for(lambda: core.read_namespaced_service("steady", namespace),
-                   lambda s: bool(s.status.load_balancer and s.status.load_balancer.ingress), what="LB ingress")
-    addresses = [i.ip or i.hostname for i in svc.status.load_balancer.ingress]
+    addresses = lb_app(core, apps, namespace, "steady", 3)
     wait_for(lambda: all(_answers(a) for a in addresses), bool, timeout=20, what="every LB address answers")
     prober = Prober(ProbeTarget(addresses, 8080), rate=50, timeout=0.5,
                     stall_source=stalled_cluster.reported_stalls).start()
