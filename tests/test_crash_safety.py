@@ -543,17 +543,7 @@ def fault_in_place(kind: str, cluster: Cluster, aws: AwsContext, world: World) -
     return all(states.get(i) == "stopped" for i in world.zone_instances)
 
 
-#: drain.py sets ``stop`` and shuts its eviction pool down only when the drain returns (lines 296-297),
-#: not in its ``finally`` (line 303): interrupted, the drain leaves its eviction workers retrying (line 230)
-#: until the drain's deadline, and the interpreter waits for them at exit (concurrent.futures joins its
-#: workers). The run undoes its cordon and frees the lock at once, but does not exit for up to the profile's
-#: drain_timeout (60 s fast, 900 s realistic), sending evictions meanwhile for pods on nodes it uncordoned.
-DRAIN_OUTLIVES_ITS_UNDO = pytest.mark.xfail(
-    strict=True, raises=pytest.fail.Exception,
-    reason="pytest_azchaos/chaos/drain.py: an interrupted drain's eviction workers run on until its deadline")
-
-
-KINDS = ["outage", pytest.param("drain", marks=DRAIN_OUTLIVES_ITS_UNDO)]
+KINDS = ["outage", "drain"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
