@@ -28,6 +28,18 @@ def own_cluster(directory: Path, **start: Any) -> Iterator[ClusterHandle]:
 
 
 @contextmanager
+def plugin_cluster(handle: ClusterHandle) -> Iterator[Any]:
+    """The plugin's own ``Cluster`` (retrying client, zones) for ``handle``'s kubeconfig, closed afterwards."""
+    from pytest_azchaos.kube.cluster import Cluster
+
+    cluster = Cluster(handle.kubeconfig)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@contextmanager
 def api_client(handle: ClusterHandle) -> Iterator[client.ApiClient]:
     """The official client's ApiClient for ``handle``'s kubeconfig, closed afterwards."""
     api = config.new_client_from_config(config_file=str(handle.kubeconfig))

@@ -34,6 +34,7 @@ from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.cluster import Cluster
 from pytest_azchaos.wellknown import aws_settings_path
 
+from . import clusters
 from .clusters import own_cluster
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -291,9 +292,8 @@ def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
 
 @pytest.fixture(scope="module")
 def cluster(handle: ClusterHandle) -> Iterator[Cluster]:
-    c = Cluster(handle.kubeconfig)
-    yield c
-    c.close()
+    with clusters.plugin_cluster(handle) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

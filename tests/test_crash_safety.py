@@ -43,6 +43,8 @@ from pytest_azchaos.kube.cluster import Cluster
 from pytest_azchaos.kube.topology import ZONE_LABEL
 from pytest_azchaos.timing import Profile
 
+from . import clusters
+
 ZONE = "us-east-1b"
 MERGE = "application/merge-patch+json"
 PROFILE = Profile.by_name("fast")  # the embedded cluster's default profile
@@ -110,9 +112,8 @@ def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
 
 @pytest.fixture(scope="module")
 def cluster(handle: ClusterHandle) -> Iterator[Cluster]:
-    c = Cluster(handle.kubeconfig)
-    yield c
-    c.close()
+    with clusters.plugin_cluster(handle) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

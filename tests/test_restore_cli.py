@@ -23,6 +23,8 @@ from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_c
 from pytest_azchaos.embedded.topology import Topology
 from pytest_azchaos.kube.cluster import Cluster
 
+from . import clusters
+
 ZONE = "us-east-1b"
 MERGE = "application/merge-patch+json"
 
@@ -53,9 +55,8 @@ def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
 
 @pytest.fixture(scope="module")
 def cluster(handle: ClusterHandle) -> Iterator[Cluster]:
-    c = Cluster(handle.kubeconfig)
-    yield c
-    c.close()
+    with clusters.plugin_cluster(handle) as c:
+        yield c
 
 
 def azchaos(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
