@@ -128,15 +128,19 @@ def run_state(configuration: Configuration | None = None, secrets: Secrets | Non
 
 
 def resolve_zone(state: RunState, zone: str) -> str:
-    """``auto``: the first zone in name order (as the plugin's default); any other name as given."""
+    """``auto``: the first zone in name order (as the plugin's default); any other name as given (the fault
+    validates it, with the same wording as the plugin: ``chaos.target``)."""
     if zone != "auto":
         return zone
-    zones = sorted(state.cluster.nodes_by_zone())
-    if not zones:
-        from chaoslib.exceptions import ActivityFailed
+    from chaoslib.exceptions import ActivityFailed
 
-        raise ActivityFailed("no node carries the topology.kubernetes.io/zone label: label the nodes with their zone")
-    return zones[0]
+    from ..chaos.target import ChaosInputError, choose_zone
+    from ..kube.topology import ZoneMap
+
+    try:
+        return choose_zone(ZoneMap.read(state.cluster.core), zone)
+    except ChaosInputError as e:
+        raise ActivityFailed(str(e)) from None
 
 
 def finish(run_id: str) -> list[str]:
