@@ -81,6 +81,17 @@ def _value(config: pytest.Config, name: str) -> Any:
     return config.getini(_dest(name))
 
 
+def _as_given(config: pytest.Config, message: str) -> str:
+    """``message`` naming each setting the way the user gave it: the ini key when the value came from the ini
+    file (the flag was not passed), so the fix points at the line to change."""
+    for name, *_ in OPTIONS:
+        flag = f"--azchaos-{name}"
+        from_ini = config.getoption(_dest(name)) is None and config.getini(_dest(name)) not in (None, "", [], False)
+        if flag in message and from_ini:
+            message = message.replace(flag, f"ini key {_dest(name)}")
+    return message
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -108,7 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
             keep_on_failure=bool(_value(config, "keep-on-failure")),
         )
     except SettingsError as e:
-        raise pytest.UsageError(f"pytest-azchaos: {e}") from None
+        raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None
     config.stash[SETTINGS] = settings
     from .parallel import ParallelRunRefused, configure_distribution
 

@@ -152,10 +152,7 @@ CASES: tuple[Case, ...] = (
     _pytest("allow-context-empty", "`--azchaos-allow-context ''` (e.g. an unset CI variable), destructive test on "
             "context `staging`", "--azchaos-kubeconfig", "staging.yaml", "--azchaos-context", "staging",
             "--azchaos-allow-context", "", "-k", "test_cordon", files=("staging.yaml",)),
-    _pytest("ini-rate", "ini key `azchaos_rate = fast`", files=("pytest.ini",),
-            problem="the message names the flag --azchaos-rate, which was never passed, not the ini key "
-                    "azchaos_rate the value came from",
-            should=_says("azchaos_rate")),
+    _pytest("ini-rate", "ini key `azchaos_rate = fast`", files=("pytest.ini",)),
     _pytest("cluster-choice", "`--azchaos-cluster bogus`", "--azchaos-cluster", "bogus"),
     _pytest("cluster-kubeconfig-without-one", "`--azchaos-cluster kubeconfig` without `--azchaos-kubeconfig`",
             "--azchaos-cluster", "kubeconfig"),
@@ -233,15 +230,9 @@ CASES: tuple[Case, ...] = (
     Case("ctk-context-unknown", "chaostoolkit `cordon_zone` with `kubernetes_context: prod` (not in the kubeconfig)",
          "ctk", files=("kubeconfig",),
          ctk={"action": "cordon_zone", "zone": "us-east-1a",
-              "configuration": {"kubeconfig_path": "kubeconfig", "kubernetes_context": "prod"}},
-         problem="a context missing from the kubeconfig is reported as 'not allowed for chaos', with advice to "
-                 "allow it, instead of listing the kubeconfig's contexts",
-         should=_all(_never_says("not allowed"), _says("azchaos-embedded"))),
+              "configuration": {"kubeconfig_path": "kubeconfig", "kubernetes_context": "prod"}}),
     Case("ctk-kubeconfig-missing", "chaostoolkit `cordon_zone` with `kubeconfig_path: nope.yaml`", "ctk",
-         ctk={"action": "cordon_zone", "zone": "auto", "configuration": {"kubeconfig_path": "nope.yaml"}},
-         problem="the fix named is pytest's --azchaos-kubeconfig, which a chaostoolkit experiment has not got; it "
-                 "should name configuration kubeconfig_path (or $KUBECONFIG)",
-         should=_all(_says("kubeconfig_path"), _never_says("--azchaos-kubeconfig"))),
+         ctk={"action": "cordon_zone", "zone": "auto", "configuration": {"kubeconfig_path": "nope.yaml"}}),
 )
 BY_ID = {c.id: c for c in CASES}
 
@@ -411,8 +402,10 @@ PROBLEMS = [pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason
             for c in CASES if c.problem]
 
 
-@pytest.mark.parametrize("case", PROBLEMS)
-def test_open_problem(case: Case, tmp_path: Path, handle: ClusterHandle, cluster: Cluster, ec2: Any) -> None:
-    """What the user should get for a row with an open problem (strict xfail until the plugin is fixed)."""
-    assert case.should is not None
-    case.should(run_case(case, tmp_path, handle, cluster, ec2))
+if PROBLEMS:  # every problem the table found so far is fixed; a new one gets `problem=` and `should=`
+
+    @pytest.mark.parametrize("case", PROBLEMS)
+    def test_open_problem(case: Case, tmp_path: Path, handle: ClusterHandle, cluster: Cluster, ec2: Any) -> None:
+        """What the user should get for a row with an open problem (strict xfail until the plugin is fixed)."""
+        assert case.should is not None
+        case.should(run_case(case, tmp_path, handle, cluster, ec2))

@@ -119,12 +119,33 @@ def run_state(configuration: Configuration | None = None, secrets: Secrets | Non
             return state
         path = kubeconfig_path(configuration)
         context = kubernetes_context(configuration, secrets)
-        cluster = Cluster(path, context)
+        cluster = _cluster(path, context)
         settings = settings_from(configuration, path, context)
         chaos = Chaos(cluster, settings, _Run(rid, random.Random()), Profile.by_name(settings.effective_profile()),
                       f"chaostoolkit:{rid}")
         state = _RUNS[rid] = RunState(rid, cluster, settings, chaos)
         return state
+
+
+def _cluster(path: Path, context: str | None) -> Cluster:
+    """The experiment's cluster; a missing kubeconfig or an unknown context fails the activity, naming the
+    experiment's own settings (not pytest's flags)."""
+    from chaoslib.exceptions import ActivityFailed
+    from kubernetes import config
+
+    if not path.is_file():
+        raise ActivityFailed(f"kubeconfig {path} does not exist: set the experiment's configuration "
+                             "kubeconfig_path (or $KUBECONFIG) to the kubeconfig of the cluster under test")
+    if context:
+        try:
+            contexts, _ = config.list_kube_config_contexts(config_file=str(path))
+        except Exception as e:
+            raise ActivityFailed(f"cannot read kubeconfig {path}: {e}") from None
+        names = [c["name"] for c in contexts or []]
+        if context not in names:
+            raise ActivityFailed(f"context {context!r} is not in kubeconfig {path}; its contexts are: "
+                                 f"{', '.join(names) or '(none)'} (set configuration kubernetes_context)")
+    return Cluster(path, context)
 
 
 def resolve_zone(state: RunState, zone: str) -> str:
