@@ -60,6 +60,24 @@ def as_input(stdin: Any) -> Input:
     return BytesInput(bytes(stdin or b""))
 
 
+# ---------------------------------------------------------------------------------------------- userland
+
+
+@dataclass(frozen=True)
+class Userland:
+    """Which busybox build the image carries: its banner and the libc whose ``getopt`` words option errors.
+
+    musl (Alpine) says ``ls: unrecognized option: z`` and does not permute options after operands
+    for plain ``getopt``; glibc says ``ls: invalid option -- 'z'`` and permutes.
+    """
+
+    banner: str  # "BusyBox v1.37.0 (2025-01-17 18:12:01 UTC)" as bb_banner prints it
+    libc: str = "musl"  # "musl" or "glibc"
+
+
+ALPINE = Userland("BusyBox v1.37.0 (2025-01-17 18:12:01 UTC)", "musl")
+
+
 # ---------------------------------------------------------------------------------------------- process
 
 
@@ -77,8 +95,12 @@ class ShellState(Protocol):
         ...
 
     async def invoke(self, argv: list[str], assigns: dict[str, str], stdin: Input, out: bytearray,
-                     err: bytearray) -> int:
-        """Run a command (builtin, applet or script) with extra environment ``assigns``."""
+                     err: bytearray, replace_env: bool = False) -> int:
+        """Run a command (builtin, applet or script) with extra environment ``assigns`` (or only those)."""
+        ...
+
+    def lookup(self, name: str, path_var: str) -> str | None:
+        """Where ``name`` is found on ``path_var`` (an applet's path), or None."""
         ...
 
 
@@ -94,6 +116,10 @@ class Proc:
     err: bytearray = field(default_factory=bytearray)
     hostname: str = "localhost"
     shell: ShellState | None = None
+    userland: Userland = ALPINE
+    # Set when an ash builtin (echo, printf, test, [) runs: busybox then words errors with the shell's
+    # applet name (``sh: invalid number 'x'``), as ash leaves ``applet_name`` alone for builtins.
+    builtin_of: str | None = None
 
     def path(self, p: str) -> str:
         return FileSystem.normalize(p, self.cwd)
