@@ -58,6 +58,7 @@ class ContainerSpec:
     args: Sequence[str] | None = None  # overrides the image CMD
     env: Mapping[str, str] = field(default_factory=dict)
     ports: Sequence[ContainerPort] = ()
+    stdin: bool = False  # the pod spec's ``stdin``: the process gets an open (never-ending) standard input
     # Name resolution for programs that dial by name (cluster DNS arrives later); None → unresolvable.
     resolve_host: Callable[[str], str | None] | None = None
 

@@ -41,7 +41,17 @@ from pytest_azchaos.embedded.images.shell_parser import (
     scan_subst,
     tokenize,
 )
-from pytest_azchaos.embedded.images.shell_process import Applet, BytesInput, ExitShell, Input, Proc, as_input
+from pytest_azchaos.embedded.images.shell_process import (
+    ALPINE,
+    Applet,
+    BytesInput,
+    ExitShell,
+    Input,
+    Proc,
+    StreamInput,
+    Userland,
+    as_input,
+)
 
 # ---------------------------------------------------------------------------------------------- running
 
@@ -51,8 +61,10 @@ class Shell:
 
     def __init__(self, fs: FileSystem, env: Mapping[str, str], argv0: str = "sh", dialect: str = "ash",
                  hostname: str = "localhost", cwd: str = "/", applets: Mapping[str, Applet] | None = None,
-                 executables: Callable[[str], Any] | None = None) -> None:
+                 executables: Callable[[str], Any] | None = None, userland: Userland = ALPINE) -> None:
         self.fs = fs
+        self.userland = userland
+        self.applet = posixpath.basename(argv0)  # busybox's applet_name: errors of builtins carry it
         self.vars: dict[str, str] = dict(env)
         self.exported: set[str] = set(env)
         self.vars.setdefault("PATH", alpine.DEFAULT_PATH)
@@ -64,6 +76,13 @@ class Shell:
         self.applets = dict(applets or APPLETS)
         self.line = 1
         self.positional: list[str] = []
+
+    def _child(self, env: Mapping[str, str], argv0: str | None = None) -> Shell:
+        """A subshell (``( … )``, ``$(…)``) or a script's shell: same filesystem, userland and name."""
+        sub = Shell(self.fs, env, argv0 or self.argv0, self.dialect, self.hostname, self.cwd, self.applets,
+                    userland=self.userland)
+        sub.applet = self.applet
+        return sub
 
     # ------------------------------------------------------------------ messages
     def msg(self, text: str, err: bytearray) -> None:
@@ -132,7 +151,7 @@ class Shell:
         try:
             if isinstance(cmd, Group):
                 if cmd.subshell:
-                    sub = Shell(self.fs, {}, self.argv0, self.dialect, self.hostname, self.cwd, self.applets)
+                    sub = self._child({})
                     sub.vars, sub.exported, sub.status = dict(self.vars), set(self.exported), self.status
                     try:
                         status = await sub.run_seq(cmd.body, s_in, s_out, s_err)
@@ -231,12 +250,12 @@ class Shell:
         return status
 
     async def invoke(self, argv: list[str], assigns: dict[str, str], stdin: Input, out: bytearray,
-                      err: bytearray) -> int:
+                     err: bytearray, replace_env: bool = False) -> int:
         name = argv[0]
-        builtin = BUILTINS.get(name)
-        env = {k: v for k, v in self.vars.items() if k in self.exported}
+        builtin = None if replace_env else BUILTINS.get(name)
+        env = {} if replace_env else {k: v for k, v in self.vars.items() if k in self.exported}
         env.update(assigns)
-        proc = Proc(self.fs, env, self.cwd, stdin, out, err, self.hostname, self)
+        proc = Proc(self.fs, env, self.cwd, stdin, out, err, self.hostname, self, userland=self.userland)
         if builtin is not None:
             return await builtin(proc, argv)
         path = self.lookup(name, env.get("PATH", self.vars.get("PATH", "")))
@@ -256,7 +275,7 @@ class Shell:
                 except FsError as e:
                     self.msg(f"{name}: {e.strerror}", err)
                     return 126
-                sub = Shell(self.fs, env, name, self.dialect, self.hostname, self.cwd, self.applets)
+                sub = self._child(env, name)
                 sub.positional = argv[1:]
                 return await sub.run_script(script, stdin, out, err)
             self._not_found(name, err)
@@ -265,7 +284,7 @@ class Shell:
         try:
             return await applet(proc, argv)
         except FsError as e:  # an applet's unexpected error: its name and the libc text
-            err += f"{posixpath.basename(name)}: {e.strerror}\n".encode()
+            proc.err += f"{posixpath.basename(name)}: {e.strerror}\n".encode()
             return 1
 
     def lookup(self, name: str, path_var: str) -> str | None:
@@ -306,7 +325,7 @@ class Shell:
         return self.vars.get(name, "")
 
     async def _subst(self, script: str, err: bytearray) -> str:
-        sub = Shell(self.fs, {}, self.argv0, self.dialect, self.hostname, self.cwd, self.applets)
+        sub = self._child({})
         sub.vars, sub.exported, sub.status = dict(self.vars), set(self.exported), self.status
         buf = bytearray()
         self.status = await sub.run_script(script, BytesInput(), buf, err)
@@ -469,17 +488,24 @@ def _shell_argv(argv: Sequence[str]) -> tuple[str | None, list[str], bool]:
     return script, args[1:] if script is not None else args, script is None
 
 
-async def run_shell(container: Container, req: ExecRequest) -> ExecResult:
-    """``/bin/sh``, ``/bin/ash``, ``/bin/bash`` as an exec'd process."""
+def userland_of(container: Container) -> Userland:
+    """The busybox build of the container's image (Alpine's unless the image said otherwise)."""
+    return getattr(container, "userland", ALPINE)
+
+
+async def run_shell(container: Container, req: ExecRequest, out: bytearray | None = None,
+                    err: bytearray | None = None) -> ExecResult:
+    """``/bin/sh``, ``/bin/ash``, ``/bin/bash`` as an exec'd process (or the container's main one)."""
     sandbox = ensure_sandbox(container)
     fs = sandbox.view(identity_for(sandbox, req.user, req.group))
     argv0 = req.argv[0]
     dialect = "bash" if posixpath.basename(argv0) == "bash" else "ash"
     env = {**alpine.base_env(container), **sandbox.env, **req.env}
     stdin = as_input(req.stdin)
-    out, err = bytearray(), bytearray()
+    out = bytearray() if out is None else out
+    err = bytearray() if err is None else err
     script, args, from_stdin = _shell_argv(req.argv)
-    shell = Shell(fs, env, argv0, dialect, sandbox.hostname, sandbox.workdir)
+    shell = Shell(fs, env, argv0, dialect, sandbox.hostname, sandbox.workdir, userland=userland_of(container))
     if script is None and not from_stdin:  # sh FILE
         path = FileSystem.normalize(args[0], sandbox.workdir)
         try:
@@ -501,20 +527,34 @@ async def run_shell(container: Container, req: ExecRequest) -> ExecResult:
     return ExecResult(code & 0xFF, bytes(out), bytes(err))
 
 
+async def run_applet(name: str, container: Container, req: ExecRequest, out: bytearray | None = None,
+                     err: bytearray | None = None) -> ExecResult:
+    """Applet ``name`` as a process of its own (``kubectl exec POD -- id``, or ``command: [sleep, "3600"]``)."""
+    sandbox = ensure_sandbox(container)
+    fs = sandbox.view(identity_for(sandbox, req.user, req.group))
+    env = {**alpine.base_env(container), **sandbox.env, **req.env}
+    userland = userland_of(container)
+    proc = Proc(fs, env, sandbox.workdir, as_input(req.stdin), hostname=sandbox.hostname, userland=userland)
+    if out is not None:
+        proc.out = out
+    if err is not None:
+        proc.err = err
+    # ``env PROG`` execs PROG: a shell object gives it the image's $PATH lookup and applets.
+    proc.shell = Shell(fs, env, name, "ash", sandbox.hostname, sandbox.workdir, userland=userland)
+    proc.shell.exported = set(env)
+    try:
+        code = await APPLETS[name](proc, list(req.argv))
+    except FsError as e:
+        proc.err += f"{name}: {e.strerror}\n".encode()
+        code = 1
+    return ExecResult(code & 0xFF, bytes(proc.out), bytes(proc.err))
+
+
 def applet_handler(name: str) -> Callable[[Container, ExecRequest], Awaitable[ExecResult]]:
     """An exec handler running applet ``name`` directly (``kubectl exec POD -- id``)."""
 
     async def handle(container: Container, req: ExecRequest) -> ExecResult:
-        sandbox = ensure_sandbox(container)
-        fs = sandbox.view(identity_for(sandbox, req.user, req.group))
-        env = {**alpine.base_env(container), **sandbox.env, **req.env}
-        proc = Proc(fs, env, sandbox.workdir, as_input(req.stdin), hostname=sandbox.hostname)
-        try:
-            code = await APPLETS[name](proc, list(req.argv))
-        except FsError as e:
-            proc.err += f"{name}: {e.strerror}\n".encode()
-            code = 1
-        return ExecResult(code & 0xFF, bytes(proc.out), bytes(proc.err))
+        return await run_applet(name, container, req)
 
     return handle
 
@@ -530,27 +570,86 @@ def exec_handlers() -> dict[str, Callable[[Container, ExecRequest], Awaitable[Ex
     return handlers
 
 
-class ShellContainer(Container):
-    """A container whose main process is a shell (``command: [sh, -c, "…"]``): output goes to the logs."""
+class LiveOutput(bytearray):
+    """A process's stdout or stderr that reaches the container log line by line, as it is written."""
+
+    def __init__(self, container: Container, stream: str) -> None:
+        super().__init__()
+        self._container = container
+        self._stream = stream
+
+    def __iadd__(self, data: Any) -> LiveOutput:  # type: ignore[override]
+        super().__iadd__(data)
+        end = self.rfind(b"\n")
+        if end >= 0:
+            self._emit(end + 1)
+        return self
+
+    def _emit(self, upto: int) -> None:
+        chunk = bytes(self[:upto])
+        del self[:upto]
+        self._container.logs.write(self._stream, chunk.decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        """The process ended: a last line without its newline is still logged."""
+        if self:
+            self._emit(len(self))
+
+
+class ProcessContainer(Container):
+    """A container whose main process is a userland program (``sh -c '…'``, ``sleep 3600``).
+
+    Its output reaches ``kubectl logs`` as it is written. As PID 1 without a handler it ignores
+    SIGTERM (the kernel does not deliver default-action signals to a namespace's init), so a pod
+    deletion waits out the grace period and the kubelet's SIGKILL ends it with 137, as upstream.
+    Standard input is empty (the kubelet opens none) unless the container asks for ``stdin: true``.
+    """
 
     async def run(self) -> None:
         self.spawn(self._main())
 
+    async def _program(self, req: ExecRequest, out: bytearray, err: bytearray) -> ExecResult:
+        raise NotImplementedError
+
     async def _main(self) -> None:
-        result = await run_shell(self, ExecRequest(argv=self.argv))
-        for stream, data in (("stdout", result.stdout), ("stderr", result.stderr)):
-            text = data.decode("utf-8", "replace")
-            for line in text.splitlines():
-                self.logs.write(stream, line)
+        out, err = LiveOutput(self, "stdout"), LiveOutput(self, "stderr")
+        stdin: Any = StreamInput() if getattr(self.spec, "stdin", False) else b""
+        try:
+            result = await self._program(ExecRequest(argv=self.argv, stdin=stdin), out, err)
+        finally:
+            out.close()
+            err.close()
         self.exit(result.exit_code)
 
+    async def on_sigterm(self) -> None:
+        """PID 1 with no SIGTERM handler: the signal is ignored."""
 
-def with_userland(factory: Callable[[ContainerSpec, list[str]], Container]
+
+class ShellContainer(ProcessContainer):
+    """A container whose main process is a shell (``command: [sh, -c, "…"]``; busybox's default ``sh``)."""
+
+    async def _program(self, req: ExecRequest, out: bytearray, err: bytearray) -> ExecResult:
+        return await run_shell(self, req, out, err)
+
+
+def applet_container(name: str) -> Callable[[ContainerSpec, list[str]], Container]:
+    """The container factory for applet ``name`` as the main process (``command: [sleep, "3600"]``)."""
+
+    class AppletContainer(ProcessContainer):
+        async def _program(self, req: ExecRequest, out: bytearray, err: bytearray) -> ExecResult:
+            return await run_applet(name, self, req, out, err)
+
+    AppletContainer.__name__ = AppletContainer.__qualname__ = f"AppletContainer[{name}]"
+    return AppletContainer
+
+
+def with_userland(factory: Callable[[ContainerSpec, list[str]], Container], userland: Userland = ALPINE
                   ) -> Callable[[ContainerSpec, list[str]], Container]:
     """Wrap an image's container factory so every container can exec the shells and applets."""
 
     def make(spec: ContainerSpec, argv: list[str]) -> Container:
         container = factory(spec, argv)
+        container.userland = userland  # type: ignore[attr-defined]
         for path, handler in exec_handlers().items():
             container.register_executable(path, handler)
         return container
@@ -559,8 +658,14 @@ def with_userland(factory: Callable[[ContainerSpec, list[str]], Container]
 
 
 def userland_entrypoints() -> dict[str, Callable[[ContainerSpec, list[str]], Container]]:
-    """Shells usable as a container's command (``/bin/sh -c '…'``)."""
-    return {path: ShellContainer for path in alpine.SHELLS}
+    """Every executable of the userland usable as a container's command: shells and applets, by path."""
+    programs: dict[str, Callable[[ContainerSpec, list[str]], Container]] = {
+        path: ShellContainer for path in alpine.SHELLS}
+    for name, path in alpine.APPLET_PATHS.items():
+        if name in APPLETS:
+            programs[path] = applet_container(name)
+    return programs
 
 
-__all__ = ["Shell", "ShellContainer", "exec_handlers", "run_shell", "userland_entrypoints", "with_userland"]
+__all__ = ["LiveOutput", "ProcessContainer", "Shell", "ShellContainer", "applet_container", "exec_handlers",
+           "run_applet", "run_shell", "userland_entrypoints", "with_userland"]
