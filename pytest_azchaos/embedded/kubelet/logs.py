@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -11,6 +11,31 @@ from ..apiserver import errors
 if TYPE_CHECKING:
     from ..apiserver.server import ApiServer, Request
     from .kubelet import KubeletManager
+    from .pod_worker import ContainerRuntime
+
+
+# kubelet_pods.go validateContainerLogStatus: the two most common pending failures get their own words.
+_WAITING_WORDS = {"ErrImagePull": "image can't be pulled", "ImagePullBackOff": "trying and failing to pull image"}
+
+
+def waiting_message(pod_name: str, container: str, reason: str) -> str:
+    """The BadRequest message for the log of a container waiting with ``reason``."""
+    return f'container "{container}" in pod "{pod_name}" is waiting to start: {_WAITING_WORDS.get(reason, reason)}'
+
+
+def _not_started(pod_name: str, container: str, pod: dict[str, Any], rt: ContainerRuntime | None) -> str:
+    """Why a container that never ran has no log, from its waiting state: the kubelet's own record when
+    it runs the pod, else the pod's published status (as upstream falls back to the apiserver's copy)."""
+    reason: str | None = None
+    if rt is not None and rt.waiting is not None:
+        reason = rt.waiting[0]
+    else:
+        status = pod.get("status") or {}
+        for cs in [*(status.get("containerStatuses") or []), *(status.get("initContainerStatuses") or [])]:
+            if cs.get("name") == container:
+                reason = ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+                break
+    return waiting_message(pod_name, container, reason or "ContainerCreating")
 
 
 def log_handler(kubelets: KubeletManager):  # -> SubresourceHandler
@@ -31,9 +56,7 @@ def log_handler(kubelets: KubeletManager):  # -> SubresourceHandler
         worker = kubelets.find_worker(ns, req.name)
         rt = worker.container(container) if worker is not None else None
         if rt is None or rt.container is None:
-            reason = "ContainerCreating"
-            raise errors.bad_request(
-                f'container "{container}" in pod "{req.name}" is waiting to start: {reason}')
+            raise errors.bad_request(_not_started(req.name, container, pod, rt))
         tail = q.get("tailLines")
         text = rt.container.logs.render(timestamps=q.get("timestamps") == "true",
                                         tail=int(tail) if tail and tail.isdigit() else None)
