@@ -103,6 +103,13 @@ class PodWorker:
         self.uid = pod["metadata"]["uid"]
         self.pod_ip = pod_ip
         self.containers = [ContainerRuntime(c) for c in pod["spec"].get("containers") or []]
+        # Init containers run one after another before the others start; those with
+        # ``restartPolicy: Always`` are sidecars: started in order, then kept running beside the rest.
+        self.init_containers = [ContainerRuntime(c) for c in pod["spec"].get("initContainers") or []]
+        if self.init_containers:
+            for rt in self.init_containers + self.containers:
+                rt.waiting = ("PodInitializing", "")
+        self.initialized = not self.init_containers
         self.start_time = now_rfc3339()
         self.phase = "Pending"
         self.terminating = False
@@ -127,7 +134,7 @@ class PodWorker:
     async def kill(self) -> None:
         """Force: the pod object is gone; kill every process now."""
         self.terminating = True
-        for rt in self.containers:
+        for rt in self.containers + self.init_containers:
             for t in rt.probe_tasks:
                 t.cancel()
             if rt.container is not None:
@@ -152,7 +159,10 @@ class PodWorker:
     def container(self, name: str | None) -> ContainerRuntime | None:
         if name is None:
             return self.containers[0] if self.containers else None
-        return next((c for c in self.containers if c.name == name), None)
+        return next((c for c in self.containers + self.init_containers if c.name == name), None)
+
+    def _sidecars(self) -> list[ContainerRuntime]:
+        return [rt for rt in self.init_containers if rt.spec.get("restartPolicy") == "Always"]
 
     # ------------------------------------------------------------------ main loop
 
@@ -170,8 +180,19 @@ class PodWorker:
             stop.cancel()
             self.volumes_mounted = True
             self.publish()
-            loops = [asyncio.get_running_loop().create_task(self._container_loop(rt)) for rt in self.containers]
+            loops: list[asyncio.Task[None]] = []
+            init = asyncio.ensure_future(self._run_init_containers(loops))
+            stop = asyncio.ensure_future(self._stop_requested.wait())
+            await asyncio.wait({init, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if init.done() and init.result() and not self.terminating:
+                self.initialized = True
+                for rt in self.containers:
+                    rt.waiting = ("ContainerCreating", "")
+                self.publish()
+                loops += [asyncio.get_running_loop().create_task(self._container_loop(rt)) for rt in self.containers]
             await self._stop_requested.wait()
+            stop.cancel()
+            init.cancel()
             await self._terminate(loops)
         except asyncio.CancelledError:
             raise
@@ -181,12 +202,48 @@ class PodWorker:
             self.volumes.teardown()
             self.done.set()
 
-    async def _container_loop(self, rt: ContainerRuntime) -> None:
+    async def _run_init_containers(self, loops: list[asyncio.Task[None]]) -> bool:
+        """Run the init containers in order; True once all completed (sidecars: started)."""
         restart_policy = self.pod["spec"].get("restartPolicy", "Always")
+        for rt in self.init_containers:
+            if rt.spec.get("restartPolicy") == "Always":
+                loops.append(asyncio.get_running_loop().create_task(self._container_loop(rt, sidecar=True)))
+                while not rt.started and not self.terminating:
+                    await asyncio.sleep(0.02)
+                if self.terminating:
+                    return False
+                continue
+            while not self.terminating:
+                if not await self._pull(rt):
+                    continue
+                code = await self._run_once(rt, init=True)
+                if self.terminating or code is None:
+                    return False
+                if code == 0:
+                    break
+                if restart_policy == "Never":
+                    self.phase = "Failed"
+                    self.publish()
+                    return False
+                delay = self.node.backoff.next(f"{self.uid}/{rt.name}")
+                rt.waiting = ("CrashLoopBackOff",
+                              f"back-off {_go_duration(delay)} restarting failed container={rt.name} "
+                              f"pod={self.name}_{self.namespace}({self.uid})")
+                self.node.event(self.pod, "Warning", "BackOff",
+                                f"Back-off restarting failed container {rt.name} in pod "
+                                f"{self.name}_{self.namespace}({self.uid})")
+                self.publish()
+                await self._sleep_or_stop(delay)
+            if self.terminating:
+                return False
+        return True
+
+    async def _container_loop(self, rt: ContainerRuntime, sidecar: bool = False) -> None:
+        restart_policy = "Always" if sidecar else self.pod["spec"].get("restartPolicy", "Always")
         while not self.terminating:
             if not await self._pull(rt):
                 continue
-            code = await self._run_once(rt)
+            code = await self._run_once(rt, sidecar=sidecar)
             if self.terminating:
                 return
             if code is None:
@@ -253,11 +310,12 @@ class PodWorker:
         rt.image_id = resolved.image_id
         return True
 
-    async def _run_once(self, rt: ContainerRuntime) -> int | None:
+    async def _run_once(self, rt: ContainerRuntime, init: bool = False, sidecar: bool = False) -> int | None:
         spec = ContainerSpec(
             name=rt.name, pod_name=self.name, pod_ip=self.pod_ip, image=rt.spec.get("image", ""),
             command=rt.spec.get("command"), args=rt.spec.get("args"),
             env={e["name"]: str(e.get("value", "")) for e in rt.spec.get("env") or [] if "name" in e},
+            stdin=bool(rt.spec.get("stdin")),
         )
         assert rt.image is not None
         container = rt.image.create_container(spec)
@@ -271,14 +329,14 @@ class PodWorker:
             rt.terminated = {"exitCode": e.exit_code, "reason": e.reason, "message": str(e),
                              "startedAt": _rfc3339(container.started_at), "finishedAt": _rfc3339(time.time())}
             self.node.event(self.pod, "Warning", "Failed", f"Error: {e}", field=rt.name)
-            self._record_exit(rt, e.exit_code, e.reason, str(e))
+            self._record_exit(rt, e.exit_code, e.reason, str(e), init=init, sidecar=sidecar)
             return e.exit_code
         self.node.event(self.pod, "Normal", "Started", f"Started container {rt.name}", field=rt.name)
         rt.waiting = None
         rt.terminated = None
         rt.started = "startupProbe" not in rt.spec
-        rt.ready = "readinessProbe" not in rt.spec and rt.started
-        if container.running:
+        rt.ready = not init and "readinessProbe" not in rt.spec and rt.started
+        if container.running and self.initialized and not sidecar:
             self.phase = "Running"
         self.publish()
         self._start_probes(rt, container)
@@ -290,10 +348,11 @@ class PodWorker:
         if self.terminating:
             return None
         reason = "Completed" if code == 0 else "Error"
-        self._record_exit(rt, code, reason, "")
+        self._record_exit(rt, code, reason, "", init=init, sidecar=sidecar)
         return code
 
-    def _record_exit(self, rt: ContainerRuntime, code: int, reason: str, message: str) -> None:
+    def _record_exit(self, rt: ContainerRuntime, code: int, reason: str, message: str, init: bool = False,
+                     sidecar: bool = False) -> None:
         c = rt.container
         terminated: Obj = {"exitCode": code, "reason": reason, "startedAt": _rfc3339(c.started_at if c else None),
                            "finishedAt": _rfc3339(time.time()),
@@ -301,7 +360,10 @@ class PodWorker:
         if message:
             terminated["message"] = message
         rt.last_state = {"terminated": terminated}
-        restart_policy = self.pod["spec"].get("restartPolicy", "Always")
+        restart_policy = "Always" if sidecar else self.pod["spec"].get("restartPolicy", "Always")
+        if init:  # an init container that completed stays terminated; a failed one is retried
+            restart_policy = "Never" if code == 0 or restart_policy == "Never" else "OnFailure"
+            rt.ready = code == 0
         if restart_policy == "Always" or (restart_policy == "OnFailure" and code != 0):
             rt.restart_count += 1
             rt.terminated = None
@@ -409,17 +471,24 @@ class PodWorker:
     async def _terminate(self, loops: list[asyncio.Task[None]]) -> None:
         self.terminating = True
         grace = self._grace
-        running = [rt for rt in self.containers if rt.container is not None and rt.container.running]
+        running = [rt for rt in self.containers + self.init_containers
+                   if rt.container is not None and rt.container.running]
         for rt in running:
             self.node.event(self.pod, "Normal", "Killing", f"Stopping container {rt.name}", field=rt.name)
             # Liveness and startup probes stop; readiness goes on until the container exits.
             for t in list(rt.probe_tasks):
                 if getattr(t, "probe_kind", "") != "readinessProbe":
                     t.cancel()
-        await asyncio.gather(*(self._stop_container(rt, rt.container, grace) for rt in running if rt.container))
+        mains = [rt for rt in running if rt in self.containers]
+        await asyncio.gather(*(self._stop_container(rt, rt.container, grace) for rt in mains if rt.container))
+        # Sidecars stop after the main containers (and a running init container with them).
+        others = [rt for rt in reversed(running) if rt not in self.containers]
+        for rt in others:
+            if rt.container is not None:
+                await self._stop_container(rt, rt.container, grace)
         for task in loops:
             task.cancel()
-        for rt in self.containers:
+        for rt in self.containers + self._sidecars():
             for t in rt.probe_tasks:
                 t.cancel()
             rt.ready = False
@@ -456,9 +525,14 @@ class PodWorker:
         if not self.node.running:
             return
         statuses = [rt.status() for rt in self.containers]
-        all_ready = bool(self.containers) and all(rt.ready for rt in self.containers)
-        unready = [rt.name for rt in self.containers if not rt.ready]
-        initialized_ok = True
+        init_statuses = [rt.status() for rt in self.init_containers]
+        counted = self.containers + self._sidecars()
+        all_ready = bool(self.containers) and all(rt.ready for rt in counted)
+        unready = [rt.name for rt in counted if not rt.ready]
+        initialized_ok = self.initialized
+        incomplete = [rt.name for rt in self.init_containers
+                      if not (rt.started if rt.spec.get("restartPolicy") == "Always" else
+                              rt.terminated is not None and rt.terminated.get("exitCode") == 0)]
 
         def mutate(pod: Obj) -> Obj:
             if pod["metadata"].get("uid") != self.uid:
@@ -482,7 +556,8 @@ class PodWorker:
             sandbox_ok = self.volumes_mounted and not (self.terminating and self.phase in ("Succeeded", "Failed"))
             ordered = [
                 cond("PodReadyToStartContainers", sandbox_ok),
-                cond("Initialized", initialized_ok),
+                cond("Initialized", initialized_ok, "ContainersNotInitialized",
+                     f"containers with incomplete status: [{' '.join(incomplete)}]"),
                 cond("Ready", all_ready, "ContainersNotReady",
                      f"containers with unready status: [{' '.join(unready)}]"),
                 cond("ContainersReady", all_ready, "ContainersNotReady",
@@ -498,6 +573,8 @@ class PodWorker:
             status["podIPs"] = [{"ip": self.pod_ip}]
             status["startTime"] = status.get("startTime") or self.start_time
             status["containerStatuses"] = statuses
+            if init_statuses:
+                status["initContainerStatuses"] = init_statuses
             status["qosClass"] = status.get("qosClass", "BestEffort")
             return pod
 
