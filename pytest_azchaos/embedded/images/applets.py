@@ -856,7 +856,9 @@ async def env(proc: Proc, argv: list[str]) -> int:
         environment[k] = v
     if args:
         shell = proc.shell
-        if shell is None or shell.lookup(args[0], environment.get("PATH", "")) is None:
+        # execvp without $PATH searches libc's default path (musl: /usr/local/bin:/bin:/usr/bin)
+        path_var = environment.get("PATH", "/usr/local/bin:/bin:/usr/bin")
+        if shell is None or shell.lookup(args[0], path_var) is None:
             die(proc, argv, f"can't execute '{args[0]}': No such file or directory", 127)
         return await shell.invoke(args, environment, proc.stdin, proc.out, proc.err, replace_env=True)
     end = "\0" if "0" in opts else "\n"
