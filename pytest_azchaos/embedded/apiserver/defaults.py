@@ -269,7 +269,29 @@ def endpointslice(obj: Obj) -> None:
         p.setdefault("protocol", "TCP")
 
 
+def networkpolicy(obj: Obj) -> None:
+    """networking/v1 SetDefaults_NetworkPolicy and SetDefaults_NetworkPolicyPort."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("podSelector", {})
+    if not spec.get("policyTypes"):
+        # Any policy that does not specify policyTypes implies at least "Ingress".
+        spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+    for section in ("ingress", "egress"):
+        for rule in spec.get(section) or []:
+            for port in rule.get("ports") or []:
+                port.setdefault("protocol", "TCP")
+
+
+def ingressclass(obj: Obj) -> None:
+    """networking/v1 SetDefaults_IngressClass: parameters are cluster-scoped unless said otherwise."""
+    params = (obj.get("spec") or {}).get("parameters")
+    if params is not None:
+        params.setdefault("scope", "Cluster")
+
+
 _BY_KIND: dict[str, Callable[[Obj], None]] = {
+    "NetworkPolicy": networkpolicy,
+    "IngressClass": ingressclass,
     "Pod": pod,
     "Deployment": deployment,
     "ReplicaSet": replicaset,

@@ -40,13 +40,16 @@ ANY_OBJECT: Schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 CORE = "io.k8s.api.core.v1."
 APPS = "io.k8s.api.apps.v1."
+NET = "io.k8s.api.networking.v1."
+AUTHN = "io.k8s.api.authentication.v1."
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 IOS = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 
 # Go package of each API group, which names its component schemas.
 _PACKAGE = {"": "core", "apps": "apps", "policy": "policy", "discovery.k8s.io": "discovery",
             "storage.k8s.io": "storage", "coordination.k8s.io": "coordination", "events.k8s.io": "events",
-            "autoscaling": "autoscaling"}
+            "autoscaling": "autoscaling", "networking.k8s.io": "networking",
+            "authentication.k8s.io": "authentication"}
 
 
 def ref(name: str, default: Any = None) -> Schema:
@@ -419,6 +422,48 @@ def _types() -> dict[str, Schema]:
         currentNumberScheduled=I32, numberMisscheduled=I32, desiredNumberScheduled=I32, numberReady=I32,
         observedGeneration=I64, updatedNumberScheduled=I32, numberAvailable=I32, numberUnavailable=I32,
         collisionCount=I32, conditions=arr(ANY_OBJECT, "type", "merge", "map", ("type",)))
+    # ---------------------------------------------------------------- networking.k8s.io
+    t[NET + "ServiceBackendPort"] = obj(name=S, number=I32)
+    t[NET + "IngressServiceBackend"] = obj(("name",), name=S, port=NET + "ServiceBackendPort")
+    t[CORE + "TypedLocalObjectReference"] = obj(("kind", "name"), apiGroup=S, kind=S, name=S)
+    t[CORE + "TypedLocalObjectReference"]["x-kubernetes-map-type"] = "atomic"
+    t[NET + "IngressBackend"] = obj(service=NET + "IngressServiceBackend",
+                                    resource=CORE + "TypedLocalObjectReference")
+    t[NET + "HTTPIngressPath"] = obj(("pathType", "backend"), path=S, pathType=S, backend=NET + "IngressBackend")
+    t[NET + "HTTPIngressRuleValue"] = obj(("paths",), paths=arr(NET + "HTTPIngressPath", list_type="atomic"))
+    t[NET + "IngressRule"] = obj(host=S, http=NET + "HTTPIngressRuleValue")
+    t[NET + "IngressTLS"] = obj(hosts=arr(S, list_type="atomic"), secretName=S)
+    t[NET + "IngressSpec"] = obj(ingressClassName=S, defaultBackend=NET + "IngressBackend",
+                                 tls=arr(NET + "IngressTLS", list_type="atomic"),
+                                 rules=arr(NET + "IngressRule", list_type="atomic"))
+    t[NET + "IngressPortStatus"] = obj(("port", "protocol"), port=I32, protocol=S, error=S)
+    t[NET + "IngressLoadBalancerIngress"] = obj(ip=S, hostname=S,
+                                                ports=arr(NET + "IngressPortStatus", list_type="atomic"))
+    t[NET + "IngressLoadBalancerStatus"] = obj(ingress=arr(NET + "IngressLoadBalancerIngress",
+                                                           list_type="atomic"))
+    t[NET + "IngressStatus"] = obj(loadBalancer=NET + "IngressLoadBalancerStatus")
+    t[NET + "IngressClassParametersReference"] = obj(("kind", "name"), apiGroup=S, kind=S, name=S, scope=S,
+                                                     namespace=S)
+    t[NET + "IngressClassSpec"] = obj(controller=S, parameters=NET + "IngressClassParametersReference")
+    t[NET + "IPBlock"] = obj(("cidr",), cidr=S, **{"except": arr(S, list_type="atomic")})
+    t[NET + "NetworkPolicyPeer"] = obj(podSelector=META + "LabelSelector", namespaceSelector=META + "LabelSelector",
+                                       ipBlock=NET + "IPBlock")
+    t[NET + "NetworkPolicyPort"] = obj(protocol=S, port=IOS, endPort=I32)
+    t[NET + "NetworkPolicyIngressRule"] = obj(ports=arr(NET + "NetworkPolicyPort", list_type="atomic"),
+                                              **{"from": arr(NET + "NetworkPolicyPeer", list_type="atomic")})
+    t[NET + "NetworkPolicyEgressRule"] = obj(ports=arr(NET + "NetworkPolicyPort", list_type="atomic"),
+                                             to=arr(NET + "NetworkPolicyPeer", list_type="atomic"))
+    t[NET + "NetworkPolicySpec"] = obj(podSelector=META + "LabelSelector",
+                                       ingress=arr(NET + "NetworkPolicyIngressRule", list_type="atomic"),
+                                       egress=arr(NET + "NetworkPolicyEgressRule", list_type="atomic"),
+                                       policyTypes=arr(S, list_type="atomic"))
+    # ---------------------------------------------------------------- authentication.k8s.io
+    t[AUTHN + "UserInfo"] = obj(username=S, uid=S, groups=arr(S, list_type="atomic"),
+                                extra={"type": "object", "additionalProperties": arr(S)})
+    t[AUTHN + "SelfSubjectReviewStatus"] = obj(userInfo=AUTHN + "UserInfo")
+    t[AUTHN + "TokenReviewSpec"] = obj(token=S, audiences=arr(S, list_type="atomic"))
+    t[AUTHN + "TokenReviewStatus"] = obj(authenticated=B, user=AUTHN + "UserInfo",
+                                         audiences=arr(S, list_type="atomic"), error=S)
     return t
 
 
@@ -426,7 +471,7 @@ def _kind_fields(rtype: ResourceType) -> dict[str, Schema | str]:
     """Top-level fields of each served kind."""
     k = rtype.kind
     core, apps = CORE, APPS
-    spec_status = {
+    spec_status: dict[str, tuple[str | None, str | None]] = {
         "Pod": (core + "PodSpec", core + "PodStatus"), "Node": (core + "NodeSpec", core + "NodeStatus"),
         "Service": (core + "ServiceSpec", core + "ServiceStatus"),
         "Namespace": (core + "NamespaceSpec", core + "NamespaceStatus"),
@@ -436,6 +481,11 @@ def _kind_fields(rtype: ResourceType) -> dict[str, Schema | str]:
         "ReplicaSet": (apps + "ReplicaSetSpec", apps + "ReplicaSetStatus"),
         "StatefulSet": (apps + "StatefulSetSpec", apps + "StatefulSetStatus"),
         "DaemonSet": (apps + "DaemonSetSpec", apps + "DaemonSetStatus"),
+        "Ingress": (NET + "IngressSpec", NET + "IngressStatus"),
+        "IngressClass": (NET + "IngressClassSpec", None),
+        "NetworkPolicy": (NET + "NetworkPolicySpec", None),
+        "SelfSubjectReview": (None, AUTHN + "SelfSubjectReviewStatus"),
+        "TokenReview": (AUTHN + "TokenReviewSpec", AUTHN + "TokenReviewStatus"),
     }
     if k in spec_status:
         return _object_fields(*spec_status[k])
@@ -464,6 +514,9 @@ def _kind_fields(rtype: ResourceType) -> dict[str, Schema | str]:
         "StorageClass": {"provisioner": S, "parameters": STRMAP, "reclaimPolicy": S,
                          "mountOptions": arr(S, list_type="atomic"), "allowVolumeExpansion": B,
                          "volumeBindingMode": S, "allowedTopologies": arr(ANY_OBJECT, list_type="atomic")},
+        "CSIStorageCapacity": {"nodeTopology": META + "LabelSelector", "storageClassName": S,
+                               "capacity": QUANTITY, "maximumVolumeSize": QUANTITY},
+        "VolumeAttributesClass": {"driverName": S, "parameters": STRMAP},
     }
     if k in extra:
         return {**base, **extra[k]}

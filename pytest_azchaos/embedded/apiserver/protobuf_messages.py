@@ -501,8 +501,13 @@ MESSAGES: dict[str, dict[int, Field]] = {
         5: ("desiredHealthy", "int32!", False), 6: ("expectedPods", "int32!", False),
         7: ("conditions", "Condition", True),
     },
+    # k8s.io/api/authentication/v1 (typed clients such as `kubectl auth whoami` send protobuf); the status a
+    # client may send is skipped, the server writes its own.
+    "SelfSubjectReview": {1: ("metadata", "ObjectMeta", False)},
+    "TokenReview": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "TokenReviewSpec", False)},
+    "TokenReviewSpec": {1: ("token", "string", False), 2: ("audiences", "string", True)},
 }
 
 # The top-level message of each kind we decode (by ``runtime.Unknown.typeMeta.kind``).
 KINDS = {"ConfigMap", "Secret", "Namespace", "ServiceAccount", "Service", "Eviction", "DeleteOptions", "Deployment",
-         "PodDisruptionBudget"}
+         "PodDisruptionBudget", "SelfSubjectReview", "TokenReview"}

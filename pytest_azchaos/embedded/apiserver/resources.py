@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 CRUD = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 CRUD_NO_COLLECTION = ("create", "delete", "get", "list", "patch", "update", "watch")
+CREATE_ONLY = ("create",)
 STATUS_VERBS = ("get", "patch", "update")
 
 # Field selectors every resource supports (k8s generic registry: DefaultClusterScopedAttr / namespaced).
@@ -145,10 +146,25 @@ RESOURCES: tuple[ResourceType, ...] = (
                  storage_version_hash="hL6j/rwBV5w="),
     ResourceType("storage.k8s.io", "v1", "csinodes", "csinode", "CSINode", False,
                  storage_version_hash="Pe62DkZtjuo="),
+    ResourceType("storage.k8s.io", "v1", "csistoragecapacities", "csistoragecapacity", "CSIStorageCapacity", True,
+                 storage_version_hash="xeVl+2Ly1kE="),
     ResourceType("storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", False,
                  short_names=("sc",), storage_version_hash="K+m6uJwbjGY="),
     ResourceType("storage.k8s.io", "v1", "volumeattachments", "volumeattachment", "VolumeAttachment", False,
                  storage_version_hash="tJx/ezt6UDU=", subresources=(_status("VolumeAttachment"),)),
+    ResourceType("storage.k8s.io", "v1", "volumeattributesclasses", "volumeattributesclass", "VolumeAttributesClass",
+                 False, short_names=("vac",), storage_version_hash="tIjydgKBC5w="),
+    # authentication.k8s.io/v1: reviews answered at once, never stored (no storage version hash)
+    ResourceType("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", False,
+                 CREATE_ONLY),
+    ResourceType("authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", False, CREATE_ONLY),
+    # networking.k8s.io/v1: stored and served; no controller acts on them (no data-plane enforcement)
+    ResourceType("networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", False,
+                 storage_version_hash="l/iqIbDgFyQ="),
+    ResourceType("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", True, short_names=("ing",),
+                 storage_version_hash="39NQlfNR+bo=", subresources=(_status("Ingress"),)),
+    ResourceType("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", True,
+                 short_names=("netpol",), storage_version_hash="YpfwF18m1G8="),
     # coordination.k8s.io/v1
     ResourceType("coordination.k8s.io", "v1", "leases", "lease", "Lease", True,
                  storage_version_hash="gqkMMb/YqFM="),
@@ -160,8 +176,10 @@ RESOURCES: tuple[ResourceType, ...] = (
                                   "regarding.fieldPath", "reason", "reportingController", "type")),
 )
 
+# The order of /apis on a v1.36 apiserver (golden discovery/apis.json), restricted to the groups served.
 GROUP_ORDER: tuple[str, ...] = (
-    "apps", "events.k8s.io", "policy", "storage.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+    "apps", "events.k8s.io", "authentication.k8s.io", "networking.k8s.io", "policy", "storage.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io",
 )
 
 

@@ -17,6 +17,9 @@ _FIELDS: dict[str, set[str]] = {
     "Endpoints": {"subsets"},
     "ControllerRevision": {"data", "revision"},
     "Binding": {"target"},
+    "CSIStorageCapacity": {"nodeTopology", "storageClassName", "capacity", "maximumVolumeSize"},
+    "VolumeAttributesClass": {"driverName", "parameters"},
+    "SelfSubjectReview": {"status"},
 }
 _SPEC_STATUS = {"spec", "status"}
 

@@ -218,6 +218,8 @@ class ApiServer:
             if req.subresource in ("status", "finalize"):
                 return await self._item(req)
             raise errors.method_not_allowed()
+        if audit_key(req)[0] not in rtype.verbs:  # e.g. a GET of create-only tokenreviews
+            raise errors.method_not_allowed()
         if req.name is None:
             if method == "GET":
                 if _bool(req.query.get("watch")):
@@ -640,7 +642,8 @@ def _validate_watch_options(match: str | None, send_initial: bool | None) -> Non
          "causes": [{"reason": r, "message": m, "field": "resourceVersionMatch"} for r, m in causes]})
 
 
-_RETURN_DELETED = {"Pod", "Namespace", "Service", "PersistentVolume", "PersistentVolumeClaim", "Node", "StorageClass"}
+_RETURN_DELETED = {"Pod", "Namespace", "Service", "PersistentVolume", "PersistentVolumeClaim", "Node", "StorageClass",
+                   "VolumeAttributesClass"}
 _ALLOW_CREATE_ON_UPDATE = {"Lease", "Endpoints", "Event"}
 
 

@@ -22,12 +22,12 @@ Obj = dict[str, Any]
 # Kinds whose metadata.generation tracks spec changes.
 _GENERATION_KINDS = {
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "EndpointSlice",
-    "Job", "CronJob",
+    "Job", "CronJob", "Ingress", "IngressClass", "NetworkPolicy",
 }
 # Kinds with a status the main resource cannot change (status subresource).
 _STATUS_KINDS = {
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "Node", "Namespace",
-    "PersistentVolume", "PersistentVolumeClaim", "Service", "VolumeAttachment",
+    "PersistentVolume", "PersistentVolumeClaim", "Service", "VolumeAttachment", "Ingress",
 }
 
 
@@ -192,7 +192,7 @@ class ServiceStrategy(Strategy):
 
 
 class WorkloadStrategy(Strategy):
-    """Deployments, ReplicaSets, StatefulSets, DaemonSets: initial status as upstream writes it."""
+    """Deployments, ReplicaSets, StatefulSets, DaemonSets, PDBs, Ingresses: initial status as upstream writes it."""
 
     _initial = {
         "Deployment": {},
@@ -202,6 +202,8 @@ class WorkloadStrategy(Strategy):
                       "numberReady": 0},
         "PodDisruptionBudget": {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0,
                                 "expectedPods": 0},
+        # ingressStrategy.PrepareForCreate: an empty IngressStatus (its loadBalancer is not omitempty).
+        "Ingress": {"loadBalancer": {}},
     }
 
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
@@ -278,6 +280,7 @@ _BY_KIND: dict[str, type[Strategy]] = {
     "StatefulSet": WorkloadStrategy,
     "DaemonSet": WorkloadStrategy,
     "PodDisruptionBudget": WorkloadStrategy,
+    "Ingress": WorkloadStrategy,
     "PersistentVolume": PersistentVolumeStrategy,
     "PersistentVolumeClaim": PersistentVolumeClaimStrategy,
     "Node": NodeStrategy,

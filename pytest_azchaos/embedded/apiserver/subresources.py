@@ -263,7 +263,10 @@ async def scale_handler(req: Request, server: ApiServer) -> web.StreamResponse:
 
 
 def register(server: ApiServer) -> None:
+    from . import authn
+
     server.creators["bindings"] = binding_handler
+    authn.register(server)
     server.register_subresource("pods", "binding", binding_handler)
     server.register_subresource("pods", "eviction", eviction_handler)
     for key in ("deployments.apps", "replicasets.apps", "statefulsets.apps"):

@@ -351,6 +351,48 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
              "boolean"),
         AGE_COLUMN,
     ],
+    "Ingress": [
+        _name_col(),
+        _col("Class", "The name of the IngressClass resource that should be used for additional configuration"),
+        _col("Hosts", "Hosts that incoming requests are matched against before the ingress rule"),
+        _col("Address", "Address is a list containing ingress points for the load-balancer"),
+        _col("Ports", "Ports of TLS configurations that open"),
+        AGE_COLUMN,
+    ],
+    "IngressClass": [
+        _name_col(),
+        _col("Controller", "Controller that is responsible for handling this class"),
+        _col("Parameters", "A reference to a resource with additional parameters"),
+        AGE_COLUMN,
+    ],
+    "NetworkPolicy": [
+        _name_col(),
+        # extensionsv1beta1.NetworkPolicySpec{}.SwaggerDoc()["podSelector"], as printers.go still cites it
+        _col("Pod-Selector", "Selects the pods to which this NetworkPolicy object applies. The array of ingress "
+                             "rules is applied to any pods selected by this field. Multiple network policies can "
+                             "select the same set of pods. In this case, the ingress rules for each are combined "
+                             "additively. This field is NOT optional and follows standard label selector semantics. "
+                             "An empty podSelector matches all pods in this namespace."),
+        AGE_COLUMN,
+    ],
+    "CSIStorageCapacity": [
+        _name_col(),
+        _col("StorageClassName", "storageClassName represents the name of the StorageClass that the reported "
+                                 "capacity applies to. It must meet the same requirements as the name of a "
+                                 "StorageClass object (non-empty, DNS subdomain). If that object no longer exists, "
+                                 "the CSIStorageCapacity object is obsolete and should be removed by its creator. "
+                                 "This field is immutable."),
+        _col("Capacity", "capacity is the value reported by the CSI driver in its GetCapacityResponse for a "
+                         "GetCapacityRequest with topology and parameters that match the previous fields.\n\nThe "
+                         "semantic is currently (CSI spec 1.2) defined as: The available capacity, in bytes, of the "
+                         "storage that can be used to provision volumes. If not set, that information is currently "
+                         "unavailable."),
+    ],
+    "VolumeAttributesClass": [
+        _name_col(),
+        _col("DriverName", "Name of the CSI driver This field is immutable."),
+        AGE_COLUMN,
+    ],
     "Lease": [
         _name_col(),
         _col("Holder", "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader "
@@ -681,6 +723,43 @@ def _pv_cells(pv: Obj) -> list[Any]:
             status.get("reason", ""), age(pv), spec.get("volumeMode") or "<unset>"]
 
 
+def _ingress_hosts(rules: list[Obj]) -> str:
+    """printers.go formatHosts: the first three hosts, ``*`` when no rule names one."""
+    hosts: list[str] = []
+    more = False
+    for rule in rules:
+        if len(hosts) == 3:
+            more = True
+        if not more and rule.get("host"):
+            hosts.append(rule["host"])
+    if not hosts:
+        return "*"
+    text = ",".join(hosts)
+    return f"{text} + {len(rules) - 3} more..." if more else text
+
+
+def _ingress_cells(ing: Obj) -> list[Any]:
+    spec, status = ing.get("spec") or {}, ing.get("status") or {}
+    lb = (status.get("loadBalancer") or {}).get("ingress") or []
+    # ingressLoadBalancerStatusStringer (wide, as server-side printing is): a sorted set of IPs or hostnames.
+    addresses = sorted({i.get("ip") or i.get("hostname") for i in lb if i.get("ip") or i.get("hostname")})
+    return [ing["metadata"]["name"], spec.get("ingressClassName") or "<none>",
+            _ingress_hosts(spec.get("rules") or []), ",".join(addresses),
+            "80, 443" if spec.get("tls") else "80", age(ing)]
+
+
+def _ingress_class_cells(ic: Obj) -> list[Any]:
+    spec = ic.get("spec") or {}
+    params = spec.get("parameters")
+    shown = "<none>"
+    if params is not None:
+        shown = params.get("kind", "")
+        if params.get("apiGroup") is not None:
+            shown += "." + params["apiGroup"]
+        shown += "/" + params.get("name", "")
+    return [ic["metadata"]["name"], spec.get("controller", ""), shown, age(ic)]
+
+
 def _int_or_na(value: Any) -> str:
     return "N/A" if value is None else str(value)
 
@@ -754,6 +833,17 @@ def _cells(kind: str, obj: Obj) -> list[Any]:
                 spec.get("nodeName", ""), bool(status.get("attached", False)), age(obj)]
     if kind == "CSINode":
         return [name, len(spec.get("drivers") or []), age(obj)]
+    if kind == "Ingress":
+        return _ingress_cells(obj)
+    if kind == "IngressClass":
+        return _ingress_class_cells(obj)
+    if kind == "NetworkPolicy":  # metav1.FormatLabelSelector
+        return [name, _selector(spec.get("podSelector")) or "<none>", age(obj)]
+    if kind == "CSIStorageCapacity":
+        capacity = obj.get("capacity")
+        return [name, obj.get("storageClassName", ""), "<unset>" if capacity is None else str(capacity)]
+    if kind == "VolumeAttributesClass":
+        return [name, obj.get("driverName", ""), age(obj)]
     return [name, age(obj)]
 
 

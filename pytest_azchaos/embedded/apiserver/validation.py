@@ -206,6 +206,152 @@ def _service_update(new: Obj, old: Obj) -> list[Cause]:
     return []
 
 
+# ------------------------------------------------------------------------------------------------ networking.k8s.io
+
+# pkg/apis/networking/validation/validation.go (v1 request paths: defaultBackend, service.port.number ...).
+_PATH_TYPES = ("Exact", "ImplementationSpecific", "Prefix")
+_INVALID_PATH_SEQUENCES = ("//", "/./", "/../", "%2f", "%2F")
+_INVALID_PATH_SUFFIXES = ("/..", "/.")
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _ingress_backend(backend: Obj, path: str) -> list[Cause]:
+    resource, service = backend.get("resource"), backend.get("service")
+    if resource is not None and service is not None:
+        return [invalid(path, "", "cannot set both resource and service backends")]
+    if resource is not None:
+        return _typed_local_reference(resource, f"{path}.resource")
+    if service is None:
+        return [invalid(path, "", "resource or service backend is required")]
+    causes: list[Cause] = []
+    if not service.get("name"):
+        causes.append(required(f"{path}.service.name"))
+    port = service.get("port") or {}
+    name, number = port.get("name") or "", port.get("number") or 0
+    if name and number:
+        causes.append(invalid(path, "", "cannot set both port name & port number"))
+    elif number and not 1 <= int(number) <= 65535:
+        causes.append(invalid(f"{path}.service.port.number", int(number), "must be between 1 and 65535, inclusive"))
+    elif not name and not number:
+        causes.append(required(path, "port name or number is required"))
+    return causes
+
+
+def _typed_local_reference(ref: Obj, path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    if ref.get("apiGroup") is not None:
+        for e in vt.dns1123_subdomain_errors(ref["apiGroup"]):
+            causes.append(invalid(f"{path}.apiGroup", ref["apiGroup"], e))
+    if not ref.get("kind"):
+        causes.append(required(f"{path}.kind", "kind is required"))
+    if not ref.get("name"):
+        causes.append(required(f"{path}.name", "name is required"))
+    return causes
+
+
+def _ingress_path(p: Obj, path: str) -> list[Cause]:
+    path_type = p.get("pathType")
+    if path_type is None:
+        return [required(f"{path}.pathType", "pathType must be specified")]
+    value = p.get("path") or ""
+    causes: list[Cause] = []
+    if path_type in ("Exact", "Prefix"):
+        if not value.startswith("/"):
+            causes.append(invalid(f"{path}.path", value, "must be an absolute path"))
+        if value:
+            causes += [invalid(f"{path}.path", value, f"must not contain '{seq}'")
+                       for seq in _INVALID_PATH_SEQUENCES if seq in value]
+            causes += [invalid(f"{path}.path", value, f"cannot end with '{suffix}'")
+                       for suffix in _INVALID_PATH_SUFFIXES if value.endswith(suffix)]
+    elif path_type == "ImplementationSpecific":
+        if value and not value.startswith("/"):
+            causes.append(invalid(f"{path}.path", value, "must be an absolute path"))
+    else:
+        causes.append(not_supported(f"{path}.pathType", path_type, _PATH_TYPES))
+    return causes + _ingress_backend(p.get("backend") or {}, f"{path}.backend")
+
+
+def _ingress(spec: Obj) -> list[Cause]:
+    causes: list[Cause] = []
+    rules = spec.get("rules")
+    if not rules and spec.get("defaultBackend") is None:
+        causes.append(invalid("spec", rules, "either `defaultBackend` or `rules` must be specified"))
+    if spec.get("defaultBackend") is not None:
+        causes += _ingress_backend(spec["defaultBackend"], "spec.defaultBackend")
+    for i, rule in enumerate(rules or []):
+        host, at = rule.get("host") or "", f"spec.rules[{i}]"
+        wildcard = "*" in host
+        if host:
+            if _is_ip(host):
+                causes.append(invalid(f"{at}.host", host, "must be a DNS name, not an IP address"))
+            if not wildcard:
+                causes += [invalid(f"{at}.host", host, e) for e in vt.dns1123_subdomain_errors(host)]
+        http = rule.get("http")
+        if http is not None:
+            paths = http.get("paths") or []
+            if not paths:
+                causes.append(required(f"{at}.http.paths"))
+            for j, p in enumerate(paths):
+                causes += _ingress_path(p, f"{at}.http.paths[{j}]")
+    class_name = spec.get("ingressClassName")
+    if class_name is not None:
+        causes += [invalid("spec.ingressClassName", class_name, e) for e in vt.dns1123_subdomain_errors(class_name)]
+    return causes
+
+
+def _ingress_class(spec: Obj) -> list[Cause]:
+    """validateIngressClassSpec: the controller is a domain-prefixed path (IsDomainPrefixedPath)."""
+    controller = spec.get("controller") or ""
+    causes: list[Cause] = []
+    if not controller:
+        causes.append(required("spec.controller"))
+    else:
+        host, _, rest = controller.partition("/")
+        if not host or not rest:
+            causes.append(invalid("spec.controller", controller,
+                                  'must be a domain-prefixed path (such as "acme.io/foo")'))
+        else:
+            causes += [invalid("spec.controller", host, e) for e in vt.dns1123_subdomain_errors(host)]
+    if spec.get("parameters") is not None:
+        causes += _typed_local_reference(spec["parameters"], "spec.parameters")
+    return causes
+
+
+_POLICY_TYPES = ("Egress", "Ingress")
+
+
+def _network_policy(spec: Obj) -> list[Cause]:
+    causes: list[Cause] = []
+    types = spec.get("policyTypes") or []
+    for i, t in enumerate(types):
+        if t not in _POLICY_TYPES:
+            causes.append(not_supported(f"spec.policyTypes[{i}]", t, _POLICY_TYPES))
+    if len(types) > len(_POLICY_TYPES):
+        causes.append(invalid("spec.policyTypes", types, "may not specify more than two policyTypes"))
+    return causes
+
+
+# ------------------------------------------------------------------------------------------------ storage.k8s.io
+
+
+def _csi_storage_capacity(obj: Obj) -> list[Cause]:
+    name = obj.get("storageClassName") or ""
+    return [invalid("storageClassName", name, e) for e in vt.dns1123_subdomain_errors(name)]
+
+
+def _volume_attributes_class(obj: Obj) -> list[Cause]:
+    return [required("driverName")] if not obj.get("driverName") else []
+
+
 def validate(rtype: ResourceType, obj: Obj) -> list[Cause]:
     causes = validate_metadata(rtype, obj)
     spec = obj.get("spec") or {}
@@ -218,6 +364,16 @@ def validate(rtype: ResourceType, obj: Obj) -> list[Cause]:
         causes += _pdb(spec)
     elif kind == "PersistentVolumeClaim":
         causes += _pvc(spec)
+    elif kind == "Ingress":
+        causes += _ingress(spec)
+    elif kind == "IngressClass":
+        causes += _ingress_class(spec)
+    elif kind == "NetworkPolicy":
+        causes += _network_policy(spec)
+    elif kind == "CSIStorageCapacity":
+        causes += _csi_storage_capacity(obj)
+    elif kind == "VolumeAttributesClass":
+        causes += _volume_attributes_class(obj)
     return causes
 
 
@@ -240,4 +396,17 @@ def validate_update(rtype: ResourceType, new: Obj, old: Obj) -> list[Cause]:
             return [invalid("spec.selector", nsel, "field is immutable")]
     if kind == "Service":
         return _service_update(new, old)
+    if kind == "IngressClass":  # validateIngressClassSpecUpdate
+        nctl, octl = (new.get("spec") or {}).get("controller"), (old.get("spec") or {}).get("controller")
+        if nctl != octl:
+            return [invalid("spec.controller", nctl, "field is immutable")]
+    if kind == "CSIStorageCapacity" and new.get("storageClassName") != old.get("storageClassName"):
+        return [invalid("storageClassName", new.get("storageClassName"), "field is immutable")]
+    if kind == "VolumeAttributesClass":  # ValidateVolumeAttributesClassUpdate
+        causes: list[Cause] = []
+        if new.get("driverName") != old.get("driverName"):
+            causes.append(forbidden("driverName", "updates to driverName are forbidden."))
+        if (new.get("parameters") or {}) != (old.get("parameters") or {}):
+            causes.append(forbidden("parameters", "updates to parameters are forbidden."))
+        return causes
     return []

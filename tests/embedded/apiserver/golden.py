@@ -45,7 +45,7 @@ _RV_500 = ("RV 500 was compacted in the recording cluster; a fresh embedded clus
 _AGGREGATED = ("aggregated discovery (apidiscovery.k8s.io/v2) lists only the served subset of groups/resources "
                "(no apiregistration, batch, rbac, pods/attach|portforward|proxy|resize ...)")
 _SUBSET = ("the embedded cluster serves a subset of the v1.36 resources/groups (no componentstatuses, limitranges, "
-           "resourcequotas, podtemplates, replicationcontrollers, csistoragecapacities, batch, rbac, ...)")
+           "resourcequotas, podtemplates, replicationcontrollers, ipaddresses, servicecidrs, batch, rbac, ...)")
 
 #: Every golden case that cannot match today, with the reason. Tests mark these ``xfail(strict=True)``.
 KNOWN_MISMATCHES: dict[str, str] = {
@@ -70,7 +70,6 @@ KNOWN_MISMATCHES: dict[str, str] = {
     "discovery/aggregated-apis-noFallback": _AGGREGATED,
     "discovery/api-v1": _SUBSET,
     "discovery/apis": _SUBSET,
-    "discovery/apis-storage.k8s.io-v1": _SUBSET,
     "discovery/openapi-v3-root": _SUBSET + "; the per-group-version hashes follow",
     "discovery/readyz-verbose": "/readyz?verbose answers 'ok' instead of the per-check list",
     "admission/limitrange-defaults-and-max": "LimitRange resource and LimitRanger admission are not served",
