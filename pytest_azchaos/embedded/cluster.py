@@ -33,6 +33,7 @@ from .controllers.garbage_collector import GarbageCollector
 from .controllers.namespace import NamespaceController
 from .controllers.node_lifecycle import NodeLifecycleController, TaintEvictionController
 from .controllers.persistentvolume import PersistentVolumeController, StorageProtectionController
+from .controllers.podgc import PodGCController
 from .controllers.scheduling import SchedulerController
 from .controllers.workloads import workload_controllers
 from .heartbeat import NodeHeartbeat
@@ -77,6 +78,7 @@ class EmbeddedCluster:
         self.controllers += [PersistentVolumeController(self.store), StorageProtectionController(self.store),
                              EbsProvisioner(self.store, ebs_topology_key), CsiAttacher(self.store),
                              AttachDetachController(self.store, self.profile)]
+        self.controllers += [PodGCController(self.store)]  # quarantine: upstream's 40 s
         self.heartbeats: dict[str, NodeHeartbeat] = {}
         self.api.app.middlewares.append(self._emulator_control)
         self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)
