@@ -55,6 +55,8 @@ SOURCES: dict[str, str] = {
     "scheduler_unschedulable_retry": "kube-scheduler podMaxInUnschedulablePodsDuration 5 min",
     "cloud_poll_interval": "embedded cloud layer: how often it reconciles instances, groups and target health "
                            "with the cluster (ours; AWS health checks run on their own interval)",
+    "pod_gc_orphan_quarantine": "pod GC deletes pods bound to a node that no longer exists after quarantineTime "
+                                "40 s (pkg/controller/podgc/gc_controller.go; checked every 20 s upstream)",
     "drain_evict_retry": "kubectl drain retries a 429 eviction after 5 s (EvictErrorRetryDelay)",
     # Wait budgets of the plugin and the suites (ours, sized from the figures above and facts-file timings).
     "app_ready_timeout": "budget for a sample app's pods to be Ready (image pulls, scheduling, probes)",
@@ -114,6 +116,7 @@ class Profile:
     attach_detach_reconcile_period: float
     # scheduler and clients
     scheduler_unschedulable_retry: float
+    pod_gc_orphan_quarantine: float
     drain_evict_retry: float
     cloud_poll_interval: float
     # wait budgets of the plugin and the suites
@@ -220,6 +223,7 @@ REALISTIC = Profile(
     max_wait_for_unmount=360.0,
     attach_detach_reconcile_period=0.1,
     scheduler_unschedulable_retry=300.0,
+    pod_gc_orphan_quarantine=40.0,
     drain_evict_retry=5.0,
     cloud_poll_interval=5.0,
     app_ready_timeout=600.0,
@@ -268,6 +272,7 @@ FAST = Profile(
     max_wait_for_unmount=6.0,
     attach_detach_reconcile_period=0.1,
     scheduler_unschedulable_retry=10.0,
+    pod_gc_orphan_quarantine=4.0,
     drain_evict_retry=0.5,
     cloud_poll_interval=0.5,
     app_ready_timeout=120.0,

@@ -40,6 +40,8 @@ PID_ANNOTATION = "azchaos.io/pid"
 PROFILE_EXTENSION = "azchaos.io/timing-profile"
 #: The context name of the embedded cluster's kubeconfig; the only context chaos may use by default.
 EMBEDDED_CONTEXT = "azchaos-embedded"
+#: The bearer token that kubeconfig carries, and the one its API server knows as the cluster admin.
+EMBEDDED_TOKEN = "azchaos-embedded"
 
 
 def profile_extension(profile: str) -> dict[str, Any]:

@@ -78,7 +78,7 @@ class EmbeddedCluster:
         self.controllers += [PersistentVolumeController(self.store), StorageProtectionController(self.store),
                              EbsProvisioner(self.store, ebs_topology_key), CsiAttacher(self.store),
                              AttachDetachController(self.store, self.profile)]
-        self.controllers += [PodGCController(self.store)]  # quarantine: upstream's 40 s
+        self.controllers += [PodGCController(self.store, quarantine=self.profile.pod_gc_orphan_quarantine)]
         self.heartbeats: dict[str, NodeHeartbeat] = {}
         self.api.app.middlewares.append(self._emulator_control)
         self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)

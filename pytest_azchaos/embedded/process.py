@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..timing import DEFAULT_PROFILE
-from ..wellknown import EMBEDDED_CONTEXT, profile_extension
+from ..wellknown import EMBEDDED_CONTEXT, EMBEDDED_TOKEN, profile_extension
 from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
 from .network.addresses import choose_block, loopback_usable
 from .topology import Topology
@@ -66,7 +66,7 @@ def kubeconfig_document(url: str, context: str = CONTEXT_NAME, profile: str = DE
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": context, "cluster": {"server": url}}],
-        "users": [{"name": context, "user": {"token": "azchaos-embedded"}}],
+        "users": [{"name": context, "user": {"token": EMBEDDED_TOKEN}}],
         "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default",
                                                    "extensions": [profile_extension(profile)]}}],
         "current-context": context,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ...wellknown import EMBEDDED_TOKEN
 from ..objects import now_rfc3339
 from . import errors
 from .store import dumps
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 # The bearer token of the kubeconfig the embedded cluster writes (process.kubeconfig_document).
-CLUSTER_TOKEN = "azchaos-embedded"
+CLUSTER_TOKEN = EMBEDDED_TOKEN
 ADMIN_USER = "kubernetes-admin"
 ADMIN_GROUPS = ("system:masters", "system:authenticated")
 # --api-audiences default: the service-account issuer of a kubeadm cluster.

@@ -44,14 +44,22 @@ def log_handler(kubelets: KubeletManager):  # -> SubresourceHandler
         ns = req.namespace or ""
         pod = server.store.get(req.rtype, ns, req.name)
         q = req.query
-        names = [c["name"] for c in pod["spec"].get("containers") or []]
+        spec = pod["spec"]
+        names = [c["name"] for c in spec.get("containers") or []]
+        init = [c["name"] for c in spec.get("initContainers") or []]
+        ephemeral = [c["name"] for c in spec.get("ephemeralContainers") or []]
         container = q.get("container")
+        # pkg/registry/core/pod/rest LogLocation: the only container by default, init containers by name.
         if container is None:
-            if len(names) > 1:
-                raise errors.bad_request(
-                    f"a container name must be specified for pod {req.name}, choose one of: [{' '.join(names)}]")
-            container = names[0] if names else ""
-        elif container not in names:
+            if len(names) != 1:
+                message = f"a container name must be specified for pod {req.name}"
+                if names:
+                    message += f", choose one of: [{' '.join(names)}]"
+                    if init:
+                        message += f" or one of the init containers: [{' '.join(init)}]"
+                raise errors.bad_request(message)
+            container = names[0]
+        elif container not in names + init + ephemeral:
             raise errors.bad_request(f"container {container} is not valid for pod {req.name}")
         worker = kubelets.find_worker(ns, req.name)
         rt = worker.container(container) if worker is not None else None

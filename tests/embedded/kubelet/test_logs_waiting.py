@@ -7,6 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
@@ -62,3 +63,22 @@ def test_log_of_a_container_that_cannot_pull_names_the_pull(core: client.CoreV1A
             assert proc.stderr.strip() == f"Error from server (BadRequest): {want}"
             return
     raise AssertionError("the waiting reason never held still for one reading")
+
+
+def test_an_init_containers_log_is_read_by_its_name(core: client.CoreV1Api, namespace: str) -> None:
+    """LogLocation accepts init containers by name, and names them when no container was given."""
+    agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.52"
+    core.create_namespaced_pod(namespace, client.V1Pod(
+        metadata=client.V1ObjectMeta(name="two"),
+        spec=client.V1PodSpec(termination_grace_period_seconds=0, init_containers=[
+            client.V1Container(name="prepare", image=agnhost, command=["sh", "-c", "echo prepared"])],
+            containers=[client.V1Container(name="a", image=agnhost, command=["sleep", "3600"]),
+                        client.V1Container(name="b", image=agnhost, command=["sleep", "3600"])])))
+    wait_for(lambda: core.read_namespaced_pod("two", namespace), lambda p: p.status.phase == "Running",
+             what="pod two Running")
+    assert core.read_namespaced_pod_log("two", namespace, container="prepare") == "prepared\n"
+    with pytest.raises(ApiException) as refused:
+        core.read_namespaced_pod_log("two", namespace)
+    assert refused.value.status == 400
+    assert ("a container name must be specified for pod two, choose one of: [a b] or one of the init containers: "
+            "[prepare]") in refused.value.body
