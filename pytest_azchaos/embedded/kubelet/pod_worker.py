@@ -225,15 +225,7 @@ class PodWorker:
                     self.phase = "Failed"
                     self.publish()
                     return False
-                delay = self.node.backoff.next(f"{self.uid}/{rt.name}")
-                rt.waiting = ("CrashLoopBackOff",
-                              f"back-off {_go_duration(delay)} restarting failed container={rt.name} "
-                              f"pod={self.name}_{self.namespace}({self.uid})")
-                self.node.event(self.pod, "Warning", "BackOff",
-                                f"Back-off restarting failed container {rt.name} in pod "
-                                f"{self.name}_{self.namespace}({self.uid})")
-                self.publish()
-                await self._sleep_or_stop(delay)
+                await self._back_off(rt)
             if self.terminating:
                 return False
         return True
@@ -253,15 +245,19 @@ class PodWorker:
                 self._update_phase()
                 self.publish()
                 return
-            delay = self.node.backoff.next(f"{self.uid}/{rt.name}")
-            rt.waiting = ("CrashLoopBackOff",
-                          f"back-off {_go_duration(delay)} restarting failed container={rt.name} "
-                          f"pod={self.name}_{self.namespace}({self.uid})")
-            self.node.event(self.pod, "Warning", "BackOff",
-                            f"Back-off restarting failed container {rt.name} in pod "
-                            f"{self.name}_{self.namespace}({self.uid})")
-            self.publish()
-            await self._sleep_or_stop(delay)
+            await self._back_off(rt)
+
+    async def _back_off(self, rt: ContainerRuntime) -> None:
+        """CrashLoopBackOff: the kubelet's growing delay before it restarts a failed container, with its event."""
+        delay = self.node.backoff.next(f"{self.uid}/{rt.name}")
+        rt.waiting = ("CrashLoopBackOff",
+                      f"back-off {_go_duration(delay)} restarting failed container={rt.name} "
+                      f"pod={self.name}_{self.namespace}({self.uid})")
+        self.node.event(self.pod, "Warning", "BackOff",
+                        f"Back-off restarting failed container {rt.name} in pod "
+                        f"{self.name}_{self.namespace}({self.uid})")
+        self.publish()
+        await self._sleep_or_stop(delay)
 
     async def _sleep_or_stop(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
