@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, ZONE_LABEL
+from .security import restricted_container_security, restricted_pod_security
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
 MANAGED = {MANAGED_BY_LABEL: MANAGED_BY}
@@ -46,6 +47,9 @@ class EchoSpec:
     cpu_request: str = "50m"
     memory_request: str = "32Mi"
     cross_zone: bool = False
+    # A numeric non-root user, with the rest of what Pod Security `restricted` asks (apps.security); None: the
+    # image's own user (root for agnhost), which a `restricted` namespace refuses.
+    run_as_user: int | None = 1000
     labels: dict[str, str] = field(default_factory=dict)
 
     def but(self, **changes: Any) -> EchoSpec:
@@ -88,6 +92,9 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> 
             "resources": {"requests": {"cpu": spec.cpu_request, "memory": spec.memory_request}},
         }],
     }
+    if spec.run_as_user is not None:
+        pod_spec["securityContext"] = restricted_pod_security(spec.run_as_user)
+        pod_spec["containers"][0]["securityContext"] = restricted_container_security()
     if spec.node_loss_toleration is not None:
         pod_spec["tolerations"] = [
             {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": spec.node_loss_toleration}

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..wellknown import ZONE_LABEL
 from .echo import AGNHOST, MANAGED
+from .security import restricted_container_security, restricted_pod_security
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,7 @@ def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = N
     labels = {**MANAGED, **(run_labels or {})}
     security: dict[str, Any] = {}
     if spec.run_as_user is not None:
-        security["runAsUser"] = spec.run_as_user
-        security["runAsGroup"] = spec.run_as_user
+        security = restricted_pod_security(spec.run_as_user)
     if spec.fs_group is not None:
         security["fsGroup"] = spec.fs_group
     pod_spec: dict[str, Any] = {
@@ -44,6 +44,8 @@ def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = N
             "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}, "periodSeconds": 1},
         }],
     }
+    if spec.run_as_user is not None:
+        pod_spec["containers"][0]["securityContext"] = restricted_container_security()
     if spec.node_selector:
         pod_spec["nodeSelector"] = spec.node_selector
     else:
