@@ -197,7 +197,8 @@ def azchaos_namespace(request: pytest.FixtureRequest, azchaos_cluster: Cluster, 
 
     short = azchaos_run.run_id.rsplit("-", 1)[-1]
     name = f"{azchaos_settings.namespace_prefix}-{short}-{uuid.uuid4().hex[:5]}"
-    labels = {MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: azchaos_run.run_id}
+    labels = {**dict(azchaos_settings.namespace_labels), MANAGED_BY_LABEL: MANAGED_BY,
+              RUN_ID_LABEL: azchaos_run.run_id}
     try:
         azchaos_cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
             name=name, labels=labels, annotations={TEST_ANNOTATION: request.node.nodeid[:250]})))

@@ -36,6 +36,10 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
     ("seed", "string", None, "N", "Seed for 'random' choices (zone, victims). Default: a new one, printed."),
     ("namespace-prefix", "string", "azchaos", "PREFIX",
      "Prefix of the per-test namespaces (<prefix>-<run>-<n>). Default: azchaos."),
+    ("namespace-label", "append", None, "KEY=VALUE",
+     "Label every per-test namespace with KEY=VALUE (repeatable), e.g. "
+     "'pod-security.kubernetes.io/enforce=restricted' to run the suites as a locked-down staging namespace "
+     "would. Default: none beyond the run's own labels."),
     ("allow-context", "append", None, "REGEX",
      "Contexts chaos may run against (regular expression, repeatable). Default: only the embedded cluster's "
      "context 'azchaos-embedded'. Example: --azchaos-allow-context '^staging-'."),
@@ -117,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
             profile=_value(config, "profile") or None, error_budget=_value(config, "error-budget") or None,
             rate=_value(config, "rate") or None, report_dir=_value(config, "report-dir") or None,
             keep_on_failure=bool(_value(config, "keep-on-failure")),
+            namespace_labels=list(_value(config, "namespace-label") or []),
         )
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None

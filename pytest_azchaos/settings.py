@@ -42,6 +42,7 @@ class Settings:
     rate: float = 50.0
     report_dir: Path = Path("azchaos-report")
     keep_on_failure: bool = False
+    namespace_labels: tuple[tuple[str, str], ...] = ()  # set on every per-test namespace
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
     extra: dict[str, str] = field(default_factory=dict)
@@ -76,6 +77,7 @@ def build(
     rate: str | None,
     report_dir: str | None,
     keep_on_failure: bool,
+    namespace_labels: list[str] | None = None,
 ) -> Settings:
     """Validate raw option values; raise ``SettingsError`` naming the fix."""
     choice = (cluster or "auto").strip()
@@ -139,4 +141,20 @@ def build(
         allow_contexts=patterns, dry_run=dry_run, profile=profile or None, declared_profile=declared,
         error_budget=budget,
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
+        namespace_labels=tuple(_label(item) for item in namespace_labels or ()),
     )
+
+
+_LABEL_NAME = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                         r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+
+
+def _label(item: str) -> tuple[str, str]:
+    """``KEY=VALUE`` as a Kubernetes label (the API server's syntax), or ``SettingsError`` naming the fix."""
+    key, sep, value = item.partition("=")
+    if not sep or not _LABEL_NAME.fullmatch(key) or not _LABEL_VALUE.fullmatch(value) or len(key) > 316:
+        raise SettingsError(f"--azchaos-namespace-label {item!r} is not a label KEY=VALUE: write it as "
+                            "'pod-security.kubernetes.io/enforce=restricted' (a label name, '=', a value of at most "
+                            "63 letters, digits, '-', '_' or '.')")
+    return key, value

@@ -148,6 +148,8 @@ CASES: tuple[Case, ...] = (
     _pytest("rate-zero", "`--azchaos-rate 0`", "--azchaos-rate", "0"),
     _pytest("seed", "`--azchaos-seed x`", "--azchaos-seed", "x"),
     _pytest("namespace-prefix", "`--azchaos-namespace-prefix BAD_`", "--azchaos-namespace-prefix", "BAD_"),
+    _pytest("namespace-label", "`--azchaos-namespace-label enforce:restricted`", "--azchaos-namespace-label",
+            "enforce:restricted"),
     _pytest("allow-context-regex", "`--azchaos-allow-context '['`", "--azchaos-allow-context", "["),
     _pytest("allow-context-empty", "`--azchaos-allow-context ''` (e.g. an unset CI variable), destructive test on "
             "context `staging`", "--azchaos-kubeconfig", "staging.yaml", "--azchaos-context", "staging",

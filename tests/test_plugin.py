@@ -185,3 +185,19 @@ def test_a_test_ending_on_an_api_failure_is_inconclusive_not_failed(pytester: py
     result.assert_outcomes(skipped=1, failed=2)
     result.stdout.fnmatch_lines(["*azchaos INCONCLUSIVE: the Kubernetes API answered 503 Service Unavailable; "
                                  "nothing was judged*"])
+
+
+def test_namespace_labels_are_set_on_every_test_namespace(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_ns(azchaos_namespace, azchaos_cluster):
+            labels = azchaos_cluster.core.read_namespace(azchaos_namespace).metadata.labels
+            assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+            assert labels["team"] == "sre"
+            assert labels["app.kubernetes.io/managed-by"] == "pytest-azchaos"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--azchaos-namespace-label",
+                                           "pod-security.kubernetes.io/enforce=restricted",
+                                           "--azchaos-namespace-label", "team=sre")
+    result.assert_outcomes(passed=1)
