@@ -30,6 +30,7 @@ from pytest_azchaos.embedded.images.registry import (
     ImagePullError,
     ImageRegistry,
     InvalidImageNameError,
+    image_user,
 )
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "ImageRegistry",
     "InvalidImageNameError",
     "default_registry",
+    "image_user",
     "parse_reference",
 ]
 

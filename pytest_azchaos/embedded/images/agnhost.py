@@ -5,6 +5,10 @@ pause.go, agnhost.go, Dockerfile: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``
 the pod's IP where the real ones bind every address. Go's ``log`` lines go to stderr with the
 ``2006/01/02 15:04:05`` prefix; ``fmt.Print`` output goes to stdout.
 
+The Dockerfile has no ``USER``: the image runs as root unless the pod sets ``runAsUser``, so under
+``runAsNonRoot: true`` the kubelet refuses it without one. As non-root the real netexec cannot bind
+port 80 (use its default 8080); the emulation does not enforce privileged ports.
+
 Known, deliberate gaps: TLS (``--tls-cert-file``) and SCTP make netexec exit 1 with a note; the
 other agnhost subcommands exit 1 saying they are not emulated; ``/shell`` runs through the
 container's ``exec`` of ``/bin/sh`` (the emulated busybox shell, :mod:`.shell`).
@@ -113,7 +117,9 @@ def agnhost_definition(ref: ImageReference) -> ImageDefinition:
     programs = {"/agnhost": agnhost_main, "/agnhost-2": agnhost_main, **userland_entrypoints()}
     return ImageDefinition(entrypoint=("/agnhost",), cmd=("pause",),
                            executables={path: with_userland(factory) for path, factory in programs.items()},
-                           size_bytes=AGNHOST_SIZE_BYTES)
+                           size_bytes=AGNHOST_SIZE_BYTES,
+                           # test/images/agnhost/Dockerfile has no USER: root (runAsNonRoot needs a runAsUser).
+                           user="")
 
 
 # ============================================================================ pause

@@ -1,6 +1,7 @@
 """``busybox`` (``docker.io/library/busybox``) and ``registry.k8s.io/e2e-test-images/busybox``.
 
-The image is the busybox binary and its applets: no ENTRYPOINT, ``CMD ["sh"]``. Without a TTY
+The image is the busybox binary and its applets: no ENTRYPOINT, ``CMD ["sh"]``, no ``USER`` (root, so
+``runAsNonRoot: true`` needs a ``runAsUser``). Without a TTY
 or an open standard input that ``sh`` reads end of file at once and exits 0, so a bare
 ``busybox`` pod completes (``restartPolicy: Always`` then crash-loops, as upstream); a command
 (``kubectl run bb --image=busybox -- sleep 3600``, ``sh -c '…'``) runs on the same emulated shell
@@ -39,4 +40,4 @@ def busybox_definition(ref: ImageReference) -> ImageDefinition:
     return ImageDefinition(entrypoint=(), cmd=("sh",),
                            executables={path: with_userland(factory, userland)
                                         for path, factory in userland_entrypoints().items()},
-                           size_bytes=BUSYBOX_SIZE_BYTES)
+                           size_bytes=BUSYBOX_SIZE_BYTES, user="")  # no USER: runs as root

@@ -38,4 +38,6 @@ def pause_definition(ref: ImageReference) -> ImageDefinition:
     def factory(spec: ContainerSpec, argv: list[str]) -> Container:
         return PauseContainer(spec, argv, version)
 
-    return ImageDefinition(entrypoint=("/pause",), executables={"/pause": factory}, size_bytes=PAUSE_SIZE_BYTES)
+    # build/pause/Dockerfile: ``USER 65535:65535`` (non-root, numeric: passes runAsNonRoot without a runAsUser).
+    return ImageDefinition(entrypoint=("/pause",), executables={"/pause": factory}, size_bytes=PAUSE_SIZE_BYTES,
+                           user="65535:65535")

@@ -75,16 +75,37 @@ ContainerFactory = Callable[[ContainerSpec, list[str]], Container]
 
 @dataclass(frozen=True)
 class ImageDefinition:
-    """An image's config (ENTRYPOINT, CMD, ENV) and the programs in its filesystem, by absolute path."""
+    """An image's config (ENTRYPOINT, CMD, ENV, USER) and the programs in its filesystem, by absolute path."""
 
     entrypoint: tuple[str, ...]
     cmd: tuple[str, ...] = ()
     executables: Mapping[str, ContainerFactory] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=lambda: {"PATH": DEFAULT_PATH})
     size_bytes: int = 0  # nominal, for "Successfully pulled image ... Image size: N bytes."
+    # The config's ``User`` as a Dockerfile ``USER`` writes it: "" (no USER: root), "1000", "1000:1000" or a
+    # name. The kubelet reads it through :func:`image_user` (``runAsNonRoot`` checks, the default identity).
+    user: str = ""
 
 
 ImageFactory = Callable[[ImageReference], ImageDefinition]
+
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def image_user(user: str) -> tuple[int | None, str]:
+    """The image's user as the kubelet sees it: ``(uid, "")`` when numeric, ``(None, name)`` otherwise.
+
+    containerd's CRI image status (``getUserFromImage``) keeps the part before ``:``, reports it as a
+    uid when ``strconv.ParseInt`` takes it and as a user name otherwise; the kubelet's ``getImageUser``
+    treats an image that reports neither (no ``USER``) as uid 0. ``root`` is a name, not uid 0.
+    """
+    name = user.split(":")[0]
+    if not name:
+        return 0, ""
+    if _GO_INT.fullmatch(name) and _INT64[0] <= int(name) <= _INT64[1]:
+        return int(name), ""
+    return None, name
 
 
 class ImagePullError(Exception):
