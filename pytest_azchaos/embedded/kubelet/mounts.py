@@ -9,12 +9,15 @@ fsGroup and its mode gains ``rw`` for the group (``0660``), directories also ``x
 setgid; ``OnRootMismatch`` skips the walk when the root already has the group, those bits and setgid.
 It applies to emptyDir always and to CSI volumes with the default ``ReadWriteOnceWithFSType``
 policy only when the PV has an fsType and its access modes include ``ReadWriteOnce``. The process
-runs as ``runAsUser``/``runAsGroup`` (container over pod; default root) with fsGroup and
-``supplementalGroups`` added to its groups.
+runs as ``runAsUser``/``runAsGroup`` (container over pod), else as the image's ``USER`` (``uid[:gid]``
+or a name from the image's ``/etc/passwd``, as containerd's ``WithUser``; no USER: root), with fsGroup
+and ``supplementalGroups`` added to its groups. An image user name the image does not know runs as root
+here (containerd fails the create: "no matching entries in passwd file"; not emulated).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import tempfile
@@ -66,6 +69,17 @@ def _security(pod: Obj, container: Obj) -> tuple[int | None, int | None, list[in
     if fs_group is not None:
         groups.append(int(fs_group))
     return uid, gid, groups, fs_group, psc.get("fsGroupChangePolicy")
+
+
+def _image_identity(user: str) -> tuple[int | None, int | None]:
+    """The uid and gid (None: unset) an image's config ``User`` gives a process (containerd ``WithUser``)."""
+    name, _, group = user.partition(":")
+    uid = gid = None
+    with contextlib.suppress(KeyError, ValueError):
+        uid = alpine.uid_of(name) if name else None
+    with contextlib.suppress(KeyError, ValueError):
+        gid = alpine.gid_of(group) if group else None
+    return uid, gid
 
 
 def _new_tree(host: Path) -> Tree:
@@ -156,8 +170,9 @@ class PodVolumes:
         rwo = "ReadWriteOnce" in (spec.get("accessModes") or [])
         return Tree(host, root=RootOwner(get, put)), fs_type, rwo
 
-    def sandbox(self, container: Obj, owner: Any) -> Sandbox:
-        """The filesystem and identity of one run of ``container`` (a fresh writable layer each run)."""
+    def sandbox(self, container: Obj, owner: Any, image_user: str = "") -> Sandbox:
+        """The filesystem and identity of one run of ``container`` (a fresh writable layer each run);
+        ``image_user`` is the image config's ``User``, used when the pod sets no ``runAsUser``."""
         self.setup()
         assert self.dir is not None
         self._count += 1
@@ -172,6 +187,9 @@ class PodVolumes:
             tree, read_only = entry
             mounts.append(Mount(vm["mountPath"].rstrip("/") or "/", tree, read_only or bool(vm.get("readOnly"))))
         uid, gid, groups, _, _ = _security(self.pod, container)
+        if uid is None:
+            uid, image_gid = _image_identity(image_user)
+            gid = image_gid if gid is None else gid
         if owner is not None and hasattr(owner, "own"):
             owner.own(lambda: shutil.rmtree(host.parent, ignore_errors=True))
         return Sandbox(rootfs=rootfs, mounts=mounts, identity=alpine.identity(uid, gid, groups), hostname=pod_name,

@@ -31,6 +31,7 @@ from ..images.registry import (
 from ..objects import format_time, now_rfc3339
 from .mounts import PodVolumes
 from .probes import ProbeResult, http_get, run_probe
+from .security_context import REASON_CREATE_CONTAINER_CONFIG_ERROR, verify_run_as_non_root
 
 if TYPE_CHECKING:
     from .kubelet import NodeAgent
@@ -214,7 +215,7 @@ class PodWorker:
                     return False
                 continue
             while not self.terminating:
-                if not await self._pull(rt):
+                if not await self._pull(rt) or not await self._container_config(rt):
                     continue
                 code = await self._run_once(rt, init=True)
                 if self.terminating or code is None:
@@ -233,7 +234,7 @@ class PodWorker:
     async def _container_loop(self, rt: ContainerRuntime, sidecar: bool = False) -> None:
         restart_policy = "Always" if sidecar else self.pod["spec"].get("restartPolicy", "Always")
         while not self.terminating:
-            if not await self._pull(rt):
+            if not await self._pull(rt) or not await self._container_config(rt):
                 continue
             code = await self._run_once(rt, sidecar=sidecar)
             if self.terminating:
@@ -306,6 +307,26 @@ class PodWorker:
         rt.image_id = resolved.image_id
         return True
 
+    async def _container_config(self, rt: ContainerRuntime) -> bool:
+        """``generateContainerConfig``'s checks (``runAsNonRoot``); on failure ``CreateContainerConfigError``.
+
+        Upstream records ``Failed`` / ``Error: <message>``, leaves the container waiting with that reason and
+        message, and the pod worker retries the whole sync after its back-off (10 s): the image is ensured
+        again (``Pulled``: already present) and the check fails again, with the same event each time.
+        """
+        assert rt.image is not None
+        message = verify_run_as_non_root(self.pod, rt.spec, rt.image.definition.user)
+        if message is None:
+            return True
+        rt.waiting = (REASON_CREATE_CONTAINER_CONFIG_ERROR, message)
+        self.node.event(self.pod, "Warning", "Failed", f"Error: {message}", field=rt.name)
+        # No container was created: the status shows the spec's image and no imageID, as upstream.
+        rt.image = None
+        rt.image_id = ""
+        self.publish()
+        await self._sleep_or_stop(self.node.backoff.initial)
+        return False
+
     async def _run_once(self, rt: ContainerRuntime, init: bool = False, sidecar: bool = False) -> int | None:
         spec = ContainerSpec(
             name=rt.name, pod_name=self.name, pod_ip=self.pod_ip, image=rt.spec.get("image", ""),
@@ -315,7 +336,8 @@ class PodWorker:
         )
         assert rt.image is not None
         container = rt.image.create_container(spec)
-        attach_sandbox(container, self.volumes.sandbox(rt.spec, container))  # volumes, user, groups
+        # volumes, user (runAsUser, else the image's USER), groups
+        attach_sandbox(container, self.volumes.sandbox(rt.spec, container, rt.image.definition.user))
         rt.container = container
         self.node.event(self.pod, "Normal", "Created", f"Created container: {rt.name}", field=rt.name)
         try:
