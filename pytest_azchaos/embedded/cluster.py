@@ -135,8 +135,9 @@ class EmbeddedCluster:
         ref = {"kind": "Pod", "namespace": pod["metadata"]["namespace"], "name": pod["metadata"]["name"],
                "uid": pod["metadata"]["uid"], "apiVersion": "v1",
                "resourceVersion": pod["metadata"].get("resourceVersion", "")}
-        if field:
-            ref["fieldPath"] = f"spec.containers{{{field}}}"
+        if field:  # upstream's fieldPath names the list the container is in (pkg/kubelet/container/ref.go)
+            inits = {c.get("name") for c in pod["spec"].get("initContainers") or []}
+            ref["fieldPath"] = f"spec.{'initContainers' if field in inits else 'containers'}{{{field}}}"
         recorder.event(ref, etype, reason, message)
 
     def stop_node_heartbeat(self, name: str) -> None:

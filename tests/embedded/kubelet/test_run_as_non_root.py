@@ -106,6 +106,8 @@ def test_init_container_is_checked_too_and_kubectl_shows_the_reason(core: client
     assert waiting.message == ROOT_IMAGE.format(pod=f"initroot_{namespace}({pod.metadata.uid})").replace(
         "container: app", "container: setup")
     assert pod.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+    event = _failed_events(core, namespace, "initroot", f"Error: {waiting.message}")[0]
+    assert event.involved_object.field_path == "spec.initContainers{setup}"  # pkg/kubelet/container/ref.go
     out = subprocess.run([kubectl_path, "--kubeconfig", str(kubeconfig), "-n", namespace, "get", "pod", "initroot",
                           "--no-headers"], capture_output=True, text=True, timeout=30, check=True).stdout
     assert out.split()[2] == "Init:CreateContainerConfigError"
