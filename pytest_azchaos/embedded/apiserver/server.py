@@ -18,12 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from . import discovery, errors, openapi, protobuf, tables
+from . import discovery, errors, openapi, pod_security, protobuf, tables
 from .errors import ApiError
 from .faults import ApiFaults
 from .faults import install as install_faults
 from .patch import PATCH_TYPES, apply_patch
 from .resources import REGISTRY, ResourceType
+from .schema import warning_header
 from .selectors import parse_field_selector, parse_label_selector
 from .store import Store, bookmark_object, dumps, typed_raw
 
@@ -392,6 +393,8 @@ class ApiServer:
         warnings = self._check_kind(req, obj)
         dry = req.query.get("dryRun") == "All"
         created = self.store.create(req.rtype, self._ns(req), obj, dry_run=dry, copy=False)
+        warnings += [warning_header(w) for w in pod_security.warnings(self.store, req.rtype.kind, self._ns(req),
+                                                                       created)]
         resp = _json_response(self.render_written(req.rtype, created), 201)
         for w in warnings:
             resp.headers.add("Warning", w)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..objects import deep_copy, format_time, now_rfc3339, parse_time
-from . import errors
+from . import errors, pod_security
 from .resources import REGISTRY, Registry, ResourceType
 from .selectors import FieldSelector, LabelSelector, field_value
 from .strategy import Strategy, strategy_for
@@ -361,6 +361,8 @@ class Store:
             raise errors.invalid(rtype.group, rtype.kind, meta.get("name", ""), causes)
         if rtype.namespaced:
             self._check_namespace_accepts(rtype, namespace, meta.get("name", ""))
+        if rtype.kind == "Pod":  # PodSecurity admission, enforce mode
+            pod_security.enforce(self, namespace, obj)
         key = (namespace if rtype.namespaced else "", meta["name"])
         if key in self._bucket(rtype.key):
             raise errors.already_exists(rtype.group, rtype.plural, meta["name"])

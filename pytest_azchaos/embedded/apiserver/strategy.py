@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..objects import deep_copy, now_rfc3339, parse_time
-from . import defaults, validation
+from . import defaults, pod_security, validation
 from .errors import Cause
 from .resources import ResourceType
 
@@ -127,6 +127,12 @@ class PodStrategy(Strategy):
 
 
 class NamespaceStrategy(Strategy):
+    def validate(self, obj: Obj, store: Store) -> list[Cause]:
+        return super().validate(obj, store) + pod_security.namespace_causes(obj)
+
+    def validate_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> list[Cause]:
+        return super().validate_update(new, old, subresource, store) + pod_security.namespace_causes(new, old)
+
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
         super().prepare_for_create(obj, store)
         obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
