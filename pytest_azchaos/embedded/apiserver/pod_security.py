@@ -510,3 +510,63 @@ def namespace_causes(new: Obj, old: Obj | None = None) -> list[Any]:
         return []
     return [Cause("FieldValueInvalid", f'Invalid value: "{value}": {msg}', f"metadata.labels[{key}]")
             for key, value, msg in errs]
+
+
+def _stricter_or_other_version(new: tuple[str, str], old: tuple[str, str]) -> bool:
+    if new == old or new[0] == "privileged":
+        return False
+    return new[1] != old[1] or LEVELS.index(new[0]) > LEVELS.index(old[0])
+
+
+def namespace_update_warnings(store: Any, name: str, old_labels: dict[str, str] | None,
+                              new_labels: dict[str, str] | None) -> list[str]:
+    """ValidateNamespace on update: a new, stricter enforce policy dry-runs the namespace's pods
+    (EvaluatePodsInNamespace: one line for the namespace, then ``pod (and N other pods): reasons``)."""
+    new, old = policy(new_labels)["enforce"], policy(old_labels)["enforce"]
+    if label_errors(new_labels) or not _stricter_or_other_version(new, old):
+        return []
+    pods = list(store.scan("pods", name))
+    # prioritizePods: one pod per controller first, then the other replicas.
+    first, rest, seen = [], [], set()
+    for p in pods:
+        ctrl = next((o.get("uid") for o in (p["metadata"].get("ownerReferences") or []) if o.get("controller")),
+                    None)
+        if ctrl is not None and ctrl in seen:
+            rest.append(p)
+        else:
+            first.append(p)
+            if ctrl is not None:
+                seen.add(ctrl)
+    counts: dict[str, list[Any]] = {}  # reasons -> [lexically first pod name, count]
+    order: list[str] = []
+    for p in first + rest:
+        results = evaluate(p.get("spec") or {}, new[0], new[1], p.get("metadata"))
+        if not results:
+            continue
+        reasons = ", ".join(r for r, _ in results)
+        pname = p["metadata"]["name"]
+        if reasons not in counts:
+            counts[reasons] = [pname, 0]
+            order.append(reasons)
+        elif pname < counts[reasons][0]:
+            counts[reasons][0] = pname
+        counts[reasons][1] += 1
+    if not order:
+        return []
+    decorated = []
+    for reasons in order:
+        pname, n = counts[reasons]
+        others = "" if n == 1 else " (and 1 other pod)" if n == 2 else f" (and {n - 1} other pods)"
+        decorated.append(f"{pname}{others}: {reasons}")
+    head = f'existing pods in namespace "{name}" violate the new PodSecurity enforce level "{new[0]}:{new[1]}"'
+    return [head, *sorted(decorated)]
+
+
+def update_warnings(store: Any, kind: str, namespace: str, obj: Obj, old_labels: dict[str, str] | None) -> list[str]:
+    """Warnings for an update (PUT/PATCH) of a pod-template workload or a Namespace's labels."""
+    if kind == "Namespace":
+        meta = obj.get("metadata") or {}
+        return namespace_update_warnings(store, meta.get("name", ""), old_labels, meta.get("labels"))
+    if kind in WORKLOAD_TEMPLATES:
+        return warnings(store, kind, namespace, obj)
+    return []

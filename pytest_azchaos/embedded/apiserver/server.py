@@ -407,8 +407,9 @@ class ApiServer:
         dry = req.query.get("dryRun") == "All"
         rtype = req.rtype
         existed = True
+        old_labels = None
         try:
-            self.store.get_entry(rtype, self._ns(req), req.name)
+            old_labels = dict(self.store.get_entry(rtype, self._ns(req), req.name).obj["metadata"].get("labels") or {})
         except ApiError:
             existed = False
         if not (obj.get("metadata") or {}).get("resourceVersion") and existed and req.subresource is None \
@@ -424,6 +425,8 @@ class ApiServer:
         updated = self.store.update(rtype, self._ns(req), req.name, obj, req.subresource, dry_run=dry,
                                     force_allow_create=rtype.kind in _ALLOW_CREATE_ON_UPDATE, copy=False)
         status = 200 if existed else 201
+        if req.subresource is None:
+            warnings += self._pod_security_update_warnings(req, updated, old_labels)
         resp = _json_response(self.render_written(rtype, updated), status)
         for w in warnings:
             resp.headers.add("Warning", w)
@@ -454,10 +457,28 @@ class ApiServer:
             except ApiError:
                 obj = mutate({})
                 created = self.store.create(rtype, self._ns(req), obj, dry_run=dry)
-                return _json_response(self.render(rtype, created, dumps(_untyped(created))), 201)
+                resp = _json_response(self.render(rtype, created, dumps(_untyped(created))), 201)
+                for w in pod_security.warnings(self.store, rtype.kind, self._ns(req), created):
+                    resp.headers.add("Warning", warning_header(w))
+                return resp
+        old_labels = None
+        if rtype.kind == "Namespace":
+            try:
+                old_labels = dict(self.store.get_entry(rtype, "", req.name).obj["metadata"].get("labels") or {})
+            except ApiError:
+                pass
         updated = self.store.guaranteed_update(rtype, self._ns(req), req.name, mutate, req.subresource, dry,
                                                copy=False)
-        return _json_response(self.render_written(rtype, updated))
+        resp = _json_response(self.render_written(rtype, updated))
+        for w in self._pod_security_update_warnings(req, updated, old_labels) if req.subresource is None else []:
+            resp.headers.add("Warning", w)
+        return resp
+
+    def _pod_security_update_warnings(self, req: Request, updated: dict[str, Any],
+                                      old_labels: dict[str, str] | None) -> list[str]:
+        """PodSecurity warnings of a PUT/PATCH: a workload's new pod template, a namespace's new enforce level."""
+        texts = pod_security.update_warnings(self.store, req.rtype.kind, self._ns(req), updated, old_labels)
+        return [warning_header(w) for w in texts]
 
     async def _delete_options(self, req: Request) -> dict[str, Any]:
         raw = await req.http.read()

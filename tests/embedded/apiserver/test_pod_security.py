@@ -287,3 +287,42 @@ def test_deployment_in_enforce_namespace_warns_and_its_replicaset_records_failed
 def pod_security_warning(level_version: str) -> str:
     text = f'would violate PodSecurity "{level_version}": {RESTRICTED_DETAIL}'
     return '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def test_labelling_a_namespace_stricter_warns_about_existing_pods(core, namespace: str, kubeconfig: Path,
+                                                                   kubectl_path: str) -> None:
+    """kubectl label enforce=restricted over violating pods: upstream's EvaluatePodsInNamespace warnings."""
+    for name in ("root-b", "root-a", "ok"):
+        core.create_namespaced_pod(namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                                               "spec": RESTRICTED_POD if name == "ok" else ROOT_POD})
+    run = subprocess.run([kubectl_path, "--kubeconfig", str(kubeconfig), "label", "namespace", namespace,
+                          "pod-security.kubernetes.io/enforce=restricted"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    reasons = "allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile"
+    assert run.stderr.splitlines() == [
+        f'Warning: existing pods in namespace "{namespace}" violate the new PodSecurity enforce level '
+        '"restricted:latest"',
+        f"Warning: root-a (and 1 other pod): {reasons}",
+    ]
+    relabel = subprocess.run([kubectl_path, "--kubeconfig", str(kubeconfig), "label", "--overwrite", "namespace",
+                              namespace, "pod-security.kubernetes.io/enforce=baseline"], capture_output=True,
+                             text=True, timeout=60)
+    assert relabel.returncode == 0 and relabel.stderr == ""  # relaxing the level dry-runs nothing
+
+
+def test_patching_a_workload_warns_against_its_template(core, apps, namespace: str, api_url: str) -> None:
+    _label(core, namespace, {"pod-security.kubernetes.io/warn": "restricted"})
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": RESTRICTED_POD}}}
+    created = requests.post(f"{api_url}/apis/apps/v1/namespaces/{namespace}/deployments", json=body, timeout=30)
+    assert created.status_code == 201 and _warnings(created) == []
+    patch = {"spec": {"template": {"spec": {"securityContext": None}}}}
+    resp = requests.patch(f"{api_url}/apis/apps/v1/namespaces/{namespace}/deployments/web", json=patch,
+                          headers={"Content-Type": "application/merge-patch+json"}, timeout=30)
+    assert resp.status_code == 200
+    assert _warnings(resp) == [
+        '299 - "would violate PodSecurity \\"restricted:latest\\": runAsNonRoot != true (pod or container \\"c\\" '
+        'must set securityContext.runAsNonRoot=true), seccompProfile (pod or container \\"c\\" must set '
+        'securityContext.seccompProfile.type to \\"RuntimeDefault\\" or \\"Localhost\\")"']
