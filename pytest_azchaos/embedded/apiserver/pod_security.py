@@ -130,10 +130,6 @@ def _windows(spec: Obj) -> bool:
     return ((spec.get("os") or {}).get("name")) == "windows"
 
 
-def _user_namespace(spec: Obj) -> bool:
-    return spec.get("hostUsers") is False
-
-
 Check = Callable[[Obj, Obj, tuple[int, int]], "Result | None"]
 
 
@@ -292,7 +288,8 @@ def _restricted_volumes(meta: Obj, spec: Obj, v: tuple[int, int]) -> Result | No
 
 
 def _run_as_non_root(meta: Obj, spec: Obj, v: tuple[int, int]) -> Result | None:
-    if (v >= (1, 25) and _windows(spec)) or _user_namespace(spec):
+    # The hostUsers=false relaxation is behind the UserNamespacesPodSecurityStandards gate (off by default).
+    if v >= (1, 25) and _windows(spec):
         return None
     pod = (spec.get("securityContext") or {}).get("runAsNonRoot")
     explicit, implicit = [], []
@@ -313,7 +310,7 @@ def _run_as_non_root(meta: Obj, spec: Obj, v: tuple[int, int]) -> Result | None:
 
 
 def _run_as_user(meta: Obj, spec: Obj, v: tuple[int, int]) -> Result | None:
-    if v < (1, 23) or (v >= (1, 25) and _windows(spec)) or _user_namespace(spec):
+    if v < (1, 23) or (v >= (1, 25) and _windows(spec)):
         return None
     bad = [c.get("name", "") for c in _containers(spec) if _sc(c).get("runAsUser") == 0]
     setters = _setters((spec.get("securityContext") or {}).get("runAsUser") == 0, bad)
