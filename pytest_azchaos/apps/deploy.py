@@ -24,7 +24,8 @@ def deploy_echo(cluster: Cluster, namespace: str, spec: EchoSpec, profile: Profi
     ready = app.wait_ready(profile.app_ready_timeout, progress)
     if not ready.ok:
         raise AppError(f"the echo app did not become ready: {ready.describe()}; pods: "
-                       + ", ".join(f"{p.metadata.name}={p.status.phase}" for p in app.pods()))
+                       + (", ".join(f"{p.metadata.name}={p.status.phase}" for p in app.pods()) or "none")
+                       + _warnings(cluster, namespace))
     app.addresses = app.lb_addresses(profile.lb_ready_timeout, progress)
     reachable = app.wait_reachable(app.addresses, profile.lb_ready_timeout, progress=progress)
     if not reachable.ok:
@@ -41,5 +42,17 @@ def deploy_stateful(cluster: Cluster, namespace: str, spec: StatefulSpec, profil
     if wait:
         ready = app.wait_ready(profile.stateful_ready_timeout, progress)
         if not ready.ok:
-            raise AppError(f"the stateful app did not become ready: {ready.describe()}")
+            raise AppError(f"the stateful app did not become ready: {ready.describe()}" + _warnings(cluster, namespace))
     return app
+
+
+def _warnings(cluster: Cluster, namespace: str) -> str:
+    """The namespace's Warning events (FailedCreate with Pod Security's refusal, FailedScheduling ...): why
+    pods never came, which otherwise only the controllers' events say."""
+    from ..checks.evidence import describe_events, events_for
+
+    try:
+        lines = describe_events([e for e in events_for(cluster.core, namespace) if e.type == "Warning"], limit=5)
+    except Exception as e:  # the message is about the app; an unreadable event list is said, not raised
+        return f"; (events unreadable: {e})"
+    return "; " + "; ".join(lines) if lines else ""
