@@ -5,6 +5,7 @@ Pytest-free context managers; each test module wraps them in fixtures of the sco
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,3 +59,14 @@ def fresh_namespace(core: client.CoreV1Api, prefix: str) -> Iterator[str]:
         yield name
     finally:
         core.delete_namespace(name)
+
+
+# kubectl's own klog lines (``E1207 07:01:22.929200  27749 websocket.go:296] Unknown stream id 1, discarding
+# message``): client-go can read the kubelet's first, empty stdout frame (upstream sends it to say the stream is
+# up) before it has set its streams up. Harmless and timing-dependent; never the command's own output.
+_KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.]+:\d+\] .*\n", re.M)
+
+
+def without_kubectl_log(stderr: str) -> str:
+    """``stderr`` of a kubectl command without kubectl's own log lines."""
+    return _KLOG.sub("", stderr)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
+from ...clusters import without_kubectl_log
 from ..waiting import wait_for
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
@@ -41,7 +42,8 @@ def run(kubectl_path: str, kubeconfig: Path, box: tuple[str, str], *argv: str) -
     ns, pod = box
     r = subprocess.run([kubectl_path, "--kubeconfig", str(kubeconfig), "-n", ns, "exec", pod, "--", *argv],
                        capture_output=True, text=True, timeout=30)
-    return r.returncode, r.stdout, r.stderr
+    return r.returncode, r.stdout, without_kubectl_log(r.stderr)
+
 
 
 CASES = [

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
+from ...clusters import without_kubectl_log
 from ..waiting import wait_for
 
 
@@ -104,7 +105,7 @@ def test_an_unknown_option_uses_glibc_wording_and_the_1_36_banner(core: client.C
              what="pod opts Running")
     result = _kubectl(kubectl_path, kubeconfig, namespace, "exec", "opts", "--", "ls", "-z")
     assert result.returncode == 1
-    lines = result.stderr.splitlines()
+    lines = without_kubectl_log(result.stderr).splitlines()
     assert lines[0] == "ls: invalid option -- 'z'"
     assert lines[1].startswith("BusyBox v1.36.1 (") and lines[1].endswith(") multi-call binary.")
     assert lines[3] == "Usage: ls [-1AaCxdLHRFplinshrSXvctu] [-w WIDTH] [FILE]..."

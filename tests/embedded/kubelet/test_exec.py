@@ -13,6 +13,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
 
+from ...clusters import without_kubectl_log
 from ..waiting import wait_for
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
@@ -106,14 +107,15 @@ def test_stream_missing_pod_fails_the_handshake_with_404(core: client.CoreV1Api,
 
 def test_kubectl_exec_writes_and_reads_a_file(kubectl_path: str, kubeconfig: Path, namespace: str, pod: str) -> None:
     r = _kubectl(kubectl_path, kubeconfig, namespace, "exec", pod, "--", "sh", "-c", "echo hi > /tmp/x && cat /tmp/x")
-    assert (r.returncode, r.stdout, r.stderr) == (0, "hi\n", "")
+    assert (r.returncode, r.stdout, without_kubectl_log(r.stderr)) == (0, "hi\n", "")
 
 
 def test_kubectl_exec_exits_with_the_command_code(kubectl_path: str, kubeconfig: Path, namespace: str,
                                                   pod: str) -> None:
     r = _kubectl(kubectl_path, kubeconfig, namespace, "exec", pod, "--", "sh", "-c", "cat /nope")
     assert r.returncode == 1
-    assert r.stderr == "cat: can't open '/nope': No such file or directory\ncommand terminated with exit code 1\n"
+    assert without_kubectl_log(r.stderr) == ("cat: can't open '/nope': No such file or directory\n"
+                                             "command terminated with exit code 1\n")
 
 
 def test_kubectl_exec_passes_stdin(kubectl_path: str, kubeconfig: Path, namespace: str, pod: str) -> None:
@@ -126,8 +128,9 @@ def test_kubectl_exec_unknown_executable_is_a_runtime_error(kubectl_path: str, k
                                                             pod: str) -> None:
     r = _kubectl(kubectl_path, kubeconfig, namespace, "exec", pod, "--", "nosuch")
     assert r.returncode == 1
-    assert r.stderr.startswith("error: Internal error occurred: Internal error occurred: error executing command in "
-                               "container: failed to exec in container: failed to start exec ")
+    assert without_kubectl_log(r.stderr).startswith(
+        "error: Internal error occurred: Internal error occurred: error executing command in container: failed to "
+        "exec in container: failed to start exec ")
     assert r.stderr.rstrip().endswith('exec: "nosuch": executable file not found in $PATH: unknown')
 
 
