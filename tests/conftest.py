@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,15 @@ def api_url(embedded_cluster: ClusterHandle) -> str:
 @pytest.fixture(scope="session")
 def kubeconfig(embedded_cluster: ClusterHandle) -> Path:
     return embedded_cluster.kubeconfig
+
+
+@pytest.fixture(scope="session")
+def plugin_cluster(embedded_cluster: ClusterHandle) -> Iterator[Any]:
+    """The plugin's own ``Cluster`` (retrying client, zones, reported stalls) for the session's cluster."""
+    from tests import clusters
+
+    with clusters.plugin_cluster(embedded_cluster) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ from pytest_azchaos.chaos.ledger import (
     RUN_STATE_LABEL,
 )
 from pytest_azchaos.chaos.lock import read_lock
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.embedded.topology import Topology
 from pytest_azchaos.kube.cluster import Cluster
 from pytest_azchaos.kube.topology import ZONE_LABEL
@@ -104,10 +104,9 @@ def test_cordon(azchaos_chaos, azchaos_zone):
 
 @pytest.fixture(scope="module")
 def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("crash-safety") / "kubeconfig"
-    h = start_cluster(kubeconfig, Topology.make(zones=3, nodes_per_zone=3))
-    yield h
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("crash-safety"),
+                              topology=Topology.make(zones=3, nodes_per_zone=3)) as h:
+        yield h
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from kubernetes import client
 from pytest_azchaos.chaos.cordon import cordon_zone
 from pytest_azchaos.chaos.ledger import CORDONED_BY, RUN_NAMESPACE, RUN_STATE_LABEL, Ledger, run_object_name
 from pytest_azchaos.chaos.lock import read_lock
-from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_cluster
+from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.embedded.topology import Topology
 from pytest_azchaos.kube.cluster import Cluster
 
@@ -47,10 +47,8 @@ print("drain finished", flush=True)
 
 @pytest.fixture(scope="module")
 def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    kubeconfig = tmp_path_factory.mktemp("restore") / "kubeconfig"
-    h = start_cluster(kubeconfig, Topology.make(nodes_per_zone=3))
-    yield h
-    stop_cluster(kubeconfig)
+    with clusters.own_cluster(tmp_path_factory.mktemp("restore"), topology=Topology.make(nodes_per_zone=3)) as h:
+        yield h
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ root-running spec is refused, and the deploy's failure says so with the admissio
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -25,22 +23,15 @@ def restricted_ns(core: client.CoreV1Api, namespace: str) -> str:
     return namespace
 
 
-@pytest.fixture
-def cluster(kubeconfig: Path) -> Iterator[Cluster]:
-    c = Cluster(kubeconfig)
-    yield c
-    c.close()
-
-
-def test_the_sample_app_runs_where_restricted_is_enforced(cluster: Cluster, restricted_ns: str) -> None:
-    app = deploy_echo(cluster, restricted_ns, EchoSpec(replicas=3), FAST)
+def test_the_sample_app_runs_where_restricted_is_enforced(plugin_cluster: Cluster, restricted_ns: str) -> None:
+    app = deploy_echo(plugin_cluster, restricted_ns, EchoSpec(replicas=3), FAST)
     assert len(app.ready_pods()) == 3 and app.addresses
 
 
-def test_the_root_running_spec_is_refused_naming_pod_security(cluster: Cluster, restricted_ns: str) -> None:
+def test_the_root_running_spec_is_refused_naming_pod_security(plugin_cluster: Cluster, restricted_ns: str) -> None:
     quick = dataclasses.replace(FAST, app_ready_timeout=4.0)
     with pytest.raises(AppError) as refused:
-        deploy_echo(cluster, restricted_ns, EchoSpec(replicas=1, run_as_user=None), quick)
+        deploy_echo(plugin_cluster, restricted_ns, EchoSpec(replicas=1, run_as_user=None), quick)
     message = str(refused.value)
     assert "pods: none" in message
     assert "FailedCreate" in message and 'violates PodSecurity "restricted:latest"' in message, message

@@ -4,7 +4,7 @@ stalled make a zero-downtime verdict inconclusive (with the stalls named), and o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,15 +77,8 @@ def test_a_blocked_prober_loop_is_recorded_as_a_stall() -> None:
     assert stalls and max(s.lag for s in stalls) == pytest.approx(0.6, abs=0.15), rec.stalls
 
 
-@pytest.fixture
-def stalled_cluster(kubeconfig: Path) -> Iterator[Cluster]:
-    cluster = Cluster(kubeconfig)
-    yield cluster
-    cluster.close()
-
-
 def test_requests_failing_while_the_embedded_cluster_stalls_are_inconclusive(
-        stalled_cluster: Cluster, core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str,
+        plugin_cluster: Cluster, core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str,
         api_url: str) -> None:
     """The cluster's event loop is held on purpose: requests through its NLB time out, the cluster reports
     the stall at /azchaos/v1/stalls, and the verdict is inconclusive instead of a downtime failure."""
@@ -94,7 +87,7 @@ def test_requests_failing_while_the_embedded_cluster_stalls_are_inconclusive(
     addresses = lb_app(core, apps, namespace, "steady", 3)
     wait_for(lambda: all(_answers(a) for a in addresses), bool, timeout=20, what="every LB address answers")
     prober = Prober(ProbeTarget(addresses, 8080), rate=50, timeout=0.5,
-                    stall_source=stalled_cluster.reported_stalls).start()
+                    stall_source=plugin_cluster.reported_stalls).start()
     time.sleep(0.5)
     assert requests.put(f"{api_url}/azchaos/v1/stalls", json={"seconds": 1.5}, timeout=5).status_code == 200
     time.sleep(2.0)
