@@ -131,13 +131,13 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _check_cluster(cluster: object, kubeconfig: Path, context: str | None) -> str:
     """'' when the kubeconfig, context and API server are usable; else the problem and its fix."""
-    from kubernetes import client, config
+    from kubernetes import client
 
     from .kube.cluster import ClusterConfigError
+    from .kube.kubeconfig import context_names
 
     try:
-        contexts, _ = config.list_kube_config_contexts(config_file=str(kubeconfig))
-        names = [c["name"] for c in contexts or []]
+        names = context_names(kubeconfig)
     except Exception as e:
         return f"cannot read kubeconfig {kubeconfig}: {e}; pass --kubeconfig PATH of a valid kubeconfig"
     if context is not None and context not in names:

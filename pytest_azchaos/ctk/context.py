@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kube.cluster import Cluster
-from ..kube.kubeconfig import declared_profile
+from ..kube.kubeconfig import context_names, declared_profile
 from ..run import new_run_id
 from ..settings import Settings
 from ..timing import REAL_CLUSTER_PROFILE
@@ -131,17 +131,15 @@ def _cluster(path: Path, context: str | None) -> Cluster:
     """The experiment's cluster; a missing kubeconfig or an unknown context fails the activity, naming the
     experiment's own settings (not pytest's flags)."""
     from chaoslib.exceptions import ActivityFailed
-    from kubernetes import config
 
     if not path.is_file():
         raise ActivityFailed(f"kubeconfig {path} does not exist: set the experiment's configuration "
                              "kubeconfig_path (or $KUBECONFIG) to the kubeconfig of the cluster under test")
     if context:
         try:
-            contexts, _ = config.list_kube_config_contexts(config_file=str(path))
+            names = context_names(path)
         except Exception as e:
             raise ActivityFailed(f"cannot read kubeconfig {path}: {e}") from None
-        names = [c["name"] for c in contexts or []]
         if context not in names:
             raise ActivityFailed(f"context {context!r} is not in kubeconfig {path}; its contexts are: "
                                  f"{', '.join(names) or '(none)'} (set configuration kubernetes_context)")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..wellknown import ZONE_LABEL
+from .kubeconfig import context_names
 
 
 class ClusterConfigError(Exception):
@@ -90,11 +91,10 @@ class Cluster:
 
     def check_reachable(self) -> None:
         """Fail fast, naming the fix, when the context is unknown or the API does not answer."""
-        from kubernetes import client, config
+        from kubernetes import client
 
         if self.context:
-            contexts, _ = config.list_kube_config_contexts(config_file=str(self.kubeconfig))
-            names = [c["name"] for c in contexts or []]
+            names = context_names(Path(self.kubeconfig))
             if self.context not in names:
                 raise ClusterConfigError(f"context {self.context!r} is not in {self.kubeconfig}; its contexts are: "
                                          f"{', '.join(names) or '(none)'} (set --azchaos-context)")

@@ -24,7 +24,7 @@ import yaml
 
 from ..wellknown import PROFILE_EXTENSION, profile_extension
 
-__all__ = ["PROFILE_EXTENSION", "declared_profile", "profile_extension"]
+__all__ = ["PROFILE_EXTENSION", "context_names", "declared_profile", "profile_extension"]
 
 
 
@@ -45,3 +45,12 @@ def declared_profile(path: Path, context: str | None = None) -> str | None:
                     value = (ext.get("extension") or {}).get("profile")
                     return str(value) if value is not None else None
     return None
+
+
+def context_names(path: Path) -> list[str]:
+    """The names of the contexts in the kubeconfig at ``path`` (the official client's reading of it); raises
+    what the client raises for a file it cannot read, for each caller to word with its own fix."""
+    from kubernetes import config
+
+    contexts, _ = config.list_kube_config_contexts(config_file=str(path))
+    return [c["name"] for c in contexts or []]
