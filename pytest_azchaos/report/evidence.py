@@ -44,6 +44,8 @@ class Evidence:
     events: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What was expected before the fault (the rescheduling oracle): {"fault", "summary", "details": [...]}.
+    predictions: list[dict[str, Any]] = field(default_factory=list)
 
     def phase(self, name: str, detail: str = "", action: str = "",
               arguments: dict[str, Any] | None = None) -> Phase:
@@ -71,7 +73,7 @@ class Evidence:
             for r in rec.snapshot():
                 row = {"t": round(r.due + offset, 4), "latency_ms": round(r.latency * 1000, 2), "ok": r.ok,
                        "target": r.target, "status": r.status, "error": r.error, "detail": r.detail,
-                       "pod": r.pod, "client_ip": r.client_ip}
+                       "pod": r.pod, "client_ip": r.client_ip, "lb_zone": r.lb_zone}
                 if not r.ok:
                     failed.append(row)
                 requests.append(row)
@@ -91,6 +93,7 @@ class Evidence:
             "events": self.events,
             "checks": self.checks,
             "notes": self.notes,
+            "predictions": self.predictions,
         }
 
     def write_json(self, directory: Path) -> Path:

@@ -31,6 +31,7 @@ class RequestRecord:
     pod: str | None = None  # the serving pod (agnhost /hostname)
     client_ip: str | None = None  # the address the pod saw (agnhost /clientip)
     local_ip: str | None = None  # the prober's own source address for this request
+    lb_zone: str | None = None  # the zone of the load-balancer address used, when known
 
     @property
     def ok(self) -> bool:
