@@ -55,11 +55,23 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "Where evidence (JSON per test, HTML report) is written. Default: ./azchaos-report."),
     ("keep-on-failure", "bool", False, None,
      "Keep the per-test namespace of a failed test for inspection (faults are still undone)."),
+    ("target", "append", None, "KIND/NAMESPACE/NAME[,key=value...]",
+     "Run the suites against your own workload instead of the sample app (repeatable; ini key azchaos_targets, "
+     "one per line). KIND is deployment or statefulset; settings say how to reach it (service=NAME, "
+     "ingress=NAME or url=URL; default: the LoadBalancer Service selecting its pods) and what to ask (path=, "
+     "status=200-299,301, host=, header=NAME:VALUE, scheme=https, ca=FILE, verify=false, keep-alive=true, "
+     "echo=/PATH, pod-header=NAME). Nothing about a target is deployed or deleted. Default: none (the sample app)."),
 )
+# Ini keys that are not azchaos_<name>: a repeatable list reads better in the plural.
+INI_NAMES = {"target": "azchaos_targets"}
 
 
 def _dest(name: str) -> str:
     return "azchaos_" + name.replace("-", "_")
+
+
+def _ini(name: str) -> str:
+    return INI_NAMES.get(name, _dest(name))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,7 +84,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(_dest(name), f"{text} (as {flag})", type="bool", default=False)
         elif kind == "append":
             group.addoption(flag, dest=_dest(name), action="append", default=None, metavar=metavar, help=text)
-            parser.addini(_dest(name), f"{text} (as {flag}; one per line)", type="linelist", default=ini_default)
+            parser.addini(_ini(name), f"{text} (as {flag}; one per line)", type="linelist", default=ini_default)
         else:
             group.addoption(flag, dest=_dest(name), default=None, metavar=metavar, help=text)
             parser.addini(_dest(name), f"{text} (as {flag})", default=ini_default if ini_default is not None else "")
@@ -82,7 +94,7 @@ def _value(config: pytest.Config, name: str) -> Any:
     opt = config.getoption(_dest(name))
     if opt is not None:
         return opt
-    return config.getini(_dest(name))
+    return config.getini(_ini(name))
 
 
 def _as_given(config: pytest.Config, message: str) -> str:
@@ -90,9 +102,9 @@ def _as_given(config: pytest.Config, message: str) -> str:
     file (the flag was not passed), so the fix points at the line to change."""
     for name, *_ in OPTIONS:
         flag = f"--azchaos-{name}"
-        from_ini = config.getoption(_dest(name)) is None and config.getini(_dest(name)) not in (None, "", [], False)
+        from_ini = config.getoption(_dest(name)) is None and config.getini(_ini(name)) not in (None, "", [], False)
         if flag in message and from_ini:
-            message = message.replace(flag, f"ini key {_dest(name)}")
+            message = message.replace(flag, f"ini key {_ini(name)}")
     return message
 
 
@@ -122,6 +134,7 @@ def pytest_configure(config: pytest.Config) -> None:
             rate=_value(config, "rate") or None, report_dir=_value(config, "report-dir") or None,
             keep_on_failure=bool(_value(config, "keep-on-failure")),
             namespace_labels=list(_value(config, "namespace-label") or []),
+            targets=list(_value(config, "target") or []),
         )
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None
@@ -164,6 +177,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = group_for(item, not settings.uses_embedded)
             if group is not None:
                 item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests using ``azchaos_target`` (the suites, through ``azchaos_app``) run once per ``--azchaos-target``,
+    with ids ``[target=deployment/shop/checkout]``; without targets they run once, on the sample app."""
+    settings = metafunc.config.stash.get(SETTINGS, None)
+    if settings is None or not settings.targets or "azchaos_target" not in metafunc.fixturenames:
+        return
+    metafunc.parametrize("azchaos_target", list(settings.targets), indirect=True,
+                         ids=[f"target={t.id}" for t in settings.targets])
 
 
 def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from .kube.kubeconfig import PROFILE_EXTENSION, declared_profile
+from .targets import Target, TargetError, parse_targets
 from .timing import DEFAULT_PROFILE, REAL_CLUSTER_PROFILE
 from .timing import NAMES as PROFILE_NAMES
 from .wellknown import EMBEDDED_CONTEXT
@@ -43,6 +44,7 @@ class Settings:
     report_dir: Path = Path("azchaos-report")
     keep_on_failure: bool = False
     namespace_labels: tuple[tuple[str, str], ...] = ()  # set on every per-test namespace
+    targets: tuple[Target, ...] = ()  # --azchaos-target: the user's own workloads; none: the sample app
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
     extra: dict[str, str] = field(default_factory=dict)
@@ -78,6 +80,7 @@ def build(
     report_dir: str | None,
     keep_on_failure: bool,
     namespace_labels: list[str] | None = None,
+    targets: list[str] | None = None,
 ) -> Settings:
     """Validate raw option values; raise ``SettingsError`` naming the fix."""
     choice = (cluster or "auto").strip()
@@ -135,13 +138,17 @@ def build(
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?", prefix):
         raise SettingsError(f"--azchaos-namespace-prefix {prefix!r} must be a short DNS label (a-z, 0-9, '-')")
     zone_value = (zone or "").strip() or None
+    try:
+        parsed_targets = parse_targets(targets or ())
+    except TargetError as e:
+        raise SettingsError(str(e)) from None
     return Settings(
         kubeconfig=path, context=(context or None), cluster=choice,  # type: ignore[arg-type]
         zone=None if zone_value == "auto" else zone_value, seed=seed_value, namespace_prefix=prefix,
         allow_contexts=patterns, dry_run=dry_run, profile=profile or None, declared_profile=declared,
         error_budget=budget,
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
-        namespace_labels=tuple(_label(item) for item in namespace_labels or ()),
+        namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
     )
 
 
