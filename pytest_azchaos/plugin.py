@@ -40,6 +40,18 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "Label every per-test namespace with KEY=VALUE (repeatable), e.g. "
      "'pod-security.kubernetes.io/enforce=restricted' to run the suites as a locked-down staging namespace "
      "would. Default: none beyond the run's own labels."),
+    ("image", "string", None, "REF",
+     "The agnhost image the sample apps run instead of registry.k8s.io/e2e-test-images/agnhost:2.52: a mirror's "
+     "name, with a tag or an @sha256: digest, e.g. <account>.dkr.ecr.<region>.amazonaws.com/k8s/e2e-test-images/"
+     "agnhost:2.52. Default: the repo list's promoterE2eRegistry, else upstream's."),
+    ("image-repo-list", "string", None, "FILE",
+     "Registry map in upstream e2e's KUBE_TEST_REPO_LIST YAML format (promoterE2eRegistry: <mirror>/e2e-test-images "
+     "...) for the sample apps' images. Default: the file the KUBE_TEST_REPO_LIST environment variable names, "
+     "else upstream's registries."),
+    ("image-pull-secret", "append", None, "[NAMESPACE/]NAME",
+     "imagePullSecrets of the sample apps' pods (repeatable; ini key azchaos_image_pull_secrets, one per line). "
+     "NAMESPACE/NAME copies the Secret from NAMESPACE into each app's namespace before the app is created; a bare "
+     "NAME must already be there. Default: none."),
     ("allow-context", "append", None, "REGEX",
      "Contexts chaos may run against (regular expression, repeatable). Default: only the embedded cluster's "
      "context 'azchaos-embedded'. Example: --azchaos-allow-context '^staging-'."),
@@ -63,7 +75,7 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "echo=/PATH, pod-header=NAME). Nothing about a target is deployed or deleted. Default: none (the sample app)."),
 )
 # Ini keys that are not azchaos_<name>: a repeatable list reads better in the plural.
-INI_NAMES = {"target": "azchaos_targets"}
+INI_NAMES = {"target": "azchaos_targets", "image-pull-secret": "azchaos_image_pull_secrets"}
 
 
 def _dest(name: str) -> str:
@@ -103,8 +115,10 @@ def _as_given(config: pytest.Config, message: str) -> str:
     for name, *_ in OPTIONS:
         flag = f"--azchaos-{name}"
         from_ini = config.getoption(_dest(name)) is None and config.getini(_ini(name)) not in (None, "", [], False)
-        if flag in message and from_ini:
-            message = message.replace(flag, f"ini key {_ini(name)}")
+        if from_ini:  # the whole flag only: --azchaos-image is not the start of --azchaos-image-repo-list
+            import re
+
+            message = re.sub(re.escape(flag) + r"(?![-\w])", f"ini key {_ini(name)}", message)
     return message
 
 
@@ -135,6 +149,8 @@ def pytest_configure(config: pytest.Config) -> None:
             keep_on_failure=bool(_value(config, "keep-on-failure")),
             namespace_labels=list(_value(config, "namespace-label") or []),
             targets=list(_value(config, "target") or []),
+            image=_value(config, "image") or None, image_repo_list=_value(config, "image-repo-list") or None,
+            image_pull_secrets=list(_value(config, "image-pull-secret") or []),
         )
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None

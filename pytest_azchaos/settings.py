@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .apps.images import ImageConfigError, SampleImages, resolve
 from .kube.kubeconfig import PROFILE_EXTENSION, declared_profile
 from .targets import Target, TargetError, parse_targets
 from .timing import DEFAULT_PROFILE, REAL_CLUSTER_PROFILE
@@ -45,6 +46,8 @@ class Settings:
     keep_on_failure: bool = False
     namespace_labels: tuple[tuple[str, str], ...] = ()  # set on every per-test namespace
     targets: tuple[Target, ...] = ()  # --azchaos-target: the user's own workloads; none: the sample app
+    # The sample apps' images and pull secrets (--azchaos-image*).
+    images: SampleImages = field(default_factory=SampleImages)
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
     extra: dict[str, str] = field(default_factory=dict)
@@ -81,6 +84,9 @@ def build(
     keep_on_failure: bool,
     namespace_labels: list[str] | None = None,
     targets: list[str] | None = None,
+    image: str | None = None,
+    image_repo_list: str | None = None,
+    image_pull_secrets: list[str] | None = None,
 ) -> Settings:
     """Validate raw option values; raise ``SettingsError`` naming the fix."""
     choice = (cluster or "auto").strip()
@@ -142,6 +148,10 @@ def build(
         parsed_targets = parse_targets(targets or ())
     except TargetError as e:
         raise SettingsError(str(e)) from None
+    try:  # image_repo_list None: the KUBE_TEST_REPO_LIST environment variable, as upstream e2e reads it
+        images = resolve(image or None, image_repo_list or None, image_pull_secrets or ())
+    except ImageConfigError as e:
+        raise SettingsError(str(e)) from None
     return Settings(
         kubeconfig=path, context=(context or None), cluster=choice,  # type: ignore[arg-type]
         zone=None if zone_value == "auto" else zone_value, seed=seed_value, namespace_prefix=prefix,
@@ -149,6 +159,7 @@ def build(
         error_budget=budget,
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
+        images=images,
     )
 
 
