@@ -47,14 +47,60 @@ class CheckResult:
             return self
         return CheckResult(self.check_id, False, self.summary, self.evidence, self.figures, reason)
 
+    def key_figure(self) -> str:
+        """The one figure a reader of a report's overview wants first (see ``key_figure``)."""
+        return key_figure(self.figures)
+
     def to_dict(self) -> dict[str, Any]:
         return {"check_id": self.check_id, "passed": self.passed, "verdict": self.verdict, "summary": self.summary,
-                "inconclusive": self.inconclusive, "evidence": list(self.evidence), "figures": dict(self.figures)}
+                "inconclusive": self.inconclusive, "evidence": list(self.evidence), "figures": dict(self.figures),
+                "key_figure": self.key_figure()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CheckResult:
         return cls(d["check_id"], bool(d["passed"]), d["summary"], tuple(d.get("evidence") or ()),
                    dict(d.get("figures") or {}), d.get("inconclusive") or "")
+
+
+def key_figure(figures: dict[str, Any]) -> str:
+    """A short text of a check's key figures, chosen by which figures it carries (the same check id can be
+    judged by different checks: AZ-OUTAGE is both a downtime and a rescheduling check).
+
+    Downtime: failed requests and the longest failure window; rescheduling: time to recover; balance: the
+    per-pod share spread; spread: the zone skew; anything else: its first few figures as ``name=value``.
+    """
+    f = figures
+    if "failed_requests" in f and "requests" in f:
+        text = f"{f['failed_requests']}/{f['requests']} requests failed"
+        if f.get("failed_requests"):
+            text += f", longest failure window {_num(f.get('longest_failure_window_s', 0))} s"
+        return text
+    if "time_to_recover_s" in f:
+        ttr = f["time_to_recover_s"]
+        head = (f"rescheduled in {_num(ttr)} s" if ttr is not None
+                else f"not recovered after {_num(f.get('waited_s', 0))} s")
+        return head + (f", {f['ready']}/{f['expected']} Ready" if "ready" in f and "expected" in f else "") + (
+            f", skew {f['skew']}" if "skew" in f else "")
+    if "max_deviation" in f:
+        return (f"share spread ±{float(f['max_deviation']):.0%} of the mean "
+                f"({f.get('min', '?')}..{f.get('max', '?')} requests per pod over {f.get('pods', '?')} pods)")
+    if "skew" in f and "per_zone" in f:
+        return f"zone skew {f['skew']} over {f.get('zones', '?')} zones ({f.get('pods', '?')} pods)"
+    if "in_cordoned_zone" in f:
+        return f"{f['in_cordoned_zone']} of {f.get('new_pods', '?')} new pods in the cordoned zone"
+    if "rewritten" in f:
+        return f"{f['rewritten']} of {f.get('requests', '?')} client addresses rewritten"
+    if "not_snat" in f:
+        return f"{f['not_snat']} of {f.get('requests', '?')} requests not SNATed"
+    if "mismatches" in f:
+        return f"{f['mismatches']} mismatch(es)" + (f" of {f['volumes']} volumes" if "volumes" in f else
+                                                    f" of {f['nodes']} nodes" if "nodes" in f else "")
+    shown = [(k, v) for k, v in f.items() if isinstance(v, (int, float, str, bool)) or v is None][:3]
+    return ", ".join(f"{k}={v}" for k, v in shown)
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
 class CheckFailed(AssertionError):

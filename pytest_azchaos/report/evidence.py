@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..traffic.recording import Recording
+from .series import zone_buckets
 
 
 @dataclass
@@ -46,6 +47,9 @@ class Evidence:
     notes: list[str] = field(default_factory=list)
     # What was expected before the fault (the rescheduling oracle): {"fault", "summary", "details": [...]}.
     predictions: list[dict[str, Any]] = field(default_factory=list)
+    # Every pod seen during the test and its zone (filled by the zone sampler; drained pods stay in it), so
+    # requests a pod served can be counted in its zone after the pod is gone.
+    pod_zones: dict[str, str] = field(default_factory=dict)
 
     def phase(self, name: str, detail: str = "", action: str = "",
               arguments: dict[str, Any] | None = None) -> Phase:
@@ -94,6 +98,8 @@ class Evidence:
             "checks": self.checks,
             "notes": self.notes,
             "predictions": self.predictions,
+            "pod_zones": dict(self.pod_zones),
+            "zone_buckets": zone_buckets(requests, self.pod_zones),
         }
 
     def write_json(self, directory: Path) -> Path:
@@ -130,6 +136,8 @@ class ZoneSampler:
             while not self._stop.is_set():
                 counts: dict[str, int] = {z: 0 for z in zones.zones()}
                 for p in self.app.pods():
+                    if p.spec.node_name and (node_zone := zones.zone_of(p.spec.node_name)):
+                        self.evidence.pod_zones[p.metadata.name] = node_zone
                     if is_ready(p):
                         z = zones.zone_of(p.spec.node_name) or "unscheduled"
                         counts[z] = counts.get(z, 0) + 1
