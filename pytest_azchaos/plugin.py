@@ -316,10 +316,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not evidences or settings is None:
         return
     from .report.html import render
+    from .report.skips import skipped_tests
 
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     path = settings.report_dir / "index.html"
-    path.write_text(render(evidences))
+    path.write_text(render(evidences, skipped=skipped_tests(session.config)))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"[azchaos] evidence report: {path}")
