@@ -243,9 +243,10 @@ def _echo_params(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @pytest.fixture
 def azchaos_deploy(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_profile: Profile, azchaos_run: Run,
-                   azchaos_zones: ZoneMap) -> Callable[..., App]:
+                   azchaos_zones: ZoneMap, azchaos_settings: Settings) -> Callable[..., App]:
     """Factory: ``azchaos_deploy(spec=None, **params) -> App`` deploys the echo app (``apps.EchoSpec``)
-    in the test's namespace and waits until its pods are Ready and every load-balancer address serves."""
+    in the test's namespace and waits until its pods are Ready and every load-balancer address serves.
+    Its image and pull secrets are the run's (``--azchaos-image``, ``--azchaos-image-pull-secret`` ...)."""
     from .apps import EchoSpec
     from .apps.app import AppError
     from .apps.deploy import deploy_echo
@@ -258,7 +259,8 @@ def azchaos_deploy(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_pro
         try:
             # Traffic starts only once every address serves (targets healthy, endpoints propagated).
             return deploy_echo(azchaos_cluster, azchaos_namespace, spec, azchaos_profile,
-                               labels={RUN_ID_LABEL: azchaos_run.run_id}, progress=azchaos_run.progress)
+                               labels={RUN_ID_LABEL: azchaos_run.run_id}, progress=azchaos_run.progress,
+                               images=azchaos_settings.images)
         except AppError as e:
             pytest.fail(str(e), pytrace=False)
 
@@ -279,7 +281,7 @@ def azchaos_echo_app(request: pytest.FixtureRequest, azchaos_deploy: Callable[..
 
 @pytest.fixture
 def azchaos_deploy_stateful(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_profile: Profile,
-                            azchaos_run: Run) -> Callable[..., App]:
+                            azchaos_run: Run, azchaos_settings: Settings) -> Callable[..., App]:
     """Factory: ``azchaos_deploy_stateful(spec=None, **params) -> App`` deploys the stateful app
     (``apps.StatefulSpec``: a StatefulSet on gp3, one EBS volume per replica) and waits until it is Ready."""
     from .apps import StatefulSpec
@@ -292,7 +294,7 @@ def azchaos_deploy_stateful(azchaos_cluster: Cluster, azchaos_namespace: str, az
         try:
             return deploy_stateful(azchaos_cluster, azchaos_namespace, spec, azchaos_profile,
                                    labels={RUN_ID_LABEL: azchaos_run.run_id}, wait=wait,
-                                   progress=azchaos_run.progress)
+                                   progress=azchaos_run.progress, images=azchaos_settings.images)
         except AppError as e:
             pytest.fail(str(e), pytrace=False)
 

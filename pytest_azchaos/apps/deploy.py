@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..kube.cluster import Cluster
 from ..kube.wait import Progress
 from .app import App, AppError
-from .echo import EchoSpec, echo_manifests, fitted
+from .echo import MANAGED, EchoSpec, echo_manifests, fitted
+from .images import PullSecret, SampleImages
 from .stateful import StatefulSpec, stateful_manifests
 
 if TYPE_CHECKING:
@@ -15,11 +16,14 @@ if TYPE_CHECKING:
 
 
 def deploy_echo(cluster: Cluster, namespace: str, spec: EchoSpec, profile: Profile, *,
-                labels: dict[str, str] | None = None, progress: Progress | None = None) -> App:
-    """Create the echo app fitted to ``profile``, wait until its pods are Ready and every load-balancer
-    address answers; ``AppError`` says which step did not happen in the profile's time, with the pods."""
+                labels: dict[str, str] | None = None, progress: Progress | None = None,
+                images: SampleImages | None = None) -> App:
+    """Create the echo app fitted to ``profile`` (with ``images``: its image and pull secrets), wait until its pods
+    are Ready and every load-balancer address answers; ``AppError`` says which step did not happen in the profile's
+    time, with the pods and the namespace's Warning events (an image that cannot be pulled, a refused pod ...)."""
     spec = fitted(spec, profile)
-    app = App.deploy(cluster, namespace, echo_manifests(spec, labels))
+    ensure_pull_secrets(cluster, namespace, images, labels)
+    app = App.deploy(cluster, namespace, echo_manifests(spec, labels, images))
     app.spec = spec
     ready = app.wait_ready(profile.app_ready_timeout, progress)
     if not ready.ok:
@@ -35,15 +39,76 @@ def deploy_echo(cluster: Cluster, namespace: str, spec: EchoSpec, profile: Profi
 
 def deploy_stateful(cluster: Cluster, namespace: str, spec: StatefulSpec, profile: Profile, *,
                     labels: dict[str, str] | None = None, wait: bool = True,
-                    progress: Progress | None = None) -> App:
+                    progress: Progress | None = None, images: SampleImages | None = None) -> App:
     """Create the stateful app (one EBS volume per pod) and, with ``wait``, wait until its pods are Ready."""
-    app = App.deploy(cluster, namespace, stateful_manifests(spec, labels), kind="StatefulSet")
+    ensure_pull_secrets(cluster, namespace, images, labels)
+    app = App.deploy(cluster, namespace, stateful_manifests(spec, labels, images), kind="StatefulSet")
     app.spec = spec
     if wait:
         ready = app.wait_ready(profile.stateful_ready_timeout, progress)
         if not ready.ok:
             raise AppError(f"the stateful app did not become ready: {ready.describe()}" + _warnings(cluster, namespace))
     return app
+
+
+PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
+
+
+def ensure_pull_secrets(cluster: Cluster, namespace: str, images: SampleImages | None,
+                        labels: dict[str, str] | None = None) -> None:
+    """Make every pull secret of ``images`` present in ``namespace`` before anything is created there: copy each
+    ``NAMESPACE/NAME`` from its namespace (labelled as ours, so it goes with the app's namespace), check that each
+    bare ``NAME`` is already there. ``AppError`` naming the fix when one is missing or is not a registry secret."""
+    for secret in images.pull_secrets if images else ():
+        source = secret.source_namespace or namespace
+        found = _read_secret(cluster, source, secret.name)
+        if found is None:
+            raise AppError(_missing_secret(secret, namespace))
+        if found.type not in PULL_SECRET_TYPES:
+            raise AppError(f"image pull secret {source}/{secret.name} is of type {found.type}, which the kubelet "
+                           f"does not read for pulls: create a registry secret ({PULL_SECRET_TYPES[0]}) with "
+                           f"`kubectl create secret docker-registry {secret.name} --docker-server=REGISTRY "
+                           f"--docker-username=USER --docker-password=PASSWORD -n {source}`")
+        if source != namespace:
+            _copy_secret(cluster, namespace, found, labels)
+
+
+def _read_secret(cluster: Cluster, namespace: str, name: str) -> Any:
+    from kubernetes.client import ApiException
+
+    try:
+        return cluster.core.read_namespaced_secret(name, namespace)
+    except ApiException as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def _missing_secret(secret: PullSecret, namespace: str) -> str:
+    create = (f"`kubectl create secret docker-registry {secret.name} --docker-server=REGISTRY --docker-username=USER "
+              f"--docker-password=PASSWORD -n {{ns}}`")
+    if secret.source_namespace:
+        return (f"image pull secret {secret} not found: namespace {secret.source_namespace} has no Secret "
+                f"{secret.name}; create it there with {create.format(ns=secret.source_namespace)}, or fix "
+                "--azchaos-image-pull-secret NAMESPACE/NAME")
+    return (f"image pull secret {secret.name} not found in namespace {namespace}, where the app is deployed: name "
+            f"the namespace to copy it from, --azchaos-image-pull-secret NAMESPACE/{secret.name}, or create it in the "
+            f"app's namespace with {create.format(ns=namespace)}")
+
+
+def _copy_secret(cluster: Cluster, namespace: str, source: Any, labels: dict[str, str] | None) -> None:
+    """``source``'s type and data in ``namespace`` under its name; an AlreadyExists is our own earlier attempt."""
+    from kubernetes.client import ApiException
+
+    body = {"apiVersion": "v1", "kind": "Secret", "type": source.type, "data": dict(source.data or {}),
+            "metadata": {"name": source.metadata.name, "labels": {**MANAGED, **(labels or {})},
+                         "annotations": {"azchaos.io/copied-from": f"{source.metadata.namespace}/"
+                                                                        f"{source.metadata.name}"}}}
+    try:
+        cluster.core.create_namespaced_secret(namespace, body)
+    except ApiException as e:
+        if e.status != 409:
+            raise
 
 
 def _warnings(cluster: Cluster, namespace: str) -> str:

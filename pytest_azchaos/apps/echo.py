@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, ZONE_LABEL
+from .images import DEFAULT_AGNHOST, SampleImages
 from .security import restricted_container_security, restricted_pod_security
 
-AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
+AGNHOST = DEFAULT_AGNHOST  # upstream's; what a run uses is its SampleImages (--azchaos-image ...)
 MANAGED = {MANAGED_BY_LABEL: MANAGED_BY}
 # The Service (and so the load balancer) listens here: an unprivileged port, because binding one below 1024
 # needs root (CAP_NET_BIND_SERVICE) on Linux, and the embedded cluster runs as an ordinary user on laptops.
@@ -73,8 +74,11 @@ def fitted(spec: EchoSpec, profile: Any) -> EchoSpec:
     return spec
 
 
-def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Deployment, Service and (optionally) PodDisruptionBudget, as plain manifests."""
+def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None,
+                   images: SampleImages | None = None) -> list[dict[str, Any]]:
+    """Deployment, Service and (optionally) PodDisruptionBudget, as plain manifests; ``images``: the image and
+    pull secrets to use (default: upstream's agnhost, none)."""
+    images = images or SampleImages()
     labels = {**MANAGED, **(run_labels or {}), **spec.labels}
     pod_labels = {**spec.selector, **labels}
     args = ["netexec", "--http-port=8080"]
@@ -84,13 +88,14 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None) -> 
         "terminationGracePeriodSeconds": spec.grace_seconds,
         "containers": [{
             "name": "echo",
-            "image": AGNHOST,
+            "image": images.agnhost,
             "args": args,
             "ports": [{"name": "http", "containerPort": 8080}],
             "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080},
                                "periodSeconds": spec.readiness_period, "failureThreshold": 1},
             "resources": {"requests": {"cpu": spec.cpu_request, "memory": spec.memory_request}},
         }],
+        **images.pod_spec_fields(),
     }
     if spec.run_as_user is not None:
         pod_spec["securityContext"] = restricted_pod_security(spec.run_as_user)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..wellknown import ZONE_LABEL
-from .echo import AGNHOST, MANAGED
+from .echo import MANAGED
+from .images import SampleImages
 from .security import restricted_container_security, restricted_pod_security
 
 
@@ -29,7 +30,10 @@ class StatefulSpec:
         return {"app.kubernetes.io/name": self.name}
 
 
-def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = None,
+                       images: SampleImages | None = None) -> list[dict[str, Any]]:
+    """Headless Service and StatefulSet; ``images``: the image and pull secrets to use (default: upstream's)."""
+    images = images or SampleImages()
     labels = {**MANAGED, **(run_labels or {})}
     security: dict[str, Any] = {}
     if spec.run_as_user is not None:
@@ -39,10 +43,11 @@ def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = N
     pod_spec: dict[str, Any] = {
         "securityContext": security,
         "containers": [{
-            "name": "app", "image": AGNHOST, "args": ["netexec", "--http-port=8080"],
+            "name": "app", "image": images.agnhost, "args": ["netexec", "--http-port=8080"],
             "volumeMounts": [{"name": "data", "mountPath": spec.mount_path}],
             "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}, "periodSeconds": 1},
         }],
+        **images.pod_spec_fields(),
     }
     if spec.run_as_user is not None:
         pod_spec["containers"][0]["securityContext"] = restricted_container_security()
