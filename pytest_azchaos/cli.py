@@ -1,4 +1,5 @@
-"""The ``azchaos`` command: ``local up|down|node`` for the embedded cluster, ``restore`` to undo a killed run."""
+"""The ``azchaos`` command: ``local up|down|node`` for the embedded cluster, ``restore`` to undo a killed run,
+``gameday`` for one fault observed by every check."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from .embedded import api_faults_client
 from .embedded.process import DEFAULT_KUBECONFIG, ClusterStartError, start_cluster, stop_cluster
 from .embedded.topology import Topology
+from .gameday import command as gameday_command
 from .timing import DEFAULT_PROFILE, NAMES
 
 
@@ -202,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--ledger-dir", default=".azchaos",
                          help="directory of local ledger files to consider too (default: .azchaos)")
     restore.set_defaults(func=_restore)
+    gameday = sub.add_parser("gameday", help="one fault on one zone, every applicable check over the same window, "
+                             "with a live view and the HTML/JSON report", description=gameday_command.DESCRIPTION,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    gameday_command.add_arguments(gameday)
+    gameday.set_defaults(func=gameday_command.run)
     return p
 
 

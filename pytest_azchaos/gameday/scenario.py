@@ -1,0 +1,256 @@
+"""One fault, every observer: traffic flows to every subject while one fault takes one zone away, then every
+check that applies to that fault and subject is judged over the same window.
+
+A game day (``azchaos gameday``) and a suite module sharing one fault (the ``azchaos_gameday`` fixture) both
+run a ``Scenario``. It is pytest-free: it reads the cluster, the timing profile and the fault's report, never
+the name of either. Steps: ``start()`` (probers, steady-state checks), ``inject()`` (the fault, its undo in the
+ledger first), ``judge()`` (the checks that need the fault), ``finish()`` (stop traffic, undo). ``run()`` does
+all four, undoing even when a step raised.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..checks.result import CheckResult
+
+if TYPE_CHECKING:
+    from ..apps.app import App
+    from ..chaos.facade import Chaos
+    from ..kube.cluster import Cluster
+    from ..kube.topology import ZoneMap
+    from ..report.evidence import Evidence
+    from ..timing import Profile
+    from ..traffic.prober import Prober
+
+Fault = Literal["drain", "outage", "partition", "shift"]
+FAULTS: tuple[str, ...] = ("drain", "outage", "partition", "shift")
+#: Seconds of steady-state traffic before the fault: what AZ-BALANCE and AZ-SRCIP are judged on.
+STEADY_SECONDS = 4.0
+#: Seconds of traffic kept after the recovery, so the recovery is inside the recording.
+SETTLE_SECONDS = 2.0
+#: Failed requests an outage may cost beyond the load balancer's unhealthy time (as suites/test_az_outage.py).
+OUTAGE_EXTRA_SECONDS = 2.0
+
+
+class ScenarioError(RuntimeError):
+    """The scenario cannot run as asked (unknown fault, a fault this cluster cannot take); names the fix."""
+
+
+@dataclass
+class Skipped:
+    """A check that does not apply to a subject under this fault, and what would make it apply."""
+
+    check_id: str
+    reason: str
+
+
+@dataclass
+class Subject:
+    """A workload observed during the fault: its ``App``, how its Service routes (``Cluster``/``Local``),
+    whether it answers agnhost's ``/hostname`` + ``/clientip`` (per-pod attribution, client address), and what
+    was seen of it."""
+
+    label: str
+    app: App
+    evidence: Evidence
+    traffic_policy: str = "Cluster"
+    agnhost: bool = True
+    #: Starts this subject's prober (default: ``Traffic.start(app)``); a target with its own way to be reached
+    #: brings its own.
+    start_traffic: Callable[[Any], Prober] | None = None
+    prober: Prober | None = None
+    traffic: Any = None
+    replicas: int = 0
+    zones_before: dict[str, str] = field(default_factory=dict)
+    window: tuple[float, float | None] = (0.0, None)
+    results: list[CheckResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def record(self, result: CheckResult) -> CheckResult:
+        self.results.append(result)
+        self.evidence.add_check(result)
+        return result
+
+
+@dataclass
+class Scenario:
+    """One fault on ``zone`` observed through every subject (see the module docstring)."""
+
+    cluster: Cluster
+    chaos: Chaos
+    profile: Profile
+    zone: str
+    fault: str
+    rate: float
+    error_budget: float = 0.0
+    aws: Any = None
+    progress: Any = None
+    subjects: list[Subject] = field(default_factory=list)
+    phase: str = "not started"
+    fault_report: Any = None
+    since: float = 0.0
+    _zones: ZoneMap | None = None
+
+    def __post_init__(self) -> None:
+        if self.fault not in FAULTS:
+            raise ScenarioError(f"unknown fault {self.fault!r}: choose one of {', '.join(FAULTS)}")
+        if self.fault == "shift":
+            raise ScenarioError("the fault 'shift' (an ARC zonal shift) is not available yet in this version: use "
+                                "--fault drain, outage or partition")
+        if self.fault == "partition" and not hasattr(self.chaos, "zone_partition"):
+            raise ScenarioError("the fault 'partition' is not available in this version: use --fault drain or "
+                                "outage")
+        if self.fault in ("outage", "partition") and self.aws is None:
+            raise ScenarioError(f"the fault {self.fault!r} acts through AWS (EC2 instances, network ACLs) and no AWS "
+                                "access was found for this cluster: configure AWS credentials and region (AWS_PROFILE, "
+                                "AWS_REGION) or use --fault drain")
+
+    # ------------------------------------------------------------------ steps
+
+    def add(self, subject: Subject) -> Subject:
+        self.subjects.append(subject)
+        return subject
+
+    def run(self) -> list[Subject]:
+        """Every step; the fault is undone and traffic stopped even when a step raised."""
+        try:
+            self.start()
+            self.inject()
+            self.judge()
+        finally:
+            self.finish()
+        return self.subjects
+
+    def start(self) -> None:
+        """Start every subject's traffic and judge what needs no fault (spread, health-check node ports)."""
+        from ..checks.health_check_node_port import health_check_node_port
+        from ..checks.spread import spread
+        from ..kube.topology import ZoneMap
+        from ..traffic.generator import Traffic
+
+        self._set_phase("steady state")
+        self._zones = zones = ZoneMap.read(self.cluster.core)
+        for s in self.subjects:
+            s.replicas = s.app.desired_replicas()
+            s.zones_before = s.app.pod_zones(zones)
+            s.record(spread(self.cluster.core, s.app.namespace, s.app.label_selector, zones, max_skew=1,
+                            min_zones=3, check_id="AZ-TOPO"))
+            if s.traffic_policy == "Local" and s.app.service:
+                s.record(health_check_node_port(self.cluster.core, s.app.namespace, s.app.service, zones,
+                                                timeout=self.profile.hcnp_settle_timeout, progress=self.progress))
+            else:
+                s.skipped.append(Skipped("AZ-HCNP", "its Service uses externalTrafficPolicy Cluster (no health-check "
+                                                    "node port)"))
+            s.traffic = Traffic(self.rate, s.evidence, self.profile.lb_ready_timeout)
+            s.prober = s.start_traffic(s.traffic) if s.start_traffic else s.traffic.start(s.app)
+        time.sleep(STEADY_SECONDS)
+
+    def inject(self) -> None:
+        """The one fault, on every subject's clock at once."""
+        self._set_phase(f"{self.fault} {self.zone}")
+        for s in self.subjects:
+            s.window = (s.prober.elapsed() if s.prober else 0.0, None)
+        self.since = time.time()
+        if self.fault == "drain":
+            self.fault_report = self.chaos.drain_zone(self.zone)
+        elif self.fault == "outage":
+            self.fault_report = self.chaos.zone_outage(self.zone, self.aws)
+        else:
+            self.fault_report = self.chaos.zone_partition(self.zone)  # type: ignore[attr-defined]
+        for s in self.subjects:
+            s.window = (s.window[0], s.prober.elapsed() if s.prober else None)
+
+    def judge(self) -> None:
+        """The checks that need the fault: rescheduling (or recovery) first, then the traffic of each subject."""
+        self._set_phase(f"{self.fault} {self.zone}: waiting for the replicas")
+        recoveries = {s.label: self._recovery(s) for s in self.subjects}
+        time.sleep(SETTLE_SECONDS)
+        self._set_phase(f"{self.fault} {self.zone}: judging")
+        for s in self.subjects:
+            if s.prober is None:
+                continue
+            recording = s.prober.stop()
+            self._judge_traffic(s, recording)
+            s.record(recoveries[s.label])
+
+    def finish(self) -> list[str]:
+        """Stop whatever traffic still runs and undo the fault (the ledger replays it)."""
+        self._set_phase("undo")
+        for s in self.subjects:
+            if s.traffic is not None:
+                try:
+                    s.traffic.stop_all()
+                except RuntimeError as e:  # a crashed prober: its traffic is no evidence, said in the notes
+                    s.evidence.notes.append(str(e))
+        lines = self.chaos.undo_all()
+        self._set_phase("done")
+        return lines
+
+    # ------------------------------------------------------------------ checks
+
+    def _recovery(self, s: Subject) -> CheckResult:
+        from ..checks.rescheduled import rescheduled
+
+        if self.fault == "drain":
+            return rescheduled(self.cluster.core, s.app.namespace, s.app.label_selector, self.zone, s.replicas,
+                               timeout=self.profile.reschedule_timeout, zones=self._zones, since=self.since,
+                               progress=self.progress)
+        toleration = _unreachable_toleration(s.app)
+        return rescheduled(self.cluster.core, s.app.namespace, s.app.label_selector, self.zone, s.replicas,
+                           timeout=self.profile.taint_eviction_after(toleration) + self.profile.reschedule_timeout,
+                           zones=self._zones, since=self.since, progress=self.progress,
+                           check_id="AZ-OUTAGE" if self.fault == "outage" else "AZ-PARTITION")
+
+    def _judge_traffic(self, s: Subject, recording: Any) -> None:
+        from ..checks.downtime import zero_downtime
+        from ..checks.source_ip import source_ip_preserved, source_ip_snat
+        from ..checks.spread import balance
+
+        pod_zones = {**s.zones_before, **s.app.pod_zones(self._zones)}
+        if self.fault == "drain":
+            s.record(zero_downtime(recording, self.error_budget, during=(s.window[0], None), check_id="AZ-DRAIN",
+                                   core=self.cluster.core, namespace=s.app.namespace, pod_zones=pod_zones))
+        else:
+            allowed = int(self.rate * (self.profile.lb_unhealthy_after(s.traffic_policy == "Local")
+                                       + OUTAGE_EXTRA_SECONDS))
+            s.record(zero_downtime(recording, max_failed=allowed, during=(s.window[0], None),
+                                   check_id="AZ-OUTAGE" if self.fault == "outage" else "AZ-PARTITION",
+                                   core=self.cluster.core, namespace=s.app.namespace, pod_zones=pod_zones))
+        if not s.agnhost:
+            why = "its answers do not name the serving pod and the client address (agnhost /hostname, /clientip)"
+            s.skipped += [Skipped("AZ-BALANCE", why), Skipped("AZ-SRCIP", why)]
+            return
+        steady = recording.between(None, s.window[0])
+        nodes = {n.address: n.name for n in (self._zones.nodes if self._zones else []) if n.address}
+        s.record(source_ip_preserved(steady, nodes) if s.traffic_policy == "Local" else source_ip_snat(steady, nodes))
+        s.record(balance(steady, s.zones_before, tolerance=0.5))
+
+    def _set_phase(self, phase: str) -> None:
+        self.phase = phase
+        if self.progress is not None:
+            self.progress.note(f"game day: {phase}")
+
+    # ------------------------------------------------------------------ verdict
+
+    def results(self) -> list[tuple[Subject, CheckResult]]:
+        return [(s, r) for s in self.subjects for r in s.results]
+
+    def exit_code(self) -> int:
+        """0 every check passed, 1 one failed (the cluster), 3 none failed but one was inconclusive (our side)."""
+        verdicts = {r.verdict for _, r in self.results()}
+        if "failed" in verdicts:
+            return 1
+        return 3 if "inconclusive" in verdicts else 0
+
+
+def _unreachable_toleration(app: App) -> float | None:
+    """The pods' ``tolerationSeconds`` for the unreachable taint (None: the API server's default applies)."""
+    for pod in app.pods():
+        for t in pod.spec.tolerations or []:
+            if t.key == "node.kubernetes.io/unreachable" and t.toleration_seconds is not None:
+                return float(t.toleration_seconds)
+    return None
