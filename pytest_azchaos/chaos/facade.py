@@ -167,6 +167,27 @@ class Chaos:
         self.reports.append(outage)
         return outage
 
+    def zone_partition(self, zone: str, aws: Any, include_load_balancer: bool = False) -> Any:
+        """Cut ``zone``'s subnets off with a deny-all network ACL (FIS disrupt-connectivity); its instances keep
+        running. ``include_load_balancer``: the load balancers' subnets in the zone too. Undo: the original ACLs
+        back on every subnet, ours deleted."""
+        from ..aws import zone_partition
+        from ..aws.partition import check_partition
+
+        self._guard(zone)
+        nodes = self.cluster.core.list_node().items
+        # read-only: a bad region, endpoint or VPC fails before lock and ledger
+        check_partition(aws, zone, nodes=nodes, include_load_balancer=include_load_balancer)
+        ledger = self._start()
+        self.zones_taken.append(zone)
+        with self._acting(f"partition {zone}", "zone_partition", stays_open=True, zone=zone,
+                          include_load_balancer=include_load_balancer):
+            partition = zone_partition(aws, ledger, zone, nodes=nodes, include_load_balancer=include_load_balancer)
+        self.reports.append(partition)
+        if self.evidence is not None:
+            self.evidence.notes.append(partition.describe())
+        return partition
+
     @property
     def drain_timeout(self) -> float:
         return float(self.profile.drain_timeout)
