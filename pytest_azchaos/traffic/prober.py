@@ -5,9 +5,18 @@ leave on time (no coordinated omission), and latency is measured from the due ti
 every request opens a new connection, the way new clients arrive at a load balancer; keep-alive
 is an option.
 
-Against agnhost netexec (the sample app) one connection carries two pipelined requests,
-``/hostname`` then ``/clientip``: the same TCP connection reaches the same pod, so each record
-knows both the serving pod and the client address that pod saw.
+Against agnhost netexec (the sample app, mode ``agnhost``) one connection carries two pipelined
+requests, ``/hostname`` then ``/clientip``: the same TCP connection reaches the same pod, so each
+record knows both the serving pod and the client address that pod saw.
+
+Against any other service (mode ``path``: the user's own, ``--azchaos-target``) each request asks one
+path with the target's Host header and headers, over TLS if asked (a CA bundle, or no verification),
+and counts the answer as served when its status is one of the target's; the serving pod comes from a
+response header naming it and the client address from an echo endpoint asked right after on the same
+connection, when the target has them. Every record says which load-balancer address (and, when the
+plugin could map it, which zone's) it went through, and why it failed: refused, reset, timeout, 5xx,
+bad-status. With keep-alive a pooled connection the server had closed meanwhile is retried once on a
+new one before anything counts, as HTTP clients do for idempotent requests.
 
 Runs its own asyncio loop in a background thread; errors inside it are kept and re-raised by
 ``stop()`` so they surface in the test (pytest-httpserver's ``check()`` convention).
@@ -18,10 +27,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .. import eventloop
@@ -39,24 +49,67 @@ Mode = Literal["agnhost", "path"]
 
 @dataclass(frozen=True)
 class ProbeTarget:
-    """Where traffic goes: the load balancer's addresses (IPs or hostnames), port and what to ask."""
+    """Where traffic goes: the load balancer's addresses (IPs or hostnames), port and what to ask.
+
+    ``mode`` ``agnhost`` asks netexec's ``/hostname`` + ``/clientip``; ``path`` asks ``path`` and counts
+    ``statuses`` (inclusive ranges) as served. ``host`` is the Host header and TLS server name (default: the
+    address); ``tls`` with ``ca`` (a PEM bundle; default the system's) or ``verify=False``. ``echo``: a path
+    answering the client address, asked after ``path`` on the same connection; ``pod_header``: a response
+    header naming the serving pod. ``zones``: load-balancer address -> its zone, where known (never guessed).
+    """
 
     addresses: Sequence[str]
     port: int = 80
     mode: Mode = "agnhost"
     path: str = "/"
+    statuses: tuple[tuple[int, int], ...] = ((200, 399),)
+    host: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    tls: bool = False
+    ca: str | None = None
+    verify: bool = True
+    echo: str | None = None
+    pod_header: str | None = None
+    zones: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.addresses:
             raise ValueError("a probe target needs at least one address")
 
+    def accepts(self, status: int) -> bool:
+        return any(lo <= status <= hi for lo, hi in self.statuses)
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS client context (None for plain HTTP): the CA bundle or the system's, or no verification."""
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=self.ca)
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
 
 class _Response:
-    __slots__ = ("body", "status")
+    __slots__ = ("body", "headers", "status", "version")
 
-    def __init__(self, status: int, body: bytes):
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None, version: str = "HTTP/1.1"):
         self.status = status
         self.body = body
+        self.headers = headers or {}
+        self.version = version
+
+    @property
+    def keeps_connection(self) -> bool:
+        """The server leaves the connection open for the next request (HTTP/1.1 unless it says close)."""
+        connection = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return "keep-alive" in connection
+        return "close" not in connection
+
+
+class _StaleConnection(ConnectionResetError):
+    """A pooled connection was closed by the server before any byte of the answer: retried once, not counted."""
 
 
 async def _read_response(reader: asyncio.StreamReader) -> _Response:
@@ -67,14 +120,17 @@ async def _read_response(reader: asyncio.StreamReader) -> _Response:
     if len(parts) < 2 or not parts[1].isdigit():
         raise ConnectionResetError(f"malformed status line {line!r}")
     status = int(parts[1])
+    version = parts[0].decode(errors="replace")
     length = None
     chunked = False
+    headers: dict[str, str] = {}
     while True:
         h = await reader.readline()
         if h in (b"\r\n", b"\n", b""):
             break
         name, _, value = h.partition(b":")
         lname = name.strip().lower()
+        headers[lname.decode(errors="replace")] = value.strip().decode(errors="replace")
         if lname == b"content-length":
             length = int(value.strip())
         elif lname == b"transfer-encoding" and b"chunked" in value.lower():
@@ -90,9 +146,10 @@ async def _read_response(reader: asyncio.StreamReader) -> _Response:
             await reader.readline()
     elif length is not None:
         body = await reader.readexactly(length)
-    else:
+    else:  # delimited by the end of the connection
         body = await reader.read()
-    return _Response(status, body)
+        headers["connection"] = "close"
+    return _Response(status, body, headers, version)
 
 
 def classify(exc: BaseException) -> ErrorClass:
@@ -128,6 +185,7 @@ class Prober:
         self.error_reported = False
         self._t0 = 0.0
         self._pools: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+        self._ssl = target.ssl_context()
         self._resolved: dict[str, tuple[float, list[str]]] = {}
 
     # ------------------------------------------------------------------ control
@@ -249,11 +307,13 @@ class Prober:
         self._resolved[host] = (now, ips)
         return ips
 
-    async def _connect(self, host: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.keep_alive and self._pools.get(host):
-            return self._pools[host].pop()
+    async def _open(self, name: str, host: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         local = (self.source, 0) if self.source else None
-        return await asyncio.open_connection(host, self.target.port, local_addr=local)
+        if self._ssl is None:
+            return await asyncio.open_connection(host, self.target.port, local_addr=local)
+        server_name = _without_port(self.target.host or name)  # an IP is matched against the certificate's IPs
+        return await asyncio.open_connection(host, self.target.port, local_addr=local, ssl=self._ssl,
+                                             server_hostname=server_name)
 
     async def _one(self, seq: int, due: float, origin: float) -> None:
         loop = asyncio.get_running_loop()
@@ -262,44 +322,117 @@ class Prober:
         name = addresses[seq % len(addresses)]
         target = f"{name}:{self.target.port}"
         status = None
-        pod = client_ip = local_ip = None
+        pod = client_ip = local_ip = lb_zone = None
         error: ErrorClass | None = None
         detail = ""
-        writer = None
-        reader = None
+        conn: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        keep = False
         host = ""
         try:
             async with asyncio.timeout(self.timeout):
                 ips = await self._addresses(name)
                 host = ips[seq % len(ips)]
-                reader, writer = await self._connect(host)
-                local_ip = writer.get_extra_info("sockname")[0]
-                close = "" if self.keep_alive else "Connection: close\r\n"
-                if self.target.mode == "agnhost":
-                    writer.write(f"GET /hostname HTTP/1.1\r\nHost: {name}\r\n\r\n"
-                                 f"GET /clientip HTTP/1.1\r\nHost: {name}\r\n{close}\r\n".encode())
-                    first = await _read_response(reader)
-                    second = await _read_response(reader)
-                    status = first.status if first.status >= 400 else second.status
-                    if first.status < 400:
-                        pod = first.body.decode(errors="replace").strip()
-                    if second.status < 400:
-                        client_ip = second.body.decode(errors="replace").strip().rsplit(":", 1)[0].strip("[]")
-                else:
-                    writer.write(f"GET {self.target.path} HTTP/1.1\r\nHost: {name}\r\n{close}\r\n".encode())
-                    status = (await _read_response(reader)).status
-            if status is not None and status >= 500:
-                error, detail = "5xx", f"HTTP {status}"
-            elif status is not None and status >= 400:
-                error, detail = "bad-status", f"HTTP {status}"
+                lb_zone = self.target.zones.get(host) or self.target.zones.get(name)
+                pooled = self._pools.get(host) if self.keep_alive else None
+                if pooled:
+                    conn.append(pooled.pop())
+                    try:
+                        status, pod, client_ip, keep = await self._ask(name, *conn[-1])
+                    except _StaleConnection:
+                        conn.pop()[1].close()
+                if not conn:
+                    conn.append(await self._open(name, host))
+                    status, pod, client_ip, keep = await self._ask(name, *conn[-1])
+                local_ip = conn[-1][1].get_extra_info("sockname")[0]
+            if status is not None and not self._served(status):
+                error, detail = ("5xx" if status >= 500 else "bad-status"), f"HTTP {status}"
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as e:
-            error, detail = classify(e), f"{type(e).__name__}: {e}"
+            cause = e.__cause__ if isinstance(e, _StaleConnection) and e.__cause__ is not None else e
+            error, detail = classify(cause), f"{type(cause).__name__}: {cause}"
         finally:
-            if writer is not None:
-                if self.keep_alive and error is None and reader is not None:
+            if conn:
+                reader, writer = conn[-1]
+                if local_ip is None:
+                    with contextlib.suppress(Exception):
+                        local_ip = writer.get_extra_info("sockname")[0]
+                if self.keep_alive and keep and error is None:
                     self._pools.setdefault(host, []).append((reader, writer))
                 else:
                     writer.close()
         end = loop.time() - origin
         self.recording.add(RequestRecord(seq, due, started, end - due, target, status, error, detail, pod,
-                                         client_ip, local_ip))
+                                         client_ip, local_ip, lb_zone))
+
+    def _served(self, status: int) -> bool:
+        if self.target.mode == "agnhost":
+            return status < 400
+        return self.target.accepts(status)
+
+    async def _ask(self, name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                   ) -> tuple[int, str | None, str | None, bool]:
+        """One exchange on an open connection: (status, pod, client address, connection reusable). A pooled
+        connection closed by the server before any byte of the answer raises ``_StaleConnection``."""
+        close = "" if self.keep_alive else "Connection: close\r\n"
+        host = self.target.host or name
+        pod = client_ip = None
+        if self.target.mode == "agnhost":
+            writer.write(f"GET /hostname HTTP/1.1\r\nHost: {host}\r\n\r\n"
+                         f"GET /clientip HTTP/1.1\r\nHost: {host}\r\n{close}\r\n".encode())
+            first = await self._read(reader)
+            second = await _read_response(reader)
+            status = first.status if first.status >= 400 else second.status
+            if first.status < 400:
+                pod = first.body.decode(errors="replace").strip()
+            if second.status < 400:
+                client_ip = _address(second.body)
+            return status, pod, client_ip, second.keeps_connection
+        extra = "".join(f"{k}: {v}\r\n" for k, v in self.target.headers)
+        request = f"GET {self.target.path} HTTP/1.1\r\nHost: {host}\r\n{extra}"
+        if self.target.echo:
+            writer.write((request + "\r\n" + f"GET {self.target.echo} HTTP/1.1\r\nHost: {host}\r\n{extra}"
+                          f"{close}\r\n").encode())
+        else:
+            writer.write((request + close + "\r\n").encode())
+        answer = await self._read(reader)
+        keeps = answer.keeps_connection
+        if self.target.pod_header:
+            pod = answer.headers.get(self.target.pod_header.lower()) or None
+        if self.target.echo:
+            if not keeps:  # the server closed after the first answer: no address this time, not a failure
+                return answer.status, pod, None, False
+            echo = await _read_response(reader)
+            if echo.status < 400:
+                client_ip = _address(echo.body)
+            pod = pod or (echo.headers.get(self.target.pod_header.lower()) if self.target.pod_header else None)
+            keeps = echo.keeps_connection
+        return answer.status, pod, client_ip, keeps
+
+    @staticmethod
+    async def _read(reader: asyncio.StreamReader) -> _Response:
+        """The first answer on a connection; ``_StaleConnection`` when not one byte of it came back."""
+        try:
+            return await _read_response(reader)
+        except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError) as e:
+            if _nothing_received(e):
+                raise _StaleConnection(f"{type(e).__name__}: {e}") from e
+            raise
+
+
+def _nothing_received(error: BaseException) -> bool:
+    if isinstance(error, asyncio.IncompleteReadError):
+        return not error.partial
+    return not str(error).startswith("malformed status line")
+
+
+def _address(body: bytes) -> str:
+    """An echo endpoint's answer (``IP``, ``IP:port``, ``[v6]:port``) as the bare address."""
+    text = body.decode(errors="replace").strip()
+    if text.startswith("["):
+        return text[1:].split("]", 1)[0]
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+def _without_port(host: str) -> str:
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
