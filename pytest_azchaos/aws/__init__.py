@@ -1,6 +1,6 @@
 """boto3 for what Kubernetes cannot see: instances, zones, Auto Scaling groups, EBS volumes, NLB target health,
-and the zone outage fault. Pytest-free; waits use tenacity. Importing it registers the ``aws.zone-outage``
-undo with the chaos ledger.
+and the zone outage and zone partition faults. Pytest-free; waits use tenacity. Importing it registers the
+``aws.zone-outage`` and ``aws.zone-partition`` undos with the chaos ledger.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from .errors import AwsConfigError, AwsError, AwsSafetyError, AwsTimeoutError, U
 from .inventory import Instance, NodeInstance, describe_instances, node_instances, parse_provider_id
 from .nlb import TargetHealth, ZoneTargets, find_load_balancer, target_health_by_zone
 from .outage import KIND, UNDO_HANDLERS, ZoneOutage, register_with_ledger, undo_zone_outage, zone_outage
+from .partition import ZonePartition, zone_partition
+from .partition import register_with_ledger as _register_partition
 from .preflight import AwsPreflight, preflight
 
 register_with_ledger()
+_register_partition()
 
 __all__ = [
     "KIND",
@@ -33,6 +36,7 @@ __all__ = [
     "TargetHealth",
     "UnknownInstanceError",
     "ZoneOutage",
+    "ZonePartition",
     "ZoneTargets",
     "describe_groups",
     "describe_instances",
@@ -47,4 +51,5 @@ __all__ = [
     "undo_zone_outage",
     "volume_handle",
     "zone_outage",
+    "zone_partition",
 ]

@@ -80,6 +80,8 @@ class EmbeddedCluster:
                              AttachDetachController(self.store, self.profile)]
         self.controllers += [PodGCController(self.store, quarantine=self.profile.pod_gc_orphan_quarantine)]
         self.heartbeats: dict[str, NodeHeartbeat] = {}
+        self.powered_off: set[str] = set()  # nodes whose instance is stopped
+        self.partitioned: set[str] = set()  # nodes whose subnet a network ACL cuts off
         self.api.app.middlewares.append(self._emulator_control)
         self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)
         self._kubelet_events: dict[str, EventRecorder] = {}
@@ -223,15 +225,45 @@ class EmbeddedCluster:
 
     def stop_node(self, name: str) -> None:
         """Take a node away: its kubelet stops acting and reporting, its network drops everything."""
+        self.powered_off.add(name)
         self.kubelets.nodes[name].stop()
         self.stop_node_heartbeat(name)
         self.dataplane.set_node_network(name, False)
 
     def start_node(self, name: str) -> None:
-        """Bring a stopped node back."""
+        """Bring a stopped node back (a partitioned one stays cut off from the API server)."""
+        self.powered_off.discard(name)
         self.dataplane.set_node_network(name, True)
+        if name in self.partitioned:
+            return
         self.kubelets.nodes[name].start()
         self.start_node_heartbeat(name)
+
+    def set_network_isolation(self, segments: dict[str, str], lb_cut_zones: dict[tuple[str, str], set[str]]) -> None:
+        """Network ACLs, as the cloud layer reads them from the AWS API. ``segments``: node -> its subnet, for the
+        nodes whose subnet is cut off; ``lb_cut_zones``: per Service, the load-balancer zones cut off.
+
+        A cut-off node keeps running (kubelet, containers, probes) but cannot reach the regional API server:
+        its heartbeat stops (node lifecycle marks it unreachable after the grace period) and its kubelet
+        neither posts nor sees anything; flows across the subnet's boundary fail in the data plane. When the
+        cut heals the kubelet reconnects: heartbeat, status, and the cleanup of pods deleted meanwhile."""
+        self.dataplane.set_isolation(segments, lb_cut_zones)
+        for name in sorted(set(segments) - self.partitioned):
+            if name not in self.kubelets.nodes:
+                continue
+            self.partitioned.add(name)
+            agent = self.kubelets.nodes[name]
+            agent.stop()
+            agent.partitioned = True
+            self.stop_node_heartbeat(name)
+        for name in sorted(self.partitioned - set(segments)):
+            self.partitioned.discard(name)
+            agent = self.kubelets.nodes[name]
+            agent.partitioned = False
+            if name in self.powered_off:
+                continue
+            agent.start()
+            self.start_node_heartbeat(name)
 
     async def start(self, host: str, port: int) -> str:
         if self.cloud is not None:

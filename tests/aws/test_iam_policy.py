@@ -37,6 +37,8 @@ def calls_in_package() -> set[tuple[str, str]]:
             elif method in NOT_API:
                 continue
             found.add((CLIENTS[name], method))
+            if CLIENTS[name] == "ec2" and any(k.arg == "TagSpecifications" for k in node.keywords):
+                found.add(("ec2", "create_tags"))  # tag on create is authorised as ec2:CreateTags too
     return found
 
 

@@ -7,7 +7,13 @@ those instance ids in ``spec.providerID`` (``aws:///<zone>/<instance-id>``), as 
 group's kubelets would be. While the cluster runs, a poll loop (``poll_interval``) watches the
 instances: one leaving ``running`` (``StopInstances``, ``TerminateInstances``) takes its node down
 (kubelet, heartbeat, network: ``EmbeddedCluster.stop_node``), one back to ``running`` brings it
-back (``start_node``). The same loop keeps NLB target registrations in step (see ``loadbalancers.py``).
+back (``start_node``). The same loop keeps NLB target registrations in step (see ``loadbalancers.py``)
+and enforces network ACLs: each zone has a private subnet (the node group's instances) and a public one
+(internet-facing load balancers), as eksctl lays out a VPC for private node groups; a subnet whose ACL
+denies the VPC's traffic (``nacl.py``) cuts its nodes, or its load-balancer zone, off
+(``EmbeddedCluster.set_network_isolation``). Polling moto's own backend every ``poll_interval`` (0.5 s in
+the fast profile, 5 s realistic) costs a dict walk, needs no hook into moto, and sees ACL changes made
+by any client, which a notification from our own fault would not.
 
 Auto Scaling: moto never replaces a stopped instance on its own, and neither do we: a real ASG
 would (EC2 health check -> ReplaceUnhealthy) unless its processes are suspended, which is what the
@@ -42,9 +48,12 @@ CSI_DRIVER = "ebs.csi.aws.com"
 RUNNING = "running"
 
 
-def subnet_cidr(index: int) -> str:
-    """One /19 per zone, as eksctl lays them out (192.168.0.0/19, 192.168.32.0/19, ...)."""
-    return f"192.168.{32 * index}.0/19"
+def subnet_cidr(index: int, count: int = 6) -> str:
+    """Subnet ``index`` of ``count``, as eksctl lays them out: /19s (192.168.0.0/19, 192.168.32.0/19, ...),
+    public ones first then private; /20s or /21s when more zones need more subnets than /19s allow."""
+    step = 32 if count <= 8 else 16 if count <= 16 else 8
+    prefix = {32: 19, 16: 20, 8: 21}[step]
+    return f"192.168.{step * index}.0/{prefix}"
 
 
 def stable_uuid(*parts: str) -> str:
@@ -77,7 +86,9 @@ class CloudLayer:
         self.populated = False  # the account exists; the mirrors follow the API from then on
         self.endpoint: AwsEndpoint | None = None
         self.vpc_id = ""
-        self.subnets: dict[str, str] = {}  # zone -> subnet id
+        self.subnets: dict[str, str] = {}  # zone -> the node group's (private) subnet id
+        self.public_subnets: dict[str, str] = {}  # zone -> public subnet id (internet-facing load balancers)
+        self._isolation: tuple[dict[str, str], dict[tuple[str, str], set[str]]] = ({}, {})
         self.nodegroups: dict[str, NodeGroup] = {}  # zone -> node group
         self.instances: dict[str, str] = {}  # node name -> instance id
         self.node_by_instance: dict[str, str] = {}
@@ -148,13 +159,17 @@ class CloudLayer:
         self.vpc_id = ec2.create_vpc(CidrBlock=VPC_CIDR, TagSpecifications=[{"ResourceType": "vpc", "Tags": [
             {"Key": "Name", "Value": f"eksctl-{name}-cluster/VPC"}, {"Key": cluster_tag, "Value": "shared"}]}],
         )["Vpc"]["VpcId"]
-        for i, zone in enumerate(self.topology.zones):
-            self.subnets[zone] = ec2.create_subnet(
-                VpcId=self.vpc_id, CidrBlock=subnet_cidr(i), AvailabilityZone=zone,
-                TagSpecifications=[{"ResourceType": "subnet", "Tags": [
-                    {"Key": "Name", "Value": f"eksctl-{name}-cluster/SubnetPublic{zone[-1].upper()}"},
-                    {"Key": cluster_tag, "Value": "shared"}, {"Key": "kubernetes.io/role/elb", "Value": "1"}]}],
-            )["Subnet"]["SubnetId"]
+        zones = list(self.topology.zones)
+        for i, zone in enumerate(zones):
+            for kind, index, role, out in (("Public", i, "kubernetes.io/role/elb", self.public_subnets),
+                                           ("Private", len(zones) + i, "kubernetes.io/role/internal-elb",
+                                            self.subnets)):
+                out[zone] = ec2.create_subnet(
+                    VpcId=self.vpc_id, CidrBlock=subnet_cidr(index, 2 * len(zones)), AvailabilityZone=zone,
+                    TagSpecifications=[{"ResourceType": "subnet", "Tags": [
+                        {"Key": "Name", "Value": f"eksctl-{name}-cluster/Subnet{kind}{zone[-1].upper()}"},
+                        {"Key": cluster_tag, "Value": "shared"}, {"Key": role, "Value": "1"}]}],
+                )["Subnet"]["SubnetId"]
         by_zone: dict[str, list[NodeSpec]] = {}
         for spec in self._specs:
             by_zone.setdefault(spec.zone, []).append(spec)
@@ -270,6 +285,7 @@ class CloudLayer:
             try:
                 if self.ready:
                     self.sync_power()
+                    self.sync_network()
                     await self.nlbs.reconcile_targets()
             except Exception:  # a transient moto hiccup must not end the coupling
                 log.exception("cloud layer poll failed")
@@ -300,6 +316,28 @@ class CloudLayer:
                 self.cluster.start_node(node)
             else:
                 self.cluster.stop_node(node)
+
+    def sync_network(self) -> None:
+        """Apply the network ACLs moto holds now: which nodes and load-balancer zones are cut off."""
+        if not self.populated:
+            return
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.ec2.models import ec2_backends
+
+        from .nacl import cut_subnets
+
+        cut = cut_subnets(ec2_backends[DEFAULT_ACCOUNT_ID][self.region], self.vpc_id, VPC_CIDR)
+        if not cut and not any(self._isolation):
+            return
+        by_zone = {spec.name: spec.zone for spec in self._specs}
+        segments = {node: self.subnets[zone] for node, zone in by_zone.items() if self.subnets.get(zone) in cut}
+        lbs = {key: {z for z, subnet in m.subnets.items() if subnet in cut} for key, m in self.nlbs.lbs.items()}
+        lbs = {k: v for k, v in lbs.items() if v}
+        if (segments, lbs) != self._isolation:
+            log.info("network ACLs cut off subnets %s: nodes %s, load-balancer zones %s", sorted(cut),
+                     sorted(segments), lbs)
+        self._isolation = (segments, lbs)
+        self.cluster.set_network_isolation(segments, lbs)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -65,6 +65,7 @@ class MirroredLb:
     arn: str
     target_groups: dict[int, str] = field(default_factory=dict)  # nodePort -> target group ARN
     registered: set[str] = field(default_factory=set)  # instance ids
+    subnets: dict[str, str] = field(default_factory=dict)  # zone -> the load balancer's subnet there
 
 
 class NlbMirror(Controller):
@@ -136,14 +137,16 @@ class NlbMirror(Controller):
         meta, spec = svc["metadata"], svc["spec"]
         cluster = self.cloud.topology.cluster_name
         zones = sorted({self.cloud.nodegroups[z].zone for z in self.cloud.nodegroups})
+        # Internet-facing: the public subnets (role/elb); internal: the private ones (role/internal-elb).
+        subnets = {z: (self.cloud.subnets if sig[5] else self.cloud.public_subnets)[z] for z in zones}
         lb = elb.create_load_balancer(
             Name=load_balancer_name(meta["uid"]), Type="network",
             Scheme="internal" if sig[5] else "internet-facing",
-            Subnets=[self.cloud.subnets[z] for z in zones],
+            Subnets=[subnets[z] for z in zones],
             Tags=[{"Key": "kubernetes.io/service-name", "Value": f"{meta['namespace']}/{meta['name']}"},
                   {"Key": f"kubernetes.io/cluster/{cluster}", "Value": "owned"}],
         )["LoadBalancers"][0]
-        mirrored = MirroredLb(sig, lb["LoadBalancerArn"])
+        mirrored = MirroredLb(sig, lb["LoadBalancerArn"], subnets=subnets)
         elb.modify_load_balancer_attributes(LoadBalancerArn=mirrored.arn, Attributes=[
             {"Key": "load_balancing.cross_zone.enabled", "Value": "true" if sig[4] else "false"}])
         local, hcnp = sig[2], sig[3]

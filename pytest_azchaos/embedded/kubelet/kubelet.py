@@ -3,6 +3,11 @@
 A node agent runs the pods bound to its node (``PodWorker``), gives each an address, keeps the
 node's images, and can be stopped and started (a stopped kubelet posts nothing and acts on
 nothing; its containers keep running, unreachable, as on a node that lost its network).
+
+A partitioned kubelet (its subnet cut off from the API server by a network ACL) is stopped the same
+way, and does not even learn that its pods were deleted: their containers keep running and serving
+whoever can still reach them. When it reconnects it syncs again and, as upstream's
+``HandlePodCleanups``, kills the containers of pods that no longer exist in the API.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class NodeAgent:
         self.name = name
         self.address = address
         self.running = True
+        self.partitioned = False  # cut off from the API server: pod deletions are not seen either
         self.workers: dict[str, PodWorker] = {}
         self._images: set[str] = set()
         self.volumes = NodeVolumes(self, getattr(manager, "mount_timeout", 120.0))
@@ -140,9 +146,15 @@ class NodeAgent:
 
     def start(self) -> None:
         self.running = True
+        self.partitioned = False
+        present = set()
         for pod in list(self.store.scan("pods")):
             if pod["spec"].get("nodeName") == self.name:
+                present.add(pod["metadata"]["uid"])
                 self.sync_pod(pod)
+        # HandlePodCleanups: pods deleted from the API while this kubelet could not see it.
+        for uid in [u for u in self.workers if u not in present]:
+            asyncio.get_running_loop().create_task(self.pod_gone(uid))
         for worker in list(self.workers.values()):
             worker.publish()
         self.volumes.publish()
@@ -183,6 +195,8 @@ class KubeletManager(Controller):
     def sync(self, key: Hashable) -> None:
         assert isinstance(key, tuple)
         agent = self.nodes[key[1]]
+        if key[0] == "gone" and agent.partitioned:
+            return  # never seen by a kubelet cut off from the API; cleaned up when it reconnects (start)
         if key[0] == "gone":
             asyncio.get_running_loop().create_task(agent.pod_gone(key[2]))
             return

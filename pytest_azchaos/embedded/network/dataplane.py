@@ -111,6 +111,15 @@ class DataPlane(Controller):
         for lb in self.load_balancers.values():
             lb.set_targets(nodes)
 
+    def set_isolation(self, segments: dict[str, str], lb_cut_zones: dict[tuple[str, str], set[str]]) -> None:
+        """Network ACLs as the cloud layer reads them: ``segments`` maps each node whose subnet is cut off to
+        that subnet (every other node is reachable); ``lb_cut_zones`` each Service's load-balancer zones
+        whose subnet is cut off."""
+        for name, net in self.proxy.nodes.items():
+            net.segment = segments.get(name)
+        for key, lb in self.load_balancers.items():
+            lb.cut_zones = set(lb_cut_zones.get(key, ()))
+
     def set_node_network(self, name: str, up: bool) -> None:
         """Take a node's network down (everything to it is dropped) or bring it back."""
         net = self.proxy.nodes.get(name)

@@ -12,7 +12,10 @@ Behaviour follows cloud-provider-aws's NLB and AWS defaults (facts §D3, §E):
   (intervals scaled by the timing profile); new targets receive traffic only once healthy;
 - client IP is preserved (instance targets), so the node's kube-proxy decides what the pod sees;
 - a zone with no healthy target gets no new flows (DNS failover moves clients to the other
-  zones' addresses); with no healthy target anywhere the NLB fails open to all targets.
+  zones' addresses); with no healthy target anywhere the NLB fails open to all targets;
+- network ACLs (set by the cloud layer): a target whose subnet is cut off fails its health checks
+  and the flows sent to it before that are lost; a zone whose load-balancer subnet is cut off
+  (``cut_zones``) drops every connection to its address.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class LoadBalancer:
         self.timing = timing
         self.rng = rng or random.Random()
         self.targets: dict[str, Target] = {}
+        self.cut_zones: set[str] = set()  # zones whose load-balancer subnet a network ACL cuts off
         self._listeners: list[Listener] = []
         self._checker: asyncio.Task[None] | None = None
 
@@ -122,9 +126,11 @@ class LoadBalancer:
         return pool[self.rng.randrange(len(pool))]
 
     def route(self, zone: str, port: Obj, peer: tuple[str, int]) -> Route | None:
+        if zone in self.cut_zones:
+            return None  # the client's SYN never reaches the load balancer's node in that subnet
         target = self.pick_target(zone)
-        if target is None:
-            return None
+        if target is None or target.node.segment is not None:
+            return None  # a target behind a network ACL: the forwarded SYN is dropped
         return self.proxy.choose(self.service, port, target.node, peer[0], external=True)
 
     # ------------------------------------------------------------------ lifecycle
@@ -191,8 +197,8 @@ class LoadBalancer:
     async def _probe(self, node: NodeNetwork) -> bool:
         spec = self.service.spec
         timeout = min(self.timing.timeout, max(self._check_params()[0], 0.2))
-        if not node.up:
-            # A stopped instance never answers the SYN: the check times out.
+        if not node.up or node.segment is not None:
+            # A stopped instance (or one behind a deny ACL) never answers the SYN: the check times out.
             await asyncio.sleep(timeout)
             return False
         if self.service.local_policy and spec.get("healthCheckNodePort"):

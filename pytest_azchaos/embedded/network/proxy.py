@@ -10,6 +10,9 @@ What each node's kube-proxy would do, decided per connection:
   (``CategorizeEndpoints``, ProxyTerminatingEndpoints, GA in v1.28), independently for Cluster and Local.
 - ``healthCheckNodePort`` answers 200/503 with the upstream JSON and headers
   (``pkg/proxy/healthcheck/service_health.go``).
+- Network ACLs: a node whose subnet a deny-all ACL cuts off (``NodeNetwork.segment`` set by the
+  cloud layer) exchanges traffic only with addresses in that same subnet; every hop (client -> node,
+  node -> endpoint, pod -> ClusterIP -> endpoint) is checked, so cross-zone flows fail both ways.
 
 Endpoint changes reach the proxy after ``propagation_delay`` seconds, as they reach real nodes
 after the EndpointSlice watch and an iptables sync; an app that exits on SIGTERM without a
@@ -86,13 +89,25 @@ class ServiceState:
 
 
 class NodeNetwork:
-    """One node's address and whether its network is up (a stopped node drops everything)."""
+    """One node's address and whether its network is up (a stopped node drops everything).
+
+    ``segment``: None while the node's subnet exchanges traffic with the rest of the VPC; the subnet id
+    while a network ACL cuts that subnet off (a partitioned zone), when only same-subnet flows pass."""
 
     def __init__(self, name: str, address: str, zone: str):
         self.name = name
         self.address = address
         self.zone = zone
         self.up = True
+        self.segment: str | None = None
+
+
+def flow_allowed(src: NodeNetwork | None, dst: NodeNetwork | None) -> bool:
+    """Whether a network ACL lets a flow from ``src`` to ``dst`` through (None: outside the cluster's subnets).
+
+    ACLs filter what crosses a subnet's boundary, never what stays inside it: both ends must be outside
+    every cut-off subnet, or inside the same one."""
+    return (src.segment if src is not None else None) == (dst.segment if dst is not None else None)
 
 
 class KubeProxy:
@@ -108,6 +123,8 @@ class KubeProxy:
         self.proxy_healthy = True
         # Endpoints that arrived before their Service's listeners existed.
         self._pending_endpoints: dict[tuple[str, str], list[Endpoint]] = {}
+        # Pod address -> node name, for the source side of a flow (pod IPs are never reused).
+        self._pod_nodes: dict[str, str] = {}
 
     # ------------------------------------------------------------------ decisions
 
@@ -116,9 +133,13 @@ class KubeProxy:
         """Where one connection goes; None means dropped."""
         if node is not None and not node.up:
             return None
+        source = self.node_of_address(peer_ip)
+        if node is not None and not flow_allowed(source, node):
+            return None  # the client cannot reach this node across a network ACL
+        hop = node if node is not None else source
         pname = svc.port_named(port)
-        # Pods on a stopped node are unreachable from everywhere.
-        candidates = [e for e in svc.endpoints if pname in e.ports and self._reachable(e)]
+        # Pods on a stopped node are unreachable from everywhere; across an ACL-cut subnet, from outside it.
+        candidates = [e for e in svc.endpoints if pname in e.ports and self._reachable(e, hop)]
         if external and svc.local_policy and node is not None:
             pool = usable([e for e in candidates if e.node == node.name])
             source = peer_ip
@@ -130,9 +151,17 @@ class KubeProxy:
         ep = pool[self.rng.randrange(len(pool))] if len(pool) > 1 else pool[0]
         return Route(ep.address, ep.ports[pname], source)
 
-    def _reachable(self, ep: Endpoint) -> bool:
+    def _reachable(self, ep: Endpoint, source: NodeNetwork | None = None) -> bool:
         node = self.nodes.get(ep.node or "")
-        return node is None or node.up
+        return node is None or (node.up and flow_allowed(source, node))
+
+    def node_of_address(self, address: str) -> NodeNetwork | None:
+        """The node an address belongs to (its own, or one of its pods'); None outside the cluster."""
+        for node in self.nodes.values():
+            if node.address == address:
+                return node
+        name = self._pod_nodes.get(address)
+        return self.nodes.get(name) if name else None
 
     def local_endpoint_count(self, svc: ServiceState, node: str) -> int:
         """Ready local endpoints only (``LocalReadyEndpoints``): a terminating pod still serves traffic
@@ -169,6 +198,9 @@ class KubeProxy:
     def set_endpoints(self, namespace: str, name: str, slices: list[Obj]) -> None:
         """New EndpointSlices for a Service; applied after the propagation delay."""
         endpoints = endpoints_from_slices(slices)
+        for e in endpoints:
+            if e.node:
+                self._pod_nodes[e.address] = e.node
 
         def apply() -> None:
             state = self.services.get((namespace, name))
@@ -227,8 +259,8 @@ class KubeProxy:
                 "X-Load-Balancing-Endpoint-Weight": str(count)})
 
         async def guard(request: web.Request) -> web.Response:
-            if not node.up:
-                # A stopped node does not answer; hold the request until the checker gives up.
+            if not node.up or node.segment is not None:
+                # A stopped (or ACL-cut) node does not answer; hold the request until the checker gives up.
                 await asyncio.sleep(3600)
             return await healthz(request)
 

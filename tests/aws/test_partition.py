@@ -1,0 +1,183 @@
+"""The zone partition fault against the embedded cluster's AWS (moto) through boto3: the deny-all ACL swap, its
+ledger record, the exact undo, the embedded cluster's reaction (nodes of the zone NotReady, back Ready), and
+kill -9 mid-partition followed by `azchaos restore`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_azchaos.aws import AwsContext, AwsError, zone_partition
+from pytest_azchaos.aws.partition import KIND, check_partition
+from pytest_azchaos.chaos.ledger import Ledger
+from pytest_azchaos.embedded.process import ClusterHandle
+from pytest_azchaos.kube.cluster import Cluster
+from pytest_azchaos.kube.topology import ZoneMap
+from pytest_azchaos.timing import FAST
+from pytest_azchaos.wellknown import RUN_ID_LABEL
+
+from .. import clusters
+
+ZONE = "us-east-1b"
+
+RUN_SCRIPT = """
+import sys, time
+from pathlib import Path
+from pytest_azchaos.aws import AwsContext, zone_partition
+from pytest_azchaos.chaos.ledger import Ledger
+from pytest_azchaos.chaos.lock import ClusterLock
+from pytest_azchaos.kube.cluster import Cluster
+
+cluster = Cluster(Path(sys.argv[1]))
+ledger = Ledger(cluster, path=Path(sys.argv[3]))
+ClusterLock(cluster, ledger.run_id, duration=5).acquire()
+zone_partition(AwsContext.for_kubeconfig(sys.argv[1]), ledger, sys.argv[2], nodes=cluster.core.list_node().items,
+               include_load_balancer=True)
+print("partition in place", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture(scope="module")
+def handle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
+    with clusters.own_cluster(tmp_path_factory.mktemp("partition")) as h:
+        yield h
+
+
+@pytest.fixture(scope="module")
+def cluster(handle: ClusterHandle) -> Iterator[Cluster]:
+    with clusters.plugin_cluster(handle) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def aws(handle: ClusterHandle) -> AwsContext:
+    return AwsContext.for_kubeconfig(handle.kubeconfig, state_timeout=60, poll_interval=0.5)
+
+
+def associations(aws: AwsContext) -> dict[str, str]:
+    """Subnet -> network ACL id, for every subnet of every ACL (DescribeNetworkAcls)."""
+    return {a["SubnetId"]: acl["NetworkAclId"] for acl in aws.ec2.describe_network_acls()["NetworkAcls"]
+            for a in acl.get("Associations") or []}
+
+
+def acl_ids(aws: AwsContext) -> set[str]:
+    return {a["NetworkAclId"] for a in aws.ec2.describe_network_acls()["NetworkAcls"]}
+
+
+def zone_ready(cluster: Cluster, zone: str) -> dict[str, bool]:
+    return {n.name: n.ready for n in ZoneMap.read(cluster.core).nodes_in(zone)}
+
+
+def wait_zone(cluster: Cluster, zone: str, ready: bool, timeout: float) -> dict[str, bool]:
+    deadline = time.monotonic() + timeout
+    seen = zone_ready(cluster, zone)
+    while time.monotonic() < deadline:
+        seen = zone_ready(cluster, zone)
+        if seen and all(v == ready for v in seen.values()):
+            return seen
+        time.sleep(0.3)
+    return seen
+
+
+def test_partition_swaps_a_tagged_deny_all_acl_onto_the_zone_node_subnets_recorded_first(
+        aws: AwsContext, cluster: Cluster, tmp_path: Path) -> None:
+    before, acls_before = associations(aws), acl_ids(aws)
+    ledger = Ledger(cluster, path=tmp_path / "ledger.json")
+    partition = zone_partition(aws, ledger, ZONE, nodes=cluster.core.list_node().items)
+    try:
+        after = associations(aws)
+        node_subnets = partition.plan.node_subnets
+        assert node_subnets and all(after[s] == partition.acl_id for s in node_subnets), after
+        assert {s: a for s, a in after.items() if s not in node_subnets} == \
+            {s: a for s, a in before.items() if s not in node_subnets}
+        acl = aws.ec2.describe_network_acls(NetworkAclIds=[partition.acl_id])["NetworkAcls"][0]
+        assert {t["Key"]: t["Value"] for t in acl["Tags"]}[RUN_ID_LABEL] == ledger.run_id
+        assert not [e for e in acl["Entries"] if e["RuleAction"] == "allow"], acl["Entries"]
+        entry = ledger.pending()[0]
+        assert entry.kind == KIND and entry.undo["subnets"] == {s: before[s] for s in node_subnets}
+    finally:
+        result = partition.undo()
+    assert result.ok, result
+    assert associations(aws) == before
+    assert acl_ids(aws) == acls_before
+    assert not ledger.pending()
+
+
+def test_partitioned_zone_nodes_go_not_ready_and_return_ready_after_the_undo(
+        aws: AwsContext, cluster: Cluster, tmp_path: Path) -> None:
+    others = [z for z in ZoneMap.read(cluster.core).zones() if z != ZONE]
+    ledger = Ledger(cluster, path=tmp_path / "ledger.json")
+    partition = zone_partition(aws, ledger, ZONE, nodes=cluster.core.list_node().items)
+    try:
+        budget = FAST.heartbeat_loss_detection() + FAST.cloud_poll_interval + 5
+        seen = wait_zone(cluster, ZONE, False, budget)
+        assert seen and not any(seen.values()), f"nodes of {ZONE} still Ready after {budget:g}s: {seen}"
+        assert all(all(zone_ready(cluster, z).values()) for z in others), {z: zone_ready(cluster, z) for z in others}
+    finally:
+        assert partition.undo().ok
+    seen = wait_zone(cluster, ZONE, True, 30)
+    assert seen and all(seen.values()), f"nodes of {ZONE} not Ready 30s after the undo: {seen}"
+
+
+def test_include_load_balancer_adds_the_load_balancers_subnet_in_the_zone(
+        aws: AwsContext, cluster: Cluster, handle: ClusterHandle) -> None:
+    from kubernetes import client
+
+    with clusters.fresh_namespace(cluster.core, "partition") as ns:
+        cluster.core.create_namespaced_service(ns, client.V1Service(
+            metadata=client.V1ObjectMeta(name="web"),
+            spec=client.V1ServiceSpec(type="LoadBalancer", selector={"app": "web"},
+                                      ports=[client.V1ServicePort(port=8080, target_port=8080)])))
+        deadline = time.monotonic() + 30
+        plan = check_partition(aws, ZONE, nodes=cluster.core.list_node().items, include_load_balancer=True)
+        while not plan.lb_subnets and time.monotonic() < deadline:
+            time.sleep(0.5)
+            plan = check_partition(aws, ZONE, nodes=cluster.core.list_node().items, include_load_balancer=True)
+        without = check_partition(aws, ZONE, nodes=cluster.core.list_node().items)
+    assert plan.lb_subnets and not set(plan.lb_subnets) & set(plan.node_subnets), plan
+    assert without.lb_subnets == [] and without.node_subnets == plan.node_subnets
+
+
+def test_partition_of_a_zone_without_instances_changes_nothing(aws: AwsContext, cluster: Cluster) -> None:
+    before = associations(aws)
+    with pytest.raises(AwsError, match=r"no instances in zone us-east-1q.*nothing was changed"):
+        check_partition(aws, "us-east-1q", nodes=cluster.core.list_node().items)
+    assert associations(aws) == before
+
+
+def test_restore_after_kill_9_mid_partition_puts_every_subnet_back_and_deletes_our_acl(
+        handle: ClusterHandle, aws: AwsContext, cluster: Cluster, tmp_path: Path) -> None:
+    before, acls_before = associations(aws), acl_ids(aws)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    run = subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(handle.kubeconfig), ZONE,
+                            str(tmp_path / "ledger.json")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, env=env)
+    try:
+        line = run.stdout.readline() if run.stdout else ""
+        assert "partition in place" in line, line + (run.stdout.read() if run.stdout else "")
+        assert associations(aws) != before
+        seen = wait_zone(cluster, ZONE, False, FAST.heartbeat_loss_detection() + 6)
+        assert seen and not any(seen.values()), seen
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        if run.stdout:
+            run.stdout.close()
+    time.sleep(5.5)  # the killed run's lease expires
+    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
+                             str(handle.kubeconfig), "--ledger-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert KIND in result.stdout and "ok" in result.stdout, result.stdout
+    assert associations(aws) == before, "every subnet back on its original network ACL"
+    assert acl_ids(aws) == acls_before, "our ACL deleted"
+    seen = wait_zone(cluster, ZONE, True, 30)
+    assert seen and all(seen.values()), f"nodes of {ZONE} not Ready after restore: {seen}"
