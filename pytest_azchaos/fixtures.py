@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .kube.topology import ZoneMap
     from .report.evidence import Evidence
     from .settings import Settings
+    from .targets import Target
     from .timing import Profile
     from .traffic.generator import Traffic
 
@@ -280,6 +281,39 @@ def azchaos_echo_app(request: pytest.FixtureRequest, azchaos_deploy: Callable[..
 
 
 @pytest.fixture
+def azchaos_target(request: pytest.FixtureRequest) -> Target | None:
+    """The workload under test: a ``targets.Target`` from ``--azchaos-target`` (a test using it runs once per
+    target, ids ``[target=deployment/NAMESPACE/NAME]``), or None, meaning the sample app, when none is set."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def azchaos_app(request: pytest.FixtureRequest, azchaos_target: Target | None, azchaos_cluster: Cluster,
+                azchaos_profile: Profile, azchaos_run: Run) -> App:
+    """The app under test: your ``--azchaos-target`` (found, never deployed, changed or deleted) or, without
+    one, the sample echo app (``azchaos_echo_app``'s parameters: marker ``azchaos_app(...)`` or indirect
+    parametrization). A test asking for a ``traffic_policy`` the target's Service does not have is skipped
+    with the reason: the plugin never changes a target's spec. A target it cannot find or reach fails the test
+    naming the fix."""
+    params = _echo_params(request)
+    if azchaos_target is None:
+        deploy: Callable[..., App] = request.getfixturevalue("azchaos_deploy")
+        return deploy(**params)
+    from .apps.app import AppError
+    from .apps.target_app import resolve_target
+
+    try:
+        app = resolve_target(azchaos_cluster, azchaos_target, azchaos_profile.lb_ready_timeout,
+                             progress=azchaos_run.progress)
+    except AppError as e:
+        pytest.fail(str(e), pytrace=False)
+    reason = app.unmet(params)
+    if reason:
+        pytest.skip(reason)
+    return app
+
+
+@pytest.fixture
 def azchaos_deploy_stateful(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_profile: Profile,
                             azchaos_run: Run, azchaos_settings: Settings) -> Callable[..., App]:
     """Factory: ``azchaos_deploy_stateful(spec=None, **params) -> App`` deploys the stateful app
@@ -315,8 +349,10 @@ def azchaos_traffic(azchaos_settings: Settings, azchaos_profile: Profile,
     ``Prober`` (``.stop()`` gives its ``Recording``) and samples the app's ready pods per zone meanwhile.
     Probers still running are stopped at teardown; a prober that crashed is reported there, never hidden."""
     from .traffic.generator import Traffic
+    from .traffic.lb_zones import lb_address_zones
 
-    traffic = Traffic(azchaos_settings.rate, azchaos_evidence, azchaos_profile.lb_ready_timeout)
+    traffic = Traffic(azchaos_settings.rate, azchaos_evidence, azchaos_profile.lb_ready_timeout,
+                      zone_map=lb_address_zones)
     yield traffic
     traffic.stop_all()
 
