@@ -23,16 +23,26 @@ def _local_up(args: argparse.Namespace) -> int:
     if args.zones > 26:
         print("azchaos: --zones can be at most 26 (zones are named <region>a..z)", file=sys.stderr)
         return 2
+    from .embedded.images.mirror import MirrorSpecError, RegistryMirror
+
+    try:
+        mirrors = [RegistryMirror.parse(spec) for spec in args.registry_mirror]
+    except MirrorSpecError as e:
+        print(f"azchaos: {e}", file=sys.stderr)
+        return 2
     topology = Topology.make(zones=args.zones, nodes_per_zone=args.nodes_per_zone, region=args.region)
     kubeconfig = Path(args.kubeconfig)
     try:
-        handle = start_cluster(kubeconfig, topology, profile=args.profile)
+        handle = start_cluster(kubeconfig, topology, profile=args.profile, registry_mirrors=args.registry_mirror)
     except ClusterStartError as e:
         print(f"azchaos: {e}", file=sys.stderr)
         return 1
     n = len(topology.zones) * topology.nodes_per_zone
     print(f"embedded cluster up at {handle.url}: {n} nodes in {', '.join(topology.zones)}")
     print(f"kubeconfig: {handle.kubeconfig}")
+    for m in mirrors:
+        print(f"registry mirror {m.host}{'/' + m.prefix if m.prefix else ''} of {m.upstream}"
+              + (f" (pull secret for user {m.credentials[0]} required)" if m.credentials else ""))
     print(f"  kubectl --kubeconfig {args.kubeconfig} get nodes -L topology.kubernetes.io/zone")
     if args.detach:
         print(f"stop it with: azchaos local down --kubeconfig {args.kubeconfig}")
@@ -171,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="timing profile: fast (seconds, default) or realistic (upstream/AWS defaults)")
     up.add_argument("--kubeconfig", default=str(DEFAULT_KUBECONFIG),
                     help=f"where to write the kubeconfig (default: {DEFAULT_KUBECONFIG})")
+    up.add_argument("--registry-mirror", action="append", default=[],
+                    metavar="[USER:PASSWORD@]HOST[/PREFIX][=UPSTREAM]",
+                    help="a registry that serves the built-in images under its own names, as an air-gapped "
+                    "cluster's mirror (repeatable): HOST/PREFIX/<path> is UPSTREAM/<path> (default upstream: "
+                    "registry.k8s.io), e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/k8s; with USER:PASSWORD@ a "
+                    "pod pulls only with a matching kubernetes.io/dockerconfigjson imagePullSecret")
     up.add_argument("--detach", action="store_true",
                     help="return once the API answers and leave the cluster running (stop: azchaos local down)")
     up.set_defaults(func=_local_up)

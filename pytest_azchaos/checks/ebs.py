@@ -160,8 +160,9 @@ def _read(fn: Any, *args: Any) -> Any:
 
 def waits_for_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: str, timeout: float = 10.0, *,
                      zones: ZoneMap | None = None, progress: Progress | None = None,
-                     check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
-    """AZ-EBS-DRAIN against the cluster; waits up to ``timeout`` for the scheduler's verdict to show."""
+                     check_id: str = "AZ-EBS-DRAIN", predicted: Any = None) -> CheckResult:
+    """AZ-EBS-DRAIN against the cluster; waits up to ``timeout`` for the scheduler's verdict to show. With
+    ``predicted`` (an ``oracle.Prediction``) the result says whether this was expected."""
     zones = zones or ZoneMap.read(core)
 
     def fetch() -> CheckResult:
@@ -174,7 +175,7 @@ def waits_for_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: s
 
     result = wait_until(fetch, lambda r: r.passed or bool(r.figures["new_pvs"] or r.figures["moved"]),
                         timeout=timeout, what=f"pod {pod} Pending on its volume's zone", progress=progress)
-    return (result.last or fetch()).undecided(result.inconclusive_reason())
+    return _compared((result.last or fetch()).undecided(result.inconclusive_reason()), predicted, pod)
 
 
 # ---------------------------------------------------------------------------------------------- AZ-EBS-RETURN
@@ -261,3 +262,98 @@ def volume_writable(result: ExecResult, pod: str, path: str, *, run_as_user: int
                            evidence, figures)
     return CheckResult(check_id, False, f"writing {path} in pod {pod} failed (exit {result.exit_code})", evidence,
                        figures)
+
+
+# ---------------------------------------------------------------------------------- AZ-EBS-DRAIN, by flavour
+# After a drain the pod is Pending on its volume's zone (above). After a power-off or a partition it is not:
+# the node is tainted, not deleted; the pod is evicted after its toleration but stays Terminating on the
+# unreachable node (no kubelet confirms, no out-of-service taint), so the StatefulSet does not recreate it.
+
+
+def pod_outcome(pod: Any, zones: ZoneMap, lost_zone: str) -> str:
+    """What became of a pod, in the oracle's words: gone, pending, terminating, stays (in the lost zone), moves."""
+    if pod is None:
+        return "gone"
+    node = pod.spec.node_name
+    if not node:
+        return "pending"
+    if zones.zone_of(node) != lost_zone:
+        return "moves"
+    return "terminating" if pod.metadata.deletion_timestamp is not None else "stays"
+
+
+def judge_stuck(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, node: str, lost_zone: str, zones: ZoneMap,
+                *, expect_terminating: bool, remedy: str = "", check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
+    """Power-off / partition: the pod stays on ``node`` (its unreachable node in ``lost_zone``), Terminating once
+    evicted when ``expect_terminating``; its claim stays on ``pv_name``; no new volume; the remedy is named."""
+    name = pod.metadata.name if pod else "<missing>"
+    claim = pvc.metadata.name if pvc else "<missing>"
+    outcome = pod_outcome(pod, zones, lost_zone)
+    on = pod.spec.node_name if pod else None
+    ready = bool(pod) and any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+    state = {"terminating": f"Terminating on {on} (deletionTimestamp {pod.metadata.deletion_timestamp if pod else ''})",
+             "stays": f"{pod.status.phase if pod else ''}, Ready={ready} on {on}", "pending": "Pending (unscheduled)",
+             "moves": f"running on {on} in {zones.zone_of(on)}", "gone": "gone"}[outcome]
+    bound_to = pvc.spec.volume_name if pvc and pvc.spec else None
+    evidence = [f"pod {name}: {state}; its node {node} is in the lost zone {lost_zone}",
+                f"claim {claim}: {pvc.status.phase if pvc and pvc.status else 'missing'}, PV {bound_to or '<none>'} "
+                f"(expected {pv_name})", f"PVs for claim {claim}: {', '.join(sorted(claim_pvs)) or '<none>'}"]
+    if remedy:
+        evidence.append(f"remedy: {remedy}")
+    problems = []
+    if outcome in ("moves", "pending", "gone"):
+        problems.append(f"pod {name} is {state}: after a power-off or partition it should stay on its unreachable "
+                        f"node {node} (the node is tainted, not deleted)")
+    elif on != node:
+        problems.append(f"pod {name} is on {on}, not on {node}")
+    elif expect_terminating and outcome != "terminating":
+        problems.append(f"pod {name} is not Terminating on {node} ({state})")
+    if bound_to != pv_name:
+        problems.append(f"claim {claim} is no longer bound to {pv_name}")
+    new = sorted(set(claim_pvs) - {pv_name})
+    if new:
+        problems.append(f"new PV(s) {', '.join(new)} were provisioned for claim {claim}")
+    figures = {"outcome": outcome, "terminating": outcome == "terminating", "moved": outcome == "moves",
+               "new_pvs": len(new)}
+    if problems:
+        return CheckResult(check_id, False, "; ".join(problems), tuple(evidence), figures)
+    what = "stays Terminating" if outcome == "terminating" else "stays (Ready=False) until evicted"
+    return CheckResult(check_id, True, f"pod {name} {what} on its unreachable node {node}; claim {claim} still on "
+                       f"{pv_name}, no new volume" + (f"; remedy: {remedy}" if remedy else ""), tuple(evidence),
+                       figures)
+
+
+def stays_on_lost_node(core: Any, namespace: str, pod: str, claim: str, pv_name: str, node: str, lost_zone: str,
+                       timeout: float, *, expect_terminating: bool, remedy: str = "", zones: ZoneMap | None = None,
+                       progress: Progress | None = None, predicted: Any = None,
+                       check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
+    """AZ-EBS-DRAIN after a power-off or partition, against the cluster: waits up to ``timeout`` for the pod to be
+    Terminating (``expect_terminating``) and keeps watching that it never moves or gets a new volume."""
+    zones = zones or ZoneMap.read(core)
+
+    def fetch() -> CheckResult:
+        return judge_stuck(_read(core.read_namespaced_pod, pod, namespace),
+                           _read(core.read_namespaced_persistent_volume_claim, claim, namespace),
+                           _claim_pvs(core, namespace, claim), pv_name, node, lost_zone, zones,
+                           expect_terminating=expect_terminating, remedy=remedy, check_id=check_id)
+
+    what = f"pod {pod} {'Terminating' if expect_terminating else 'kept'} on its unreachable node {node}"
+    if expect_terminating:
+        waited = wait_until(fetch, lambda r: r.passed or r.figures["moved"] or bool(r.figures["new_pvs"]),
+                            timeout=timeout, what=what, progress=progress)
+    else:  # nothing should change: watch for the whole window
+        waited = wait_until(fetch, lambda r: not r.passed, timeout=timeout, what=what, progress=progress)
+    result = (waited.last or fetch()).undecided(waited.inconclusive_reason() if expect_terminating else "")
+    return _compared(result, predicted, pod)
+
+
+def _compared(result: CheckResult, predicted: Any, pod: str) -> CheckResult:
+    if predicted is None:
+        return result
+    from ..oracle.compare import agreement, annotate
+
+    figures = result.figures
+    observed = str(figures.get("outcome") or ("pending" if figures.get("pending") else
+                                              "moves" if figures.get("moved") else "gone"))
+    return annotate(result, predicted, agrees=agreement(predicted, pod=pod, pod_outcome=observed),
+                    observed=f"pod {pod}: {observed}")

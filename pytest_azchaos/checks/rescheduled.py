@@ -61,9 +61,38 @@ def rescheduled(
     *,
     progress: Progress | None = None,
     check_id: str = "AZ-RESCHED",
+    predicted: Any = None,
 ) -> CheckResult:
     """Wait until the workload is whole again away from ``lost_zone`` (None: no zone was lost, pods were);
-    ``since`` is when the fault began."""
+    ``since`` is when the fault began. With ``predicted`` (an ``oracle.Prediction`` made before the fault) the
+    result says whether the outcome was expected ("expected because ...") or not ("unexpected: ...")."""
+    result = _rescheduled(core, namespace, selector, lost_zone, expected_replicas, timeout, zones, max_skew, since,
+                          progress=progress, check_id=check_id)
+    if predicted is None:
+        return result
+    from ..oracle.compare import agreement, annotate
+
+    recovered = result.passed
+    ready = int(result.figures.get("ready", 0))
+    observed = f"{'recovered' if recovered else 'not recovered'}: {ready}/{expected_replicas} Ready"
+    return annotate(result, predicted, agrees=agreement(predicted, recovered=recovered, ready=ready),
+                    observed=observed)
+
+
+def _rescheduled(
+    core: Any,
+    namespace: str,
+    selector: str,
+    lost_zone: str | None,
+    expected_replicas: int,
+    timeout: float,
+    zones: ZoneMap | None = None,
+    max_skew: int = 1,
+    since: Since = None,
+    *,
+    progress: Progress | None = None,
+    check_id: str = "AZ-RESCHED",
+) -> CheckResult:
     zones = zones or ZoneMap.read(core)
     where = f"outside {lost_zone}" if lost_zone else "across the zones"
     surviving = [z for z in zones.zones() if z != lost_zone]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..timing import DEFAULT_PROFILE, NAMES
 from .cluster import serve
+from .images.mirror import SPEC_FORMAT, MirrorSpecError, RegistryMirror
 from .topology import Topology
 
 
@@ -20,8 +21,15 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--ready-file", required=True, type=Path, help="written with the URL once serving")
     s.add_argument("--port", type=int, default=6443)
     s.add_argument("--profile", choices=NAMES, default=DEFAULT_PROFILE, help="timing profile")
+    s.add_argument("--registry-mirror", action="append", default=[], metavar=SPEC_FORMAT,
+                   help="serve the built-in images under this registry's names too (repeatable; images.mirror)")
     args = p.parse_args(argv)
-    serve(Topology.from_dict(json.loads(args.topology)), args.block, args.ready_file, args.port, args.profile)
+    try:
+        mirrors = tuple(RegistryMirror.parse(spec) for spec in args.registry_mirror)
+    except MirrorSpecError as e:
+        p.error(str(e))
+    serve(Topology.from_dict(json.loads(args.topology)), args.block, args.ready_file, args.port, args.profile,
+          mirrors)
 
 
 if __name__ == "__main__":

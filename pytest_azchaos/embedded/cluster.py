@@ -38,6 +38,7 @@ from .controllers.scheduling import SchedulerController
 from .controllers.workloads import workload_controllers
 from .heartbeat import NodeHeartbeat
 from .images import default_registry
+from .images.mirror import RegistryMirror
 from .kubelet.exec_stream import exec_handler
 from .kubelet.kubelet import KubeletManager, PodAddresses
 from .kubelet.logs import log_handler
@@ -57,8 +58,10 @@ class EmbeddedCluster:
     """Everything one embedded cluster runs, wired together."""
 
     def __init__(self, topology: Topology, plan: AddressPlan, profile: Profile | None = None,
-                 state_dir: Path | None = None, ebs_topology_key: str = WELL_KNOWN_ZONE_KEY):
+                 state_dir: Path | None = None, ebs_topology_key: str = WELL_KNOWN_ZONE_KEY,
+                 registry_mirrors: tuple[RegistryMirror, ...] = ()):
         """``state_dir`` holds volume data (a temporary directory, removed on stop, by default);
+        ``registry_mirrors`` serve the built-in images under other registries' names too (``images.mirror``);
         ``ebs_topology_key`` is the zone key of provisioned PVs' node affinity (EBS CSI >= v1.33 default)."""
         self.topology = topology
         self.plan = plan
@@ -85,7 +88,10 @@ class EmbeddedCluster:
         self.api.app.middlewares.append(self._emulator_control)
         self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)
         self._kubelet_events: dict[str, EventRecorder] = {}
-        self.kubelets = KubeletManager(self.store, default_registry(), PodAddresses(plan.pod), self._kubelet_event)
+        images = default_registry()
+        for mirror in registry_mirrors:
+            images.add_mirror(mirror)
+        self.kubelets = KubeletManager(self.store, images, PodAddresses(plan.pod), self._kubelet_event)
         # podAttachAndMountTimeout (2 min) scaled as the profile scales maxWaitForUnmountDuration (6 min).
         self.kubelets.mount_timeout = self.profile.max_wait_for_unmount / 3  # type: ignore[attr-defined]
         self.api.register_subresource("pods", "log", log_handler(self.kubelets))
@@ -302,11 +308,12 @@ class EmbeddedCluster:
         self.volumes.close()
 
 
-async def _serve(topology: Topology, block: int, ready_file: Path, port: int, profile: str = DEFAULT_PROFILE) -> None:
+async def _serve(topology: Topology, block: int, ready_file: Path, port: int, profile: str = DEFAULT_PROFILE,
+                 registry_mirrors: tuple[RegistryMirror, ...] = ()) -> None:
     plan = AddressPlan(block)
     state_dir = os.environ.get("AZCHAOS_EMBEDDED_STATE_DIR")
     cluster = EmbeddedCluster(topology, plan, Profile.by_name(profile), Path(state_dir) if state_dir else None,
-                              os.environ.get("AZCHAOS_EBS_TOPOLOGY_KEY") or WELL_KNOWN_ZONE_KEY)
+                              os.environ.get("AZCHAOS_EBS_TOPOLOGY_KEY") or WELL_KNOWN_ZONE_KEY, registry_mirrors)
     faults = os.environ.get("AZCHAOS_API_FAULTS")
     if faults:  # API faults from the start (the body of PUT /azchaos/v1/api-faults): `./dev suites` under faults
         cluster.api.faults.configure(FaultSpec.parse(json.loads(faults)))
@@ -326,7 +333,8 @@ async def _serve(topology: Topology, block: int, ready_file: Path, port: int, pr
     await cluster.stop()
 
 
-def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443, profile: str = DEFAULT_PROFILE) -> None:
+def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443, profile: str = DEFAULT_PROFILE,
+          registry_mirrors: tuple[RegistryMirror, ...] = ()) -> None:
     """Run the cluster until SIGTERM/SIGINT; write ``ready_file`` once the API answers."""
     logging.basicConfig(level=os.environ.get("AZCHAOS_EMBEDDED_LOG", "WARNING"))
-    eventloop.run(_serve(topology, block, ready_file, port, profile))
+    eventloop.run(_serve(topology, block, ready_file, port, profile, registry_mirrors))

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,18 @@ def start_cluster(
     timeout: float = 30.0,
     log_file: Path | None = None,
     profile: str = DEFAULT_PROFILE,
+    registry_mirrors: Sequence[str] = (),
 ) -> ClusterHandle:
-    """Start a detached embedded cluster; return once its API answers and the kubeconfig is written."""
+    """Start a detached embedded cluster; return once its API answers and the kubeconfig is written.
+
+    ``registry_mirrors``: ``[USER:PASSWORD@]HOST[/PREFIX][=UPSTREAM]`` registries that serve the built-in images
+    under their own names (``images.mirror``), e.g. an ECR pull-through cache of registry.k8s.io."""
+    from .images.mirror import MirrorSpecError, RegistryMirror
+
+    try:
+        mirrors = [RegistryMirror.parse(spec).to_spec() for spec in registry_mirrors]
+    except MirrorSpecError as e:
+        raise ClusterStartError(str(e)) from None
     topology = topology or Topology()
     kubeconfig = Path(kubeconfig).absolute()
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +112,8 @@ def start_cluster(
     log_path = log_file or kubeconfig.with_name(kubeconfig.name + ".log")
     cmd = [sys.executable, "-m", "pytest_azchaos.embedded", "serve", "--topology", json.dumps(topology.to_dict()),
            "--block", str(block), "--ready-file", str(ready), "--profile", profile]
+    for spec in mirrors:
+        cmd += ["--registry-mirror", spec]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)

@@ -38,6 +38,9 @@ def annotate(result: Any, prediction: Prediction | None, *, agrees: bool, observ
     """``result`` (a ``checks.CheckResult``) with the prediction compared: summary, evidence and figures."""
     if prediction is None:
         return result
+    if getattr(result, "inconclusive", ""):
+        figures = {**result.figures, "predicted": prediction.summary, "observed": observed, "agrees": None}
+        return dataclasses.replace(result, figures=figures)
     if agrees:
         note = f"expected because {because(prediction)}" if not result.passed else "as the oracle predicted"
     else:
