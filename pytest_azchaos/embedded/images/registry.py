@@ -10,6 +10,9 @@ text containerd returns through the CRI, so the kubelet can emit the upstream ev
 and set the container's waiting state (``ErrImagePull``, then ``ImagePullBackOff`` with the message
 ``Back-off pulling image "agnhost": ErrImagePull: rpc error: ...``, as kubelet ≥ 1.30 does).
 
+Mirrors (:mod:`.mirror`, :meth:`ImageRegistry.add_mirror`) serve the same images under another registry's names,
+optionally only to a pull that presents their credentials (the kubelet passes those of the pod's pull secrets).
+
 Others add images with :meth:`ImageRegistry.register` (later registrations win)::
 
     from pytest_azchaos.embedded.images import Container, ImageDefinition, default_registry
@@ -47,6 +50,7 @@ from pytest_azchaos.embedded.images.container import (
     executable_not_found,
 )
 from pytest_azchaos.embedded.images.goformat import duration_string, quote
+from pytest_azchaos.embedded.images.mirror import RegistryMirror
 from pytest_azchaos.embedded.images.reference import (
     DEFAULT_TAG,
     ImageReference,
@@ -262,6 +266,15 @@ class ImageRegistry:
 
     def __init__(self) -> None:
         self._entries: list[_Entry] = []
+        self._mirrors: list[RegistryMirror] = []
+
+    def add_mirror(self, mirror: RegistryMirror) -> None:
+        """Serve every image of ``mirror.upstream`` under ``mirror.host/mirror.prefix`` too (later mirrors win)."""
+        self._mirrors.append(mirror)
+
+    @property
+    def mirrors(self) -> tuple[RegistryMirror, ...]:
+        return tuple(self._mirrors)
 
     def register(self, pattern: str, factory: ImageFactory) -> None:
         """Serve ``pattern`` (``repository`` or ``repository:tag-glob``, normalized) with ``factory``."""
@@ -274,22 +287,42 @@ class ImageRegistry:
         normalized = parse_reference(repo).repository
         self._entries.append(_Entry(normalized, tag_glob, factory))
 
-    def resolve(self, image: str) -> Image:
-        """The image for ``image`` as a pod spec names it, or the error a real pull would give."""
+    def resolve(self, image: str, credentials: Sequence[tuple[str, str]] = ()) -> Image:
+        """The image for ``image`` as a pod spec names it, or the error a real pull would give.
+
+        ``credentials``: the (user, password) pairs of the pod's pull secrets that match the image, tried in turn
+        as the kubelet does (none: one anonymous pull); only a mirror that requires credentials reads them.
+        """
         try:
             ref = parse_reference(image)
         except InvalidReferenceFormat as e:
             raise InvalidImageNameError(image, str(e)) from None
+        lookup = ref
+        mirror = self._mirror_for(ref)
+        if mirror is not None:
+            refused = mirror.refusal(ref, list(credentials))
+            if refused is not None:
+                raise ImagePullError(image, refused)
+            upstream = mirror.upstream_reference(ref)
+            if upstream is None:
+                raise ImagePullError(image, not_found_message(ref))
+            lookup = upstream
         for entry in reversed(self._entries):
-            if entry.repository != ref.repository:
+            if entry.repository != lookup.repository:
                 continue
             if entry.tag_glob is not None:
-                if ref.tag is None and ref.digest is not None:
+                if lookup.tag is None and lookup.digest is not None:
                     continue
-                if not fnmatch.fnmatchcase(ref.tag or DEFAULT_TAG, entry.tag_glob):
+                if not fnmatch.fnmatchcase(lookup.tag or DEFAULT_TAG, entry.tag_glob):
                     continue
-            return Image(requested=image, reference=ref, definition=entry.factory(ref))
-        raise ImagePullError(image, pull_failure_message(ref))
+            return Image(requested=image, reference=ref, definition=entry.factory(lookup))
+        raise ImagePullError(image, not_found_message(ref) if mirror is not None else pull_failure_message(ref))
+
+    def _mirror_for(self, ref: ImageReference) -> RegistryMirror | None:
+        """The mirror ``ref``'s registry host is (the one whose prefix holds ``ref`` when several share it)."""
+        on_host = [m for m in self._mirrors if m.serves(ref)]
+        inside = [m for m in on_host if m.upstream_reference(ref) is not None]
+        return (inside or on_host or [None])[-1]
 
     def __contains__(self, image: str) -> bool:
         try:
@@ -307,11 +340,18 @@ def pull_failure_message(ref: ImageReference) -> str:
         return (f"rpc error: code = Unknown desc = {prefix}: pull access denied, repository does not exist or "
                 "may require authorization: server message: insufficient_scope: authorization failed")
     if ref.domain in KNOWN_REGISTRIES:
-        return f"rpc error: code = NotFound desc = {prefix}: {name}: not found"
+        return not_found_message(ref)
     host = ref.domain.rsplit(":", 1)[0] if not ref.domain.startswith("[") else ref.domain
     manifest = ref.digest or ref.tag or DEFAULT_TAG
     return (f"rpc error: code = Unknown desc = {prefix}: failed to do request: Head "
             f"\"https://{ref.domain}/v2/{ref.path}/manifests/{manifest}\": dial tcp: lookup {host}: no such host")
+
+
+def not_found_message(ref: ImageReference) -> str:
+    """containerd's CRI error when the registry answers but has no such repository or tag (404)."""
+    name = str(ref)
+    return (f"rpc error: code = NotFound desc = failed to pull and unpack image {_go_quote(name)}: failed to resolve "
+            f"reference {_go_quote(name)}: {name}: not found")
 
 
 _go_quote = quote

@@ -19,6 +19,7 @@ from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..images.container import Container, ContainerSpec, ContainerStartError
 from ..images.fs import attach as attach_sandbox
+from ..images.reference import InvalidReferenceFormat, parse_reference
 from ..images.registry import (
     REASON_IMAGE_PULL_BACK_OFF,
     Image,
@@ -31,6 +32,13 @@ from ..images.registry import (
 from ..objects import format_time, now_rfc3339
 from .mounts import PodVolumes
 from .probes import ProbeResult, http_get, run_probe
+from .pull_secrets import (
+    EVENT_FAILED_TO_RETRIEVE,
+    failed_to_retrieve_message,
+    keyring,
+    lookup,
+    pod_pull_secrets,
+)
 from .security_context import REASON_CREATE_CONTAINER_CONFIG_ERROR, verify_run_as_non_root
 
 if TYPE_CHECKING:
@@ -270,12 +278,13 @@ class PodWorker:
         policy = rt.spec.get("imagePullPolicy", "IfNotPresent")
         if rt.image is not None:
             return True
+        credentials = self._pull_credentials(image)
         present = policy != "Always" and self.node.has_image(image)
         if not present:
             self.node.event(self.pod, "Normal", "Pulling", pulling_event_message(image), field=rt.name)
         started = time.monotonic()
         try:
-            resolved = self.node.registry.resolve(image)
+            resolved = self.node.registry.resolve(image, credentials)
         except ImagePullError as e:
             await self._sleep_or_stop(self.node.profile_pull_seconds)
             rt.waiting = (e.reason, e.waiting_message)
@@ -306,6 +315,18 @@ class PodWorker:
         rt.image = resolved
         rt.image_id = resolved.image_id
         return True
+
+    def _pull_credentials(self, image: str) -> list[tuple[str, str]]:
+        """The pod's pull-secret credentials that match ``image`` (``getPullSecretsForPod`` + the keyring lookup);
+        a named secret that does not exist is said in a ``FailedToRetrieveImagePullSecret`` Warning, as upstream."""
+        secrets, missing = pod_pull_secrets(self.pod, lambda ns, name: self.node.store.peek("secrets", ns, name))
+        if missing:
+            self.node.event(self.pod, "Warning", EVENT_FAILED_TO_RETRIEVE, failed_to_retrieve_message(missing))
+        try:
+            repository = parse_reference(image).repository
+        except InvalidReferenceFormat:
+            return []
+        return lookup(keyring(secrets), repository)
 
     async def _container_config(self, rt: ContainerRuntime) -> bool:
         """``generateContainerConfig``'s checks (``runAsNonRoot``); on failure ``CreateContainerConfigError``.
