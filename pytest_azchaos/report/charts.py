@@ -92,7 +92,7 @@ def _phases(ev: Mapping[str, Any], clock: Clock, label: bool) -> list[str]:
                      f'fill-opacity="0.10" stroke="{FAIL_COLOR}" stroke-opacity="0.4" stroke-dasharray="2,2">'
                      f'<title>fault {_esc(p["name"])}: {float(p["start"]):.1f}s to {float(p["end"]):.1f}s'
                      '</title></rect>')
-        if label:
+        if label and x1 - x0 >= 60:  # a short phase (restore) keeps its name in the tooltip only
             parts.append(f'<text x="{x0 + 3:.1f}" y="{MT + 12}" fill="{FAIL_COLOR}">{_esc(p["name"])}</text>')
     return parts
 

@@ -107,9 +107,10 @@ def overview_table(evidences: Sequence[Mapping[str, Any]], skipped: Sequence[Map
     rows = overview_rows(evidences, skipped)
     counts: dict[str, int] = {}
     for r in rows:
-        if r["check"]:
-            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no checks"
+        verdict = r["verdict"] if r["check"] else f"test(s) {r['verdict']} without a check"
+        counts[verdict] = counts.get(verdict, 0) + 1
+    tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: (" " in kv[0], kv[0])))
+    tally = tally or "no checks"
     body = "".join(
         f'<tr><th scope="row">{_e(r["check"]) or "—"}</th><td>{_verdict_cell(r["verdict"], r["reason"])}</td>'
         f'<td>{_e(r["figure"]) or "—"}</td><td>{_e(r["expected"]) or "—"}</td>'

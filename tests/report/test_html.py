@@ -114,3 +114,9 @@ def test_everything_from_the_cluster_is_escaped() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
     page = Page(text)
     assert evil in [r["cells"][0] for r in page.overview_rows()]  # read back as the text it was
+
+
+def test_the_overview_caption_counts_verdicts_and_tests_without_a_check() -> None:
+    ev = drain_evidence()
+    page = Page(render([ev], skipped=[{"test": "suites/t.py::test_srcip", "reason": "Skipped: no echo endpoint"}]))
+    assert page.overview_caption == "Every check in this run (1 failed, 1 passed, 1 test(s) skipped without a check)"
