@@ -99,4 +99,4 @@ def _json_is_the_source_of_the_zone_charts(report: Path) -> None:
     assert set(drain["pod_zones"].values()) == {"us-east-1a", "us-east-1b", "us-east-1c"}, drain["pod_zones"]
     counted = sum(c["requests"] for b in drain["zone_buckets"] for c in b["zones"].values())
     assert counted == drain["requests_total"] > 0
-    assert [c["key_figure"] for c in drain["checks"]][0].startswith("0/")
+    assert drain["checks"][0]["key_figure"].startswith("0/"), drain["checks"][0]
