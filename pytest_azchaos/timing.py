@@ -163,6 +163,17 @@ class Profile:
             return self.nlb_local_interval * self.nlb_local_healthy_threshold
         return self.nlb_cluster_interval * self.nlb_cluster_healthy_threshold
 
+    def partition_detection_window(self, local: bool) -> float:
+        """Worst case from a zone's subnets being cut off (network ACL) until traffic no longer reaches it.
+
+        Two things must happen, whichever is later: the load balancer marks the zone's targets unhealthy
+        (``lb_unhealthy_after`` plus one health-check timeout), and node lifecycle marks the zone's pods
+        NotReady so kube-proxy elsewhere stops forwarding to them (``heartbeat_loss_detection`` plus endpoint
+        propagation); plus one cloud poll for the embedded cluster to see the ACL (on AWS it acts at once)."""
+        load_balancer = self.lb_unhealthy_after(local) + self.nlb_health_check_timeout
+        endpoints = self.heartbeat_loss_detection() + self.endpoint_propagation_delay
+        return max(load_balancer, endpoints) + self.cloud_poll_interval
+
     def describe(self) -> str:
         """A table of every value of this profile and where it comes from."""
         other = REALISTIC if self is not REALISTIC else None

@@ -21,6 +21,8 @@ class StatefulSpec:
     run_as_user: int | None = 1000
     fs_group: int | None = 1000  # None: the non-root writer cannot write a fresh volume
     node_selector: dict[str, str] | None = None
+    # tolerationSeconds for not-ready/unreachable nodes; None: the API default (300 s).
+    node_loss_toleration: int | None = None
 
     def but(self, **changes: Any) -> StatefulSpec:
         return replace(self, **changes)
@@ -51,6 +53,10 @@ def stateful_manifests(spec: StatefulSpec, run_labels: dict[str, str] | None = N
     }
     if spec.run_as_user is not None:
         pod_spec["containers"][0]["securityContext"] = restricted_container_security()
+    if spec.node_loss_toleration is not None:
+        pod_spec["tolerations"] = [
+            {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": spec.node_loss_toleration}
+            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")]
     if spec.node_selector:
         pod_spec["nodeSelector"] = spec.node_selector
     else:

@@ -167,14 +167,17 @@ class Chaos:
         self.reports.append(outage)
         return outage
 
-    def zone_partition(self, zone: str, aws: Any, include_load_balancer: bool = False) -> Any:
+    def zone_partition(self, zone: str, include_load_balancer: bool = False, aws: Any = None) -> Any:
         """Cut ``zone``'s subnets off with a deny-all network ACL (FIS disrupt-connectivity); its instances keep
-        running. ``include_load_balancer``: the load balancers' subnets in the zone too. Undo: the original ACLs
-        back on every subnet, ours deleted."""
-        from ..aws import zone_partition
+        running. ``include_load_balancer``: the load balancers' subnets in the zone too; ``aws``: the
+        ``AwsContext`` (default: the cluster kubeconfig's). Undo: the original ACLs back on every subnet, ours
+        deleted."""
+        from ..aws import AwsContext, zone_partition
         from ..aws.partition import check_partition
 
         self._guard(zone)
+        if aws is None:
+            aws = AwsContext.for_kubeconfig(self.cluster.kubeconfig)
         nodes = self.cluster.core.list_node().items
         # read-only: a bad region, endpoint or VPC fails before lock and ledger
         check_partition(aws, zone, nodes=nodes, include_load_balancer=include_load_balancer)
