@@ -13,9 +13,13 @@ from pytest_azchaos.traffic.window import settle
 
 @pytest.mark.azchaos_destructive
 def test_az_cordon_zone_keeps_serving_and_new_pods_avoid_it(
-        azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos,
+        azchaos_cluster, azchaos_app, azchaos_target, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos,
         azchaos_settings, azchaos_profile, azchaos_check):
-    app = azchaos_echo_app
+    app = azchaos_app
+    if azchaos_target is not None:
+        pytest.skip(f"AZ-CORDON scales the workload up by 3 replicas to see where new pods land, and the plugin "
+                    f"never changes a target's spec: {azchaos_target.id} is left alone (the sample app runs it "
+                    "without --azchaos-target)")
     prober = azchaos_traffic.start(app)
     settle(1)
     azchaos_chaos.cordon_zone(azchaos_zone)

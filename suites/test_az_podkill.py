@@ -19,9 +19,9 @@ KILL_BUDGET_SECONDS = 2.0
 @pytest.mark.azchaos_destructive
 @pytest.mark.parametrize("scope", ["one-pod", "whole-zone"])
 def test_az_podkill_replacements_ready_and_downtime_in_budget(
-        azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos,
+        azchaos_cluster, azchaos_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos,
         azchaos_run, azchaos_settings, azchaos_profile, scope, azchaos_check):
-    app = azchaos_echo_app
+    app = azchaos_app
     replicas = app.desired_replicas()
     prober = azchaos_traffic.start(app)
     settle(1)

@@ -16,6 +16,7 @@ image's default variant.
 
 from __future__ import annotations
 
+from pytest_azchaos.embedded.images.httpd import httpd_container
 from pytest_azchaos.embedded.images.reference import ImageReference
 from pytest_azchaos.embedded.images.registry import ImageDefinition
 from pytest_azchaos.embedded.images.shell import userland_entrypoints, with_userland
@@ -38,6 +39,7 @@ def busybox_userland(ref: ImageReference) -> Userland:
 def busybox_definition(ref: ImageReference) -> ImageDefinition:
     userland = busybox_userland(ref)
     return ImageDefinition(entrypoint=(), cmd=("sh",),
-                           executables={path: with_userland(factory, userland)
-                                        for path, factory in userland_entrypoints().items()},
+                           executables={**{path: with_userland(factory, userland)
+                                           for path, factory in userland_entrypoints().items()},
+                                        "/bin/httpd": with_userland(httpd_container, userland)},
                            size_bytes=BUSYBOX_SIZE_BYTES, user="")  # no USER: runs as root
