@@ -380,6 +380,27 @@ def azchaos_check(request: pytest.FixtureRequest, azchaos_evidence: Evidence) ->
     return check
 
 
+@pytest.fixture
+def azchaos_predict(request: pytest.FixtureRequest, azchaos_cluster: Cluster, azchaos_profile: Profile,
+                    azchaos_run: Run, azchaos_evidence: Evidence) -> Callable[..., Any]:
+    """Factory: ``azchaos_predict(app, fault, zone, nodes=None) -> oracle.Prediction``. Call it before a destructive
+    step: from the cluster's real state it predicts what Kubernetes will do for ``app`` under ``fault``
+    (``"drain"``, ``"power-off"``, ``"partition"``, ``"zonal-shift"``) on ``zone`` (or only ``nodes`` of it),
+    prints it, records it in the evidence and the report; pass it to the checks' ``predicted=``."""
+    from .oracle import predict_for
+
+    def predict(app: App, fault: str, zone: str, nodes: list[str] | None = None) -> Any:
+        prediction = predict_for(azchaos_cluster.core, app.namespace, app.label_selector, fault, zone,
+                                 azchaos_profile, nodes=nodes, drain_timeout=float(azchaos_profile.drain_timeout))
+        for line in prediction.lines():
+            azchaos_run.progress.note(line)
+        azchaos_evidence.predictions.append(prediction.to_evidence())
+        add_section(request.node, f"prediction ({prediction.fault.describe()})", str(prediction))
+        return prediction
+
+    return predict
+
+
 # ---------------------------------------------------------------------- chaos
 
 

@@ -70,6 +70,10 @@ def key_figure(figures: dict[str, Any]) -> str:
     per-pod share spread; spread: the zone skew; anything else: its first few figures as ``name=value``.
     """
     f = figures
+    if "failed_after_window" in f and "requests_after_window" in f:
+        return (f"{f['failed_after_window']}/{f['requests_after_window']} requests failed after the "
+                f"{_num(f.get('detection_window_s', '?'))} s detection window, longest failure window "
+                f"{_num(f.get('longest_failure_window_s', 0))} s")
     if "failed_requests" in f and "requests" in f:
         text = f"{f['failed_requests']}/{f['requests']} requests failed"
         if f.get("failed_requests"):
@@ -86,6 +90,11 @@ def key_figure(figures: dict[str, Any]) -> str:
                 f"({f.get('min', '?')}..{f.get('max', '?')} requests per pod over {f.get('pods', '?')} pods)")
     if "skew" in f and "per_zone" in f:
         return f"zone skew {f['skew']} over {f.get('zones', '?')} zones ({f.get('pods', '?')} pods)"
+    if "not_ready_elsewhere" in f:
+        return (f"{f.get('zone', 'the zone')} NotReady after {_num(f.get('waited_s', '?'))} s, "
+                f"{f['not_ready_elsewhere']} node(s) NotReady elsewhere")
+    if "held_pods" in f:
+        return f"{f.get('problems', '?')} problem(s) with {f['held_pods']} held StatefulSet pod(s)"
     if "in_cordoned_zone" in f:
         return f"{f['in_cordoned_zone']} of {f.get('new_pods', '?')} new pods in the cordoned zone"
     if "rewritten" in f:

@@ -27,6 +27,12 @@ from pytest_azchaos.report.html import overview_rows
     ("AZ-SRCIP", {"requests": 90, "snat": 90, "not_snat": 0}, "0 of 90 requests not SNATed"),
     ("AZ-EBS-BIND", {"volumes": 3, "mismatches": 1}, "1 mismatch(es) of 3 volumes"),
     ("AZ-HCNP", {"nodes": 6, "nodes_with_endpoints": 3, "mismatches": 0}, "0 mismatch(es) of 6 nodes"),
+    ("AZ-PARTITION", {"requests": 300, "failed_requests": 40, "failed_after_window": 0, "detection_window_s": 5.0,
+                      "requests_after_window": 200, "longest_failure_window_s": 4.2},
+     "0/200 requests failed after the 5 s detection window, longest failure window 4.2 s"),
+    ("AZ-PARTITION", {"waited_s": 6.5, "zone": "us-east-1a", "not_ready_elsewhere": 0},
+     "us-east-1a NotReady after 6.5 s, 0 node(s) NotReady elsewhere"),
+    ("AZ-PARTITION", {"held_pods": 2, "problems": 0}, "0 problem(s) with 2 held StatefulSet pod(s)"),
     ("AZ-EBS-PERM", {"exit_code": 0}, "exit_code=0"),
 ])
 def test_the_overview_shows_each_checks_key_figure(check_id: str, figures: dict[str, object], figure: str) -> None:
