@@ -365,19 +365,29 @@ def azchaos_check(request: pytest.FixtureRequest, azchaos_evidence: Evidence) ->
     from .checks import CheckInconclusive, require
 
     def check(result: CheckResult) -> CheckResult:
-        azchaos_evidence.add_check(result)
-        request.node.stash.setdefault(ITEM_CHECKS, []).append(azchaos_evidence.checks[-1])
-        add_section(request.node, f"check {result.check_id}", result.message())
-        request.node.user_properties.append((f"azchaos_{result.check_id}", f"{result.verdict}: {result.summary}"))
-        for key in ("failed_requests", "time_to_recover_s"):
-            if key in result.figures:
-                request.node.user_properties.append((f"azchaos_{result.check_id}_{key}", result.figures[key]))
+        _record_check(request, azchaos_evidence, result)
         try:
             return require(result)
         except CheckInconclusive as e:
             pytest.skip(str(e))
 
     return check
+
+
+def _record_check(request: pytest.FixtureRequest, evidence: Evidence, result: CheckResult, label: str = "",
+                  entry: dict[str, Any] | None = None) -> None:
+    """``result`` in the evidence (unless already there as ``entry``), the test's report sections, the summary
+    and the JUnit XML properties."""
+    if entry is None:
+        evidence.add_check(result)
+        entry = evidence.checks[-1]
+    request.node.stash.setdefault(ITEM_CHECKS, []).append(entry)
+    add_section(request.node, f"check {result.check_id}" + (f" ({label})" if label else ""), result.message())
+    prefix = f"azchaos_{result.check_id}" + (f"_{label}" if label else "")
+    request.node.user_properties.append((prefix, f"{result.verdict}: {result.summary}"))
+    for key in ("failed_requests", "time_to_recover_s"):
+        if key in result.figures:
+            request.node.user_properties.append((f"{prefix}_{key}", result.figures[key]))
 
 
 @pytest.fixture
@@ -443,3 +453,48 @@ def _restore_sigterm(previous: Any) -> None:
     if previous is not None:
         with contextlib.suppress(ValueError):
             signal.signal(signal.SIGTERM, previous)
+
+
+# ---------------------------------------------------------------------- one fault, every observer
+
+
+@pytest.fixture
+def azchaos_gameday(request: pytest.FixtureRequest, azchaos_cluster: Cluster, azchaos_settings: Settings,
+                    azchaos_run: Run, azchaos_profile: Profile, azchaos_namespace: str, azchaos_zone: str,
+                    azchaos_evidence: Evidence, azchaos_chaos: Chaos) -> Callable[..., Any]:
+    """Factory: ``azchaos_gameday(fault, aws=None)`` injects ONE fault (drain, outage, partition) into the test's
+    zone while traffic flows to the sample app (externalTrafficPolicy Cluster and Local, deployed side by side),
+    and judges every check that applies over the same window (``gameday.Scenario``). Every check is recorded;
+    the test fails listing every failed check, or is skipped as inconclusive when only our side failed."""
+    from .apps.app import AppError
+    from .checks.result import CheckFailed, CheckInconclusive
+    from .gameday import Scenario, ScenarioError
+    from .gameday.subjects import sample_subjects
+    from .wellknown import RUN_ID_LABEL
+
+    def run(fault: str, aws: Any = None) -> Scenario:
+        try:
+            scenario = Scenario(azchaos_cluster, azchaos_chaos, azchaos_profile, azchaos_zone, fault,
+                                azchaos_settings.rate, azchaos_settings.error_budget, aws, azchaos_run.progress)
+            subjects = sample_subjects(azchaos_cluster, azchaos_namespace, azchaos_profile,
+                                       labels={RUN_ID_LABEL: azchaos_run.run_id}, progress=azchaos_run.progress,
+                                       nodeid=request.node.nodeid, images=azchaos_settings.images)
+        except (ScenarioError, AppError) as e:
+            pytest.fail(str(e), pytrace=False)
+        for subject in subjects:
+            subject.evidence = azchaos_evidence  # one test, one evidence: every recording and phase in it
+            scenario.add(subject)
+        scenario.run()
+        for subject in scenario.subjects:
+            for result, entry in zip(subject.results, subject.entries, strict=True):
+                _record_check(request, azchaos_evidence, result, subject.label, entry)
+        failed = [f"{s.label}: {CheckFailed(r)}" for s, r in scenario.results() if r.verdict == "failed"]
+        if failed:
+            pytest.fail(f"{len(failed)} check(s) failed over one {fault} of {azchaos_zone}:\n" + "\n".join(failed),
+                        pytrace=False)
+        unsure = [f"{s.label}: {CheckInconclusive(r)}" for s, r in scenario.results() if r.verdict == "inconclusive"]
+        if unsure:
+            pytest.skip("\n".join(unsure))
+        return scenario
+
+    return run

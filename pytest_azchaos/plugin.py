@@ -65,6 +65,11 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
     ("rate", "string", "50", "RPS", "Requests per second the traffic prober sends (open loop). Default: 50."),
     ("report-dir", "string", "azchaos-report", "DIR",
      "Where evidence (JSON per test, HTML report) is written. Default: ./azchaos-report."),
+    ("share-faults", "bool", False, None,
+     "Judge the catalogue over one fault per flavour: the shared suite (suites/test_az_shared.py) injects one "
+     "drain and one outage observed by every sample app variant and target, and the per-test suites whose checks "
+     "it judges are deselected. Fewer faults and load balancers, so much faster under the realistic profile. "
+     "Default: off (the shared suite is deselected and every suite injects its own fault)."),
     ("keep-on-failure", "bool", False, None,
      "Keep the per-test namespace of a failed test for inspection (faults are still undone)."),
     ("target", "append", None, "KIND/NAMESPACE/NAME[,key=value...]",
@@ -136,6 +141,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "spread, pdb_max_unavailable, delay_shutdown, ...; see pytest_azchaos.apps.EchoSpec).")
     config.addinivalue_line(
         "markers", "azchaos_check(id): the conformance check this test proves (AZ-DRAIN, AZ-SRCIP ...).")
+    config.addinivalue_line(
+        "markers",
+        "azchaos_shares(fault, covers=(module, ...)): the test judges the checks of the named suite modules over "
+        "one shared fault; it runs under --azchaos-share-faults, which deselects the modules it covers.")
     from .settings import SettingsError, build
 
     try:
@@ -151,6 +160,7 @@ def pytest_configure(config: pytest.Config) -> None:
             targets=list(_value(config, "target") or []),
             image=_value(config, "image") or None, image_repo_list=_value(config, "image-repo-list") or None,
             image_pull_secrets=list(_value(config, "image-pull-secret") or []),
+            share_faults=bool(_value(config, "share-faults")),
         )
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None
@@ -186,6 +196,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # xdist groups, so --dist loadgroup runs them one at a time (pytest_azchaos.parallel).
     settings = config.stash.get(SETTINGS, None)
+    if settings is not None:
+        from .gameday.sharing import split_shared
+
+        items[:], deselected = split_shared(items, settings.share_faults)
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
     if config.pluginmanager.hasplugin("xdist") and settings is not None:
         from .parallel import group_for
 

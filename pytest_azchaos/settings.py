@@ -48,6 +48,7 @@ class Settings:
     targets: tuple[Target, ...] = ()  # --azchaos-target: the user's own workloads; none: the sample app
     # The sample apps' images and pull secrets (--azchaos-image*).
     images: SampleImages = field(default_factory=SampleImages)
+    share_faults: bool = False  # --azchaos-share-faults: one fault per flavour judged by every check that fits
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
     extra: dict[str, str] = field(default_factory=dict)
@@ -84,6 +85,7 @@ def build(
     keep_on_failure: bool,
     namespace_labels: list[str] | None = None,
     targets: list[str] | None = None,
+    share_faults: bool = False,
     image: str | None = None,
     image_repo_list: str | None = None,
     image_pull_secrets: list[str] | None = None,
@@ -159,7 +161,7 @@ def build(
         error_budget=budget,
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
-        images=images,
+        images=images, share_faults=share_faults,
     )
 
 

@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -155,35 +154,21 @@ def _sample_apps(cluster: Any, settings: Any, run: Any, profile: Any, scenario: 
                  phases: Any) -> Iterator[str]:
     """The sample echo app, Cluster and Local, in a namespace of this run (deleted afterwards). Yields '' or
     why the apps could not be made ready (that is about the cluster, and is the game day's first finding)."""
-    from kubernetes import client
-
-    from ..apps import EchoSpec
     from ..apps.app import AppError
-    from ..apps.deploy import deploy_echo
-    from ..report.evidence import Evidence
-    from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL
-    from .scenario import Subject
+    from ..wellknown import RUN_ID_LABEL
+    from .subjects import run_namespace, sample_subjects
 
-    namespace = f"{settings.namespace_prefix}-gameday-{uuid.uuid4().hex[:5]}"
-    labels = {RUN_ID_LABEL: run.run_id}
-    cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
-        name=namespace, labels={**dict(settings.namespace_labels), MANAGED_BY_LABEL: MANAGED_BY, **labels})))
-    try:
-        problem = ""
-        for policy in ("Cluster", "Local"):
-            spec = EchoSpec(name=f"echo-{policy.lower()}", traffic_policy=policy)  # type: ignore[arg-type]
-            try:
-                app = deploy_echo(cluster, namespace, spec, profile, labels=labels, progress=run.progress)
-            except AppError as e:
-                problem = f"the sample app {spec.name} is not ready, so nothing was injected: {e}"
-                break
-            evidence = Evidence(nodeid=f"gameday::sample/{policy}")
-            evidence.phases = phases.phases
-            scenario.add(Subject(f"sample/{policy}", app, evidence, traffic_policy=policy, agnhost=True))
-        yield problem
-    finally:
-        with contextlib.suppress(client.ApiException):
-            cluster.core.delete_namespace(namespace)
+    with run_namespace(cluster, settings.namespace_prefix, run.run_id, dict(settings.namespace_labels)) as namespace:
+        try:
+            subjects = sample_subjects(cluster, namespace, profile, labels={RUN_ID_LABEL: run.run_id},
+                                       progress=run.progress)
+        except AppError as e:
+            yield f"the sample app is not ready, so nothing was injected: {e}"
+            return
+        for subject in subjects:
+            subject.evidence.phases = phases.phases
+            scenario.add(subject)
+        yield ""
 
 
 @contextlib.contextmanager

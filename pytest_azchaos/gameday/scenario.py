@@ -68,11 +68,14 @@ class Subject:
     zones_before: dict[str, str] = field(default_factory=dict)
     window: tuple[float, float | None] = (0.0, None)
     results: list[CheckResult] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)  # ``results`` as they are in the evidence
     skipped: list[Skipped] = field(default_factory=list)
 
     def record(self, result: CheckResult) -> CheckResult:
+        """Keep ``result`` and put it in the evidence, timed now (on the clock of the traffic and the fault)."""
         self.results.append(result)
         self.evidence.add_check(result)
+        self.entries.append(self.evidence.checks[-1])
         return result
 
 
@@ -187,8 +190,29 @@ class Scenario:
                 except RuntimeError as e:  # a crashed prober: its traffic is no evidence, said in the notes
                     s.evidence.notes.append(str(e))
         lines = self.chaos.undo_all()
+        if self.fault in ("outage", "partition") and self.fault_report is not None:
+            self._set_phase(f"waiting for {self.zone} to rejoin")
+            self._rejoined()
         self._set_phase("done")
         return lines
+
+    def _rejoined(self) -> None:
+        """After an outage or partition is undone, the zone's nodes are Ready again within the profile's time
+        (part of the fault's check: a zone that never comes back is a finding too)."""
+        from ..kube.topology import ZoneMap
+        from ..kube.wait import wait_until
+
+        check_id = "AZ-OUTAGE" if self.fault == "outage" else "AZ-PARTITION"
+        back = wait_until(lambda: ZoneMap.read(self.cluster.core).nodes_in(self.zone),
+                          lambda nodes: bool(nodes) and all(n.ready for n in nodes),
+                          timeout=self.profile.zone_return_timeout, what=f"nodes of {self.zone} Ready again",
+                          progress=self.progress)
+        summary = (f"the nodes of {self.zone} were Ready again {back.elapsed:.1f}s after the undo" if back.ok
+                   else f"the nodes of {self.zone} were not all Ready {back.elapsed:.0f}s after the undo")
+        result = CheckResult(check_id, back.ok, summary, (back.describe(),), {"zone_return_s": round(back.elapsed, 1)},
+                             "" if back.ok else back.inconclusive_reason())
+        for s in self.subjects:
+            s.record(result)
 
     # ------------------------------------------------------------------ checks
 

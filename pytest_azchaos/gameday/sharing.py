@@ -1,0 +1,40 @@
+"""Which collected tests run when faults are shared (``--azchaos-share-faults``), pytest-free apart from the
+markers it reads.
+
+A test marked ``azchaos_shares(fault, covers=("test_az_drain.py", ...))`` judges the checks of the covered suite
+modules over one shared fault. With sharing on, it runs and the covered modules' tests are deselected (only
+when the covering test was collected, so running one suite module by hand never loses it); with sharing off,
+the sharing tests are deselected and every suite injects its own fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+MARKER = "azchaos_shares"
+
+
+def covered_modules(items: Sequence[Any]) -> set[str]:
+    """File names of the suite modules the collected sharing tests cover."""
+    out: set[str] = set()
+    for item in items:
+        marker = item.get_closest_marker(MARKER)
+        if marker is not None:
+            out.update(marker.kwargs.get("covers", ()))
+    return out
+
+
+def split_shared(items: Sequence[Any], share: bool) -> tuple[list[Any], list[Any]]:
+    """(tests to run, tests deselected) for ``share`` on or off (see the module docstring)."""
+    if not share:
+        keep = [i for i in items if i.get_closest_marker(MARKER) is None]
+        return keep, [i for i in items if i.get_closest_marker(MARKER) is not None]
+    covered = covered_modules(items)
+    keep: list[Any] = []
+    dropped: list[Any] = []
+    for item in items:
+        shared = item.get_closest_marker(MARKER) is not None
+        (dropped if not shared and Path(str(item.path)).name in covered else keep).append(item)
+    return keep, dropped

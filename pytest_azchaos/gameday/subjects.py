@@ -1,0 +1,49 @@
+"""What a shared fault observes: the sample echo app in both traffic policies, deployed side by side (their
+load balancers become ready in parallel, which under ``realistic`` timings is most of the set-up)."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..report.evidence import Evidence
+from .scenario import Subject
+
+POLICIES = ("Cluster", "Local")
+
+
+def sample_subjects(cluster: Any, namespace: str, profile: Any, *, labels: dict[str, str], progress: Any = None,
+                    nodeid: str = "gameday", images: Any = None) -> list[Subject]:
+    """The echo app ``echo-cluster`` and ``echo-local`` in ``namespace``, Ready and reachable; ``AppError`` (from
+    the first that is not) says why."""
+    from ..apps import EchoSpec
+    from ..apps.deploy import deploy_echo
+
+    def deploy(policy: str) -> Subject:
+        spec = EchoSpec(name=f"echo-{policy.lower()}", traffic_policy=policy)  # type: ignore[arg-type]
+        kwargs = {"images": images} if images is not None else {}
+        app = deploy_echo(cluster, namespace, spec, profile, labels=labels, progress=progress, **kwargs)
+        return Subject(f"sample/{policy}", app, Evidence(nodeid=f"{nodeid}::sample/{policy}"), traffic_policy=policy)
+
+    with ThreadPoolExecutor(len(POLICIES), thread_name_prefix="azchaos-deploy") as pool:
+        return list(pool.map(deploy, POLICIES))
+
+
+@contextlib.contextmanager
+def run_namespace(cluster: Any, prefix: str, run_id: str, extra_labels: dict[str, str]) -> Iterator[str]:
+    """A namespace of this run for the sample apps, deleted afterwards."""
+    from kubernetes import client
+
+    from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL
+
+    name = f"{prefix}-gameday-{uuid.uuid4().hex[:5]}"
+    cluster.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
+        name=name, labels={**extra_labels, MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: run_id})))
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(client.ApiException):
+            cluster.core.delete_namespace(name)
