@@ -29,8 +29,8 @@ def covered_modules(items: Sequence[Any]) -> set[str]:
 def split_shared(items: Sequence[Any], share: bool) -> tuple[list[Any], list[Any]]:
     """(tests to run, tests deselected) for ``share`` on or off (see the module docstring)."""
     if not share:
-        keep = [i for i in items if i.get_closest_marker(MARKER) is None]
-        return keep, [i for i in items if i.get_closest_marker(MARKER) is not None]
+        return ([i for i in items if i.get_closest_marker(MARKER) is None],
+                [i for i in items if i.get_closest_marker(MARKER) is not None])
     covered = covered_modules(items)
     keep: list[Any] = []
     dropped: list[Any] = []
