@@ -150,6 +150,16 @@ CASES: tuple[Case, ...] = (
     _pytest("namespace-prefix", "`--azchaos-namespace-prefix BAD_`", "--azchaos-namespace-prefix", "BAD_"),
     _pytest("namespace-label", "`--azchaos-namespace-label enforce:restricted`", "--azchaos-namespace-label",
             "enforce:restricted"),
+    _pytest("image-uppercase", "`--azchaos-image Agnhost:2.52`", "--azchaos-image", "Agnhost:2.52"),
+    _pytest("image-digest", "`--azchaos-image agnhost@sha256:abc`", "--azchaos-image", "agnhost@sha256:abc"),
+    _pytest("image-repo-list-missing", "`--azchaos-image-repo-list nope.yaml` (no such file)",
+            "--azchaos-image-repo-list", "nope.yaml"),
+    _pytest("image-repo-list-not-yaml", "repo list that is not YAML (`promoterE2eRegistry: [oops`)",
+            "--azchaos-image-repo-list", "bad-list.yaml", files=("text:bad-list.yaml:promoterE2eRegistry: [oops\n",)),
+    _pytest("image-repo-list-unknown-key", "repo list with the key `promoterE2ERegistry` (a typo)",
+            "--azchaos-image-repo-list", "typo-list.yaml",
+            files=("text:typo-list.yaml:promoterE2ERegistry: mirror.example.com/e2e-test-images\n",)),
+    _pytest("image-pull-secret", "`--azchaos-image-pull-secret RegCred`", "--azchaos-image-pull-secret", "RegCred"),
     _pytest("allow-context-regex", "`--azchaos-allow-context '['`", "--azchaos-allow-context", "["),
     _pytest("allow-context-empty", "`--azchaos-allow-context ''` (e.g. an unset CI variable), destructive test on "
             "context `staging`", "--azchaos-kubeconfig", "staging.yaml", "--azchaos-context", "staging",
@@ -222,6 +232,8 @@ CASES: tuple[Case, ...] = (
          ("local", "node", "stop", "nosuch", "--kubeconfig", "{kubeconfig}")),
     Case("local-up-zones", "`azchaos local up --zones 0`", "cli",
          ("local", "up", "--zones", "0", "--kubeconfig", "never/kubeconfig")),
+    Case("local-up-registry-mirror", "`azchaos local up --registry-mirror mirror/k8s`", "cli",
+         ("local", "up", "--registry-mirror", "mirror/k8s", "--kubeconfig", "never/kubeconfig")),
     # ---- chaostoolkit actions (pytest_azchaos.ctk.actions)
     Case("ctk-zone-unknown", "chaostoolkit `cordon_zone` with `zone: eu-west-9z`", "ctk", files=("kubeconfig",),
          ctk={"action": "cordon_zone", "zone": "eu-west-9z", "configuration": {"kubeconfig_path": "kubeconfig"}}),
@@ -349,6 +361,9 @@ def _write(directory: Path, spec: str, kubeconfig: Path) -> None:
         aws_settings_path(directory / "aws" / "kubeconfig").write_text(json.dumps(settings))
     elif spec.startswith("aws.json!"):  # these bytes instead
         aws_settings_path(directory / "aws" / "kubeconfig").write_text(spec.split("!", 1)[1])
+    elif spec.startswith("text:"):  # text:NAME:CONTENT, a file of its own
+        _, name, content = spec.split(":", 2)
+        (directory / name).write_text(content)
     else:
         raise AssertionError(f"unknown case file {spec}")
 
