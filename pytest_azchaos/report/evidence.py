@@ -67,6 +67,7 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         t0 = self.started
+        pod_zones = dict(self.pod_zones)  # one copy: the zone sampler may still be adding to it
         requests: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         buckets: list[dict[str, Any]] = []
@@ -98,8 +99,8 @@ class Evidence:
             "checks": self.checks,
             "notes": self.notes,
             "predictions": self.predictions,
-            "pod_zones": dict(self.pod_zones),
-            "zone_buckets": zone_buckets(requests, self.pod_zones),
+            "pod_zones": pod_zones,
+            "zone_buckets": zone_buckets(requests, pod_zones),
         }
 
     def write_json(self, directory: Path) -> Path:
