@@ -53,8 +53,26 @@ def _verdict(c: Mapping[str, Any]) -> str:
 
 
 def _expected(c: Mapping[str, Any]) -> str:
-    """What a check result says was expected (``expected`` or ``prediction`` text), if anything."""
-    return str(c.get("expected") or c.get("prediction") or "")
+    """What a check result says was expected: its ``expected`` or ``prediction`` text, else the oracle's
+    ``predicted`` figure (``oracle.compare.annotate``) with whether the observation agreed."""
+    figures = c.get("figures") or {}
+    text = str(c.get("expected") or c.get("prediction") or figures.get("predicted") or "")
+    agrees = figures.get("agrees")
+    if text and agrees is not None:
+        text += " (observed as predicted)" if agrees else f" (unexpected: observed {figures.get('observed', '?')})"
+    return text
+
+
+def _detail(d: Any) -> str:
+    """One line of a prediction's details: text as it is, an oracle pod prediction as its terminal line."""
+    if not isinstance(d, Mapping):
+        return str(d)
+    if "pod" in d and "outcome" in d:
+        where = f" -> {d['to_zone']}" if d.get("to_zone") else ""
+        when = f" at ~{float(d['after_s']):.0f}s" if d.get("after_s") is not None else ""
+        return (f"{d['pod']} ({d.get('controller') or 'no controller'}, {d.get('node') or 'unscheduled'}): "
+                f"{d['outcome']}{where}{when}: {d.get('reason', '')}")
+    return ", ".join(f"{k}={v}" for k, v in d.items())
 
 
 def _skip_verdict(reason: str) -> tuple[str, str]:
@@ -152,10 +170,14 @@ def _predictions(ev: Mapping[str, Any]) -> str:
         return ""
     items = []
     for p in predictions:
-        details = "".join(f"<li>{_e(d)}</li>" for d in p.get("details") or [])
-        fault = f" ({_e(p['fault'])})" if p.get("fault") else ""
-        items.append(f"<li>expected{fault}: {_e(p.get('summary'))}" + (f"<ul>{details}</ul>" if details else "")
-                     + "</li>")
+        lines = [_detail(d) for d in p.get("details") or []]
+        lines += [f"remedy: {p['remedy']}"] if p.get("remedy") else []
+        lines += [f"note: {n}" for n in p.get("notes") or []]
+        details = "".join(f"<li>{_e(line)}</li>" for line in lines)
+        summary = str(p.get("summary") or "")
+        summary = summary if summary.startswith("expected") else f"expected: {summary}"
+        fault = f"<strong>{_e(p['fault'])}</strong>: " if p.get("fault") else ""
+        items.append(f"<li>{fault}{_e(summary)}" + (f"<ul>{details}</ul>" if details else "") + "</li>")
     return ('<aside aria-label="what the oracle predicted"><h3>What the oracle predicted</h3>'
             f'<ul>{"".join(items)}</ul></aside>')
 

@@ -48,8 +48,12 @@ def drain_evidence(**overrides: Any) -> dict[str, Any]:
         "events": [],
         "checks": [{**drain.to_dict(), "at": STARTED + 8.0}, {**resched.to_dict(), "at": STARTED + 8.5}],
         "notes": [],
-        "predictions": [{"fault": "drain us-east-1a", "summary": "6 pods end up 3 in us-east-1b and 3 in "
-                         "us-east-1c", "details": ["echo-a moves to us-east-1b or us-east-1c"]}],
+        "predictions": [{"fault": "drain us-east-1a", "summary": "expected all 6 replica(s) Ready outside "
+                         "us-east-1a by ~4s after the fault, because 2 replica(s) move (us-east-1b: 1, us-east-1c: 1)",
+                         "details": [{"pod": "echo-a", "controller": "Deployment", "node": "node-a1",
+                                      "zone": "us-east-1a", "outcome": "moves", "reason": "evicted by the drain",
+                                      "after_s": 4.0, "to_zone": "us-east-1b"}],
+                         "remedy": None, "notes": []}],
         "pod_zones": dict(POD_ZONES),
         "zone_buckets": zone_buckets(rows, POD_ZONES),
     }

@@ -86,8 +86,20 @@ def test_predictions_are_shown_beside_the_checks_as_expected() -> None:
     page = Page(render([drain_evidence()]))
     text = " ".join(page.text)
     assert "What the oracle predicted" in text
-    assert "expected (drain us-east-1a): 6 pods end up 3 in us-east-1b and 3 in us-east-1c" in text
-    assert "echo-a moves to us-east-1b or us-east-1c" in text
+    assert ("drain us-east-1a : expected all 6 replica(s) Ready outside us-east-1a by ~4s after the fault, because "
+            "2 replica(s) move (us-east-1b: 1, us-east-1c: 1)") in text
+    assert "echo-a (Deployment, node-a1): moves -> us-east-1b at ~4s: evicted by the drain" in text
+
+
+def test_a_check_compared_with_the_oracle_shows_the_prediction_and_the_agreement() -> None:
+    ev = drain_evidence()
+    ev["checks"][1]["figures"].update(predicted="expected all 6 replica(s) Ready outside us-east-1a", agrees=True,
+                                      observed="6 Ready")
+    ev["checks"][0]["figures"].update(predicted="expected no failed request", agrees=False, observed="4 failed")
+    page = Page(render([ev]))
+    assert page.row("AZ-RESCHED")["cells"][3] == ("expected all 6 replica(s) Ready outside us-east-1a "
+                                                  "(observed as predicted)")
+    assert page.row("AZ-DRAIN")["cells"][3] == "expected no failed request (unexpected: observed 4 failed)"
 
 
 def test_a_checks_own_expected_text_is_in_the_overview_and_its_section() -> None:
