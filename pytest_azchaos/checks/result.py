@@ -93,8 +93,18 @@ def key_figure(figures: dict[str, Any]) -> str:
     if "not_ready_elsewhere" in f:
         return (f"{f.get('zone', 'the zone')} NotReady after {_num(f.get('waited_s', '?'))} s, "
                 f"{f['not_ready_elsewhere']} node(s) NotReady elsewhere")
+    if "held_pods" in f and "problems" in f:
+        return f"{f['problems']} problem(s) with {f['held_pods']} held StatefulSet pod(s)"
     if "held_pods" in f:
-        return f"{f.get('problems', '?')} problem(s) with {f['held_pods']} held StatefulSet pod(s)"
+        return f"waited {_num(f.get('waited_s', '?'))} s for {f['held_pods']} held pod(s) to come back"
+    if "violations" in f and "samples" in f:
+        return f"{f['violations']} second writer(s) in {f['samples']} samples"
+    if "new_pvs" in f:
+        fate = (f["outcome"] if f.get("outcome") else "moved" if f.get("moved") else
+                "Pending" if f.get("pending") else "not Pending")
+        return f"pod {fate}, {f['new_pvs']} new PV(s)"
+    if "exit_code" in f:
+        return f"exit code {f['exit_code']}"
     if "in_cordoned_zone" in f:
         return f"{f['in_cordoned_zone']} of {f.get('new_pods', '?')} new pods in the cordoned zone"
     if "rewritten" in f:

@@ -33,7 +33,13 @@ from pytest_azchaos.report.html import overview_rows
     ("AZ-PARTITION", {"waited_s": 6.5, "zone": "us-east-1a", "not_ready_elsewhere": 0},
      "us-east-1a NotReady after 6.5 s, 0 node(s) NotReady elsewhere"),
     ("AZ-PARTITION", {"held_pods": 2, "problems": 0}, "0 problem(s) with 2 held StatefulSet pod(s)"),
-    ("AZ-EBS-PERM", {"exit_code": 0}, "exit_code=0"),
+    ("AZ-PARTITION", {"waited_s": 12.0, "held_pods": 2}, "waited 12 s for 2 held pod(s) to come back"),
+    ("AZ-PARTITION", {"samples": 40, "violations": 0, "sample_errors": 0}, "0 second writer(s) in 40 samples"),
+    ("AZ-EBS-DRAIN", {"pending": True, "moved": False, "new_pvs": 0}, "pod Pending, 0 new PV(s)"),
+    ("AZ-EBS-DRAIN", {"outcome": "terminating", "terminating": True, "moved": False, "new_pvs": 0},
+     "pod terminating, 0 new PV(s)"),
+    ("AZ-EBS-PERM", {"exit_code": 0}, "exit code 0"),
+    ("AZ-NEW", {"a": 1, "b": "x", "c": [1], "d": None}, "a=1, b=x, d=None"),
 ])
 def test_the_overview_shows_each_checks_key_figure(check_id: str, figures: dict[str, object], figure: str) -> None:
     result = CheckResult(check_id, True, "summary", figures=figures)
