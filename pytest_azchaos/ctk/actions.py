@@ -19,7 +19,7 @@ from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL
 from .context import Configuration, Secrets, logger, resolve_zone, run_state
 
 __all__ = ["cordon_zone", "delete_app", "deploy_echo_app", "drain_zone", "kill_pods", "start_traffic",
-           "stop_traffic", "uncordon_zone", "undo_faults", "zone_outage"]
+           "stop_traffic", "uncordon_zone", "undo_faults", "zone_outage", "zone_partition"]
 
 
 def _refusals() -> tuple[type[BaseException], ...]:
@@ -111,6 +111,22 @@ def zone_outage(zone: str, configuration: Configuration = None, secrets: Secrets
         raise ActivityFailed(f"no usable AWS access for this cluster: {e}") from None
     outage = _fault(lambda: state.chaos.zone_outage(zone, aws))
     return {"zone": zone, "run_id": state.run_id, "summary": outage.describe()}
+
+
+def zone_partition(zone: str, include_load_balancer: bool = False, configuration: Configuration = None,
+                   secrets: Secrets = None) -> dict[str, Any]:
+    """Cut the zone's subnets off with a deny-all network ACL (and its load balancers' subnets there when
+    ``include_load_balancer``); undo with ``undo_faults``. AWS access as for ``zone_outage``."""
+    from ..aws import AwsConfigError, AwsContext
+
+    state = run_state(configuration, secrets)
+    zone = resolve_zone(state, zone)
+    try:
+        aws = AwsContext.for_kubeconfig(state.cluster.kubeconfig)
+    except AwsConfigError as e:
+        raise ActivityFailed(f"no usable AWS access for this cluster: {e}") from None
+    partition = _fault(lambda: state.chaos.zone_partition(zone, include_load_balancer, aws=aws))
+    return {"zone": zone, "run_id": state.run_id, "network_acl": partition.acl_id, "summary": partition.describe()}
 
 
 def start_traffic(namespace: str, service: str, name: str = "default", rate: float | None = None,
