@@ -185,6 +185,8 @@ class Image:
     requested: str
     reference: ImageReference
     definition: ImageDefinition
+    # The pull secret's (user, password) the pull succeeded with; None: an anonymous pull.
+    credential: tuple[str, str] | None = None
 
     @property
     def digest(self) -> str:
@@ -307,6 +309,8 @@ class ImageRegistry:
             if upstream is None:
                 raise ImagePullError(image, not_found_message(ref))
             lookup = upstream
+        # The kubelet pulls with the first matching credential that works (a public registry takes any).
+        used = next((c for c in credentials if mirror is None or mirror.credentials in (None, c)), None)
         for entry in reversed(self._entries):
             if entry.repository != lookup.repository:
                 continue
@@ -315,7 +319,7 @@ class ImageRegistry:
                     continue
                 if not fnmatch.fnmatchcase(lookup.tag or DEFAULT_TAG, entry.tag_glob):
                     continue
-            return Image(requested=image, reference=ref, definition=entry.factory(lookup))
+            return Image(requested=image, reference=ref, definition=entry.factory(lookup), credential=used)
         raise ImagePullError(image, not_found_message(ref) if mirror is not None else pull_failure_message(ref))
 
     def _mirror_for(self, ref: ImageReference) -> RegistryMirror | None:

@@ -70,6 +70,7 @@ class NodeAgent:
         self.partitioned = False  # cut off from the API server: pod deletions are not seen either
         self.workers: dict[str, PodWorker] = {}
         self._images: set[str] = set()
+        self._pulled_with: dict[str, set[tuple[str, str]] | None] = {}  # image -> credentials it was pulled with
         self.volumes = NodeVolumes(self, getattr(manager, "mount_timeout", 120.0))
 
     # shared pieces, read by pod workers
@@ -96,8 +97,22 @@ class NodeAgent:
     def has_image(self, image: str) -> bool:
         return image in self._images
 
-    def remember_image(self, image: str) -> None:
+    def remember_image(self, image: str, credential: tuple[str, str] | None = None) -> None:
+        """``image`` is on this node, pulled with ``credential`` (None: anonymously, so every pod may use it)."""
         self._images.add(image)
+        record = self._pulled_with.get(image, set())
+        self._pulled_with[image] = None if credential is None or record is None else {*record, credential}
+
+    def may_use(self, image: str, credentials: list[tuple[str, str]]) -> bool:
+        """Whether a pod with ``credentials`` may start ``image`` from this node's copy without pulling again.
+
+        ``KubeletEnsureSecretPulledImages`` (beta, on by default since v1.35) with the default policy
+        ``NeverVerifyPreloadedImages``: an image the kubelet pulled with a pull secret's credentials is re-pulled
+        (so checked by the registry) for a pod that does not hold the same credentials; one pulled anonymously, or
+        not pulled by the kubelet at all, is used by every pod.
+        """
+        record = self._pulled_with.get(image)
+        return record is None or any(c in record for c in credentials)
 
     async def volumes_ready(self, pod: Obj) -> bool:
         """Wait until the pod's volumes are attached to this node and mounted (see ``volumes.py``)."""

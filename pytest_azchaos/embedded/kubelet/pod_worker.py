@@ -279,7 +279,7 @@ class PodWorker:
         if rt.image is not None:
             return True
         credentials = self._pull_credentials(image)
-        present = policy != "Always" and self.node.has_image(image)
+        present = policy != "Always" and self.node.has_image(image) and self.node.may_use(image, credentials)
         if not present:
             self.node.event(self.pod, "Normal", "Pulling", pulling_event_message(image), field=rt.name)
         started = time.monotonic()
@@ -311,7 +311,7 @@ class PodWorker:
             took = time.monotonic() - started
             self.node.event(self.pod, "Normal", "Pulled",
                             pulled_event_message(image, took, took, resolved.definition.size_bytes), field=rt.name)
-            self.node.remember_image(image)
+            self.node.remember_image(image, resolved.credential)
         rt.image = resolved
         rt.image_id = resolved.image_id
         return True
