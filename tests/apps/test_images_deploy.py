@@ -96,7 +96,7 @@ def test_a_private_mirror_pulls_with_the_secret_copied_from_the_named_namespace(
 
 
 def test_without_the_pull_secret_the_deploy_fails_naming_the_pull_failure(cluster: Cluster, namespace: str) -> None:
-    # A tag no other test pulled: an image already on a node would start without any check (IfNotPresent).
+    # Any copy of it on a node was pulled with credentials, so this pod pulls (and fails) itself.
     image = f"{PRIVATE}/proxy/e2e-test-images/agnhost:2.53"
     with pytest.raises(AppError) as failed:
         deploy_echo(cluster, namespace, EchoSpec(replicas=1), QUICK, images=resolve(image=image, environ={}))
