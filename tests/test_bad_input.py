@@ -57,6 +57,10 @@ def test_cordon(azchaos_chaos, azchaos_zone):
 @pytest.mark.azchaos_destructive
 def test_outage(azchaos_chaos, azchaos_zone, azchaos_aws):
     azchaos_chaos.zone_outage(azchaos_zone, azchaos_aws)
+
+
+def test_target(azchaos_app):
+    assert azchaos_app.addresses
 '''
 
 # A chaostoolkit action called as chaoslib calls it (keyword arguments, configuration), then the run ended.
@@ -170,6 +174,15 @@ CASES: tuple[Case, ...] = (
             "--azchaos-cluster", "kubeconfig"),
     _pytest("cluster-embedded-with-kubeconfig", "`--azchaos-cluster embedded --azchaos-kubeconfig kubeconfig`",
             "--azchaos-cluster", "embedded", "--azchaos-kubeconfig", "kubeconfig", files=("kubeconfig",)),
+    # ---- targets (--azchaos-target)
+    _pytest("target-kind", "`--azchaos-target deploy/shop/checkout`", "--azchaos-target", "deploy/shop/checkout"),
+    _pytest("target-status", "`--azchaos-target deployment/shop/checkout,status=ok`", "--azchaos-target",
+            "deployment/shop/checkout,status=ok"),
+    _pytest("target-ca-missing", "`--azchaos-target deployment/shop/checkout,scheme=https,ca=missing.pem`",
+            "--azchaos-target", "deployment/shop/checkout,scheme=https,ca=missing.pem"),
+    _pytest("target-not-found", "`--azchaos-target deployment/shop/nosuch` (no such Deployment)",
+            "--azchaos-kubeconfig", "kubeconfig", "--azchaos-target", "deployment/shop/nosuch", "-k", "test_target",
+            files=("kubeconfig",)),
     # ---- kubeconfigs
     _pytest("kubeconfig-missing", "`--azchaos-kubeconfig nope.yaml` (no such file)",
             "--azchaos-kubeconfig", "nope.yaml"),
