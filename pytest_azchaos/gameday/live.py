@@ -2,7 +2,7 @@
 zone and how the last seconds of traffic went per zone (success rate, share of the answers).
 
 A request's zone is the zone of the load-balancer address it used when known, else the zone of the pod that
-answered; failed requests with neither count under ``?``. The view reads the cluster in its own thread and
+answered; failed requests with neither count under ``unknown``. The view reads the cluster in its own thread and
 never raises into the scenario: a read that fails shows as ``(pods unreadable: ...)``.
 """
 
@@ -18,12 +18,10 @@ from ..traffic.recording import RequestRecord
 
 
 def zone_of(record: RequestRecord, pod_zones: Mapping[str, str]) -> str:
-    """The zone a request is counted under (see the module docstring)."""
-    if record.lb_zone:
-        return record.lb_zone
-    if record.pod and record.pod in pod_zones:
-        return pod_zones[record.pod]
-    return "?"
+    """The zone a request is counted under: the report's rule (``report.series.zone_of``)."""
+    from ..report.series import zone_of as zone_of_request
+
+    return zone_of_request({"lb_zone": record.lb_zone, "pod": record.pod}, pod_zones)
 
 
 def per_zone_line(records: Iterable[RequestRecord], pod_zones: Mapping[str, str], zones: Iterable[str]) -> str:

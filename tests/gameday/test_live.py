@@ -14,13 +14,13 @@ def _r(seq: int, *, pod: str | None = None, lb_zone: str | None = None, error: s
 def test_a_request_counts_under_its_load_balancer_zone_before_its_pods_zone() -> None:
     assert zone_of(_r(1, pod="echo-1", lb_zone="b"), {"echo-1": "a"}) == "b"
     assert zone_of(_r(1, pod="echo-1"), {"echo-1": "a"}) == "a"
-    assert zone_of(_r(1, error="timeout"), {"echo-1": "a"}) == "?"
+    assert zone_of(_r(1, error="timeout"), {"echo-1": "a"}) == "unknown"
 
 
 def test_per_zone_line_shows_success_rate_and_share_and_zones_without_traffic() -> None:
     records = [_r(1, pod="p-a"), _r(2, pod="p-b"), _r(3, lb_zone="b", error="reset"), _r(4, error="timeout")]
     line = per_zone_line(records, {"p-a": "a", "p-b": "b"}, ["a", "b", "c"])
-    assert line == "a 100.0% (25%)  b 50.0% (50%)  c --  ? 0.0% (25%)"
+    assert line == "a 100.0% (25%)  b 50.0% (50%)  c --  unknown 0.0% (25%)"
 
 
 def test_per_zone_line_without_requests_says_so() -> None:
