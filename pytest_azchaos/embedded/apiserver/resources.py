@@ -168,6 +168,13 @@ RESOURCES: tuple[ResourceType, ...] = (
     # coordination.k8s.io/v1
     ResourceType("coordination.k8s.io", "v1", "leases", "lease", "Lease", True,
                  storage_version_hash="gqkMMb/YqFM="),
+    # apiextensions.k8s.io/v1: CustomResourceDefinitions (the types they define are added at run time, crd/)
+    ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
+                 "CustomResourceDefinition", False, short_names=("crd", "crds"), categories=("api-extensions",),
+                 storage_version_hash="M5uH+AlWATY=", subresources=(_status("CustomResourceDefinition"),)),
+    # scheduling.k8s.io/v1
+    ResourceType("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", False,
+                 short_names=("pc",), storage_version_hash="1QwjyaZjj3Y="),
     # events.k8s.io/v1: a second view of core/v1 events
     ResourceType("events.k8s.io", "v1", "events", "event", "Event", True, short_names=("ev",),
                  storage_version_hash="r2yiGXH7wu8=", storage="events",
@@ -179,7 +186,7 @@ RESOURCES: tuple[ResourceType, ...] = (
 # The order of /apis on a v1.36 apiserver (golden discovery/apis.json), restricted to the groups served.
 GROUP_ORDER: tuple[str, ...] = (
     "apps", "events.k8s.io", "authentication.k8s.io", "networking.k8s.io", "policy", "storage.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io",
+    "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
 )
 
 
@@ -196,6 +203,22 @@ class Registry:
             self._by_path[(r.group, r.version, r.plural)] = r
             self._by_kind.setdefault((r.api_version, r.kind), r)
 
+    def add(self, rtype: ResourceType) -> None:
+        """Serve ``rtype`` from now on (a custom resource whose CRD became Established)."""
+        self.remove(rtype.group, rtype.version, rtype.plural)
+        self.resources = (*self.resources, rtype)
+        self._by_path[(rtype.group, rtype.version, rtype.plural)] = rtype
+        self._by_kind[(rtype.api_version, rtype.kind)] = rtype
+
+    def remove(self, group: str, version: str, plural: str) -> ResourceType | None:
+        """Stop serving a resource (its CRD is gone); returns what was served."""
+        gone = self._by_path.pop((group, version, plural), None)
+        if gone is not None:
+            self.resources = tuple(r for r in self.resources if r is not gone)
+            if self._by_kind.get((gone.api_version, gone.kind)) is gone:
+                del self._by_kind[(gone.api_version, gone.kind)]
+        return gone
+
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self._by_path.get((group, version, plural))
 
@@ -211,7 +234,9 @@ class Registry:
 
     def groups(self) -> list[str]:
         seen = [g for g in GROUP_ORDER if any(r.group == g for r in self.resources)]
-        return seen
+        # Groups of custom resources come last, by name (their APIServices' priority is below every built-in's).
+        extra = sorted({r.group for r in self.resources if r.group and r.group not in GROUP_ORDER})
+        return seen + extra
 
     def in_group_version(self, group: str, version: str) -> list[ResourceType]:
         return [r for r in self.resources if r.group == group and r.version == version]
