@@ -1,11 +1,23 @@
-"""AZ-EBS-DRAIN: in a drained zone the stateful pod waits Pending with the volume-affinity reason;
-its claim stays on the same volume, no new volume appears, the pod does not move."""
+"""AZ-EBS-DRAIN: a stateful pod whose EBS volume is in the lost zone does not move to an empty disk. What it
+does instead depends on how the zone is lost, and the oracle says so before the fault:
+
+* drain: the pod is recreated and waits Pending with the scheduler's volume node-affinity reason;
+* power-off (the zone's instances stop): the node is tainted, not deleted; the pod is evicted after its
+  toleration and stays Terminating on the unreachable node (no out-of-service taint), so the StatefulSet does
+  not recreate it; the check names the upstream remedy (non-graceful node shutdown).
+
+Either way its claim stays on the same volume and no new volume appears.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_azchaos.checks.ebs import waits_for_volume
+from pytest_azchaos.checks.ebs import stays_on_lost_node, waits_for_volume
+from pytest_azchaos.kube.topology import ZoneMap
+from pytest_azchaos.kube.wait import wait_until
+
+EXPECTED = {"drain": "pending", "power-off": "terminating"}
 
 
 def _pod_in(app, zones, zone):
@@ -16,17 +28,44 @@ def _pod_in(app, zones, zone):
 
 
 @pytest.mark.azchaos_destructive
-def test_az_ebs_drain_pod_waits_for_its_zone(azchaos_cluster, azchaos_stateful_app, azchaos_zone, azchaos_zones,
-                                             azchaos_chaos, azchaos_run, azchaos_profile, azchaos_check):
-    app = azchaos_stateful_app
+@pytest.mark.parametrize("flavour", ["drain", "power-off"])
+def test_az_ebs_drain_pod_waits_for_its_zone(flavour, request, azchaos_cluster, azchaos_deploy_stateful, azchaos_zone,
+                                             azchaos_zones, azchaos_chaos, azchaos_run, azchaos_profile,
+                                             azchaos_predict, azchaos_check):
+    # The profile's node-loss toleration (as the echo app has), so a power-off's eviction shows in the test's time.
+    app = azchaos_deploy_stateful(node_loss_toleration=azchaos_profile.app_node_loss_toleration)
     core = azchaos_cluster.core
+    aws = request.getfixturevalue("azchaos_aws") if flavour == "power-off" else None
     pod = _pod_in(app, azchaos_zones, azchaos_zone)
-    claim = f"data-{pod.metadata.name}"
+    name, node = pod.metadata.name, pod.spec.node_name
+    claim = f"data-{name}"
     pv = core.read_namespaced_persistent_volume_claim(claim, app.namespace).spec.volume_name
     pvs_before = {p.metadata.name for p in core.list_persistent_volume().items}
-    azchaos_chaos.drain_zone(azchaos_zone)
-    azchaos_check(waits_for_volume(core, app.namespace, pod.metadata.name, claim, pv,
-                                   timeout=azchaos_profile.volume_wait_timeout,
-                                   zones=azchaos_zones, progress=azchaos_run.progress))
+    prediction = azchaos_predict(app, flavour, azchaos_zone)
+    expected = prediction.outcome_of(name)
+    assert expected is not None and expected.outcome == EXPECTED[flavour], (
+        f"unexpected: the oracle predicts {expected.line() if expected else 'nothing'} for {name} under a "
+        f"{flavour}, not {EXPECTED[flavour]}:\n{prediction}")
+    if flavour == "drain":
+        azchaos_chaos.drain_zone(azchaos_zone)
+        result = waits_for_volume(core, app.namespace, name, claim, pv, timeout=azchaos_profile.volume_wait_timeout,
+                                  zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction)
+    else:
+        azchaos_chaos.zone_outage(azchaos_zone, aws)
+        result = stays_on_lost_node(core, app.namespace, name, claim, pv, node, azchaos_zone,
+                                    timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
+                                    expect_terminating=True, remedy=prediction.remedy, zones=azchaos_zones,
+                                    hold=azchaos_profile.volume_wait_timeout / 3,
+                                    progress=azchaos_run.progress, predicted=prediction)
+    azchaos_check(result)
+    assert result.figures.get("agrees"), f"unexpected: {result.figures.get('observed')}, the oracle predicted " \
+                                         f"{prediction.summary}"
     new = {p.metadata.name for p in core.list_persistent_volume().items} - pvs_before
-    assert not new, f"new PV(s) appeared while the zone was drained: {sorted(new)}"
+    assert not new, f"new PV(s) appeared while the zone was lost: {sorted(new)}"
+    if aws is not None:  # leave the zone as found: instances started, nodes Ready, for the next test
+        azchaos_chaos.undo_all()
+        back = wait_until(lambda: ZoneMap.read(core).nodes_in(azchaos_zone),
+                          lambda nodes: bool(nodes) and all(n.ready for n in nodes),
+                          timeout=azchaos_profile.zone_return_timeout, what=f"nodes of {azchaos_zone} Ready again",
+                          progress=azchaos_run.progress)
+        assert back.ok, back.describe()

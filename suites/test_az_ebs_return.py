@@ -1,32 +1,56 @@
-"""AZ-EBS-RETURN: when the zone comes back, the pod returns on the same volume and reads back its data."""
+"""AZ-EBS-RETURN: when the zone comes back, the pod returns on the same volume and reads back its data.
+
+Per flavour, as the oracle predicts before the fault: after a drain the pod waited Pending and is scheduled
+back once the zone is uncordoned; after a power-off it stayed Terminating on its unreachable node, and once the
+instance runs again the kubelet finishes that pod and the StatefulSet recreates it there, on its volume.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_azchaos.checks.ebs import returned_on_volume
+from pytest_azchaos.checks.ebs import returned_on_volume, stays_on_lost_node, waits_for_volume
+
+EXPECTED = {"drain": "pending", "power-off": "terminating"}
 
 
 @pytest.mark.azchaos_destructive
-def test_az_ebs_return_pod_comes_back_with_its_data(azchaos_cluster, azchaos_stateful_app, azchaos_zone,
-                                                    azchaos_zones, azchaos_chaos, azchaos_run, azchaos_profile,
-                                                    azchaos_check):
-    app = azchaos_stateful_app
+@pytest.mark.parametrize("flavour", ["drain", "power-off"])
+def test_az_ebs_return_pod_comes_back_with_its_data(flavour, request, azchaos_cluster, azchaos_deploy_stateful,
+                                                    azchaos_zone, azchaos_zones, azchaos_chaos, azchaos_run,
+                                                    azchaos_profile, azchaos_predict, azchaos_check):
+    app = azchaos_deploy_stateful(node_loss_toleration=azchaos_profile.app_node_loss_toleration)
     core = azchaos_cluster.core
+    aws = request.getfixturevalue("azchaos_aws") if flavour == "power-off" else None
     pod = next((p for p in app.pods() if azchaos_zones.zone_of(p.spec.node_name) == azchaos_zone), None)
     if pod is None:
         pytest.skip(f"no replica of {app.name} runs in {azchaos_zone}")
-    name = pod.metadata.name
+    name, node = pod.metadata.name, pod.spec.node_name
     claim = f"data-{name}"
     pv = core.read_namespaced_persistent_volume_claim(claim, app.namespace).spec.volume_name
     marker = f"written-by-{azchaos_run.run_id}"
     wrote = app.exec(name, ["sh", "-c", f"echo {marker} > {app.spec.mount_path}/marker"])
     assert wrote.exit_code == 0, wrote.output
-    azchaos_chaos.drain_zone(azchaos_zone)
+    prediction = azchaos_predict(app, flavour, azchaos_zone)
+    expected = prediction.outcome_of(name)
+    assert expected is not None and expected.outcome == EXPECTED[flavour], (
+        f"unexpected: the oracle predicts {expected.line() if expected else 'nothing'} for {name}:\n{prediction}")
+    # The zone is lost until the pod shows the state the oracle predicted; only then does it come back.
+    if flavour == "drain":
+        azchaos_chaos.drain_zone(azchaos_zone)
+        lost = waits_for_volume(core, app.namespace, name, claim, pv, timeout=azchaos_profile.volume_wait_timeout,
+                                zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction)
+    else:
+        azchaos_chaos.zone_outage(azchaos_zone, aws)
+        lost = stays_on_lost_node(core, app.namespace, name, claim, pv, node, azchaos_zone,
+                                  timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
+                                  expect_terminating=True, remedy=prediction.remedy, zones=azchaos_zones,
+                                  progress=azchaos_run.progress, predicted=prediction)
+    assert lost.passed and lost.figures.get("agrees"), lost.message()
     azchaos_chaos.undo_all()  # the zone comes back
-    result = returned_on_volume(core, app.namespace, name, claim, pv, azchaos_zone,
-                                timeout=azchaos_profile.volume_return_timeout, zones=azchaos_zones,
-                                progress=azchaos_run.progress)
+    timeout = azchaos_profile.volume_return_timeout + (azchaos_profile.zone_return_timeout if aws else 0)
+    result = returned_on_volume(core, app.namespace, name, claim, pv, azchaos_zone, timeout=timeout,
+                                zones=azchaos_zones, progress=azchaos_run.progress)
     read = app.exec(name, ["cat", f"{app.spec.mount_path}/marker"]) if result.passed else None
     if read is not None:
         result = returned_on_volume(core, app.namespace, name, claim, pv, azchaos_zone, timeout=5,

@@ -325,10 +325,11 @@ def judge_stuck(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, node: st
 
 def stays_on_lost_node(core: Any, namespace: str, pod: str, claim: str, pv_name: str, node: str, lost_zone: str,
                        timeout: float, *, expect_terminating: bool, remedy: str = "", zones: ZoneMap | None = None,
-                       progress: Progress | None = None, predicted: Any = None,
+                       progress: Progress | None = None, predicted: Any = None, hold: float = 0.0,
                        check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
     """AZ-EBS-DRAIN after a power-off or partition, against the cluster: waits up to ``timeout`` for the pod to be
-    Terminating (``expect_terminating``) and keeps watching that it never moves or gets a new volume."""
+    Terminating (``expect_terminating``), then watches ``hold`` more seconds that it stays so: it never moves, is
+    never recreated, never gets a new volume."""
     zones = zones or ZoneMap.read(core)
 
     def fetch() -> CheckResult:
@@ -344,6 +345,10 @@ def stays_on_lost_node(core: Any, namespace: str, pod: str, claim: str, pv_name:
     else:  # nothing should change: watch for the whole window
         waited = wait_until(fetch, lambda r: not r.passed, timeout=timeout, what=what, progress=progress)
     result = (waited.last or fetch()).undecided(waited.inconclusive_reason() if expect_terminating else "")
+    if expect_terminating and result.passed and hold > 0:
+        kept = wait_until(fetch, lambda r: not r.passed, timeout=hold, what=f"pod {pod} still Terminating on {node}",
+                          progress=progress)
+        result = kept.last or fetch()
     return _compared(result, predicted, pod)
 
 
