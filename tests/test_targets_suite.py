@@ -143,3 +143,44 @@ def test_drain_suite_fails_with_the_window_on_a_one_replica_target(site: Any, em
     assert proc.returncode == 1, out[-5000:]
     assert "AZ-DRAIN FAILED" in out, out[-5000:]
     assert re.search(r"t=\d+\.\d+s\.\.\d+\.\d+s \(\d+\.\d+s\): \d+ failed", out), out[-5000:]
+
+
+def test_srcip_and_balance_on_a_target_run_what_it_can_answer_and_skip_the_rest(api_client: client.ApiClient,
+                                                                                  embedded_cluster: ClusterHandle,
+                                                                                  tmp_path: Path) -> None:
+    """agnhost deployed as a team's own service (Local policy) and named with echo=: AZ-SRCIP judges it through the
+    echo endpoint; the Cluster variant and AZ-BALANCE (no pod-header=) skip naming why."""
+    from pytest_azchaos.apps.echo import EchoSpec, echo_manifests
+
+    core, apps, policy = client.CoreV1Api(api_client), client.AppsV1Api(api_client), client.PolicyV1Api(api_client)
+    namespace = f"team-{uuid.uuid4().hex[:6]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    try:
+        for m in echo_manifests(EchoSpec(traffic_policy="Local", replicas=3)):
+            {"Deployment": apps.create_namespaced_deployment, "Service": core.create_namespaced_service,
+             "PodDisruptionBudget": policy.create_namespaced_pod_disruption_budget}[m["kind"]](namespace, m)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            svc = core.read_namespaced_service("echo", namespace)
+            pods = core.list_namespaced_pod(namespace).items
+            if (svc.status.load_balancer and svc.status.load_balancer.ingress and len(pods) == 3
+                    and all(any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+                            for p in pods)):
+                break
+            time.sleep(0.5)
+        time.sleep(2)  # the NLB's health checks see the Local endpoints
+        target = f"deployment/{namespace}/echo,path=/hostname,echo=/clientip,keep-alive=true"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        proc = subprocess.run([sys.executable, "-m", "pytest", str(SUITES / "test_az_srcip.py"),
+                               str(SUITES / "test_az_balance.py"), "-p", "no:cacheprovider", "-q", "-rs",
+                               "--azchaos-kubeconfig", str(embedded_cluster.kubeconfig), "--azchaos-report-dir",
+                               str(tmp_path / "report"), "--azchaos-target", target],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out[-5000:]
+        assert "1 passed, 2 skipped" in out, out[-3000:]
+        assert re.search(r"AZ-SRCIP +PASS .* successful requests saw the client's own address", out), out[-3000:]
+        assert "needs externalTrafficPolicy Cluster" in out, out[-3000:]
+        assert "AZ-BALANCE needs to know which pod served each request: add pod-header=NAME" in out, out[-3000:]
+    finally:
+        core.delete_namespace(namespace)
