@@ -21,11 +21,13 @@ EXTRA_SECONDS = 2.0
 @pytest.mark.azchaos_destructive
 def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
         azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_traffic, azchaos_chaos, azchaos_aws,
-        azchaos_profile, azchaos_run, azchaos_settings, azchaos_check):
+        azchaos_profile, azchaos_run, azchaos_settings, azchaos_predict, azchaos_check):
     app = azchaos_echo_app
     core = azchaos_cluster.core
     replicas = app.desired_replicas()
     zones_before = app.pod_zones(azchaos_zones)  # pods on the lost nodes are gone afterwards
+    lost_pods = [p.metadata.name for p in app.pods() if azchaos_zones.zone_of(p.spec.node_name) == azchaos_zone]
+    prediction = azchaos_predict(app, "power-off", azchaos_zone)
     prober = azchaos_traffic.start(app)
     settle(1)
     since = time.time()
@@ -35,7 +37,7 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
     recover = rescheduled(core, app.namespace, app.label_selector, azchaos_zone, replicas,
                           timeout=azchaos_profile.taint_eviction_after(toleration)
                           + azchaos_profile.reschedule_timeout, zones=azchaos_zones,
-                          since=since, progress=azchaos_run.progress, check_id="AZ-OUTAGE")
+                          since=since, progress=azchaos_run.progress, check_id="AZ-OUTAGE", predicted=prediction)
     settle(2)
     recording = prober.stop()
     allowed = int(azchaos_settings.rate * (azchaos_profile.lb_unhealthy_after(app.spec.traffic_policy == "Local")
@@ -44,6 +46,17 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
                                 core=core, namespace=app.namespace,
                                 pod_zones={**zones_before, **app.pod_zones(azchaos_zones)}))
     azchaos_check(recover)
+    assert recover.figures.get("agrees"), f"unexpected: {recover.figures.get('observed')}; the oracle predicted " \
+                                          f"{prediction.summary}"
+    # Power-off, not drain: the evicted pods stay Terminating on their unreachable nodes until the zone returns.
+    still = {p.metadata.name: p for p in core.list_namespaced_pod(app.namespace, label_selector=app.label_selector)
+             .items if p.metadata.name in lost_pods}
+    predicted_terminating = [p.pod for p in prediction.pods if p.outcome in ("moves", "pending", "terminating")]
+    not_terminating = [n for n in predicted_terminating
+                       if n not in still or still[n].metadata.deletion_timestamp is None]
+    assert not not_terminating, (f"unexpected: pod(s) {', '.join(not_terminating)} of the stopped zone are not "
+                                 "Terminating on their unreachable nodes (gone or still running); the oracle "
+                                 f"predicted:\n{prediction}")
     azchaos_chaos.undo_all()  # start the instances, resume the groups
     rejoined = wait_until(lambda: ZoneMap.read(core).nodes_in(azchaos_zone),
                           lambda nodes: bool(nodes) and all(n.ready for n in nodes),
