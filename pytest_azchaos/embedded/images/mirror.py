@@ -96,11 +96,13 @@ class RegistryMirror:
             if not path.startswith(self.prefix + "/"):
                 return None
             path = path[len(self.prefix) + 1:]
-        target = f"{self.upstream}/{path}"
         try:
-            upstream = parse_reference(target)
+            upstream = parse_reference(f"{self.upstream}/{path}")
         except InvalidReferenceFormat:
             return None
+        base = self.upstream.partition("/")[2]
+        if upstream.path != (f"{base}/{path}" if base else path):
+            return None  # no short names through a mirror: Docker Hub's official images keep library/, as ECR asks
         return ImageReference(upstream.domain, upstream.path, ref.tag, ref.digest)
 
     def refusal(self, ref: ImageReference, attempts: Sequence[tuple[str, str] | None]) -> str | None:

@@ -55,6 +55,12 @@ def test_a_mirror_of_docker_hub_serves_library_images(registry) -> None:
     assert registry.resolve(f"{ECR}/hub/library/busybox:1.36").status_image == f"{ECR}/hub/library/busybox:1.36"
 
 
+def test_a_docker_hub_mirror_wants_the_library_prefix(registry) -> None:
+    with pytest.raises(ImagePullError) as info:
+        registry.resolve(f"{ECR}/hub/busybox:1.36")
+    assert "code = NotFound" in str(info.value)
+
+
 def test_a_digest_reference_through_a_mirror_keeps_its_digest(registry) -> None:
     digest = "sha256:" + "ab" * 32
     assert registry.resolve(f"{ECR}/k8s/e2e-test-images/agnhost@{digest}").digest == digest
