@@ -307,7 +307,7 @@ def azchaos_app(request: pytest.FixtureRequest, azchaos_target: Target | None, a
                              progress=azchaos_run.progress)
     except AppError as e:
         pytest.fail(str(e), pytrace=False)
-    reason = app.unmet(params)
+    reason = app.unmet(params, variants=isinstance(getattr(request, "param", None), dict))
     if reason:
         pytest.skip(reason)
     return app

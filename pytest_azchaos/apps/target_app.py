@@ -35,10 +35,11 @@ class TargetApp(App):
     def lb_addresses(self, timeout: float, progress: Progress | None = None) -> list[str]:
         return list(self.addresses)
 
-    def unmet(self, params: dict[str, Any]) -> str | None:
+    def unmet(self, params: dict[str, Any], variants: bool = False) -> str | None:
         """Why a test asking the sample app for ``params`` cannot run on this target without changing its spec
         (the plugin never does), or None. Only ``traffic_policy`` is a requirement; the sample app's other
-        parameters shape it and mean nothing for a target."""
+        parameters shape it and mean nothing for a target. ``variants``: the test also runs with the other
+        policy (indirect parametrization), which the message then points at."""
         want = params.get("traffic_policy")
         if want is None or self.target is None:
             return None
@@ -47,9 +48,10 @@ class TargetApp(App):
             return (f"{self.target.id}: this test needs a Service with externalTrafficPolicy {want} and the target "
                     "is reached without one (ingress= or url=); add service=NAME to judge it")
         if have != want:
+            then = (f"the {have} variant of this test runs on it" if variants else
+                    f"it runs on targets whose Service has externalTrafficPolicy {want}")
             return (f"{self.target.id}: this test needs externalTrafficPolicy {want} and Service "
-                    f"{self.namespace}/{self.service} has {have}; the plugin never changes a target's spec (the "
-                    f"{have} variant of this test runs on it)")
+                    f"{self.namespace}/{self.service} has {have}; the plugin never changes a target's spec ({then})")
         return None
 
 
