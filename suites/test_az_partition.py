@@ -24,7 +24,7 @@ from pytest_azchaos.traffic.window import fault_window, settle
 @pytest.mark.azchaos_destructive
 def test_az_partition_service_keeps_serving_and_split_brain_expectations_hold(
         azchaos_cluster, azchaos_echo_app, azchaos_deploy_stateful, azchaos_zone, azchaos_zones, azchaos_traffic,
-        azchaos_chaos, azchaos_aws, azchaos_profile, azchaos_run, azchaos_check):
+        azchaos_chaos, azchaos_aws, azchaos_profile, azchaos_run, azchaos_predict, azchaos_check):
     app = azchaos_echo_app
     profile = azchaos_profile
     core = azchaos_cluster.core
@@ -36,6 +36,9 @@ def test_az_partition_service_keeps_serving_and_split_brain_expectations_hold(
     replicas = app.desired_replicas()
     zones_before = app.pod_zones(azchaos_zones)
     local = app.spec.traffic_policy == "Local"
+    # What Kubernetes will do, predicted from the cluster's state before the fault (the oracle).
+    predicted = azchaos_predict(app, "partition", azchaos_zone)
+    predicted_held = azchaos_predict(stateful, "partition", azchaos_zone)
     watch = WriterWatch(core, stateful.namespace, interval=profile.cloud_poll_interval).start()
     prober = azchaos_traffic.start(app)
     settle(1)
@@ -45,11 +48,17 @@ def test_az_partition_service_keeps_serving_and_split_brain_expectations_hold(
     azchaos_check(zone_unreachable(core, azchaos_zone, profile.partition_detection_window(local)
                                    + profile.heartbeat_loss_detection(), progress=azchaos_run.progress))
     evicted_after = profile.taint_eviction_after(toleration)
-    azchaos_check(rescheduled(core, app.namespace, app.label_selector, azchaos_zone, replicas,
-                              timeout=evicted_after + profile.reschedule_timeout, zones=azchaos_zones, since=since,
-                              progress=azchaos_run.progress, check_id="AZ-PARTITION"))
-    azchaos_check(stateful_held(core, stateful.namespace, held, evicted_after + profile.cloud_poll_interval,
-                                progress=azchaos_run.progress))
+    recover = azchaos_check(rescheduled(core, app.namespace, app.label_selector, azchaos_zone, replicas,
+                                        timeout=evicted_after + profile.reschedule_timeout, zones=azchaos_zones,
+                                        since=since, progress=azchaos_run.progress, check_id="AZ-PARTITION",
+                                        predicted=predicted))
+    assert recover.figures.get("agrees"), (f"unexpected: {recover.figures.get('observed')}; the oracle predicted "
+                                           f"{predicted.summary}")
+    held_result = azchaos_check(stateful_held(core, stateful.namespace, held,
+                                              evicted_after + profile.cloud_poll_interval,
+                                              progress=azchaos_run.progress, predicted=predicted_held))
+    assert held_result.figures.get("agrees"), (f"unexpected: {held_result.figures.get('observed')}; the oracle "
+                                               f"predicted {predicted_held.summary}")
     settle(2)
     recording = prober.stop()
     assert window[0] is not None

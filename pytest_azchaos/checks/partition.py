@@ -204,16 +204,24 @@ def judge_held(held: list[HeldPod], pods: Mapping[str, Any], attachments: Mappin
 
 
 def stateful_held(core: Any, namespace: str, held: list[HeldPod], timeout: float, *,
-                  progress: Progress | None = None, check_id: str = CHECK_ID) -> CheckResult:
-    """Wait (up to ``timeout``: the taint-eviction time) until every held pod is Terminating, then judge."""
+                  progress: Progress | None = None, check_id: str = CHECK_ID, predicted: Any = None) -> CheckResult:
+    """Wait (up to ``timeout``: the taint-eviction time) until every held pod is Terminating, then judge.
+    ``predicted``: the oracle's ``Prediction`` for the StatefulSet, compared pod by pod ("terminating")."""
     def fetch() -> CheckResult:
         pods = {p.metadata.name: p for p in core.list_namespaced_pod(namespace).items}
         return judge_held(held, pods, _attachments(core), check_id=check_id)
 
     result = wait_until(fetch, lambda r: r.passed, timeout=timeout, what="StatefulSet pods of the zone Terminating",
                         progress=progress, interval=0.5, describe=lambda r: r.summary)
-    last = result.last or fetch()
-    return last.undecided(result.inconclusive_reason())
+    last = (result.last or fetch()).undecided(result.inconclusive_reason())
+    if predicted is None:
+        return last
+    from ..oracle import agreement, annotate
+
+    observed = "terminating" if last.passed else "not held"
+    agrees = all(agreement(predicted, pod=h.name, pod_outcome=observed) for h in held)
+    return annotate(last, predicted, agrees=agrees,
+                    observed=f"{len(held)} StatefulSet pod(s) of the zone {observed} on their nodes")
 
 
 # ------------------------------------------------------------------------------------------ heal
