@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_azchaos.embedded.cloud.nacl import allows
-from pytest_azchaos.embedded.network.proxy import KubeProxy
+from pytest_azchaos.embedded.network.proxy import Endpoint, KubeProxy
 
 NODE_A, NODE_B = "127.215.1.1", "127.215.1.2"
 POD_A, POD_B = "127.216.0.1", "127.216.0.2"
@@ -129,3 +130,44 @@ def test_a_deny_of_some_ports_or_another_network_is_not_a_partition() -> None:
     entries = [entry(50, "deny", False, protocol="6", ports=(22, 22)), entry(60, "deny", False, cidr="10.0.0.0/8"),
                entry(100, "allow", False)]
     assert allows(entries, False, VPC)
+
+
+def _load_balancer() -> Any:
+    from pytest_azchaos.embedded.network.nlb import HealthCheckTiming, LoadBalancer, Target
+    from pytest_azchaos.embedded.network.proxy import NodeNetwork, ServiceState
+
+    proxy = KubeProxy()
+    spec = {"type": "LoadBalancer", "externalTrafficPolicy": "Cluster",
+            "ports": [{"port": 80, "targetPort": 9000, "nodePort": 31301, "protocol": "TCP"}]}
+    state = ServiceState("ns", "web", spec, [])
+    lb = LoadBalancer(proxy, state, {"zone-a": "127.215.200.1", "zone-b": "127.215.200.2"}, HealthCheckTiming())
+    for name, zone in (("a", "zone-a"), ("b", "zone-b")):
+        node = proxy.nodes[name] = NodeNetwork(name, NODE_A if name == "a" else NODE_B, zone)
+        lb.targets[name] = Target(node, state="healthy")
+    return lb
+
+
+def test_the_load_balancer_drops_flows_to_a_cut_off_target_it_still_believes_healthy() -> None:
+    lb = _load_balancer()
+    lb.proxy.nodes["a"].segment = "subnet-a"
+    port = lb.service.spec["ports"][0]
+    assert lb.route("zone-a", port, (CLIENT, 40000)) is None  # cross-zone off: zone-a's address picks node a
+
+
+def test_a_cut_off_load_balancer_subnet_drops_every_flow_to_that_zones_address() -> None:
+    lb = _load_balancer()
+    lb.cut_zones = {"zone-b"}
+    port = lb.service.spec["ports"][0]
+    assert lb.route("zone-b", port, (CLIENT, 40000)) is None
+    lb.cut_zones = set()
+    lb.service.endpoints = [Endpoint(POD_B, "b", "zone-b", True, True, False, {"": 9000})]
+    assert lb.route("zone-b", port, (CLIENT, 40000)) is not None
+
+
+def test_health_checks_of_a_cut_off_target_time_out_instead_of_being_refused() -> None:
+    lb = _load_balancer()
+    lb.proxy.nodes["a"].segment = "subnet-a"
+    lb.timing = type(lb.timing)(timeout=0.3, cluster_interval=0.3)
+    started = time.monotonic()
+    assert asyncio.run(lb._probe(lb.proxy.nodes["a"])) is False
+    assert time.monotonic() - started >= 0.3  # nothing listens on the NodePort: a reachable node refuses at once
