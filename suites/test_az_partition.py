@@ -22,6 +22,8 @@ from pytest_azchaos.traffic.window import fault_window, settle
 
 
 @pytest.mark.azchaos_destructive
+@pytest.mark.parametrize("azchaos_echo_app", [{"traffic_policy": "Cluster"}, {"traffic_policy": "Local"}],
+                         indirect=True, ids=["Cluster", "Local"])
 def test_az_partition_service_keeps_serving_and_split_brain_expectations_hold(
         azchaos_cluster, azchaos_echo_app, azchaos_deploy_stateful, azchaos_zone, azchaos_zones, azchaos_traffic,
         azchaos_chaos, azchaos_aws, azchaos_profile, azchaos_run, azchaos_predict, azchaos_check):
