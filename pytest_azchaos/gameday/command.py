@@ -51,6 +51,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--namespace-label", action="append", default=None, metavar="KEY=VALUE",
                    help="label for the sample app's namespace (repeatable), e.g. "
                         "pod-security.kubernetes.io/enforce=restricted")
+    p.add_argument("--image", default=None, metavar="REF",
+                   help="the agnhost image the sample app runs (a mirror's name, tag or @sha256: digest)")
+    p.add_argument("--image-repo-list", default=None, metavar="FILE",
+                   help="registry map in upstream e2e's KUBE_TEST_REPO_LIST format (default: $KUBE_TEST_REPO_LIST)")
+    p.add_argument("--image-pull-secret", action="append", default=None, metavar="[NAMESPACE/]NAME",
+                   help="imagePullSecrets of the sample app's pods (repeatable; NAMESPACE/NAME is copied in)")
     p.add_argument("--seed", default=None, help="seed for random choices (--zone random)")
     p.add_argument("--view-interval", type=float, default=5.0,
                    help="seconds between two blocks of the live view (default: 5)")
@@ -67,7 +73,9 @@ def run(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
         settings = build(kubeconfig=kubeconfig, context=args.context, cluster="kubeconfig", zone=args.zone,
                          seed=args.seed, namespace_prefix=None, allow_contexts=args.allow_context, dry_run=False,
                          profile=args.profile, error_budget=args.error_budget, rate=args.rate,
-                         report_dir=args.report_dir, keep_on_failure=False, namespace_labels=args.namespace_label)
+                         report_dir=args.report_dir, keep_on_failure=False, namespace_labels=args.namespace_label,
+                         image=args.image, image_repo_list=args.image_repo_list,
+                         image_pull_secrets=args.image_pull_secret)
     except SettingsError as e:
         return _refuse(_flags(str(e)))
     if args.view_interval <= 0:
@@ -87,7 +95,8 @@ def run(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
 
 def _flags(message: str) -> str:
     """A settings message names pytest's flags; the command's flags are the same without ``azchaos-``."""
-    return message.replace("--azchaos-", "--").replace(" (or the azchaos_allow_context ini key)", "")
+    return (message.replace("--azchaos-", "--").replace(" (or the azchaos_allow_context ini key)", "")
+            .replace(", or leave it unset to use the embedded cluster", " (default: $KUBECONFIG, else ~/.kube/config)"))
 
 
 def _refuse(message: str) -> int:
@@ -161,7 +170,7 @@ def _sample_apps(cluster: Any, settings: Any, run: Any, profile: Any, scenario: 
     with run_namespace(cluster, settings.namespace_prefix, run.run_id, dict(settings.namespace_labels)) as namespace:
         try:
             subjects = sample_subjects(cluster, namespace, profile, labels={RUN_ID_LABEL: run.run_id},
-                                       progress=run.progress)
+                                       progress=run.progress, images=settings.images)
         except AppError as e:
             yield f"the sample app is not ready, so nothing was injected: {e}"
             return
