@@ -181,3 +181,59 @@ def test_restore_after_kill_9_mid_partition_puts_every_subnet_back_and_deletes_o
     assert acl_ids(aws) == acls_before, "our ACL deleted"
     seen = wait_zone(cluster, ZONE, True, 30)
     assert seen and all(seen.values()), f"nodes of {ZONE} not Ready after restore: {seen}"
+
+
+def _answers(address: str, port: int, timeout: float = 1.0) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{address}:{port}/hostname", timeout=timeout) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def test_include_load_balancer_cuts_the_zones_load_balancer_address_off_until_the_undo(
+        aws: AwsContext, cluster: Cluster, tmp_path: Path) -> None:
+    from kubernetes import client
+
+    with clusters.fresh_namespace(cluster.core, "partition-lb") as ns:
+        labels = {"app": "web"}
+        cluster.apps.create_namespaced_deployment(ns, client.V1Deployment(
+            metadata=client.V1ObjectMeta(name="web"),
+            spec=client.V1DeploymentSpec(replicas=3, selector=client.V1LabelSelector(match_labels=labels),
+                                         template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels=labels),
+                spec=client.V1PodSpec(containers=[client.V1Container(
+                    name="web", image="registry.k8s.io/e2e-test-images/agnhost:2.52",
+                    args=["netexec", "--http-port=8080"])])))))
+        cluster.core.create_namespaced_service(ns, client.V1Service(
+            metadata=client.V1ObjectMeta(name="web"),
+            spec=client.V1ServiceSpec(type="LoadBalancer", selector=labels,
+                                      ports=[client.V1ServicePort(port=18080, target_port=8080)])))
+        deadline = time.monotonic() + 60
+        addresses: list[str] = []
+        while time.monotonic() < deadline:
+            lb = cluster.core.read_namespaced_service("web", ns).status.load_balancer
+            addresses = [i.ip for i in (lb.ingress or [])] if lb else []
+            if addresses and all(_answers(a, 18080) for a in addresses):
+                break
+            time.sleep(0.5)
+        assert addresses and all(_answers(a, 18080) for a in addresses), addresses
+        zones = ZoneMap.read(cluster.core).zones()
+        by_zone = dict(zip(sorted(zones), addresses, strict=True))  # the embedded NLB: one address per zone, in order
+        partition = zone_partition(aws, Ledger(cluster, path=tmp_path / "ledger.json"), ZONE,
+                                   nodes=cluster.core.list_node().items, include_load_balancer=True)
+        try:
+            assert partition.plan.lb_subnets, partition.describe()
+            # Past the detection window a zone whose nodes alone are cut off answers again through the other
+            # zones' targets; a cut-off load-balancer subnet never does.
+            time.sleep(FAST.partition_detection_window(False) + 1)
+            assert not _answers(by_zone[ZONE], 18080), f"{ZONE}'s load-balancer address still answers"
+            assert all(_answers(a, 18080) for z, a in by_zone.items() if z != ZONE), by_zone
+        finally:
+            assert partition.undo().ok
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not _answers(by_zone[ZONE], 18080):
+            time.sleep(0.5)
+        assert _answers(by_zone[ZONE], 18080), f"{ZONE}'s load-balancer address not back after the undo"
