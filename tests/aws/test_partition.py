@@ -237,3 +237,56 @@ def test_include_load_balancer_cuts_the_zones_load_balancer_address_off_until_th
         while time.monotonic() < deadline and not _answers(by_zone[ZONE], 18080):
             time.sleep(0.5)
         assert _answers(by_zone[ZONE], 18080), f"{ZONE}'s load-balancer address not back after the undo"
+
+
+PLUGIN_RUN = """
+import time
+
+import pytest
+
+
+@pytest.mark.azchaos_destructive
+def test_partition_long(azchaos_chaos, azchaos_zone):
+    azchaos_chaos.zone_partition(azchaos_zone, include_load_balancer=True)
+    print("partition in place", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_plugin_run_killed_mid_partition_is_undone_by_azchaos_restore(
+        handle: ClusterHandle, aws: AwsContext, cluster: Cluster, tmp_path: Path) -> None:
+    """kill -9 of a pytest run holding a partition (lock, ledger in the cluster and under the report dir), then
+    `azchaos restore` from the run's directory: subnets on their original ACLs, ours deleted, nodes Ready,
+    the lock free for the next run."""
+    from pytest_azchaos.chaos.lock import read_lock
+
+    before, acls_before = associations(aws), acl_ids(aws)
+    (tmp_path / "test_plugin_run.py").write_text(PLUGIN_RUN)
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_plugin_run.py",
+             "--azchaos-kubeconfig", str(handle.kubeconfig), "--azchaos-allow-context", ".*",
+             "--azchaos-zone", ZONE, "--azchaos-report-dir", str(tmp_path / "report")],
+            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "partition in place" not in log.read_text():
+            assert run.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert associations(aws) != before
+        seen = wait_zone(cluster, ZONE, False, FAST.heartbeat_loss_detection() + 6)
+        assert seen and not any(seen.values()), seen
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
+                             str(handle.kubeconfig)], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert KIND in result.stdout, result.stdout
+    assert associations(aws) == before, "every subnet back on its original network ACL"
+    assert acl_ids(aws) == acls_before, "our ACL deleted"
+    assert read_lock(cluster).holder is None, result.stdout
+    seen = wait_zone(cluster, ZONE, True, 30)
+    assert seen and all(seen.values()), f"nodes of {ZONE} not Ready after restore: {seen}"
