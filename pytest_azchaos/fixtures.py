@@ -420,7 +420,8 @@ def azchaos_chaos(request: pytest.FixtureRequest, azchaos_cluster: Cluster, azch
     """Faults whose undo is recorded before they act and replayed at teardown (also on Ctrl-C/SIGTERM).
 
     Methods: ``cordon_zone(zone)``, ``drain_zone(zone)``, ``kill_pods(app, count=/fraction=/zone=)``,
-    ``zone_outage(zone, aws)``. Refuses to act on a context not allowed by ``--azchaos-allow-context``, on
+    ``zone_outage(zone, aws)``, ``zone_partition(zone, include_load_balancer=False)`` (a deny-all network ACL
+    on the zone's subnets). Refuses to act on a context not allowed by ``--azchaos-allow-context``, on
     a second zone, or when fewer than two other healthy zones would remain.
     """
     from .chaos.facade import Chaos

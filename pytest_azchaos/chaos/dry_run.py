@@ -37,6 +37,7 @@ class ZonePlan:
     budgets: list[str] = field(default_factory=list)  # "ns/pdb (disruptionsAllowed=n) gates k pod(s)"
     instances: list[str] = field(default_factory=list)  # "i-... (node, state, group)"
     groups: list[str] = field(default_factory=list)
+    subnets: list[str] = field(default_factory=list)  # "subnet-... (now on acl-...)" a partition would cut off
     aws_note: str = ""
 
     def describe(self) -> str:
@@ -55,6 +56,9 @@ class ZonePlan:
             lines.append("an outage would stop instance(s): " + ", ".join(self.instances))
             lines.append(f"and suspend {', '.join(OUTAGE_PROCESSES)} of group(s): "
                          + (", ".join(self.groups) or "none (instances in no Auto Scaling group)"))
+        if self.subnets:
+            lines.append("a partition would swap a deny-all network ACL onto subnet(s): " + ", ".join(self.subnets)
+                         + " (and the zone's load-balancer subnets with include_load_balancer)")
         if self.aws_note:
             lines.append(self.aws_note)
         return "\n".join(lines)
@@ -106,6 +110,14 @@ def plan_zone_loss(cluster: Cluster, wanted: str | None, *, aws: Any = None) -> 
                       + (f", group {r.instance.asg}" if r.instance and r.instance.asg else "") + ")"
                       for r in rows if r.instance_id]
     plan.groups = sorted({r.instance.asg for r in rows if r.instance and r.instance.asg})
+    from ..aws.partition import check_partition
+
+    try:
+        partition = check_partition(aws, zone, nodes=cluster.core.list_node().items)
+    except Exception as e:  # read-only listing: say what could not be read, touch nothing
+        plan.aws_note = f"AWS: could not read the zone's subnets and network ACLs: {e}"
+        return plan
+    plan.subnets = [f"{s} (now on {partition.associations[s][0]})" for s in partition.subnets]
     return plan
 
 

@@ -62,6 +62,7 @@ def test_plan_lists_nodes_pods_budgets_instances_and_groups(cluster: Cluster, wo
     assert f"  {workload}: {', '.join(in_zone)}" in text
     assert f"{workload}/web-pdb (disruptionsAllowed=1) gates {len(in_zone)} of them" in text
     assert "an outage would stop instance(s): i-" in text and "group" in text
+    assert "a partition would swap a deny-all network ACL onto subnet(s): subnet-" in text and "(now on acl-" in text
     assert _state(cluster) == before
 
 
