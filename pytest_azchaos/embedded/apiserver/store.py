@@ -639,6 +639,12 @@ class Store:
         if w in self._watchers:
             self._watchers.remove(w)
 
+    def close_watchers(self, key: str) -> None:
+        """End every watch on ``key`` (a custom resource whose CRD is gone): their streams close."""
+        for w in [w for w in self._watchers if w.key == key]:
+            w.queue.put_nowait((_CLOSE, None, None, 0))
+            self.stop_watch(w)
+
     @property
     def watcher_count(self) -> int:
         return len(self._watchers)

@@ -106,7 +106,12 @@ class Strategy:
 
 class PodStrategy(Strategy):
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        from .priority import admit_pod
+
+        spec = obj.get("spec") or {}
+        given = (spec.get("priority"), spec.get("preemptionPolicy"))
         super().prepare_for_create(obj, store)
+        admit_pod(obj, store, *given)  # Priority admission (mutating admission runs after defaulting)
         status: Obj = {"phase": "Pending"}
         status["qosClass"] = defaults.qos_class(obj)
         obj["status"] = status
@@ -295,8 +300,25 @@ _CACHE: dict[str, Strategy] = {}
 
 
 def strategy_for(rtype: ResourceType) -> Strategy:
+    if getattr(rtype, "custom", False):  # a CRD's type carries its own schema: never cached by key
+        from .crd.strategy import CustomResourceStrategy
+
+        return CustomResourceStrategy(rtype)  # type: ignore[arg-type]
     s = _CACHE.get(rtype.key)
     if s is None:
-        s = _BY_KIND.get(rtype.kind, Strategy)(rtype)
+        s = (_BY_KIND.get(rtype.kind) or _lazy_kind(rtype.kind) or Strategy)(rtype)
         _CACHE[rtype.key] = s
     return s
+
+
+def _lazy_kind(kind: str) -> type[Strategy] | None:
+    """Strategies living in their own modules (which import this one)."""
+    if kind == "CustomResourceDefinition":
+        from .crd.strategy import CRDStrategy
+
+        return CRDStrategy
+    if kind == "PriorityClass":
+        from .priority import PriorityClassStrategy
+
+        return PriorityClassStrategy
+    return None

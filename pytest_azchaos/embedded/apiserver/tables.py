@@ -847,8 +847,29 @@ def _cells(kind: str, obj: Obj) -> list[Any]:
     return [name, age(obj)]
 
 
+_PRIORITY_CLASS_COLUMNS = [
+    _name_col(),
+    _col("Value", "value represents the integer value of this priority class. This is the actual priority that pods "
+                  "receive when they have the name of this class in their pod spec.", "integer"),
+    _col("Global-Default", "globalDefault specifies whether this PriorityClass should be considered as the default "
+                           "priority for pods that do not have any priority class. Only one PriorityClass can be "
+                           "marked as `globalDefault`. However, if more than one PriorityClasses exists with their "
+                           "`globalDefault` field set to true, the smallest value of such global default "
+                           "PriorityClasses will be used as the default priority.", "boolean"),
+    AGE_COLUMN,
+    _col("PreemptionPolicy", "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, "
+                             "PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."),
+]
+
+
 def columns_for(rtype: ResourceType) -> list[dict[str, Any]]:
     """The Table's column definitions for ``rtype`` (Name and Age for kinds without a printer)."""
+    if getattr(rtype, "custom", False) or rtype.kind == "CustomResourceDefinition":
+        from .crd import printing
+
+        return printing.columns(rtype) if getattr(rtype, "custom", False) else [NAME_COLUMN, printing.CREATED_AT]
+    if rtype.kind == "PriorityClass":
+        return _PRIORITY_CLASS_COLUMNS
     return COLUMNS.get(rtype.kind, [NAME_COLUMN, AGE_COLUMN])
 
 
@@ -856,6 +877,15 @@ def cells_for(rtype: ResourceType, obj: Obj) -> list[Any]:
     """One row's cells, wide columns included (the server always prints them; kubectl hides priority 1)."""
     if rtype.kind == "Pod":
         return _pod_cells(obj)[0]
+    if getattr(rtype, "custom", False):
+        from .crd import printing
+
+        return printing.cells(rtype, obj)  # type: ignore[arg-type]
+    if rtype.kind == "CustomResourceDefinition":
+        return [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp")]
+    if rtype.kind == "PriorityClass":
+        return [obj["metadata"]["name"], int(obj.get("value", 0)), bool(obj.get("globalDefault", False)), age(obj),
+                obj.get("preemptionPolicy") or ""]
     return _cells(rtype.kind, obj)
 
 

@@ -6,6 +6,8 @@ or an open standard input that ``sh`` reads end of file at once and exits 0, so 
 ``busybox`` pod completes (``restartPolicy: Always`` then crash-loops, as upstream); a command
 (``kubectl run bb --image=busybox -- sleep 3600``, ``sh -c '…'``) runs on the same emulated shell
 and applets as agnhost's Alpine userland (:mod:`.shell`, :mod:`.applets`).
+``httpd`` (:mod:`.httpd`) serves files as a container's command (``[httpd, -f, -p, "8080", -h, /www]``);
+it is not an applet of the emulated shell.
 
 Differences from the real image that are known and kept: the applets sit at Alpine's paths
 (``/bin`` and ``/usr/bin``; the real image installs every applet in ``/bin``) and ``/etc/passwd``
