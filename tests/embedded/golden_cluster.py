@@ -58,12 +58,15 @@ KNOWN_MISMATCHES: dict[str, str] = {
     "nodes/fake-node-create-and-status": (
         "records how the recording's fake Node objects were POSTed and status-patched; the embedded cluster "
         "registers its nodes itself (the same names already exist, so the POST answers 409)"),
-    "nodes/zone-partial-disruption-3-of-4": (
-        "a zone-disruption case of the second recording: it needs the four fake nodes of zone-d "
-        "(nodes/zone-d-fake-nodes-create records only node-d1's creation) and ~150 s of heartbeat loss; the "
-        "golden replay cluster has the six base nodes only. Replaying PartialDisruption belongs with the "
-        "partition work (issue 14), which models zone disruption states"),
 }
+
+#: Cases recorded on the six base nodes plus zone-d's four fake nodes (nodes/zone-d-fake-nodes-create records the
+#: first); they replay on a cluster of that shape (``start_golden_cluster(..., zone_d=True)``).
+ZONE_D_NODES = ("node-d1", "node-d2", "node-d3", "node-d4")
+ZONE_D_CASES = {"nodes/zone-partial-disruption-3-of-4"}
+#: The recording's heartbeat script renewed the leases of nodes carrying this label: removing it stopped a node's
+#: heartbeat, setting it again restored it. The replay does the same through the emulator's heartbeat control.
+HEARTBEAT_LABEL = "realk8s/fake-node"
 
 #: Cases whose pod placement inside the allowed zones is a tie the scheduler breaks at random.
 RANDOM_ZONE_CASES = {"scheduling/topology-spread-cordoned-zone-honor", "scheduling/tolerated-taint-all-nodes",
@@ -77,6 +80,26 @@ UNRECORDED: dict[str, dict[str, list[tuple[str, str, Json]]]] = {
     "scheduling/ebs-pv-zone-cordoned": {"pod after zone-a uncordoned": [
         ("PATCH", f"/api/v1/nodes/{n}", _UNCORDON) for n in ("node-a1", "node-a2")]},
 }
+#: Pods the recording bound and made Ready between two recorded steps without recording those writes, as
+#: (name, node, pod IP) before the step label; the replay makes them the way it made the recorded ones.
+UNRECORDED_PODS: dict[str, dict[str, list[tuple[str, str, str]]]] = {
+    "nodes/zone-partial-disruption-3-of-4": {"LIST pods before": [
+        ("p-d2", "node-d2", "10.244.70.2"), ("p-d3", "node-d3", "10.244.70.3"), ("p-d4", "node-d4", "10.244.70.4")]},
+}
+
+
+def _make_ready_pod(session: requests.Session, base: str, namespace: str, name: str, node: str, ip: str) -> None:
+    pods = f"{base}/api/v1/namespaces/{namespace}/pods"
+    session.post(pods, json={"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+        "nodeName": node, "containers": [{"name": "c", "image": "nginx"}]}}, timeout=30).raise_for_status()
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    status = {"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "conditions": [
+        {"type": "Ready", "status": "True", "lastTransitionTime": now},
+        {"type": "ContainersReady", "status": "True", "lastTransitionTime": now}]}}
+    session.patch(f"{pods}/{name}/status", data=json.dumps(status), timeout=30,
+                  headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()
+
+
 #: Reads whose recorded events include transient ones that depend on the recording's timing (each uncordon
 #: re-queued the pod while the controller's unschedulable taint was still on the node): the live events must be
 #: a non-empty subset of the recorded ones, including every event with the given reason.
@@ -101,19 +124,44 @@ def set_kubelet(url: str, node: str, running: bool) -> None:
         resp.read()
 
 
-def start_golden_cluster(kubeconfig: Path, kubelets: bool = False) -> Any:
-    """An embedded cluster shaped as the recording's (``Topology.golden()``), kubelets stopped unless asked."""
-    from pytest_azchaos.embedded.process import start_cluster
-    from pytest_azchaos.embedded.topology import Topology
+def set_heartbeat(url: str, node: str, running: bool) -> None:
+    """Stop/start a node's heartbeat (lease renewals and status posts; emulator control API)."""
+    req = urllib.request.Request(f"{url}/azchaos/v1/nodes/{node}/heartbeat", data=json.dumps(
+        {"running": running}).encode(), method="PUT", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        resp.read()
 
-    handle = start_cluster(kubeconfig, Topology.golden())
+
+def golden_topology(zone_d: bool = False) -> Any:
+    """``Topology.golden()``, plus zone-d's four fake nodes (same labels and resources) when asked."""
+    import dataclasses
+
+    from pytest_azchaos.embedded.topology import GOLDEN_RESOURCES, NodeShape, Topology
+
+    base = Topology.golden()
+    if not zone_d:
+        return base
+    extra = []
+    for name in ZONE_D_NODES:
+        labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                  "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "topology.kubernetes.io/zone": "zone-d"}
+        extra.append(NodeShape(name, "zone-d", labels, dict(GOLDEN_RESOURCES), dict(GOLDEN_RESOURCES)))
+    return dataclasses.replace(base, zones=(*base.zones, "zone-d"), shapes=(*base.shapes, *extra))
+
+
+def start_golden_cluster(kubeconfig: Path, kubelets: bool = False, zone_d: bool = False) -> Any:
+    """An embedded cluster shaped as the recording's (``Topology.golden()``, with zone-d's nodes when ``zone_d``),
+    kubelets stopped unless asked."""
+    from pytest_azchaos.embedded.process import start_cluster
+
+    handle = start_cluster(kubeconfig, golden_topology(zone_d))
     # The recording cluster had no StorageClass at all (defaulting/pvc.json: "no default StorageClass exists").
     with requests.Session() as s:
         classes = s.get(f"{handle.url}/apis/storage.k8s.io/v1/storageclasses", timeout=30).json()["items"]
         for sc in classes:
             s.delete(f"{handle.url}/apis/storage.k8s.io/v1/storageclasses/{sc['metadata']['name']}", timeout=30)
     if not kubelets:
-        for node in NODES:
+        for node in (*NODES, *(ZONE_D_NODES if zone_d else ())):
             set_kubelet(handle.url, node, False)
     return handle
 
@@ -311,6 +359,14 @@ class Replay:
         self.result.mismatches.append(f"[{step.label}] {message}")
 
     def write(self, step: Step) -> None:
+        req = step.request
+        if req["method"] == "POST" and req["path"] == "/api/v1/namespaces" and \
+                ((req.get("body") or {}).get("metadata") or {}).get("name") == self.case.recorded_namespace:
+            return  # the replay made the case's namespace (under a fresh name) before the first step
+        labels = ((req.get("body") or {}).get("metadata") or {}).get("labels") or {}
+        if req["method"] == "PATCH" and req["path"].startswith("/api/v1/nodes/") and set(labels) == {HEARTBEAT_LABEL}:
+            set_heartbeat(self.base, req["path"].rsplit("/", 1)[1], labels[HEARTBEAT_LABEL] is not None)
+            return
         resp = self.send(step.request)
         want = step.response
         if resp.status_code != want["status"]:
@@ -434,6 +490,8 @@ def replay(case: Case, base_url: str, kubeconfig: Path | None = None, read_timeo
                         timeout=30).raise_for_status()
         try:
             for step in case.steps:
+                for name, node, ip in UNRECORDED_PODS.get(case.id, {}).get(step.label, []):
+                    _make_ready_pod(rp.session, base, live_ns, name, node, ip)
                 for method, path, body in UNRECORDED.get(case.id, {}).get(step.label, []):
                     rp.session.request(method, base + path, data=json.dumps(body), timeout=30,
                                        headers={"Content-Type": "application/merge-patch+json"}).raise_for_status()

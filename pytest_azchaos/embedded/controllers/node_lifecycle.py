@@ -478,5 +478,8 @@ class NodeLifecycleController(Controller):
                 h.probe = now
         for z, state in new_states.items():
             if self.zone_states.get(z) != state or all_was:
+                # upstream's klog line (the zone key prints as region:\x00:zone)
+                log.info('"Controller detected that zone is now in new state" zone="%s" newState="%s"',
+                         z.replace("\x00", ""), state)
                 self.tainters.setdefault(z, _ZoneTainter(0.0)).rate = self._zone_rate(len(zone_conditions[z]), state)
                 self.zone_states[z] = state
