@@ -124,6 +124,9 @@ class EmbeddedCluster:
             "spec": {"clusterIP": self.allocator.kubernetes_ip,
                      "ports": [{"name": "https", "port": 443, "targetPort": 6443}]},
         })
+        from .apiserver.priority import bootstrap as bootstrap_priority_classes
+
+        bootstrap_priority_classes(self.store)  # system-node-critical, system-cluster-critical
         nodes = REGISTRY.lookup("", "v1", "nodes")
         now = now_rfc3339()
         specs = self.topology.nodes(self.plan)

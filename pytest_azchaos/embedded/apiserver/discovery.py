@@ -73,7 +73,7 @@ def _resource_entries(r: ResourceType) -> list[dict[str, Any]]:
             "singularName": "",
             "namespaced": r.namespaced,
         }
-        if sub.group is not None:
+        if sub.group is not None and not getattr(r, "custom", False):
             entry["group"] = sub.group
             entry["version"] = sub.version
         entry["kind"] = sub.kind
@@ -132,9 +132,12 @@ def negotiate(accept: str | None) -> str | None:
 
 
 def _discovery_resource(r: ResourceType) -> dict[str, Any]:
+    # A custom resource's responseKind names its group and version (the CRD handler fills them in).
+    custom = getattr(r, "custom", False)
     entry: dict[str, Any] = {
         "resource": r.plural,
-        "responseKind": {"group": "", "version": "", "kind": r.kind},
+        "responseKind": {"group": r.group if custom else "", "version": r.version if custom else "",
+                         "kind": r.kind},
         "scope": "Namespaced" if r.namespaced else "Cluster",
         "singularResource": r.singular,
         "verbs": list(r.verbs),

@@ -22,7 +22,7 @@ from . import discovery, errors, openapi, pod_security, protobuf, tables
 from .errors import ApiError
 from .faults import ApiFaults
 from .faults import install as install_faults
-from .patch import PATCH_TYPES, apply_patch
+from .patch import PATCH_TYPES, STRATEGIC, apply_patch
 from .resources import REGISTRY, ResourceType
 from .schema import warning_header
 from .selectors import parse_field_selector, parse_label_selector
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json"
 _ACCEPTED_BODY = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
+_CR_PATCH_TYPES = ("the body of the request was in an unknown format - accepted media types include: "
+                   "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
 _UNKNOWN_FORMAT = (
     "the body of the request was in an unknown format - accepted media types include: "
     "application/json, application/yaml, application/vnd.kubernetes.protobuf"
@@ -193,6 +195,8 @@ class ApiServer:
                 return await self._serve(Request(request, rtype, None, parts[1], parts[2]))
             namespace, parts = parts[1], parts[2:]
         rtype = REGISTRY.lookup(group, version, parts[0])
+        if rtype is not None and namespace is not None and not rtype.namespaced and getattr(rtype, "custom", False):
+            return _not_found_page()  # the CRD handler's answer for a cluster-scoped type under a namespace
         if rtype is None or (namespace is not None and not rtype.namespaced):
             raise errors.resource_not_found()
         name = parts[1] if len(parts) > 1 else None
@@ -377,8 +381,18 @@ class ApiServer:
                 f"({version}.{kind}) to ({_internal_group(req.rtype)}.{want}): unknown conversion")
         from .schema import unknown_fields, warning_header
 
-        unknown = unknown_fields(req.rtype.kind, obj) if req.rtype.group != "events.k8s.io" else []
         validation = req.query.get("fieldValidation") or "Warn"
+        if getattr(req.rtype, "custom", False):  # pruned against the CRD's schema, paths in full
+            from .crd.schema import prune
+
+            pruned = prune(obj, req.rtype.schema)  # type: ignore[attr-defined]
+            if pruned and validation == "Strict":
+                version = (api_version or req.rtype.version).split("/")[-1]
+                detail = ", ".join(f'unknown field "{f}"' for f in pruned)
+                raise errors.bad_request(
+                    f'{want} in version "{version}" cannot be handled as a {want}: strict decoding error: {detail}')
+            return [warning_header(f'unknown field "{f}"') for f in pruned] if validation == "Warn" else []
+        unknown = unknown_fields(req.rtype.kind, obj) if req.rtype.group != "events.k8s.io" else []
         if unknown and validation == "Strict":
             version = (api_version or req.rtype.version).split("/")[-1]
             detail = ", ".join(f'unknown field "{f}"' for f in unknown)
@@ -438,6 +452,8 @@ class ApiServer:
         ctype = req.http.content_type or ""
         if ctype.split(";")[0].strip().lower() not in PATCH_TYPES:
             raise errors.unsupported_media_type("415: Unsupported Media Type")  # before the object is read
+        if getattr(req.rtype, "custom", False) and ctype.split(";")[0].strip().lower() == STRATEGIC:
+            raise ApiError(415, "UnsupportedMediaType", _CR_PATCH_TYPES)  # no strategic merge for custom resources
         dry = req.query.get("dryRun") == "All"
         rtype = req.rtype
 
