@@ -26,15 +26,18 @@ from .apiserver.server import ApiServer
 from .apiserver.store import Store, now_rfc3339
 from .cloud.layer import CloudLayer
 from .controllers.attach_detach import AttachDetachController, CsiAttacher
+from .controllers.cronjob import CronJobController
 from .controllers.ebs_provisioner import WELL_KNOWN_ZONE_KEY, EbsProvisioner, install_ebs_csi
 from .controllers.endpoints import EndpointsController, EndpointSliceController
 from .controllers.events import EventRecorder
 from .controllers.garbage_collector import GarbageCollector
+from .controllers.job import JobController
 from .controllers.namespace import NamespaceController
 from .controllers.node_lifecycle import NodeLifecycleController, TaintEvictionController
 from .controllers.persistentvolume import PersistentVolumeController, StorageProtectionController
 from .controllers.podgc import PodGCController
 from .controllers.scheduling import SchedulerController
+from .controllers.workload import now as wall_clock
 from .controllers.workloads import workload_controllers
 from .heartbeat import NodeHeartbeat
 from .images import default_registry
@@ -86,6 +89,11 @@ class EmbeddedCluster:
         self.powered_off: set[str] = set()  # nodes whose instance is stopped
         self.partitioned: set[str] = set()  # nodes whose subnet a network ACL cuts off
         self.api.app.middlewares.append(self._emulator_control)
+        # batch/v1. AZCHAOS_EMBEDDED_CRON_CLOCK_OFFSET (seconds, a start option for tests) runs the CronJob
+        # controller's clock ahead of the wall clock, so a `* * * * *` schedule fires without waiting a minute.
+        cron_offset = float(os.environ.get("AZCHAOS_EMBEDDED_CRON_CLOCK_OFFSET") or 0.0)
+        self.controllers += [JobController(self.store),
+                             CronJobController(self.store, clock=lambda: wall_clock() + cron_offset)]
         self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)
         self._kubelet_events: dict[str, EventRecorder] = {}
         images = default_registry()

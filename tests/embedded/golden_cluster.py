@@ -54,7 +54,6 @@ KNOWN_MISMATCHES: dict[str, str] = {
         "proportional scale-up (3 -> 5) and its rollout scale-down (5 -> 4), creating 2 pods and deleting 1 "
         "(left Terminating: terminatingReplicas 1); the embedded ReplicaSet controller sees only the final 4 and "
         "creates 1 pod (every other status field, condition and ScalingReplicaSet event matches)"),
-    "controllers/job-completions": "batch/v1 (Job) is not served by the embedded cluster (no Job controller)",
     "nodes/fake-node-create-and-status": (
         "records how the recording's fake Node objects were POSTed and status-patched; the embedded cluster "
         "registers its nodes itself (the same names already exist, so the POST answers 409)"),
@@ -70,7 +69,9 @@ HEARTBEAT_LABEL = "realk8s/fake-node"
 
 #: Cases whose pod placement inside the allowed zones is a tie the scheduler breaks at random.
 RANDOM_ZONE_CASES = {"scheduling/topology-spread-cordoned-zone-honor", "scheduling/tolerated-taint-all-nodes",
-                     "scheduling/all-nodes-cordoned"}
+                     "scheduling/all-nodes-cordoned",
+                     # A Job's pods get no default zone spreading (it selects by Services, RCs, RSs, STSs only).
+                     "controllers/job-completions"}
 
 _UNCORDON = {"spec": {"unschedulable": False}}
 #: Writes the recording made between two recorded steps without recording them: (method, path, body) per step label.

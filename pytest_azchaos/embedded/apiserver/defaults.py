@@ -197,6 +197,71 @@ def daemonset(obj: Obj) -> None:
     _template(obj)
 
 
+def job_spec(spec: Obj) -> None:
+    """batch/v1 ``SetDefaults_Job`` on a JobSpec (completions/parallelism 1 when both unset, backoffLimit 6 or
+    MaxInt32 with backoffLimitPerIndex, NonIndexed, not suspended, podReplacementPolicy, manualSelector false)."""
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+        spec["parallelism"] = 1
+    if spec.get("parallelism") is None:
+        spec["parallelism"] = 1
+    if spec.get("backoffLimit") is None:
+        spec["backoffLimit"] = 2147483647 if spec.get("backoffLimitPerIndex") is not None else 6
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    pfp = spec.get("podFailurePolicy")
+    if pfp:
+        for rule in pfp.get("rules") or []:
+            for pattern in rule.get("onPodConditions") or []:
+                pattern.setdefault("status", "True")
+    spec.setdefault("podReplacementPolicy", "Failed" if pfp else "TerminatingOrFailed")
+    spec.setdefault("manualSelector", False)
+
+
+def job(obj: Obj) -> None:
+    """A Job: the JobSpec defaults and the pod template's; the Job's labels come from the template's when it
+    has none (upstream defaults again when the stored object is decoded, after the selector was generated)."""
+    spec = obj.setdefault("spec", {})
+    job_spec(spec)
+    # Field order of the Go struct (parallelism, completions, ..., backoffLimit, selector, manualSelector, template).
+    order = ("parallelism", "completions", "activeDeadlineSeconds", "podFailurePolicy", "successPolicy",
+             "backoffLimit", "backoffLimitPerIndex", "maxFailedIndexes", "selector", "manualSelector", "template",
+             "ttlSecondsAfterFinished", "completionMode", "suspend", "podReplacementPolicy", "managedBy")
+    ordered = {k: spec[k] for k in order if k in spec}
+    ordered.update({k: v for k, v in spec.items() if k not in ordered})
+    obj["spec"] = ordered
+    _template(obj)
+    job_labels(obj)
+
+
+def job_labels(obj: Obj) -> None:
+    """``SetDefaults_Job``: a Job without labels takes its pod template's."""
+    meta = obj.setdefault("metadata", {})
+    tlabels = ((obj.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels")
+    if tlabels and not meta.get("labels"):
+        meta["labels"] = dict(tlabels)
+
+
+def cronjob(obj: Obj) -> None:
+    """batch/v1 ``SetDefaults_CronJob``: Allow, not suspended, history limits 3 and 1. The jobTemplate's JobSpec
+    is not defaulted (only its pod template is), as the golden recording shows."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    order = ("schedule", "timeZone", "startingDeadlineSeconds", "concurrencyPolicy", "suspend", "jobTemplate",
+             "successfulJobsHistoryLimit", "failedJobsHistoryLimit")
+    ordered = {k: spec[k] for k in order if k in spec}
+    ordered.update({k: v for k, v in spec.items() if k not in ordered})
+    obj["spec"] = ordered
+    jt = spec.get("jobTemplate")
+    if not isinstance(jt, dict):
+        ordered["jobTemplate"] = jt = {}
+    _embedded_meta(jt)
+    _template(jt)
+
+
 def service(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
     spec.setdefault("type", "ClusterIP")
@@ -306,6 +371,8 @@ _BY_KIND: dict[str, Callable[[Obj], None]] = {
     "Namespace": namespace,
     "Node": node,
     "EndpointSlice": endpointslice,
+    "Job": job,
+    "CronJob": cronjob,
 }
 
 

@@ -42,13 +42,14 @@ CORE = "io.k8s.api.core.v1."
 APPS = "io.k8s.api.apps.v1."
 NET = "io.k8s.api.networking.v1."
 AUTHN = "io.k8s.api.authentication.v1."
+BATCH = "io.k8s.api.batch.v1."
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 IOS = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 
 # Go package of each API group, which names its component schemas.
 _PACKAGE = {"": "core", "apps": "apps", "policy": "policy", "discovery.k8s.io": "discovery",
             "storage.k8s.io": "storage", "coordination.k8s.io": "coordination", "events.k8s.io": "events",
-            "autoscaling": "autoscaling", "networking.k8s.io": "networking",
+            "autoscaling": "autoscaling", "networking.k8s.io": "networking", "batch": "batch",
             "authentication.k8s.io": "authentication"}
 
 
@@ -422,6 +423,24 @@ def _types() -> dict[str, Schema]:
         currentNumberScheduled=I32, numberMisscheduled=I32, desiredNumberScheduled=I32, numberReady=I32,
         observedGeneration=I64, updatedNumberScheduled=I32, numberAvailable=I32, numberUnavailable=I32,
         collisionCount=I32, conditions=arr(ANY_OBJECT, "type", "merge", "map", ("type",)))
+    # ---------------------------------------------------------------- batch
+    conditions = arr(ANY_OBJECT, "type", "merge", "atomic")
+    t[BATCH + "JobSpec"] = obj(
+        ("template",), parallelism=I32, completions=I32, activeDeadlineSeconds=I64, podFailurePolicy=ANY_OBJECT,
+        successPolicy=ANY_OBJECT, backoffLimit=I32, backoffLimitPerIndex=I32, maxFailedIndexes=I32,
+        selector=META + "LabelSelector", manualSelector=B, template=CORE + "PodTemplateSpec",
+        ttlSecondsAfterFinished=I32, completionMode=S, suspend=B, podReplacementPolicy=S, managedBy=S)
+    t[BATCH + "JobStatus"] = obj(
+        conditions=conditions, startTime=META + "Time", completionTime=META + "Time", active=I32, succeeded=I32,
+        failed=I32, terminating=I32, completedIndexes=S, failedIndexes=S, uncountedTerminatedPods=ANY_OBJECT,
+        ready=I32)
+    t[BATCH + "JobTemplateSpec"] = obj(metadata=META + "ObjectMeta", spec=BATCH + "JobSpec")
+    t[BATCH + "CronJobSpec"] = obj(
+        ("schedule", "jobTemplate"), schedule=S, timeZone=S, startingDeadlineSeconds=I64, concurrencyPolicy=S,
+        suspend=B, jobTemplate=BATCH + "JobTemplateSpec", successfulJobsHistoryLimit=I32,
+        failedJobsHistoryLimit=I32)
+    t[BATCH + "CronJobStatus"] = obj(active=arr(CORE + "ObjectReference", list_type="atomic"),
+                                     lastScheduleTime=META + "Time", lastSuccessfulTime=META + "Time")
     # ---------------------------------------------------------------- networking.k8s.io
     t[NET + "ServiceBackendPort"] = obj(name=S, number=I32)
     t[NET + "IngressServiceBackend"] = obj(("name",), name=S, port=NET + "ServiceBackendPort")
@@ -482,6 +501,8 @@ def _kind_fields(rtype: ResourceType) -> dict[str, Schema | str]:
         "StatefulSet": (apps + "StatefulSetSpec", apps + "StatefulSetStatus"),
         "DaemonSet": (apps + "DaemonSetSpec", apps + "DaemonSetStatus"),
         "Ingress": (NET + "IngressSpec", NET + "IngressStatus"),
+        "Job": (BATCH + "JobSpec", BATCH + "JobStatus"),
+        "CronJob": (BATCH + "CronJobSpec", BATCH + "CronJobStatus"),
         "IngressClass": (NET + "IngressClassSpec", None),
         "NetworkPolicy": (NET + "NetworkPolicySpec", None),
         "SelfSubjectReview": (None, AUTHN + "SelfSubjectReviewStatus"),

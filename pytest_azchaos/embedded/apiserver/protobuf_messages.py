@@ -501,6 +501,26 @@ MESSAGES: dict[str, dict[int, Field]] = {
         5: ("desiredHealthy", "int32!", False), 6: ("expectedPods", "int32!", False),
         7: ("conditions", "Condition", True),
     },
+    # k8s.io/api/batch/v1 (kubectl create job/cronjob send protobuf); a client-sent status is skipped, and so are
+    # podFailurePolicy (11) and successPolicy (16), which no table describes yet.
+    "Job": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
+    "JobSpec": {
+        1: ("parallelism", "int32!", False), 2: ("completions", "int32!", False),
+        3: ("activeDeadlineSeconds", "int64!", False), 7: ("backoffLimit", "int32!", False),
+        12: ("backoffLimitPerIndex", "int32!", False), 13: ("maxFailedIndexes", "int32!", False),
+        4: ("selector", "LabelSelector", False), 5: ("manualSelector", "bool!", False),
+        6: ("template", "PodTemplateSpec", False), 8: ("ttlSecondsAfterFinished", "int32!", False),
+        9: ("completionMode", "string!", False), 10: ("suspend", "bool!", False),
+        14: ("podReplacementPolicy", "string!", False), 15: ("managedBy", "string!", False),
+    },
+    "CronJob": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "CronJobSpec", False)},
+    "CronJobSpec": {
+        1: ("schedule", "string", False), 8: ("timeZone", "string!", False),
+        2: ("startingDeadlineSeconds", "int64!", False), 3: ("concurrencyPolicy", "string", False),
+        4: ("suspend", "bool!", False), 5: ("jobTemplate", "JobTemplateSpec", False),
+        6: ("successfulJobsHistoryLimit", "int32!", False), 7: ("failedJobsHistoryLimit", "int32!", False),
+    },
+    "JobTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
     # k8s.io/api/authentication/v1 (typed clients such as `kubectl auth whoami` send protobuf); the status a
     # client may send is skipped, the server writes its own.
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta", False)},
@@ -510,4 +530,4 @@ MESSAGES: dict[str, dict[int, Field]] = {
 
 # The top-level message of each kind we decode (by ``runtime.Unknown.typeMeta.kind``).
 KINDS = {"ConfigMap", "Secret", "Namespace", "ServiceAccount", "Service", "Eviction", "DeleteOptions", "Deployment",
-         "PodDisruptionBudget", "SelfSubjectReview", "TokenReview"}
+         "PodDisruptionBudget", "SelfSubjectReview", "TokenReview", "Job", "CronJob"}

@@ -133,6 +133,11 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, short_names=("sts",),
                  categories=("all",), storage_version_hash="H+vl74LkKdo=",
                  subresources=(_scale(), _status("StatefulSet"))),
+    # batch/v1
+    ResourceType("batch", "v1", "cronjobs", "cronjob", "CronJob", True, short_names=("cj",), categories=("all",),
+                 storage_version_hash="sd5LIXh4Fjs=", subresources=(_status("CronJob"),)),
+    ResourceType("batch", "v1", "jobs", "job", "Job", True, categories=("all",),
+                 storage_version_hash="mudhfqk/qZY=", subresources=(_status("Job"),)),
     # policy/v1
     ResourceType("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", True,
                  short_names=("pdb",), storage_version_hash="EVWiDmWqyJw=",
@@ -185,7 +190,7 @@ RESOURCES: tuple[ResourceType, ...] = (
 
 # The order of /apis on a v1.36 apiserver (golden discovery/apis.json), restricted to the groups served.
 GROUP_ORDER: tuple[str, ...] = (
-    "apps", "events.k8s.io", "authentication.k8s.io", "networking.k8s.io", "policy", "storage.k8s.io",
+    "apps", "events.k8s.io", "authentication.k8s.io", "batch", "networking.k8s.io", "policy", "storage.k8s.io",
     "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
 )
 

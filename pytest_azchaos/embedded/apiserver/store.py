@@ -367,7 +367,7 @@ class Store:
         if key in self._bucket(rtype.key):
             raise errors.already_exists(rtype.group, rtype.plural, meta["name"])
         strat.allocate(obj, self, dry_run)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = meta.get("uid") or str(uuid.uuid4())  # a strategy may need it earlier (Job selectors)
         if dry_run:
             stored_as = self.registry.for_key(rtype.storage) if rtype.storage else rtype
             obj["kind"], obj["apiVersion"] = stored_as.kind, stored_as.api_version

@@ -27,7 +27,7 @@ _GENERATION_KINDS = {
 # Kinds with a status the main resource cannot change (status subresource).
 _STATUS_KINDS = {
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "Node", "Namespace",
-    "PersistentVolume", "PersistentVolumeClaim", "Service", "VolumeAttachment", "Ingress",
+    "PersistentVolume", "PersistentVolumeClaim", "Service", "VolumeAttachment", "Ingress", "Job", "CronJob",
 }
 
 
@@ -222,6 +222,57 @@ class WorkloadStrategy(Strategy):
         obj["status"] = deep_copy(self._initial.get(self.rtype.kind, {}))
 
 
+class JobStrategy(WorkloadStrategy):
+    """batch/v1 Jobs (``pkg/registry/batch/job/strategy.go``): an empty status, and unless ``manualSelector``,
+    the generated selector on ``batch.kubernetes.io/controller-uid`` with the four job labels on the template
+    (upstream generates them in Validate, once the uid is known; here the uid is drawn first)."""
+
+    def prepare_for_create(self, obj: Obj, store: Store) -> None:
+        import uuid
+
+        super().prepare_for_create(obj, store)
+        meta = obj["metadata"]
+        meta["uid"] = str(uuid.uuid4())
+        if not (obj.get("spec") or {}).get("manualSelector"):
+            generate_job_selector(obj)
+        defaults.job_labels(obj)
+
+
+def generate_job_selector(job: Obj) -> None:
+    """``generateSelector``: the job-name and controller-uid labels (legacy and batch.kubernetes.io/ keys) on the
+    pod template, unless the user set them, and ``batch.kubernetes.io/controller-uid`` in the selector."""
+    meta = job["metadata"]
+    spec = job.setdefault("spec", {})
+    tmpl = spec.setdefault("template", {})
+    tmeta = tmpl.get("metadata")
+    if not isinstance(tmeta, dict):
+        tmpl["metadata"] = tmeta = {}
+    labels = tmeta.get("labels")
+    if not isinstance(labels, dict):
+        labels = {}
+    uid = meta.get("uid", "")
+    for key, value in (("batch.kubernetes.io/controller-uid", uid), ("batch.kubernetes.io/job-name", meta.get(
+            "name", "")), ("controller-uid", uid), ("job-name", meta.get("name", ""))):
+        labels.setdefault(key, value)
+    tmeta["labels"] = dict(sorted(labels.items()))
+    tmpl["metadata"] = {"labels": tmeta["labels"], **{k: v for k, v in tmeta.items() if k != "labels"}}
+    sel = spec.get("selector")
+    if not isinstance(sel, dict):
+        sel = {}
+    ml = sel.get("matchLabels")
+    if not isinstance(ml, dict):
+        ml = {}
+    ml.setdefault("batch.kubernetes.io/controller-uid", uid)
+    sel["matchLabels"] = ml
+    spec["selector"] = sel
+    # Keep the Go field order: the selector sits before manualSelector and the template.
+    order = ("parallelism", "completions", "activeDeadlineSeconds", "podFailurePolicy", "successPolicy",
+             "backoffLimit", "backoffLimitPerIndex", "maxFailedIndexes", "selector", "manualSelector", "template")
+    ordered = {k: spec[k] for k in order if k in spec}
+    ordered.update({k: v for k, v in spec.items() if k not in ordered})
+    job["spec"] = ordered
+
+
 class PersistentVolumeStrategy(Strategy):
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
         super().prepare_for_create(obj, store)
@@ -292,6 +343,8 @@ _BY_KIND: dict[str, type[Strategy]] = {
     "DaemonSet": WorkloadStrategy,
     "PodDisruptionBudget": WorkloadStrategy,
     "Ingress": WorkloadStrategy,
+    "Job": JobStrategy,
+    "CronJob": WorkloadStrategy,
     "PersistentVolume": PersistentVolumeStrategy,
     "PersistentVolumeClaim": PersistentVolumeClaimStrategy,
     "Node": NodeStrategy,

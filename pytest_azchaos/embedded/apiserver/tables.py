@@ -92,6 +92,9 @@ _NODE_ADDRESSES = (
     "this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the "
     "downward API (status.hostIP).")
 
+_JOB_SELECTOR = ("A label query over pods that should match the pod count. Normally, the system sets this field for "
+                 "you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
+                 "#label-selectors")
 # Column definitions per kind, as upstream's printers.go declares them (descriptions from the API's SwaggerDoc).
 COLUMNS: dict[str, list[dict[str, Any]]] = {
     "Pod": [
@@ -415,6 +418,36 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
         _col("Attached", "attached indicates the volume is successfully attached. This field must only be set by the "
                          "entity completing the attach operation, i.e. the external-attacher.", "boolean"),
         AGE_COLUMN,
+    ],
+    "Job": [
+        _name_col(),
+        _col("Status", "Status of the job."),
+        _col("Completions", "The number of pods which reached phase Succeeded. The value increases monotonically for "
+                            "a given spec. However, it may decrease in reaction to scale down of elastic indexed "
+                            "jobs."),
+        _col("Duration", "Time required to complete the job."),
+        AGE_COLUMN, _CONTAINERS, _IMAGES,
+        _col("Selector", _JOB_SELECTOR, priority=1),
+    ],
+    "CronJob": [
+        _name_col(),
+        _col("Schedule", "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."),
+        _col("Timezone", "The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_"
+                         "database_time_zones. If not specified, this will default to the time zone of the "
+                         "kube-controller-manager process. The set of valid time zone names and the time zone offset "
+                         "is loaded from the system-wide time zone database by the API server during CronJob "
+                         "validation and the controller manager during execution. If no system-wide time zone "
+                         "database can be found a bundled version of the database is used instead. If the time zone "
+                         "name becomes invalid during the lifetime of a CronJob or due to a change in host "
+                         "configuration, the controller will stop creating new new Jobs and will create a system "
+                         "event with the reason UnknownTimeZone. More information can be found in "
+                         "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones"),
+        _col("Suspend", "This flag tells the controller to suspend subsequent executions, it does not apply to "
+                        "already started executions. Defaults to false.", "boolean"),
+        _col("Active", "A list of pointers to currently running jobs.", "integer"),
+        _col("Last Schedule", "Information when was the last time the job was successfully scheduled."),
+        AGE_COLUMN, _CONTAINERS, _IMAGES,
+        _col("Selector", _JOB_SELECTOR, priority=1),
     ],
     "CSINode": [
         _name_col(),
@@ -760,6 +793,29 @@ def _ingress_class_cells(ic: Obj) -> list[Any]:
     return [ic["metadata"]["name"], spec.get("controller", ""), shown, age(ic)]
 
 
+_JOB_STATUS_ORDER = ("Complete", "Failed", "Terminating", "Suspended", "FailureTarget", "SuccessCriteriaMet")
+
+
+def _job_cells(job: Obj) -> list[Any]:
+    """``printJob``: the Status column (first of Complete, Failed, Terminating, Suspended, FailureTarget,
+    SuccessCriteriaMet, else Running), completions ``succeeded/completions`` and the duration."""
+    meta, spec, status = job["metadata"], job.get("spec") or {}, job.get("status") or {}
+    succeeded = int(status.get("succeeded") or 0)
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    else:
+        parallelism = int(spec.get("parallelism") or 0)
+        completions = f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+    start, done = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
+    duration = "" if start is None else human_duration((done if done is not None else time.time()) - start)
+    true = {c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"}
+    if meta.get("deletionTimestamp"):
+        true.add("Terminating")
+    state = next((s for s in _JOB_STATUS_ORDER if s in true), "Running")
+    names, images = _template_containers(job)
+    return [meta["name"], state, completions, duration, age(job), names, images, _selector(spec.get("selector"))]
+
+
 def _int_or_na(value: Any) -> str:
     return "N/A" if value is None else str(value)
 
@@ -833,6 +889,17 @@ def _cells(kind: str, obj: Obj) -> list[Any]:
                 spec.get("nodeName", ""), bool(status.get("attached", False)), age(obj)]
     if kind == "CSINode":
         return [name, len(spec.get("drivers") or []), age(obj)]
+    if kind == "Job":
+        return _job_cells(obj)
+    if kind == "CronJob":
+        jt = spec.get("jobTemplate") or {}
+        names, images = _template_containers(jt)
+        suspend = spec.get("suspend")
+        last = status.get("lastScheduleTime")
+        return [name, spec.get("schedule", ""), spec.get("timeZone") or "<none>",
+                "<unset>" if suspend is None else ("True" if suspend else "False"), len(status.get("active") or []),
+                _ts_since(last) if last else "<none>", age(obj), names, images,
+                _selector((jt.get("spec") or {}).get("selector"))]
     if kind == "Ingress":
         return _ingress_cells(obj)
     if kind == "IngressClass":

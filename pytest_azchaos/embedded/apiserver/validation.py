@@ -177,6 +177,107 @@ def _workload(kind: str, spec: Obj) -> list[Cause]:
     return causes
 
 
+_JOB_RESTART_POLICIES = ("OnFailure", "Never")
+_CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
+_COMPLETION_MODES = ("NonIndexed", "Indexed")
+_POD_REPLACEMENT_POLICIES = ("TerminatingOrFailed", "Failed")
+# A CronJob's name leaves room for the 11-character ``-<minutes>`` suffix of its Jobs (validation.go).
+CRONJOB_NAME_MAX = 52
+
+
+def _nonnegative(spec: Obj, key: str, path: str) -> list[Cause]:
+    value = spec.get(key)
+    if isinstance(value, int) and value < 0:
+        return [invalid(f"{path}.{key}", value, "must be greater than or equal to 0")]
+    return []
+
+
+def _job_spec(spec: Obj, path: str, template_only: bool = False) -> list[Cause]:
+    """``validateJobSpec`` (and, for a CronJob's jobTemplate, without the selector checks)."""
+    causes: list[Cause] = []
+    for key in ("parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished"):
+        causes += _nonnegative(spec, key, path)
+    mode = spec.get("completionMode")
+    if mode is not None and mode not in _COMPLETION_MODES:
+        causes.append(not_supported(f"{path}.completionMode", mode, _COMPLETION_MODES))
+    if mode == "Indexed" and spec.get("completions") is None:
+        causes.append(required(f"{path}.completions", "when completion mode is Indexed"))
+    prp = spec.get("podReplacementPolicy")
+    if prp is not None and prp not in _POD_REPLACEMENT_POLICIES:
+        causes.append(not_supported(f"{path}.podReplacementPolicy", prp, _POD_REPLACEMENT_POLICIES))
+    template = spec.get("template") or {}
+    if not template_only:
+        selector = spec.get("selector")
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        if selector is None:
+            causes.append(required(f"{path}.selector"))
+        elif not label_selector_matches(selector, labels):
+            causes.append(invalid(f"{path}.template.metadata.labels", labels,
+                                  "`selector` does not match template `labels`"))
+    tspec = template.get("spec") or {}
+    causes += validate_pod_spec(tspec, f"{path}.template.spec")
+    policy = tspec.get("restartPolicy")
+    if policy in _RESTART_POLICIES and policy not in _JOB_RESTART_POLICIES:
+        causes.append(not_supported(f"{path}.template.spec.restartPolicy", policy, _JOB_RESTART_POLICIES))
+    return causes
+
+
+def _cronjob(obj: Obj) -> list[Cause]:
+    """``ValidateCronJobCreate``: name length, schedule, time zone, policy, limits, the jobTemplate's JobSpec."""
+    from ..rules import cron
+
+    causes: list[Cause] = []
+    name = (obj.get("metadata") or {}).get("name") or ""
+    if len(name) > CRONJOB_NAME_MAX:
+        causes.append(invalid("metadata.name", name, f"must be no more than {CRONJOB_NAME_MAX} characters"))
+    spec = obj.get("spec") or {}
+    schedule = spec.get("schedule") or ""
+    if not schedule:
+        causes.append(required("spec.schedule"))
+    else:
+        error = cron.schedule_error(schedule)
+        if error:
+            causes.append(invalid("spec.schedule", schedule, error))
+        if "TZ" in schedule:
+            causes.append(invalid("spec.schedule", schedule,
+                                  "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+    tz = spec.get("timeZone")
+    if tz is not None:
+        error = cron.time_zone_error(tz)
+        if error:
+            causes.append(invalid("spec.timeZone", tz, error))
+    policy = spec.get("concurrencyPolicy")
+    if not policy:
+        causes.append(required("spec.concurrencyPolicy"))
+    elif policy not in _CONCURRENCY_POLICIES:
+        causes.append(not_supported("spec.concurrencyPolicy", policy, _CONCURRENCY_POLICIES))
+    for key in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+        causes += _nonnegative(spec, key, "spec")
+    causes += _labels("spec.jobTemplate.metadata.labels",
+                      ((spec.get("jobTemplate") or {}).get("metadata") or {}).get("labels") or {})
+    causes += _job_spec((spec.get("jobTemplate") or {}).get("spec") or {}, "spec.jobTemplate.spec",
+                        template_only=True)
+    return causes
+
+
+def _job_update(new: Obj, old: Obj) -> list[Cause]:
+    """``ValidateJobSpecUpdate``: selector, completions (NonIndexed) and, for a Job that ran, the template are
+    immutable."""
+    nspec, ospec = new.get("spec") or {}, old.get("spec") or {}
+    causes: list[Cause] = []
+    if nspec.get("selector") != ospec.get("selector"):
+        causes.append(invalid("spec.selector", nspec.get("selector"), "field is immutable"))
+    if nspec.get("completions") != ospec.get("completions") and nspec.get("completionMode") != "Indexed":
+        causes.append(invalid("spec.completions", nspec.get("completions"), "field is immutable"))
+    started = bool((old.get("status") or {}).get("startTime"))
+    if nspec.get("template") != ospec.get("template") and (started or not nspec.get("suspend")):
+        causes.append(invalid("spec.template", nspec.get("template"), "field is immutable"))
+    for key in ("completionMode", "podFailurePolicy", "successPolicy", "backoffLimitPerIndex", "managedBy"):
+        if nspec.get(key) != ospec.get(key):
+            causes.append(invalid(f"spec.{key}", nspec.get(key), "field is immutable"))
+    return causes
+
+
 def _pdb(spec: Obj) -> list[Cause]:
     if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
         internal = {"MinAvailable": spec.get("minAvailable"), "Selector": spec.get("selector"),
@@ -360,6 +461,10 @@ def validate(rtype: ResourceType, obj: Obj) -> list[Cause]:
         causes += validate_pod_spec(spec, "spec")
     elif kind in _TEMPLATE_KINDS:
         causes += _workload(kind, spec)
+    elif kind == "Job":
+        causes += _job_spec(spec, "spec")
+    elif kind == "CronJob":
+        causes += _cronjob(obj)
     elif kind == "PodDisruptionBudget":
         causes += _pdb(spec)
     elif kind == "PersistentVolumeClaim":
@@ -394,6 +499,8 @@ def validate_update(rtype: ResourceType, new: Obj, old: Obj) -> list[Cause]:
         nsel, osel = (new.get("spec") or {}).get("selector"), (old.get("spec") or {}).get("selector")
         if nsel != osel:
             return [invalid("spec.selector", nsel, "field is immutable")]
+    if kind == "Job":
+        return _job_update(new, old)
     if kind == "Service":
         return _service_update(new, old)
     if kind == "IngressClass":  # validateIngressClassSpecUpdate

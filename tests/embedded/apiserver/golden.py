@@ -35,7 +35,6 @@ Json = Any
 
 # ---------------------------------------------------------------------------------------------- mismatches
 
-_NO_BATCH = "batch/v1 (Job, CronJob) is not served by the embedded cluster (resources.py registry)"
 _COMPACTION = ("depends on the recording cluster's etcd compaction + apiserver restart history (watch cache "
                "window started at RV 935); not reproducible by replay")
 _NODE_NAMES = "uses the recording cluster's fake nodes node-a1..node-c2; the embedded topology names nodes as EKS"
@@ -43,14 +42,12 @@ _NODE_NAMES = "uses the recording cluster's fake nodes node-a1..node-c2; the emb
 _RV_500 = ("RV 500 was compacted in the recording cluster; a fresh embedded cluster has not reached RV 500 "
            "(504 Too large resource version) or still retains it")
 _AGGREGATED = ("aggregated discovery (apidiscovery.k8s.io/v2) lists only the served subset of groups/resources "
-               "(no apiregistration, batch, rbac, pods/attach|portforward|proxy|resize ...)")
+               "(no apiregistration, rbac, pods/attach|portforward|proxy|resize ...)")
 _SUBSET = ("the embedded cluster serves a subset of the v1.36 resources/groups (no componentstatuses, limitranges, "
-           "resourcequotas, podtemplates, replicationcontrollers, ipaddresses, servicecidrs, batch, rbac, ...)")
+           "resourcequotas, podtemplates, replicationcontrollers, ipaddresses, servicecidrs, rbac, ...)")
 
 #: Every golden case that cannot match today, with the reason. Tests mark these ``xfail(strict=True)``.
 KNOWN_MISMATCHES: dict[str, str] = {
-    "defaulting/cronjob": _NO_BATCH,
-    "defaulting/job": _NO_BATCH,
     "errors/watch-pods-rv-too-old": _COMPACTION,
     "errors/watch-rv-too-old": _COMPACTION,
     "errors/watch-rv-too-old-500": _COMPACTION,
