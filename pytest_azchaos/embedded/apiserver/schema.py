@@ -20,6 +20,7 @@ _FIELDS: dict[str, set[str]] = {
     "CSIStorageCapacity": {"nodeTopology", "storageClassName", "capacity", "maximumVolumeSize"},
     "VolumeAttributesClass": {"driverName", "parameters"},
     "SelfSubjectReview": {"status"},
+    "PriorityClass": {"value", "globalDefault", "description", "preemptionPolicy"},
 }
 _SPEC_STATUS = {"spec", "status"}
 

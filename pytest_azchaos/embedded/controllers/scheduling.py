@@ -10,6 +10,12 @@ needs WaitForFirstConsumer claims bound first, the scheduler sets ``status.nomin
 matching static PVs to their claims (``claimRef``) and annotates the claims to provision with
 ``volume.kubernetes.io/selected-node`` and the provisioner, then waits until every claim is fully bound
 before binding the pod; after ``bind_timeout`` (600 s) it gives up with the recorded ``SchedulerError``.
+
+Preemption (DefaultPreemption's ``prepareCandidate``): a pod that fits nowhere but would fit once
+lower-priority pods are gone gets ``status.nominatedNodeName``; each victim gets the ``DisruptionTarget``
+condition (reason ``PreemptionByScheduler``), is deleted with its grace period and gets a ``Preempted``
+event naming the preemptor's UID and the node; lower-priority pods nominated to that node lose their
+nomination. Nominated pods hold their room against pods of lower priority until they bind.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from ..apiserver.store import Event, Store
 from ..apiserver.subresources import bind_pod
 from ..objects import deep_copy, now_rfc3339
 from ..scheduler import VolumeBinding, VolumeState, Workloads, schedule
-from ..scheduler.model import NodeInfo
+from ..scheduler.model import NodeInfo, priority_of
 from ..scheduler.volumes import claim_names as _claim_names
 from . import persistentvolume as pvc
 from .base import Controller
@@ -49,6 +55,7 @@ class SchedulerController(Controller):
         self.prebinding: dict[tuple[str, str], tuple[str, float]] = {}  # pod -> (node, deadline)
         self.rng = random.Random(seed)
         self.unschedulable: set[tuple[str, str]] = set()
+        self.nominated: dict[tuple[str, str], str] = {}  # preemptors waiting for their victims to go
         self.events = EventsV1Recorder(store, SCHEDULER_NAME, "default-scheduler-embedded")
         self.node_infos = NodeInfoCache(store)
         self._next_start_node = 0
@@ -69,6 +76,8 @@ class SchedulerController(Controller):
                     self.enqueue(key)
                 return
             self.unschedulable.discard(key)
+            if ev.type == "DELETED" or (ev.obj.get("spec") or {}).get("nodeName"):
+                self.nominated.pop(key, None)
             # A pod going away or finishing frees room: unschedulable pods may fit now.
             if ev.type == "DELETED" or (ev.old is not None and not ev.old["metadata"].get("deletionTimestamp")
                                         and ev.obj["metadata"].get("deletionTimestamp")):
@@ -106,7 +115,7 @@ class SchedulerController(Controller):
         if key in self.prebinding:
             self._wait_for_volumes(pod, key)
             return
-        infos = self._with_assumed(self.node_infos.snapshot())
+        infos = self._with_nominated(pod, self._with_assumed(self.node_infos.snapshot()))
         volumes = VolumeState(tuple(self.store.scan("persistentvolumeclaims")),
                               tuple(self.store.scan("persistentvolumes")),
                               tuple(self.store.scan("storageclasses.storage.k8s.io")))
@@ -118,12 +127,16 @@ class SchedulerController(Controller):
                               for n in self.store.scan("namespaces")},
         )
         result = schedule(pod, (), (), volumes, workloads, rng=self.rng, node_infos=infos,
-                          start_index=self._next_start_node)
+                          start_index=self._next_start_node,
+                          pdbs=tuple(self.store.scan("poddisruptionbudgets.policy")))
         if infos:
             self._next_start_node = (self._next_start_node + result.evaluated) % len(infos)
         if result.node is not None:
             if not self._pre_bind_volumes(pod, result.node, volumes):
                 self._bind(pod, result.node)
+        elif result.nominated is not None:
+            self._preempt(pod, result.nominated.node, result.nominated.victims)
+            self._unschedulable(pod, result.message or "0/0 nodes are available", nominated=result.nominated.node)
         else:
             self._unschedulable(pod, result.message or "0/0 nodes are available")
 
@@ -141,11 +154,68 @@ class SchedulerController(Controller):
                 extra.setdefault(node, []).append(assumed)
         return [NodeInfo.build(i.node, [*i.pods, *extra[i.name]]) if i.name in extra else i for i in infos]
 
+    def _with_nominated(self, pod: Obj, infos: list[Any]) -> list[Any]:
+        """``addNominatedPods``: pods nominated to a node, of at least ``pod``'s priority, count as on it."""
+        if not self.nominated:
+            return infos
+        own = priority_of(pod)
+        uid = pod["metadata"].get("uid")
+        extra: dict[str, list[Obj]] = {}
+        for (ns, name), node in self.nominated.items():
+            other = self.store.peek("pods", ns, name)
+            if (other is None or other["metadata"].get("uid") == uid or other["spec"].get("nodeName")
+                    or priority_of(other) < own):
+                continue
+            assumed = deep_copy(other)
+            assumed["spec"]["nodeName"] = node
+            extra.setdefault(node, []).append(assumed)
+        return [NodeInfo.build(i.node, [*i.pods, *extra[i.name]]) if i.name in extra else i for i in infos]
+
+    def _preempt(self, pod: Obj, node: str, victims: tuple[str, ...]) -> None:
+        """``prepareCandidate``: mark, delete and report each victim; drop lower nominations on ``node``."""
+        meta = pod["metadata"]
+        scheduler = (pod.get("spec") or {}).get("schedulerName") or SCHEDULER_NAME
+        for key in victims:
+            ns, name = key.split("/", 1)
+            victim = self.store.peek("pods", ns, name)
+            if victim is None:
+                continue
+            generation = victim["metadata"].get("generation", 1)
+
+            def mark(p: Obj, generation: Any = generation) -> Obj:
+                status = p.setdefault("status", {})
+                conds = [c for c in status.get("conditions") or [] if c.get("type") != "DisruptionTarget"]
+                conds.append({"type": "DisruptionTarget", "observedGeneration": generation, "status": "True",
+                              "lastProbeTime": None, "lastTransitionTime": now_rfc3339(),
+                              "reason": "PreemptionByScheduler",
+                              "message": f"{scheduler}: preempting to accommodate a higher priority pod"})
+                status["conditions"] = conds
+                return p
+
+            ref = pod_ref(victim)
+            if quiet(lambda ns=ns, name=name, mark=mark: self.store.guaranteed_update(
+                    PODS, ns, name, mark, subresource="status")) is None:
+                continue
+            if quiet(lambda ns=ns, name=name: self.store.delete(PODS, ns, name)) is None:
+                continue
+            self.events.eventf(ref, pod_ref(pod), "Normal", "Preempted", "Preempting",
+                               f"Preempted by pod {meta.get('uid', '')} on node {node}")
+        own = priority_of(pod)
+        for other_key, other_node in list(self.nominated.items()):
+            other = self.store.peek("pods", *other_key)
+            if other_node == node and other is not None and priority_of(other) < own:
+                del self.nominated[other_key]
+                self._set_nominated(other_key[0], other_key[1], None)
+        self.nominated[(meta["namespace"], meta["name"])] = node
+
     def _bind(self, pod: Obj, node: str) -> bool:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         if quiet(lambda: bind_pod(self.store, ns, name, node)) is None:
             return False
         self.unschedulable.discard((ns, name))
+        self.nominated.pop((ns, name), None)
+        if (pod.get("status") or {}).get("nominatedNodeName") and (ns, name) not in self.prebinding:
+            self._set_nominated(ns, name, None)  # v1.36 clears the nomination once the pod is bound
         self.events.eventf(pod_ref(pod), None, "Normal", "Scheduled", "Binding",
                            f"Successfully assigned {ns}/{name} to {node}")
         return True
@@ -237,7 +307,8 @@ class SchedulerController(Controller):
             self._unschedulable(pod, 'running PreBind plugin "VolumeBinding": binding volumes: context deadline '
                                      "exceeded", reason="SchedulerError")
 
-    def _unschedulable(self, pod: Obj, message: str, reason: str = "Unschedulable") -> None:
+    def _unschedulable(self, pod: Obj, message: str, reason: str = "Unschedulable",
+                       nominated: str | None = None) -> None:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         generation = pod["metadata"].get("generation", 1)
 
@@ -251,6 +322,8 @@ class SchedulerController(Controller):
                           "lastTransitionTime": old["lastTransitionTime"] if same and old else now_rfc3339(),
                           "reason": reason, "message": message})
             status["conditions"] = conds
+            if nominated:
+                status["nominatedNodeName"] = nominated
             return p
 
         # Marked before the write, so the write's own event does not queue the pod again.

@@ -128,6 +128,7 @@ def schedule(
     volume_binding: VolumeBinding | None = None,
     node_infos: Sequence[NodeInfo] | None = None,
     start_index: int = 0,
+    pdbs: Sequence[Obj] = (),
 ) -> ScheduleResult:
     """Choose a node for ``pod`` among ``nodes`` given the ``pods`` already bound to nodes.
 
@@ -136,7 +137,8 @@ def schedule(
     ``node_infos`` is a prebuilt snapshot (then ``nodes`` and ``pods`` are not read), kept up to date
     incrementally by the caller. As upstream, with 100 nodes or more filtering stops once
     ``num_feasible_nodes_to_find`` feasible nodes are found, starting at ``start_index`` (the caller
-    rotates it by ``ScheduleResult.evaluated`` so every node gets its turn).
+    rotates it by ``ScheduleResult.evaluated`` so every node gets its turn). ``pdbs`` are the
+    PodDisruptionBudgets preemption tries not to violate.
     """
     workloads = workloads or Workloads()
     binding = volume_binding or VolumeBinding(volumes)
@@ -179,7 +181,8 @@ def schedule(
     reasons = {name: status.message for name, status in statuses.items()}
 
     if not feasible:
-        outcome = preempt(pod, infos, statuses, lambda orig, reduced: cycle.with_node(orig, reduced).filter(reduced))
+        outcome = preempt(pod, infos, statuses, lambda orig, reduced: cycle.with_node(orig, reduced).filter(reduced),
+                          pdbs)
         if outcome.nomination is not None:
             return ScheduleResult(None, fit_error(len(infos), statuses), reasons, statuses,
                                   nominated=outcome.nomination)
