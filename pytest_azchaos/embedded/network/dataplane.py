@@ -58,6 +58,11 @@ class DataPlane(Controller):
                 self.enqueue(("eps", ev.namespace, svc))
         elif ev.key == "nodes":
             self.enqueue(("nodes",))
+        elif ev.key == "pods" and ev.type != "DELETED":
+            # Which node a pod address is on: the source side of a flow from a pod (network ACLs).
+            ip, node = (ev.obj.get("status") or {}).get("podIP"), ev.obj["spec"].get("nodeName")
+            if ip and node:
+                self.proxy.learn_pod(ip, node)
 
     def sync(self, key: Hashable) -> None:
         asyncio.get_running_loop().create_task(self._guarded(key))
@@ -116,7 +121,7 @@ class DataPlane(Controller):
         that subnet (every other node is reachable); ``lb_cut_zones`` each Service's load-balancer zones
         whose subnet is cut off."""
         for name, net in self.proxy.nodes.items():
-            net.segment = segments.get(name)
+            self.proxy.set_segment(net, segments.get(name))
         for key, lb in self.load_balancers.items():
             lb.cut_zones = set(lb_cut_zones.get(key, ()))
 

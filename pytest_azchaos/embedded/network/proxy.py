@@ -13,6 +13,9 @@ What each node's kube-proxy would do, decided per connection:
 - Network ACLs: a node whose subnet a deny-all ACL cuts off (``NodeNetwork.segment`` set by the
   cloud layer) exchanges traffic only with addresses in that same subnet; every hop (client -> node,
   node -> endpoint, pod -> ClusterIP -> endpoint) is checked, so cross-zone flows fail both ways.
+  Its kube-proxy no longer hears from the API server either: it keeps the endpoints it had when the
+  cut began (``NodeNetwork.frozen``), so same-zone traffic through a Service goes on after node
+  lifecycle has marked those pods NotReady everywhere else.
 
 Endpoint changes reach the proxy after ``propagation_delay`` seconds, as they reach real nodes
 after the EndpointSlice watch and an iptables sync; an app that exits on SIGTERM without a
@@ -31,6 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from .relay import Listener, Route, privileged_port_message
+from .udp_relay import UdpListener
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,8 @@ class NodeNetwork:
         self.zone = zone
         self.up = True
         self.segment: str | None = None
+        # While cut off: each Service's endpoints as this node's kube-proxy last heard them.
+        self.frozen: dict[tuple[str, str], list[Endpoint]] | None = None
 
 
 def flow_allowed(src: NodeNetwork | None, dst: NodeNetwork | None) -> bool:
@@ -118,7 +124,7 @@ class KubeProxy:
         self.rng = rng or random.Random()
         self.nodes: dict[str, NodeNetwork] = {}
         self.services: dict[tuple[str, str], ServiceState] = {}
-        self._listeners: dict[tuple[str, str], list[Listener]] = {}
+        self._listeners: dict[tuple[str, str], list[Listener | UdpListener]] = {}
         self._health: dict[tuple[str, str], list[web.AppRunner]] = {}
         self.proxy_healthy = True
         # Endpoints that arrived before their Service's listeners existed.
@@ -139,7 +145,10 @@ class KubeProxy:
         hop = node if node is not None else source
         pname = svc.port_named(port)
         # Pods on a stopped node are unreachable from everywhere; across an ACL-cut subnet, from outside it.
-        candidates = [e for e in svc.endpoints if pname in e.ports and self._reachable(e, hop)]
+        endpoints = svc.endpoints
+        if hop is not None and hop.frozen is not None:
+            endpoints = hop.frozen.get((svc.namespace, svc.name), [])
+        candidates = [e for e in endpoints if pname in e.ports and self._reachable(e, hop)]
         if external and svc.local_policy and node is not None:
             pool = usable([e for e in candidates if e.node == node.name])
             source = peer_ip
@@ -154,6 +163,18 @@ class KubeProxy:
     def _reachable(self, ep: Endpoint, source: NodeNetwork | None = None) -> bool:
         node = self.nodes.get(ep.node or "")
         return node is None or (node.up and flow_allowed(source, node))
+
+    def set_segment(self, node: NodeNetwork, segment: str | None) -> None:
+        """Cut ``node`` off into ``segment`` (its kube-proxy keeps today's endpoints) or reconnect it (None)."""
+        if segment is not None and node.frozen is None:
+            node.frozen = {key: list(state.endpoints) for key, state in self.services.items()}
+        elif segment is None:
+            node.frozen = None
+        node.segment = segment
+
+    def learn_pod(self, address: str, node: str) -> None:
+        """Remember that pod address ``address`` is on ``node`` (pod IPs are never reused while a cluster runs)."""
+        self._pod_nodes[address] = node
 
     def node_of_address(self, address: str) -> NodeNetwork | None:
         """The node an address belongs to (its own, or one of its pods'); None outside the cluster."""
@@ -218,10 +239,15 @@ class KubeProxy:
         pending = self._pending_endpoints.get(key)
         if pending is not None and not state.endpoints:
             state.endpoints = pending
-        listeners: list[Listener] = []
+        listeners: list[Listener | UdpListener] = []
         spec = state.spec
         cluster_ip = spec.get("clusterIP")
         for port in spec.get("ports") or []:
+            if (port.get("protocol") or "TCP") == "UDP" and cluster_ip and cluster_ip != "None":
+                udp = await self._udp_listener(state, port, cluster_ip)
+                if udp is not None:
+                    listeners.append(udp)
+                continue
             if (port.get("protocol") or "TCP") != "TCP":
                 continue
             if cluster_ip and cluster_ip != "None":
@@ -242,6 +268,22 @@ class KubeProxy:
             for node in self.nodes.values():
                 runners.append(await self._health_server(state, node, int(hc)))
             self._health[key] = runners
+
+    async def _udp_listener(self, state: ServiceState, port: Obj, cluster_ip: str) -> UdpListener | None:
+        """A UDP ClusterIP port (cluster DNS): flows routed like connections, kept while their endpoint is usable."""
+        pname = state.port_named(port)
+
+        def still_usable(route: Route) -> bool:
+            return any(e.address == route.host and e.ports.get(pname) == route.port and self._reachable(e)
+                       for e in usable(state.endpoints))
+
+        try:
+            return await UdpListener(cluster_ip, int(port["port"]), self._router(state, port, None, False),
+                                     still_usable).start()
+        except PermissionError:
+            log.warning("service %s/%s: %s", state.namespace, state.name,
+                        privileged_port_message(cluster_ip, int(port["port"])).replace("listen on", "listen on udp"))
+            return None
 
     def _router(self, state: ServiceState, port: Obj, node: NodeNetwork | None, external: bool):
         def route(peer: tuple[str, int]) -> Route | None:

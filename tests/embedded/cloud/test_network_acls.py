@@ -147,3 +147,46 @@ def test_partitioned_kubelet_keeps_a_force_deleted_pod_running_and_kills_it_when
             time.sleep(1)
             assert answers(ip), "the partitioned kubelet never saw the deletion: its container keeps serving"
         wait(lambda: not answers(ip), 15, "the reconnected kubelet killing the deleted pod's container")
+
+
+def _dial(pod_ip: str, host: str, port: int) -> dict[str, Any]:
+    """netexec /dial from the pod at ``pod_ip`` to ``host:port`` (one try), as its JSON answer."""
+    import json
+
+    url = f"http://{pod_ip}:8080/dial?request=hostname&protocol=http&host={host}&port={port}&tries=1"
+    with urllib.request.urlopen(url, timeout=15) as r:
+        return dict(json.loads(r.read()))
+
+
+def _pod(core: client.CoreV1Api, ns: str, name: str, zone: str, labels: dict[str, str]) -> str:
+    core.create_namespaced_pod(ns, client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name, labels=labels),
+        spec=client.V1PodSpec(node_selector={ZONE_LABEL: zone}, containers=[client.V1Container(
+            name="app", image=AGNHOST, args=["netexec", "--http-port=8080"])])))
+    wait(lambda: bool(core.read_namespaced_pod(name, ns).status.pod_ip) and answers(
+        core.read_namespaced_pod(name, ns).status.pod_ip), 30, f"pod {name} serving")
+    return str(core.read_namespaced_pod(name, ns).status.pod_ip)
+
+
+def _service(core: client.CoreV1Api, ns: str, name: str) -> str:
+    svc = core.create_namespaced_service(ns, client.V1Service(
+        metadata=client.V1ObjectMeta(name=name), spec=client.V1ServiceSpec(
+            selector={"app": name}, ports=[client.V1ServicePort(port=18080, target_port=8080)])))
+    return str(svc.spec.cluster_ip)
+
+
+def test_a_pod_in_a_cut_off_zone_reaches_services_in_its_zone_only(core, ec2) -> None:
+    with clusters.fresh_namespace(core, "nacl") as ns:
+        near = _pod(core, ns, "near", ZONE, {})
+        _pod(core, ns, "same", ZONE, {"app": "same"})
+        _pod(core, ns, "far", "us-east-1a", {"app": "far"})
+        same_ip, far_ip = _service(core, ns, "same"), _service(core, ns, "far")
+        wait(lambda: _dial(near, far_ip, 18080).get("responses") == ["far"], 15, "far reachable before")
+        vpc, subnet = zone_subnet(ec2, ZONE)
+        acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        with Swap(ec2, subnet, acl):
+            time.sleep(FAST.cloud_poll_interval * 3)
+            cut = _dial(near, far_ip, 18080)
+            assert "responses" not in cut and "deadline exceeded" in " ".join(cut.get("errors", [])), cut
+            assert _dial(near, same_ip, 18080).get("responses") == ["same"], "same-zone traffic keeps flowing"
+        wait(lambda: _dial(near, far_ip, 18080).get("responses") == ["far"], 15, "far reachable after")

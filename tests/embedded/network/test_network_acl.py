@@ -94,6 +94,19 @@ def test_a_node_port_of_a_cut_off_node_drops_an_outside_client() -> None:
     run(scenario)
 
 
+def test_a_cut_off_node_keeps_the_endpoints_it_had_when_the_cut_began() -> None:
+    async def scenario(proxy: KubeProxy) -> None:
+        proxy.nodes["a"].segment = None
+        proxy.set_segment(proxy.nodes["a"], "subnet-a")
+        proxy.set_endpoints("ns", "web", [])  # node lifecycle marked everything NotReady; node a never hears it
+        assert {await _ask(CLUSTER_IP, 9080, POD_A) for _ in range(4)} == {POD_A}
+        proxy.set_segment(proxy.nodes["a"], None)  # reconnected: today's (empty) endpoints
+        with pytest.raises(TimeoutError):
+            await _ask(CLUSTER_IP, 9080, POD_A)
+
+    run(scenario)
+
+
 def test_the_partition_heals_when_the_segment_is_cleared() -> None:
     async def scenario(proxy: KubeProxy) -> None:
         proxy.nodes["a"].segment = None
