@@ -39,10 +39,14 @@ from .controllers.podgc import PodGCController
 from .controllers.scheduling import SchedulerController
 from .controllers.workload import now as wall_clock
 from .controllers.workloads import workload_controllers
+from .dns.addon import cluster_dns_ip, install_coredns
+from .dns.records import CLUSTER_DOMAIN, ClusterDnsIndex
 from .heartbeat import NodeHeartbeat
 from .images import default_registry
+from .images.coredns import COREDNS_REPOSITORY, coredns_definition, eks_coredns_repository
 from .images.mirror import RegistryMirror
 from .kubelet.exec_stream import exec_handler
+from .kubelet.dns_config import PodDnsSettings, node_resolv_conf
 from .kubelet.kubelet import KubeletManager, PodAddresses
 from .kubelet.logs import log_handler
 from .network.addresses import AddressPlan
@@ -100,6 +104,16 @@ class EmbeddedCluster:
         for mirror in registry_mirrors:
             images.add_mirror(mirror)
         self.kubelets = KubeletManager(self.store, images, PodAddresses(plan.pod), self._kubelet_event)
+        # Cluster DNS (the EKS CoreDNS add-on, created in bootstrap; AZCHAOS_EMBEDDED_COREDNS=0 leaves it out):
+        # kube-dns on the service CIDR's 10th address is every kubelet's clusterDNS; CoreDNS pods answer from the
+        # ``kubernetes`` plugin's view of the store.
+        self.coredns = os.environ.get("AZCHAOS_EMBEDDED_COREDNS", "1") != "0"
+        self.dns_ip = cluster_dns_ip(plan.service_cidr)
+        self.dns_index = ClusterDnsIndex(self.store)
+        for repository in (COREDNS_REPOSITORY, *([eks_coredns_repository(topology.region)] if topology.region else [])):
+            images.register(repository, coredns_definition(lambda: self.dns_index))
+        self.kubelets.dns = PodDnsSettings([self.dns_ip], CLUSTER_DOMAIN,
+                                           node_resolv_conf(topology.region or "us-east-1"))
         # podAttachAndMountTimeout (2 min) scaled as the profile scales maxWaitForUnmountDuration (6 min).
         self.kubelets.mount_timeout = self.profile.max_wait_for_unmount / 3  # type: ignore[attr-defined]
         self.api.register_subresource("pods", "log", log_handler(self.kubelets))
@@ -145,6 +159,8 @@ class EmbeddedCluster:
             self.kubelets.add_node(spec.name, spec.address)
             self.heartbeats[spec.name] = NodeHeartbeat(self.store, spec.name, self.profile)
         install_ebs_csi(self.store, {spec.name: spec.instance_id for spec in specs})
+        if self.coredns:
+            install_coredns(self.store, self.topology.region, self.dns_ip)
 
     def _kubelet_event(self, pod: dict, etype: str, reason: str, message: str, node: str,
                        field: str | None) -> None:

@@ -518,7 +518,7 @@ class NetexecContainer(Container):
         if proto not in ("", "http", "udp", "sctp"):
             return error_response(f"unsupported protocol. {protocol}", 400)
         kind = "udp" if proto == "udp" else "sctp" if proto == "sctp" else "tcp"
-        addr, err = self._resolve(kind, host, port)
+        addr, err = await self._resolve(kind, host, port)
         if err is not None:
             return error_response(f"host and/or port param are invalid. {err}", 400)
         assert addr is not None
@@ -543,7 +543,9 @@ class NetexecContainer(Container):
             output["errors"] = errors
         return Response(200, json_marshal(output))
 
-    def _resolve(self, kind: str, host: str, port: str) -> tuple[tuple[str, int] | None, str | None]:
+    async def _resolve(self, kind: str, host: str, port: str) -> tuple[tuple[str, int] | None, str | None]:
+        """``net.ResolveTCPAddr``/``ResolveUDPAddr``: a literal address, else Go's resolver over the pod's
+        ``/etc/resolv.conf`` (the cluster DNS for ``ClusterFirst`` pods), the first IPv4 answer."""
         host_port = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         if port and not port.isdigit():
             return None, f"lookup {kind}/{port}: unknown port"
@@ -557,10 +559,19 @@ class NetexecContainer(Container):
             return (host, port_num), None
         except OSError:
             pass
-        resolved = self.spec.resolve_host(host) if self.spec.resolve_host is not None else None
-        if resolved is None:
-            return None, f"lookup {host}: no such host"
-        return (resolved, port_num), None
+        if self.spec.resolve_host is not None or not self.spec.resolv_conf:
+            resolved = self.spec.resolve_host(host) if self.spec.resolve_host is not None else None
+            if resolved is None:
+                return None, f"lookup {host}: no such host"
+            return (resolved, port_num), None
+        from pytest_azchaos.embedded.dns.resolver import DnsLookupError, ResolvConf, StubResolver
+
+        resolver = StubResolver(ResolvConf.parse(self.spec.resolv_conf), self.spec.pod_ip)
+        try:
+            addresses = await resolver.lookup_host(host)
+        except DnsLookupError as e:
+            return None, str(e)
+        return (addresses[0], port_num), None
 
     async def _dial_http(self, request: str, addr: tuple[str, int]) -> tuple[str, str | None]:
         url = f"http://{addr[0]}:{addr[1]}/{request}"

@@ -59,8 +59,10 @@ class ContainerSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     ports: Sequence[ContainerPort] = ()
     stdin: bool = False  # the pod spec's ``stdin``: the process gets an open (never-ending) standard input
-    # Name resolution for programs that dial by name (cluster DNS arrives later); None → unresolvable.
+    # Name resolution for programs that dial by name; None: through ``resolv_conf`` (the cluster's DNS).
     resolve_host: Callable[[str], str | None] | None = None
+    # The pod's ``/etc/resolv.conf`` as the kubelet formed it ("": none, names do not resolve).
+    resolv_conf: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
+from .dns_config import PodDnsSettings
 from .pod_worker import PodWorker
 from .volumes import NodeVolumes
 
@@ -190,6 +191,8 @@ class KubeletManager(Controller):
         self.backoff = backoff or Backoff()
         self.pull_seconds = pull_seconds
         self.nodes: dict[str, NodeAgent] = {}
+        # clusterDNS, clusterDomain and resolvConf of every node's kubelet config (the cluster sets them).
+        self.dns = PodDnsSettings()
 
     def add_node(self, name: str, address: str) -> NodeAgent:
         agent = NodeAgent(self, name, address)

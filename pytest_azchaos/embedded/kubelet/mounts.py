@@ -170,15 +170,17 @@ class PodVolumes:
         rwo = "ReadWriteOnce" in (spec.get("accessModes") or [])
         return Tree(host, root=RootOwner(get, put)), fs_type, rwo
 
-    def sandbox(self, container: Obj, owner: Any, image_user: str = "") -> Sandbox:
+    def sandbox(self, container: Obj, owner: Any, image_user: str = "", resolv_conf: str = "") -> Sandbox:
         """The filesystem and identity of one run of ``container`` (a fresh writable layer each run);
-        ``image_user`` is the image config's ``User``, used when the pod sets no ``runAsUser``."""
+        ``image_user`` is the image config's ``User``, used when the pod sets no ``runAsUser``;
+        ``resolv_conf`` the pod's ``/etc/resolv.conf`` (the kubelet's, bind-mounted over the image's)."""
         self.setup()
         assert self.dir is not None
         self._count += 1
         host = self.dir / "containers" / f"{container['name']}-{self._count}" / "rootfs"
         pod_name = self.pod["metadata"]["name"]
-        rootfs = alpine.LazyTree(lambda: alpine.make_alpine_rootfs(host, pod_name))
+        extra = {"etc/resolv.conf": (resolv_conf.encode(), 0o644)} if resolv_conf else None
+        rootfs = alpine.LazyTree(lambda: alpine.make_alpine_rootfs(host, pod_name, extra))
         mounts = []
         for vm in container.get("volumeMounts") or []:
             entry = self.trees.get(vm.get("name", ""))

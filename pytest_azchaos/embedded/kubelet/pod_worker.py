@@ -30,6 +30,7 @@ from ..images.registry import (
     pulling_event_message,
 )
 from ..objects import format_time, now_rfc3339
+from .dns_config import pod_resolv_conf
 from .mounts import PodVolumes
 from .probes import ProbeResult, http_get, run_probe
 from .pull_secrets import (
@@ -129,6 +130,7 @@ class PodWorker:
         self.done = asyncio.Event()
         self.volumes = PodVolumes(node.store, pod)
         self.volumes_mounted = False
+        self._resolv_conf: str | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -172,6 +174,17 @@ class PodWorker:
 
     def _sidecars(self) -> list[ContainerRuntime]:
         return [rt for rt in self.init_containers if rt.spec.get("restartPolicy") == "Always"]
+
+    def resolv_conf(self) -> str:
+        """The sandbox's ``/etc/resolv.conf``, formed once per pod as the kubelet does at sandbox creation
+        (``DNSConfigForming`` warnings then)."""
+        if self._resolv_conf is None:
+            dns = self.node.manager.dns
+            self._resolv_conf, warnings = pod_resolv_conf(self.pod, dns.cluster_dns, dns.cluster_domain,
+                                                          dns.host_resolv_conf)
+            for warning in warnings:
+                self.node.event(self.pod, "Warning", "DNSConfigForming", warning)
+        return self._resolv_conf
 
     # ------------------------------------------------------------------ main loop
 
@@ -353,12 +366,13 @@ class PodWorker:
             name=rt.name, pod_name=self.name, pod_ip=self.pod_ip, image=rt.spec.get("image", ""),
             command=rt.spec.get("command"), args=rt.spec.get("args"),
             env={e["name"]: str(e.get("value", "")) for e in rt.spec.get("env") or [] if "name" in e},
-            stdin=bool(rt.spec.get("stdin")),
+            stdin=bool(rt.spec.get("stdin")), resolv_conf=self.resolv_conf(),
         )
         assert rt.image is not None
         container = rt.image.create_container(spec)
-        # volumes, user (runAsUser, else the image's USER), groups
-        attach_sandbox(container, self.volumes.sandbox(rt.spec, container, rt.image.definition.user))
+        # volumes, user (runAsUser, else the image's USER), groups, /etc/resolv.conf
+        attach_sandbox(container, self.volumes.sandbox(rt.spec, container, rt.image.definition.user,
+                                                       self.resolv_conf()))
         rt.container = container
         self.node.event(self.pod, "Normal", "Created", f"Created container: {rt.name}", field=rt.name)
         try:

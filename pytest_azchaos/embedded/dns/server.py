@@ -1,0 +1,144 @@
+"""A DNS server over UDP and TCP on one address: what a CoreDNS pod binds (``.:53``) in the embedded cluster.
+
+Questions under the ``kubernetes`` plugin's zones get its answers (authoritative: ``aa`` set, ``ra`` not,
+as CoreDNS answers them). Everything else goes to ``forward . /etc/resolv.conf``, the node's resolver
+(the VPC's AmazonProvidedDNS), which the embedded cluster does not have: a single-label name gets the
+NXDOMAIN any recursive resolver gives it (no such top-level domain), every other name SERVFAIL, as
+``forward`` answers when its upstream does not. UDP answers larger than the client's buffer (512 bytes without
+EDNS) come back truncated (``tc``), so the client retries over TCP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from collections.abc import Callable
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.opcode
+import dns.rcode
+
+from .records import ClusterDnsIndex
+
+log = logging.getLogger(__name__)
+
+
+def respond(index: ClusterDnsIndex | None, query: dns.message.Message) -> dns.message.Message:
+    """The answer to ``query``; ``index`` None: the plugin has not synced (forwarded: SERVFAIL)."""
+    response = dns.message.make_response(query)
+    if query.opcode() != dns.opcode.QUERY:
+        response.set_rcode(dns.rcode.NOTIMP)
+        return response
+    if len(query.question) != 1:
+        response.set_rcode(dns.rcode.FORMERR)
+        return response
+    question = query.question[0]
+    if index is None or not index.authoritative_for(question.name):
+        single_label = len(question.name.labels) == 2  # ("nope", "")
+        response.set_rcode(dns.rcode.NXDOMAIN if single_label and index is not None else dns.rcode.SERVFAIL)
+        if single_label and index is not None:
+            response.flags |= dns.flags.RA  # the upstream's recursive answer, relayed
+        return response
+    answer = index.answer(question.name, question.rdtype)
+    response.flags |= dns.flags.AA
+    response.set_rcode(answer.rcode)
+    response.answer = answer.answer
+    response.authority = answer.authority
+    response.additional = answer.additional
+    return response
+
+
+def to_wire(query: dns.message.Message, response: dns.message.Message, limit: int) -> bytes:
+    """``response`` in at most ``limit`` bytes; when it does not fit, the same header with ``tc`` and no records."""
+    try:
+        return response.to_wire(max_size=limit)
+    except dns.exception.TooBig:
+        short = dns.message.make_response(query)
+        short.flags |= dns.flags.TC | (response.flags & dns.flags.AA)
+        short.set_rcode(response.rcode())
+        return short.to_wire(max_size=limit)
+
+
+def udp_limit(query: dns.message.Message) -> int:
+    return max(512, query.payload) if query.edns >= 0 else 512
+
+
+class DnsServer:
+    """UDP and TCP listeners on ``host:port`` answering from ``index()`` (read per query: it may sync later)."""
+
+    def __init__(self, host: str, port: int, index: Callable[[], ClusterDnsIndex | None]):
+        self.host = host
+        self.port = port
+        self.index = index
+        self.queries = 0
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.base_events.Server | None = None
+        self._tcp_writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        """Bind both; raises OSError (the caller reports it as CoreDNS does: ``listen udp :53: bind: ...``)."""
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(self.host, self.port))
+        self._udp = transport  # type: ignore[assignment]  # uvloop's transport is not asyncio's class
+        try:
+            self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.port, reuse_address=True)
+        except OSError:
+            transport.close()
+            raise
+
+    def answer_wire(self, data: bytes, limit: int | None) -> bytes | None:
+        try:
+            query = dns.message.from_wire(data)
+        except Exception:  # not a DNS message: dropped, as miekg/dns drops what it cannot unpack
+            return None
+        self.queries += 1
+        response = respond(self.index(), query)
+        return to_wire(query, response, udp_limit(query) if limit is None else limit)
+
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._tcp_writers.add(writer)
+        try:
+            while True:
+                head = await reader.readexactly(2)
+                data = await reader.readexactly(struct.unpack("!H", head)[0])
+                wire = self.answer_wire(data, 65535)
+                if wire is None:
+                    break
+                writer.write(struct.pack("!H", len(wire)) + wire)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._tcp_writers.discard(writer)
+            writer.close()
+
+    def close(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        if self._tcp is not None:
+            self._tcp.close()
+            self._tcp = None
+        for writer in list(self._tcp_writers):
+            writer.transport.abort()
+        self._tcp_writers.clear()
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, server: DnsServer):
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        wire = self.server.answer_wire(data, None)
+        if wire is not None and self.transport is not None:
+            self.transport.sendto(wire, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP errors for earlier answers (the client went away)
