@@ -10,6 +10,7 @@ import pytest
 from pytest_azchaos.apps import EchoSpec
 from pytest_azchaos.checks import CheckFailed
 from pytest_azchaos.checks.partition import HeldPod, WriterWatch, judge_held, serves_through
+from pytest_azchaos.checks.rescheduled import rescheduled
 from pytest_azchaos.traffic.window import fault_window, settle
 
 from .records import failed, recording
@@ -80,10 +81,12 @@ def test_writer_watch_without_samples_is_inconclusive() -> None:
 @pytest.mark.azchaos_destructive
 def test_one_zone_app_under_partition_fails_az_partition_showing_the_failure_window(
         azchaos_cluster, azchaos_deploy, azchaos_traffic, azchaos_chaos, azchaos_zones, azchaos_aws, azchaos_profile,
-        azchaos_check):
+        azchaos_predict, azchaos_run, azchaos_check):
     zone = azchaos_zones.zones()[0]
     app = azchaos_deploy(EchoSpec(replicas=2, spread="one-zone", pinned_zone=zone, pdb_max_unavailable=None))
     detection = azchaos_profile.partition_detection_window(False)
+    predicted = azchaos_predict(app, "partition", zone)
+    assert not predicted.recovers, predicted.summary
     prober = azchaos_traffic.start(app)
     settle(1)
     with fault_window(prober) as window:
@@ -95,3 +98,11 @@ def test_one_zone_app_under_partition_fails_az_partition_showing_the_failure_win
         azchaos_check(serves_through(recording_, window[0], detection, core=azchaos_cluster.core,
                                      namespace=app.namespace))
     assert "failure window t=" in str(failed_.value)
+    # The replacements have nowhere to go, as the oracle said before the fault.
+    stranded = rescheduled(azchaos_cluster.core, app.namespace, app.label_selector, zone, 2,
+                           timeout=azchaos_profile.taint_eviction_after(app.spec.node_loss_toleration) + 2,
+                           zones=azchaos_zones, progress=azchaos_run.progress, check_id="AZ-PARTITION",
+                           predicted=predicted)
+    with pytest.raises(CheckFailed, match=r"AZ-PARTITION FAILED: only 0/2 pods Ready.*expected because"):
+        azchaos_check(stranded)
+    assert stranded.figures.get("agrees"), stranded.figures
