@@ -201,3 +201,51 @@ def test_namespace_labels_are_set_on_every_test_namespace(pytester: pytest.Pytes
                                            "pod-security.kubernetes.io/enforce=restricted",
                                            "--azchaos-namespace-label", "team=sre")
     result.assert_outcomes(passed=1)
+
+
+TARGETED = """
+import pytest
+
+
+@pytest.mark.parametrize("azchaos_app", [{"traffic_policy": "Cluster"}, {"traffic_policy": "Local"}],
+                         indirect=True, ids=["Cluster", "Local"])
+def test_suite(azchaos_app):
+    pass
+
+
+def test_plain():
+    pass
+"""
+
+
+def test_targets_parametrise_tests_using_the_app_once_per_target(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(TARGETED)
+    result = pytester.runpytest("--collect-only", "-q", "--azchaos-target", "deployment/shop/checkout,path=/h",
+                                "--azchaos-target", "statefulset/db/pg")
+    result.stdout.fnmatch_lines(["*test_suite[[]target=deployment/shop/checkout-Cluster[]]",
+                                 "*test_suite[[]target=deployment/shop/checkout-Local[]]",
+                                 "*test_suite[[]target=statefulset/db/pg-Cluster[]]",
+                                 "*test_suite[[]target=statefulset/db/pg-Local[]]", "*test_plain",
+                                 "*5 tests collected*"])
+
+
+def test_without_targets_the_ids_stay_those_of_the_sample_app(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(TARGETED)
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*test_suite[[]Cluster[]]", "*test_suite[[]Local[]]", "*3 tests collected*"])
+
+
+def test_the_ini_key_azchaos_targets_takes_one_target_per_line(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nazchaos_targets =\n  deployment/shop/checkout\n  deployment/shop/cart,status=200\n")
+    pytester.makepyfile(TARGETED)
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*test_suite[[]target=deployment/shop/cart-Cluster[]]", "*5 tests collected*"])
+
+
+def test_a_bad_target_in_the_ini_file_names_the_ini_key(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nazchaos_targets = deploy/shop/checkout\n")
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*pytest-azchaos: ini key azchaos_targets 'deploy/shop/checkout': kind must be "
+                                 "deployment or statefulset*"])
