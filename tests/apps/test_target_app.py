@@ -168,3 +168,29 @@ def test_traffic_to_a_node_port_records_the_node_zone(plugin_cluster: Any, core:
 
 def _ready(pod: Any) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+
+
+def _ingress(name: str, host: str, backend: str) -> dict[str, Any]:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": name},
+            "spec": {"rules": [{"host": host, "http": {"paths": [
+                {"path": "/", "pathType": "Prefix",
+                 "backend": {"service": {"name": backend, "port": {"number": 8080}}}}]}}]}}
+
+
+def test_an_ingress_without_an_address_names_its_controller(plugin_cluster: Any, web: str) -> None:
+    client.NetworkingV1Api(plugin_cluster.api).create_namespaced_ingress(web, _ingress("web", "shop.example.com",
+                                                                                       "web-lb"))
+    with pytest.raises(AppError, match=r"Ingress .*/web got no address within 1s: check that its ingress controller "
+                                       r"runs"):
+        resolve_target(plugin_cluster, parse_target(f"deployment/{web}/web,ingress=web"), lb_timeout=1)
+
+
+def test_an_ingress_gives_its_address_host_and_backend_service(plugin_cluster: Any, web: str) -> None:
+    api = client.NetworkingV1Api(plugin_cluster.api)
+    api.create_namespaced_ingress(web, _ingress("web", "shop.example.com", "web-lb"))
+    api.patch_namespaced_ingress_status("web", web, {"status": {"loadBalancer": {"ingress": [
+        {"hostname": "k8s-shop-web-0123456789.us-east-1.elb.amazonaws.com"}]}}})
+    app = resolve_target(plugin_cluster, parse_target(f"deployment/{web}/web,ingress=web,scheme=https,"
+                                                      "verify=false"), lb_timeout=10)
+    assert (app.addresses, app.port, app.default_host, app.service) == (
+        ["k8s-shop-web-0123456789.us-east-1.elb.amazonaws.com"], 443, "shop.example.com", "web-lb")
