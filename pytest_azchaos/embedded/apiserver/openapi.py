@@ -50,6 +50,7 @@ IOS = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 _PACKAGE = {"": "core", "apps": "apps", "policy": "policy", "discovery.k8s.io": "discovery",
             "storage.k8s.io": "storage", "coordination.k8s.io": "coordination", "events.k8s.io": "events",
             "autoscaling": "autoscaling", "networking.k8s.io": "networking", "batch": "batch",
+            "rbac.authorization.k8s.io": "rbac",
             "authentication.k8s.io": "authentication"}
 
 
@@ -538,6 +539,10 @@ def _kind_fields(rtype: ResourceType) -> dict[str, Schema | str]:
         "CSIStorageCapacity": {"nodeTopology": META + "LabelSelector", "storageClassName": S,
                                "capacity": QUANTITY, "maximumVolumeSize": QUANTITY},
         "VolumeAttributesClass": {"driverName": S, "parameters": STRMAP},
+        "ClusterRole": {"rules": arr(ANY_OBJECT, list_type="atomic"), "aggregationRule": ANY_OBJECT},
+        "Role": {"rules": arr(ANY_OBJECT, list_type="atomic")},
+        "ClusterRoleBinding": {"subjects": arr(ANY_OBJECT, list_type="atomic"), "roleRef": ANY_OBJECT},
+        "RoleBinding": {"subjects": arr(ANY_OBJECT, list_type="atomic"), "roleRef": ANY_OBJECT},
     }
     if k in extra:
         return {**base, **extra[k]}

@@ -146,6 +146,15 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
                  storage_version_hash="qgS0xkrxYAI=",
                  field_selectors=(*_META_FIELDS, "addressType")),
+    # rbac.authorization.k8s.io/v1: stored and served (kubectl apply of ci/cronjob/), not enforced
+    ResourceType("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding",
+                 False, storage_version_hash="48tpQ8gZHFc="),
+    ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", False,
+                 storage_version_hash="bYE5ZWDrJ44="),
+    ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", True,
+                 storage_version_hash="eGsCzGH6b1g="),
+    ResourceType("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", True,
+                 storage_version_hash="7FuwZcIIItM="),
     # storage.k8s.io/v1
     ResourceType("storage.k8s.io", "v1", "csidrivers", "csidriver", "CSIDriver", False,
                  storage_version_hash="hL6j/rwBV5w="),
@@ -190,7 +199,8 @@ RESOURCES: tuple[ResourceType, ...] = (
 
 # The order of /apis on a v1.36 apiserver (golden discovery/apis.json), restricted to the groups served.
 GROUP_ORDER: tuple[str, ...] = (
-    "apps", "events.k8s.io", "authentication.k8s.io", "batch", "networking.k8s.io", "policy", "storage.k8s.io",
+    "apps", "events.k8s.io", "authentication.k8s.io", "batch", "networking.k8s.io", "policy",
+    "rbac.authorization.k8s.io", "storage.k8s.io",
     "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
 )
 

@@ -21,6 +21,10 @@ _FIELDS: dict[str, set[str]] = {
     "VolumeAttributesClass": {"driverName", "parameters"},
     "SelfSubjectReview": {"status"},
     "PriorityClass": {"value", "globalDefault", "description", "preemptionPolicy"},
+    "ClusterRole": {"rules", "aggregationRule"},
+    "Role": {"rules"},
+    "ClusterRoleBinding": {"subjects", "roleRef"},
+    "RoleBinding": {"subjects", "roleRef"},
 }
 _SPEC_STATUS = {"spec", "status"}
 
