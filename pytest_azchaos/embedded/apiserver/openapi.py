@@ -714,7 +714,10 @@ def _closure(doc: Schema, types: dict[str, Schema]) -> dict[str, Schema]:
 
 def group_version_document(group: str, version: str, registry: Registry = REGISTRY) -> Schema | None:
     """The OpenAPI v3 document of one group-version (``/openapi/v3/apis/apps/v1``), or None if not served."""
-    resources = [r for r in registry.in_group_version(group, version) if r.storage is None or r.group]
+    # Custom resources are not described (their types come and go; kubectl then patches them with a JSON merge
+    # patch, as it would for a CRD whose schema does not offer strategic merge).
+    resources = [r for r in registry.in_group_version(group, version)
+                 if (r.storage is None or r.group) and not getattr(r, "custom", False)]
     if not resources:
         return None
     types = dict(_types())
@@ -763,7 +766,7 @@ def rendered(path: str) -> bytes | None:
     parts = path.split("/")
     doc: Schema | None = None
     if parts == ["api"] or parts == ["apis"] or (parts[0] == "apis" and len(parts) == 2
-                                                 and parts[1] in REGISTRY.groups()):
+                                                 and f"apis/{parts[1]}" in served_paths()):
         doc = _discovery_document(path)
     elif parts == ["api", "v1"]:
         doc = group_version_document("", "v1")
@@ -781,6 +784,8 @@ def document_hash(body: bytes) -> str:
 def served_paths(registry: Registry = REGISTRY) -> list[str]:
     out = ["api", "api/v1", "apis"]
     for g in registry.groups():
+        if all(getattr(r, "custom", False) for r in registry.resources if r.group == g):
+            continue  # a CRD's group (see group_version_document)
         out.append(f"apis/{g}")
         for v in sorted({r.version for r in registry.resources if r.group == g}):
             out.append(f"apis/{g}/{v}")
