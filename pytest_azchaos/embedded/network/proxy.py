@@ -3,6 +3,10 @@
 What each node's kube-proxy would do, decided per connection:
 
 - ClusterIP ``clusterIP:port``: any usable endpoint; the source is the client's own address.
+  EndpointSlice hints (``trafficDistribution``) narrow Cluster-policy traffic to the endpoints hinted for the
+  routing node's zone (or node) when every ready endpoint has hints and one is hinted for it, else all
+  (``pkg/proxy/topology.go``); ``internalTrafficPolicy: Local`` keeps ClusterIP traffic on the client's node,
+  dropped when it has no endpoint there.
 - NodePort ``nodeIP:nodePort`` and load-balancer traffic arriving on a node:
   ``externalTrafficPolicy: Cluster`` -> any usable endpoint, source rewritten to the node's address;
   ``Local`` -> endpoints on this node only, client address kept; none -> dropped.
@@ -50,6 +54,8 @@ class Endpoint:
     serving: bool
     terminating: bool
     ports: dict[str, int]  # port name ("" when unnamed) -> target port
+    zone_hints: frozenset[str] = frozenset()  # hints.forZones (trafficDistribution)
+    node_hints: frozenset[str] = frozenset()  # hints.forNodes (PreferSameNode)
 
 
 def endpoints_from_slices(slices: list[Obj]) -> list[Endpoint]:
@@ -60,10 +66,35 @@ def endpoints_from_slices(slices: list[Obj]) -> list[Endpoint]:
             cond = ep.get("conditions") or {}
             ready = cond.get("ready") is not False
             serving = cond.get("serving", ready) is not False
+            hints = ep.get("hints") or {}
+            zones = frozenset(z.get("name", "") for z in hints.get("forZones") or [])
+            nodes = frozenset(n.get("name", "") for n in hints.get("forNodes") or [])
             for addr in ep.get("addresses") or []:
                 out.append(Endpoint(addr, ep.get("nodeName"), ep.get("zone"), ready, bool(serving),
-                                    bool(cond.get("terminating")), ports))
+                                    bool(cond.get("terminating")), ports, zones, nodes))
     return out
+
+
+def topology_mode(endpoints: list[Endpoint], node: str, zone: str) -> str:
+    """``topologyModeFromHints``: PreferSameNode when every ready endpoint has node hints and one is hinted for
+    this node; PreferSameZone when every ready endpoint has zone hints and one is hinted for this node's zone;
+    else "" (cluster-wide: the fallback of a zone with no endpoint of its own)."""
+    ready = [e for e in endpoints if e.ready]
+    if ready and all(e.node_hints for e in ready) and any(node in e.node_hints for e in ready):
+        return "PreferSameNode"
+    if ready and all(e.zone_hints for e in ready) and zone and any(zone in e.zone_hints for e in ready):
+        return "PreferSameZone"
+    return ""
+
+
+def for_topology(endpoints: list[Endpoint], node: str, zone: str) -> list[Endpoint]:
+    """The endpoints a node's kube-proxy uses for Cluster traffic policy (``availableForTopology``)."""
+    mode = topology_mode(endpoints, node, zone)
+    if mode == "PreferSameNode":
+        return [e for e in endpoints if node in e.node_hints]
+    if mode == "PreferSameZone":
+        return [e for e in endpoints if zone in e.zone_hints]
+    return endpoints
 
 
 def usable(endpoints: list[Endpoint]) -> list[Endpoint]:
@@ -152,7 +183,16 @@ class KubeProxy:
         if external and svc.local_policy and node is not None:
             pool = usable([e for e in candidates if e.node == node.name])
             source = peer_ip
+        elif not external and svc.spec.get("internalTrafficPolicy") == "Local" and hop is not None:
+            # No fallback: without an endpoint on the client's node the connection is dropped (iptables
+            # "has no local endpoints" -j DROP), never sent elsewhere.
+            pool = usable([e for e in candidates if e.node == hop.name])
+            source = peer_ip
         else:
+            if hop is not None:  # trafficDistribution hints, decided on the node whose kube-proxy routes this
+                allowed = {e.address for e in for_topology(
+                    [e for e in endpoints if pname in e.ports], hop.name, hop.zone)}
+                candidates = [e for e in candidates if e.address in allowed]
             pool = usable(candidates)
             source = node.address if (external and node is not None) else peer_ip
         if not pool:
