@@ -1,0 +1,86 @@
+"""Helpers of the cluster DNS tests: agnhost netexec workloads, their /dial, DNS questions over real sockets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.error
+import urllib.request
+from typing import Any
+
+import dns.message
+import dns.query
+
+from pytest_azchaos.embedded.process import ClusterHandle
+from tests.embedded.waiting import wait_for
+
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
+ZONE = "topology.kubernetes.io/zone"
+
+
+def kubectl(handle: ClusterHandle, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["kubectl", "--kubeconfig", str(handle.kubeconfig), *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def netexec(kube: Any, namespace: str, name: str, *, zone: str | None = None, replicas: int = 1,
+            pod_spec: dict | None = None, headless: bool = False) -> None:
+    """A netexec Deployment ``name`` (HTTP 8080, UDP 8081) and its Service (port 80 -> 8080, 81/UDP -> 8081)."""
+    from kubernetes import client
+
+    spec: dict = {"containers": [{"name": "netexec", "image": AGNHOST, "args": ["netexec", "--http-port=8080"]}],
+                  **(pod_spec or {})}
+    if zone is not None:
+        spec["nodeSelector"] = {ZONE: zone}
+    client.AppsV1Api(kube).create_namespaced_deployment(namespace, {
+        "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}})
+    client.CoreV1Api(kube).create_namespaced_service(namespace, {
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": name}, **({"clusterIP": "None"} if headless else {}),
+                 "ports": [{"name": "http", "port": 80 if not headless else 8080, "targetPort": 8080},
+                           {"name": "udp", "port": 81 if not headless else 8081, "targetPort": 8081,
+                            "protocol": "UDP"}]}})
+
+
+def ready_pods(kube: Any, namespace: str, app: str, count: int, timeout: float = 30.0) -> list[dict]:
+    """The app's Running, Ready pods once there are ``count`` of them."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube)
+
+    def fetch() -> list[dict]:
+        pods = core.list_namespaced_pod(namespace, label_selector=f"app={app}").items
+        return [kube.sanitize_for_serialization(p) for p in pods
+                if p.metadata.deletion_timestamp is None
+                and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])]
+
+    return wait_for(fetch, lambda pods: len(pods) == count, timeout=timeout, interval=0.2,
+                    what=f"{count} ready {app} pods")
+
+
+def dial(pod_ip: str, host: str, port: int, protocol: str = "http", tries: int = 1, request: str = "hostname",
+         timeout: float = 60.0) -> tuple[int, dict | str]:
+    """netexec's ``/dial`` on ``pod_ip``: (status, JSON body or text)."""
+    url = (f"http://{pod_ip}:8080/dial?request={request}&host={host}&port={port}&protocol={protocol}"
+           f"&tries={tries}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def query(server: str, name: str, rdtype: str = "A", tcp: bool = False, timeout: float = 2.0) -> dns.message.Message:
+    """One DNS question to ``server``:53 over UDP (or TCP) from this process."""
+    q = dns.message.make_query(name, rdtype)
+    if tcp:
+        return dns.query.tcp(q, server, timeout=timeout)
+    return dns.query.udp(q, server, timeout=timeout)
+
+
+def kube_dns_ip(kube: Any) -> str:
+    from kubernetes import client
+
+    return client.CoreV1Api(kube).read_namespaced_service("kube-dns", "kube-system").spec.cluster_ip
