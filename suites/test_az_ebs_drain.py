@@ -2,9 +2,10 @@
 does instead depends on how the zone is lost, and the oracle says so before the fault:
 
 * drain: the pod is recreated and waits Pending with the scheduler's volume node-affinity reason;
-* power-off (the zone's instances stop): the node is tainted, not deleted; the pod is evicted after its
-  toleration and stays Terminating on the unreachable node (no out-of-service taint), so the StatefulSet does
-  not recreate it; the check names the upstream remedy (non-graceful node shutdown).
+* power-off (the zone's instances stop) or partition (its subnets cut off by a network ACL): the node is tainted,
+  not deleted; the pod is evicted after its toleration and stays Terminating on the unreachable node (no
+  out-of-service taint), so the StatefulSet does not recreate it; the check names the upstream remedy
+  (non-graceful node shutdown; under a partition the old container still runs, so only once it is stopped).
 
 Either way its claim stays on the same volume and no new volume appears.
 """
@@ -17,7 +18,7 @@ from pytest_azchaos.checks.ebs import stays_on_lost_node, waits_for_volume
 from pytest_azchaos.kube.topology import ZoneMap
 from pytest_azchaos.kube.wait import wait_until
 
-EXPECTED = {"drain": "pending", "power-off": "terminating"}
+EXPECTED = {"drain": "pending", "power-off": "terminating", "partition": "terminating"}
 
 
 def _pod_in(app, zones, zone):
@@ -28,14 +29,14 @@ def _pod_in(app, zones, zone):
 
 
 @pytest.mark.azchaos_destructive
-@pytest.mark.parametrize("flavour", ["drain", "power-off"])
+@pytest.mark.parametrize("flavour", ["drain", "power-off", "partition"])
 def test_az_ebs_drain_pod_waits_for_its_zone(flavour, request, azchaos_cluster, azchaos_deploy_stateful, azchaos_zone,
                                              azchaos_zones, azchaos_chaos, azchaos_run, azchaos_profile,
                                              azchaos_predict, azchaos_check):
     # The profile's node-loss toleration (as the echo app has), so a power-off's eviction shows in the test's time.
     app = azchaos_deploy_stateful(node_loss_toleration=azchaos_profile.app_node_loss_toleration)
     core = azchaos_cluster.core
-    aws = request.getfixturevalue("azchaos_aws") if flavour == "power-off" else None
+    aws = request.getfixturevalue("azchaos_aws") if flavour != "drain" else None
     pod = _pod_in(app, azchaos_zones, azchaos_zone)
     name, node = pod.metadata.name, pod.spec.node_name
     claim = f"data-{name}"
@@ -51,7 +52,10 @@ def test_az_ebs_drain_pod_waits_for_its_zone(flavour, request, azchaos_cluster, 
         result = waits_for_volume(core, app.namespace, name, claim, pv, timeout=azchaos_profile.volume_wait_timeout,
                                   zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction)
     else:
-        azchaos_chaos.zone_outage(azchaos_zone, aws)
+        if flavour == "power-off":
+            azchaos_chaos.zone_outage(azchaos_zone, aws)
+        else:
+            azchaos_chaos.zone_partition(azchaos_zone, aws=aws)
         result = stays_on_lost_node(core, app.namespace, name, claim, pv, node, azchaos_zone,
                                     timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
                                     expect_terminating=True, remedy=prediction.remedy, zones=azchaos_zones,

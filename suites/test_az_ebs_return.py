@@ -1,8 +1,9 @@
 """AZ-EBS-RETURN: when the zone comes back, the pod returns on the same volume and reads back its data.
 
 Per flavour, as the oracle predicts before the fault: after a drain the pod waited Pending and is scheduled
-back once the zone is uncordoned; after a power-off it stayed Terminating on its unreachable node, and once the
-instance runs again the kubelet finishes that pod and the StatefulSet recreates it there, on its volume.
+back once the zone is uncordoned; after a power-off or a partition it stayed Terminating on its unreachable node,
+and once the instance runs (or the network ACL is gone) again the kubelet finishes that pod and the StatefulSet
+recreates it there, on its volume.
 """
 
 from __future__ import annotations
@@ -11,17 +12,17 @@ import pytest
 
 from pytest_azchaos.checks.ebs import returned_on_volume, stays_on_lost_node, waits_for_volume
 
-EXPECTED = {"drain": "pending", "power-off": "terminating"}
+EXPECTED = {"drain": "pending", "power-off": "terminating", "partition": "terminating"}
 
 
 @pytest.mark.azchaos_destructive
-@pytest.mark.parametrize("flavour", ["drain", "power-off"])
+@pytest.mark.parametrize("flavour", ["drain", "power-off", "partition"])
 def test_az_ebs_return_pod_comes_back_with_its_data(flavour, request, azchaos_cluster, azchaos_deploy_stateful,
                                                     azchaos_zone, azchaos_zones, azchaos_chaos, azchaos_run,
                                                     azchaos_profile, azchaos_predict, azchaos_check):
     app = azchaos_deploy_stateful(node_loss_toleration=azchaos_profile.app_node_loss_toleration)
     core = azchaos_cluster.core
-    aws = request.getfixturevalue("azchaos_aws") if flavour == "power-off" else None
+    aws = request.getfixturevalue("azchaos_aws") if flavour != "drain" else None
     pod = next((p for p in app.pods() if azchaos_zones.zone_of(p.spec.node_name) == azchaos_zone), None)
     if pod is None:
         pytest.skip(f"no replica of {app.name} runs in {azchaos_zone}")
@@ -41,7 +42,10 @@ def test_az_ebs_return_pod_comes_back_with_its_data(flavour, request, azchaos_cl
         lost = waits_for_volume(core, app.namespace, name, claim, pv, timeout=azchaos_profile.volume_wait_timeout,
                                 zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction)
     else:
-        azchaos_chaos.zone_outage(azchaos_zone, aws)
+        if flavour == "power-off":
+            azchaos_chaos.zone_outage(azchaos_zone, aws)
+        else:
+            azchaos_chaos.zone_partition(azchaos_zone, aws=aws)
         lost = stays_on_lost_node(core, app.namespace, name, claim, pv, node, azchaos_zone,
                                   timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
                                   expect_terminating=True, remedy=prediction.remedy, zones=azchaos_zones,

@@ -31,7 +31,7 @@ def evidence(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
 
 def test_every_suite_test_recorded_a_prediction_before_its_fault(evidence: list[dict]) -> None:
     tests = {e["test"] for e in evidence}
-    assert len(tests) == 5, tests  # 2 EBS drain flavours, 2 EBS return flavours, 1 outage
+    assert len(tests) == 7, tests  # 3 EBS drain flavours, 3 EBS return flavours, 1 outage
     for e in evidence:
         assert e["predictions"], f"{e['test']}: no prediction recorded"
         assert all(p["summary"].startswith("expected ") for p in e["predictions"]), e["predictions"]
@@ -39,7 +39,7 @@ def test_every_suite_test_recorded_a_prediction_before_its_fault(evidence: list[
 
 def test_every_check_compared_with_the_oracle_agrees(evidence: list[dict]) -> None:
     compared = [(e["test"], c) for e in evidence for c in e["checks"] if "agrees" in c["figures"]]
-    assert len(compared) >= 3, [e["test"] for e in evidence]  # EBS drain x2, outage recovery
+    assert len(compared) >= 4, [e["test"] for e in evidence]  # EBS drain x3, outage recovery
     disagreements = [f"{t}: {c['check_id']} observed {c['figures']['observed']}, predicted "
                      f"{c['figures']['predicted']}" for t, c in compared if c["figures"]["agrees"] is not True]
     assert not disagreements, "\n".join(disagreements)
@@ -48,4 +48,8 @@ def test_every_check_compared_with_the_oracle_agrees(evidence: list[dict]) -> No
 def test_flavours_were_predicted_differently(evidence: list[dict]) -> None:
     outcomes = {p["kind"]: {d["outcome"] for d in p["details"]} for e in evidence if "ebs_drain" in e["test"]
                 for p in e["predictions"]}
-    assert "pending" in outcomes["drain"] and "terminating" in outcomes["power-off"], outcomes
+    assert "pending" in outcomes["drain"], outcomes
+    assert "terminating" in outcomes["power-off"] and "terminating" in outcomes["partition"], outcomes
+    partition = next(p for e in evidence if "ebs_drain" in e["test"] for p in e["predictions"]
+                     if p["kind"] == "partition")
+    assert "split brain" in partition["remedy"], partition
