@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..wellknown import LEGACY_ZONE_LABEL, ZONE_LABEL
 from .model import (
     UNSCHEDULABLE_TAINT,
     ClusterState,
@@ -38,6 +39,7 @@ TAINTED = "node(s) had untolerated taint(s)"
 NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 TOO_MANY_PODS = "Too many pods"
 VOLUME_AFFINITY = "node(s) didn't match PersistentVolume's node affinity"
+VOLUME_ZONE = "node(s) had no available volume zone"
 SPREAD = "node(s) didn't match pod topology spread constraints"
 SPREAD_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)"
 EXISTING_ANTI = "node(s) didn't satisfy existing pods anti-affinity rules"
@@ -122,10 +124,20 @@ class Simulation:
         return out
 
     def volume_ok(self, pod: Obj, node: Obj) -> bool:
+        """VolumeBinding's check of a bound PV's required node affinity."""
         for _, pv in self.state.pod_pvs(pod):
             required = (((pv or {}).get("spec") or {}).get("nodeAffinity") or {}).get("required")
             if required and not matches_node_selector_terms(required.get("nodeSelectorTerms"), node):
                 return False
+        return True
+
+    def volume_zone_ok(self, pod: Obj, node: Obj) -> bool:
+        """VolumeZone: a bound PV's zone *labels* (values joined by ``__``) must include the node's zone."""
+        node_labels = labels_of(node)
+        for _, pv in self.state.pod_pvs(pod):
+            for key, value in labels_of(pv or {"metadata": {}}).items():
+                if key in (ZONE_LABEL, LEGACY_ZONE_LABEL) and node_labels.get(key) not in value.split("__"):
+                    return False
         return True
 
     def spread_result(self, pod: Obj, node: Obj) -> str | None:
@@ -219,6 +231,8 @@ class Simulation:
             return lacking
         if not self.volume_ok(pod, node):
             return [VOLUME_AFFINITY]
+        if not self.volume_zone_ok(pod, node):
+            return [VOLUME_ZONE]
         spread = self.spread_result(pod, node)
         if spread:
             return [spread]

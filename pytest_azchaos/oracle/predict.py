@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..timing import Profile
-from .filters import ANTI, EXISTING_ANTI, SPREAD, VOLUME_AFFINITY, Simulation, fit_error
+from .filters import ANTI, EXISTING_ANTI, SPREAD, VOLUME_AFFINITY, VOLUME_ZONE, Simulation, fit_error
 from .lifecycle import Lifecycle, lifecycle_after
 from .model import (
     OUT_OF_SERVICE_TAINT,
@@ -184,6 +184,17 @@ def _after_fault(nodes: list[Obj], lost: set[str], fault: Fault, lifecycle: Life
     return out
 
 
+def _drain_leaves(pod: Obj) -> str:
+    """Why a drain leaves ``pod`` where it is (kubectl drain's filters, as chaos/drain.py applies them), or ""."""
+    if _controller(pod) == "DaemonSet":
+        return "kubectl drain leaves DaemonSet pods (--ignore-daemonsets)"
+    if "kubernetes.io/config.mirror" in (pod["metadata"].get("annotations") or {}):
+        return "a mirror (static) pod: the API cannot evict it"
+    if not _controller(pod):
+        return "it declares no controller: kubectl drain refuses it without --force (the plugin's drain skips it)"
+    return ""
+
+
 def _pdb_budget(state: ClusterState, pdb: Obj) -> int:
     """Evictions the PDB allows now: healthy pods minus the desired healthy count (``getExpectedPodCount``)."""
     ns = pdb["metadata"].get("namespace", "")
@@ -216,7 +227,7 @@ def _pdbs_of(state: ClusterState, pod: Obj) -> list[Obj]:
 def _why_pending(pod: Obj, reasons: Counter[str], sim: Simulation, fault: Fault, total: int) -> str:
     """The scheduler's message plus what in the spec causes it (the part a user must change)."""
     causes = []
-    if reasons.get(VOLUME_AFFINITY):
+    if reasons.get(VOLUME_AFFINITY) or reasons.get(VOLUME_ZONE):
         zones = sorted({z for _, pv in sim.state.pod_pvs(pod) for z in pv_zones(pv)})
         causes.append(f"its volume is in {', '.join(zones) or fault.zone}, which has no schedulable node")
     if reasons.get(SPREAD):
@@ -288,11 +299,13 @@ def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeou
                 "a zonal shift cordons the zone and removes its endpoints; nothing is evicted"))
     elif fault.kind == "drain":
         budget = {b["metadata"]["name"]: _pdb_budget(state, b) for b in state.pdbs}
-        pending = [p for p in on_lost if _controller(p) != "DaemonSet"]
+        pending = []
         for pod in on_lost:
-            if _controller(pod) == "DaemonSet":
-                out[name_of(pod)] = PodPrediction(**base(pod), outcome="stays",
-                                                  reason="kubectl drain leaves DaemonSet pods (--ignore-daemonsets)")
+            left = _drain_leaves(pod)
+            if left:
+                out[name_of(pod)] = PodPrediction(**base(pod), outcome="stays", reason=left)
+            else:
+                pending.append(pod)
         progress, index = True, 0
         while pending and progress:
             progress = False
@@ -306,10 +319,6 @@ def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeou
                     budget[b["metadata"]["name"]] -= 1
                 drop(pod)
                 index += 1
-                if not _controller(pod):
-                    out[name_of(pod)] = PodPrediction(**base(pod), outcome="gone",
-                                                      reason="evicted; no controller recreates it")
-                    continue
                 lead = "evicted by the drain" if _controller(pod) != "StatefulSet" else \
                     "evicted by the drain and recreated under its name"
                 result = replace(pod, index, None, lead)

@@ -77,6 +77,19 @@ def test_statefulset_pod_on_a_zonal_volume_waits_pending_after_a_drain() -> None
     assert "its volume is in a" in out.reason
 
 
+def test_statefulset_pod_on_a_zone_labelled_volume_fails_volume_zone() -> None:
+    labelled = {"metadata": {"name": "pv-1", "labels": {"topology.kubernetes.io/zone": "a"}}, "spec": {}}
+    s = state(nodes(), [pod("db-0", "n-a1", kind="StatefulSet", claim="data-db-0")],
+              pvcs={"ns/data-db-0": pvc("data-db-0", "pv-1")}, pvs={"pv-1": labelled})
+    out = predict(s, Fault.of("drain", "a"), FAST).outcome_of("db-0")
+    assert out.outcome == "pending" and "4 node(s) had no available volume zone" in out.reason
+
+
+def test_drain_leaves_a_pod_without_a_controller_where_it_is() -> None:
+    p = predict(state(nodes(), [pod("bare", "n-a1", kind="")]), Fault.of("drain", "a"), FAST)
+    assert p.outcome_of("bare").outcome == "stays" and "--force" in p.outcome_of("bare").reason
+
+
 @pytest.mark.parametrize("kind", ["power-off", "partition"])
 def test_statefulset_pod_stays_terminating_after_a_power_off_or_partition_and_the_remedy_is_named(kind: str) -> None:
     s = state(nodes(), [pod("db-0", "n-a1", kind="StatefulSet", claim="data-db-0")],
