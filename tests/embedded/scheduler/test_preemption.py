@@ -75,3 +75,42 @@ def test_not_eligible_while_a_victim_is_still_terminating_on_the_nominated_node(
     assert result.nominated is None
     assert result.message == ("0/6 nodes are available: 6 Insufficient cpu. no new claims to deallocate, "
                               "preemption: not eligible due to a terminating pod on the nominated node.")
+
+
+def _pdb(match: dict[str, str], allowed: int, namespace: str = "default", disrupted: tuple[str, ...] = ()) -> dict:
+    return {"metadata": {"name": "pdb", "namespace": namespace}, "spec": {"selector": {"matchLabels": match}},
+            "status": {"disruptionsAllowed": allowed, "disruptedPods": dict.fromkeys(disrupted, "t")}}
+
+
+def test_pdb_budget_is_spent_pod_by_pod() -> None:
+    from pytest_azchaos.embedded.scheduler.preemption import split_by_pdb_violation
+
+    pods = [pod(f"g{i}", labels={"app": "g"}) for i in range(3)] + [pod("free", labels={"app": "x"})]
+    violating, others = split_by_pdb_violation(pods, [_pdb({"app": "g"}, 1)])
+    assert [p["metadata"]["name"] for p in violating] == ["g1", "g2"]
+    assert [p["metadata"]["name"] for p in others] == ["g0", "free"]
+
+
+def test_pdb_of_another_namespace_or_already_disrupted_pod_does_not_count() -> None:
+    from pytest_azchaos.embedded.scheduler.preemption import split_by_pdb_violation
+
+    pods = [pod("g0", labels={"app": "g"}), pod("g1", labels={"app": "g"})]
+    assert split_by_pdb_violation(pods, [_pdb({"app": "g"}, 0, namespace="other")])[0] == []
+    violating, _ = split_by_pdb_violation(pods, [_pdb({"app": "g"}, 0, disrupted=("g0",))])
+    assert [p["metadata"]["name"] for p in violating] == ["g1"]
+
+
+def test_node_whose_victim_violates_no_pdb_is_preferred() -> None:
+    existing = [pod(f"fill-{n}", cpu="1500m", node_name=n, labels={"guarded": "yes"} if n != "node-c2" else {})
+                for n in ZONES]
+    result = schedule(pod("vip", cpu="1", priority=1000), golden_nodes(), existing,
+                      pdbs=[_pdb({"guarded": "yes"}, 0)])
+    assert result.nominated is not None
+    assert (result.nominated.node, result.nominated.victims) == ("node-c2", ("default/fill-node-c2",))
+
+
+def test_without_pdbs_the_first_equal_candidate_wins() -> None:
+    """Negative control for the test above: the same cluster without the budget nominates another node."""
+    existing = [pod(f"fill-{n}", cpu="1500m", node_name=n) for n in ZONES]
+    result = schedule(pod("vip", cpu="1", priority=1000), golden_nodes(), existing)
+    assert result.nominated is not None and result.nominated.node != "node-c2"
