@@ -39,7 +39,7 @@ from tests.embedded.apiserver.golden import Case, Result, Step, _Rewriter, norma
 from tests.golden_data import GOLDEN_DIR, golden_path
 
 Json = Any
-CATEGORIES = ("scheduling", "controllers", "nodes")
+CATEGORIES = ("scheduling", "controllers", "nodes", "endpointslices")
 NODES = ("node-a1", "node-a2", "node-b1", "node-b2", "node-c1", "node-c2")
 ZONE_OF = {n: "zone-" + n[5] for n in NODES}
 READ_TIMEOUT = 12.0

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import discovery, errors, openapi, pod_security, protobuf, tables
+from . import discovery, errors, openapi, pod_security, protobuf, tables, validation
 from .errors import ApiError
 from .faults import ApiFaults
 from .faults import install as install_faults
@@ -409,6 +409,7 @@ class ApiServer:
         created = self.store.create(req.rtype, self._ns(req), obj, dry_run=dry, copy=False)
         warnings += [warning_header(w) for w in pod_security.warnings(self.store, req.rtype.kind, self._ns(req),
                                                                        created)]
+        warnings += [warning_header(w) for w in validation.warnings_on_write(req.rtype.kind, created)]
         resp = _json_response(self.render_written(req.rtype, created), 201)
         for w in warnings:
             resp.headers.add("Warning", w)

@@ -260,6 +260,23 @@ def _cronjob(obj: Obj) -> list[Cause]:
     return causes
 
 
+_TRAFFIC_DISTRIBUTIONS = ("PreferClose", "PreferSameZone", "PreferSameNode")
+
+
+def _service(spec: Obj) -> list[Cause]:
+    value = spec.get("trafficDistribution")
+    if value is not None and value not in _TRAFFIC_DISTRIBUTIONS:
+        return [not_supported("spec.trafficDistribution", value, _TRAFFIC_DISTRIBUTIONS)]
+    return []
+
+
+def warnings_on_write(kind: str, obj: Obj) -> list[str]:
+    """``WarningsOnCreate``/``WarningsOnUpdate`` texts: the deprecated PreferClose alias of a Service."""
+    if kind == "Service" and (obj.get("spec") or {}).get("trafficDistribution") == "PreferClose":
+        return ['spec.trafficDistribution: "PreferClose" is deprecated; use "PreferSameZone"']
+    return []
+
+
 def _job_update(new: Obj, old: Obj) -> list[Cause]:
     """``ValidateJobSpecUpdate``: selector, completions (NonIndexed) and, for a Job that ran, the template are
     immutable."""
@@ -461,6 +478,8 @@ def validate(rtype: ResourceType, obj: Obj) -> list[Cause]:
         causes += validate_pod_spec(spec, "spec")
     elif kind in _TEMPLATE_KINDS:
         causes += _workload(kind, spec)
+    elif kind == "Service":
+        causes += _service(spec)
     elif kind == "Job":
         causes += _job_spec(spec, "spec")
     elif kind == "CronJob":

@@ -119,6 +119,29 @@ def target_ref(pod: Obj) -> Obj:
     return {"kind": "Pod", "namespace": meta.get("namespace", ""), "name": meta["name"], "uid": meta.get("uid", "")}
 
 
+TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode"
+SAME_ZONE = ("PreferClose", "PreferSameZone")  # PreferClose: the deprecated alias (KEP-3015)
+
+
+def traffic_distribution_hints(service: Obj, endpoint: Obj) -> Obj | None:
+    """The hints ``trafficdist`` gives one endpoint (v1.36): a ready endpoint with a zone is hinted for its own zone
+    under PreferClose/PreferSameZone, and also for its own node under PreferSameNode, whatever the other zones
+    hold (kube-proxy's fallback covers a zone without endpoints). Not-ready and terminating endpoints get none.
+    The legacy ``topology-mode: Auto`` annotation takes precedence; its heuristic is not modelled (no hints)."""
+    annotations = service["metadata"].get("annotations") or {}
+    if annotations.get(TOPOLOGY_MODE_ANNOTATION) in ("Auto", "auto"):
+        return None
+    mode = (service.get("spec") or {}).get("trafficDistribution")
+    if mode not in (*SAME_ZONE, "PreferSameNode") or not (endpoint.get("conditions") or {}).get("ready"):
+        return None
+    hints: Obj = {}
+    if endpoint.get("zone"):
+        hints["forZones"] = [{"name": endpoint["zone"]}]
+    if mode == "PreferSameNode" and endpoint.get("nodeName"):
+        hints["forNodes"] = [{"name": endpoint["nodeName"]}]
+    return hints or None
+
+
 class TriggerTimeTracker:
     """``endpointutil.TriggerTimeTracker``: the earliest trigger that changed since the last sync."""
 
@@ -214,6 +237,9 @@ class EndpointSliceController(_ServiceController):
             zone = ((node or {}).get("metadata", {}).get("labels") or {}).get("topology.kubernetes.io/zone")
             if zone:
                 ep["zone"] = zone
+        hints = traffic_distribution_hints(service, ep)
+        if hints:
+            ep["hints"] = hints
         return ep
 
     def _desired(self, service: Obj, pods: list[Obj]) -> dict[str, tuple[list[Obj], dict[str, Obj]]]:
