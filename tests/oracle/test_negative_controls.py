@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes import client
 
 from pytest_azchaos.apps.app import App
 from pytest_azchaos.aws import AwsContext, zone_outage
@@ -102,6 +103,32 @@ def test_a_pending_prediction_that_does_not_happen_reads_unexpected(azchaos_clus
                          timeout=azchaos_profile.reschedule_timeout, zones=azchaos_zones, predicted=wrong)
     assert result.passed and result.figures["agrees"] is False
     assert "unexpected: the oracle predicted" in result.summary
+
+
+def test_pdb_that_stuck_replacements_exhaust_is_predicted_to_block_the_drain(
+        azchaos_cluster, azchaos_namespace, azchaos_zones, azchaos_chaos, azchaos_predict, azchaos_profile,
+        azchaos_run):
+    # Zone spread without Honor: the first evicted pod's replacement stays Pending, so the PDB (maxUnavailable 1)
+    # has no disruption left for the zone's second pod, whose eviction answers 429 until the drain gives up.
+    manifest = deployment("guarded", 6, spread=[spread_on(ZONE, honor=False, name="guarded")])
+    app = _deploy(azchaos_cluster, azchaos_namespace, manifest, azchaos_profile, azchaos_run.progress)
+    client.PolicyV1Api(azchaos_cluster.api).create_namespaced_pod_disruption_budget(azchaos_namespace, {
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "guarded"},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}})
+    zone = azchaos_zones.zones()[0]
+    in_zone = {p.metadata.name: p.spec.node_name for p in app.pods()
+               if azchaos_zones.zone_of(p.spec.node_name) == zone}
+    assert len(in_zone) == 2, in_zone
+    prediction = azchaos_predict(app, "drain", zone)
+    outcomes = sorted(prediction.outcome_of(name).outcome for name in in_zone)
+    assert outcomes == ["blocked", "pending"], prediction
+    azchaos_chaos.drain_zone(zone, timeout=STUCK_WINDOW)
+    pods = app.pods()
+    still = [p for p in pods if p.metadata.name in in_zone and p.metadata.deletion_timestamp is None
+             and p.spec.node_name == in_zone[p.metadata.name]]
+    pending = [p for p in pods if not p.spec.node_name]
+    # agreement: exactly one pod of the zone kept by the PDB, exactly one replacement Pending
+    assert (len(still), len(pending)) == (1, 1), [(p.metadata.name, p.spec.node_name, p.status.phase) for p in pods]
 
 
 # ---------------------------------------------------------------------- a zone of 4 nodes, 3 of them stopped
