@@ -44,7 +44,7 @@ def annotate(result: Any, prediction: Prediction | None, *, agrees: bool, observ
     if agrees:
         note = f"expected because {because(prediction)}" if not result.passed else "as the oracle predicted"
     else:
-        note = f"unexpected: the oracle predicted {prediction.summary}"
+        note = f"unexpected: the oracle predicted {prediction.summary.removeprefix('expected ')}"
     figures = {**result.figures, "predicted": prediction.summary, "predicted_recovers": prediction.recovers,
                "observed": observed, "agrees": agrees}
     evidence = (*result.evidence, *[f"oracle: {line.strip()}" for line in prediction.lines()])
