@@ -4,9 +4,9 @@ The wording is that of kube-openapi's validator as the apiextensions apiserver c
 (``spec.size: Invalid value: "string": spec.size in body must be of type integer: "string"``): the
 field is the path from the object root, the message names the path inside the validated value
 (``status.x`` is validated by the status validator, whose messages say ``x``). Array items are
-``[i]``. CEL rules (``x-kubernetes-validations``) are not evaluated; when the schema has any, a
-blocking error (type, required, enum, too long, too many) adds upstream's ``<nil>`` notice that the
-rules were not checked.
+``[i]``. CEL rules (``x-kubernetes-validations``, see ``cel``) run once the schema found no blocking
+error; a blocking error (type, required, enum, too long, too many) instead adds upstream's ``<nil>``
+notice that the rules were not checked.
 """
 
 from __future__ import annotations
@@ -270,27 +270,74 @@ def _any_types(schemas: list[Obj]) -> str:
     return "/".join(s.get("type", "") for s in schemas if s.get("type"))
 
 
-def validate(obj: Obj, schema: Obj | None, has_rules: bool) -> list[Cause]:
-    """Causes of ``obj`` against the whole schema (the main resource's validator)."""
+def validate(obj: Obj, schema: Obj | None, has_rules: bool, old: Obj | None = None) -> list[Cause]:
+    """Causes of ``obj`` against the whole schema (the main resource's validator), then its CEL rules."""
     if schema is None:
         return []
     v = _Validator("")
     body = {k: val for k, val in obj.items() if k not in _ROOT_META}
-    v.validate(body, {**schema, "properties": {k: s for k, s in (schema.get("properties") or {}).items()
-                                               if k not in _ROOT_META}}, "")
-    return _with_rules_notice(v.causes, has_rules)
+    root = {**schema, "properties": {k: s for k, s in (schema.get("properties") or {}).items()
+                                     if k not in _ROOT_META}}
+    v.validate(body, root, "")
+    return _with_rules(v, body, root, has_rules, _strip(old))
 
 
-def validate_status(obj: Obj, status_schema: Obj | None, has_rules: bool) -> list[Cause]:
+def validate_status(obj: Obj, status_schema: Obj | None, has_rules: bool, old: Obj | None = None) -> list[Cause]:
     """Causes of ``obj``'s status against the status schema (the status subresource's validator)."""
     if status_schema is None or "status" not in obj:
         return []
     v = _Validator("status")
     v.validate(obj["status"], status_schema, "")
-    return _with_rules_notice(v.causes, has_rules)
+    return _with_rules(v, obj["status"], status_schema, has_rules, (old or {}).get("status", _NO_OLD))
 
 
-def _with_rules_notice(causes: list[Cause], has_rules: bool) -> list[Cause]:
-    if has_rules and any(c.reason in _BLOCKING for c in causes):
-        return [*causes, RULES_NOT_CHECKED]
-    return causes
+_NO_OLD = object()
+
+
+def _strip(old: Obj | None) -> Any:
+    return _NO_OLD if old is None else {k: val for k, val in old.items() if k not in _ROOT_META}
+
+
+def _with_rules(v: _Validator, value: Any, schema: Obj, has_rules: bool, old: Any) -> list[Cause]:
+    """Upstream's order: schema errors; a blocking one means the rules are not run (and says so)."""
+    if not has_rules:
+        return v.causes
+    if any(c.reason in _BLOCKING for c in v.causes):
+        return [*v.causes, RULES_NOT_CHECKED]
+    _rules(v, value, schema, "", old)
+    return v.causes
+
+
+_RULE_REASONS = {"FieldValueForbidden": "Forbidden", "FieldValueRequired": "Required value",
+                 "FieldValueDuplicate": "Duplicate value"}
+
+
+def _rules(v: _Validator, value: Any, schema: Obj, path: str, old: Any) -> None:
+    """``x-kubernetes-validations`` of this node, then of its children (rules it cannot evaluate are skipped)."""
+    from .cel import Unsupported, evaluate
+
+    for rule in schema.get("x-kubernetes-validations") or []:
+        text = rule.get("rule", "")
+        transition = "oldSelf" in text
+        if transition and old is _NO_OLD:
+            continue
+        try:
+            ok = evaluate(text, value, old) if transition else evaluate(text, value)
+        except (Unsupported, RecursionError):
+            continue
+        if not ok:
+            message = rule.get("message") or f"failed rule: {text}"
+            reason = rule.get("reason") or "FieldValueInvalid"
+            where = path + (rule.get("fieldPath") or "")
+            v.add(reason, f"{_RULE_REASONS.get(reason, 'Invalid value')}: {message}", where.lstrip("."))
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        additional = schema.get("additionalProperties")
+        for key in sorted(value):
+            sub = props.get(key) if key in props else additional if isinstance(additional, dict) else None
+            if sub is not None:
+                before = old.get(key, _NO_OLD) if isinstance(old, dict) else _NO_OLD
+                _rules(v, value[key], sub, _join(path, key), before)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            _rules(v, item, schema["items"], f"{path}[{i}]", _NO_OLD)

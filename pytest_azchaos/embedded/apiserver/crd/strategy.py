@@ -226,6 +226,6 @@ class CustomResourceStrategy(Strategy):
     def validate_update(self, new: Obj, old: Obj, subresource: str | None, store: Store) -> list[Cause]:
         rt = self.rtype
         if subresource == "status":
-            return crd_schema.validate_status(new, rt.status_schema, rt.has_rules)
-        return self.validate(new, store)
+            return crd_schema.validate_status(new, rt.status_schema, rt.has_rules, old)
+        return validation.validate_metadata(rt, new) + crd_schema.validate(new, rt.schema, rt.has_rules, old)
 
