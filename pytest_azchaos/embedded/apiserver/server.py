@@ -427,13 +427,15 @@ class ApiServer:
             old_labels = dict(self.store.get_entry(rtype, self._ns(req), req.name).obj["metadata"].get("labels") or {})
         except ApiError:
             existed = False
+        custom = getattr(rtype, "custom", False)  # custom resources allow no unconditional update either
         if not (obj.get("metadata") or {}).get("resourceVersion") and existed and req.subresource is None \
-                and rtype.kind in ("Pod",):
+                and (rtype.kind in ("Pod",) or custom):
+            shown = f"{rtype.kind}.{rtype.group}" if custom else rtype.kind
             raise errors.ApiError(
                 422, "Invalid",
-                f'{rtype.kind} "{req.name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be '
+                f'{shown} "{req.name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be '
                 "specified for an update",
-                {"name": req.name, "kind": rtype.kind,
+                {"name": req.name, **({"group": rtype.group} if custom else {}), "kind": rtype.kind,
                  "causes": [{"reason": "FieldValueInvalid",
                              "message": "Invalid value: 0x0: must be specified for an update",
                              "field": "metadata.resourceVersion"}]})

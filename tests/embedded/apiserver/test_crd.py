@@ -209,6 +209,29 @@ def test_unknown_field_with_strict_validation_is_400(widgets: str) -> None:
                                             'error: unknown field "spec.bogus"')
 
 
+def test_update_without_resource_version_is_refused(widgets: str) -> None:
+    assert requests.post(widgets, json=widget("u1", size=1, color="red"), timeout=10).status_code == 201
+    resp = requests.put(f"{widgets}/u1", json=widget("u1", size=2, color="red"), timeout=10)
+    assert resp.status_code == 422
+    assert status_body(resp)["message"] == ('Widget.example.com "u1" is invalid: metadata.resourceVersion: Invalid '
+                                            "value: 0x0: must be specified for an update")
+
+
+def test_namespace_deletion_deletes_its_custom_objects(api_url: str, widget_crd: dict[str, Any]) -> None:
+    ns = f"t-{uuid.uuid4().hex[:10]}"
+    requests.post(f"{api_url}/api/v1/namespaces", json={"metadata": {"name": ns}}, timeout=10)
+    url = f"{api_url}/apis/example.com/v1/namespaces/{ns}/widgets"
+    assert requests.post(url, json=widget("doomed", size=1, color="red"), timeout=10).status_code == 201
+    requests.delete(f"{api_url}/api/v1/namespaces/{ns}", timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and requests.get(f"{api_url}/api/v1/namespaces/{ns}", timeout=5).status_code \
+            != 404:
+        time.sleep(0.1)
+    assert requests.get(f"{api_url}/api/v1/namespaces/{ns}", timeout=5).status_code == 404
+    items = requests.get(f"{api_url}/apis/example.com/v1/widgets", timeout=5).json()["items"]
+    assert [i["metadata"]["name"] for i in items if i["metadata"]["namespace"] == ns] == []
+
+
 def test_get_missing_custom_object_is_404_naming_the_resource(widgets: str) -> None:
     resp = requests.get(f"{widgets}/nope", timeout=5)
     assert resp.status_code == 404
