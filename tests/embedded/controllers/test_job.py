@@ -1,0 +1,109 @@
+"""Job controller against the embedded cluster: busybox pods run to completion or fail, over real HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from .podsim import wait_for
+
+BUSYBOX = "busybox:1.37"
+FINALIZER = "batch.kubernetes.io/job-tracking"
+
+
+def _job(api_url: str, namespace: str, name: str, script: str, **spec: Any) -> dict[str, Any]:
+    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": {
+        **spec, "template": {"spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+                                      "containers": [{"name": "c", "image": BUSYBOX,
+                                                      "command": ["sh", "-c", script]}]}}}}
+    resp = requests.post(f"{api_url}/apis/batch/v1/namespaces/{namespace}/jobs", json=body, timeout=10)
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def _get(api_url: str, path: str) -> dict[str, Any]:
+    resp = requests.get(api_url + path, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def _status(api_url: str, namespace: str, name: str) -> dict[str, Any]:
+    return _get(api_url, f"/apis/batch/v1/namespaces/{namespace}/jobs/{name}")["status"]
+
+
+def _conditions(status: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return [(c["type"], c["status"], c["reason"], c["message"]) for c in status.get("conditions") or []]
+
+
+def _events(api_url: str, namespace: str, kind: str = "Job") -> list[tuple[str, str, str]]:
+    items = _get(api_url, f"/api/v1/namespaces/{namespace}/events")["items"]
+    return [(e["type"], e["reason"], e["message"]) for e in items if e["involvedObject"]["kind"] == kind]
+
+
+def _pods(api_url: str, namespace: str, job: str) -> list[dict[str, Any]]:
+    return _get(api_url, f"/api/v1/namespaces/{namespace}/pods?labelSelector=batch.kubernetes.io/job-name={job}")[
+        "items"]
+
+
+def test_job_runs_its_completions_and_finishes_complete(api_url: str, namespace: str) -> None:
+    job = _job(api_url, namespace, "pi", "echo done", completions=2, parallelism=2)
+    status = wait_for(lambda: (s := _status(api_url, namespace, "pi")).get("completionTime") and s, timeout=30,
+                      what="the Job to complete")
+    reached = ("CompletionsReached", "Reached expected number of succeeded pods")
+    assert _conditions(status) == [("SuccessCriteriaMet", "True", *reached), ("Complete", "True", *reached)]
+    assert (status["succeeded"], status.get("failed"), status.get("active"), status["terminating"],
+            status["uncountedTerminatedPods"], status["ready"]) == (2, None, None, 0, {}, 0), status
+    pods = _pods(api_url, namespace, "pi")
+    assert sorted(p["status"]["phase"] for p in pods) == ["Succeeded", "Succeeded"]
+    uid = job["metadata"]["uid"]
+    for p in pods:
+        assert p["metadata"]["generateName"] == "pi-"
+        assert p["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] == uid
+        assert p["metadata"]["ownerReferences"] == [{"apiVersion": "batch/v1", "kind": "Job", "name": "pi",
+                                                     "uid": uid, "controller": True, "blockOwnerDeletion": True}]
+        assert FINALIZER not in (p["metadata"].get("finalizers") or []), "counted pods lose the tracking finalizer"
+    events = _events(api_url, namespace)
+    assert sorted(e for e in events if e[1] == "SuccessfulCreate") == sorted(
+        ("Normal", "SuccessfulCreate", f"Created pod: {p['metadata']['name']}") for p in pods)
+    assert ("Normal", "Completed", "Job completed") in events
+
+
+def test_running_pods_carry_the_tracking_finalizer_and_count_as_active(api_url: str, namespace: str) -> None:
+    _job(api_url, namespace, "long", "sleep 60")
+    status = wait_for(lambda: (s := _status(api_url, namespace, "long")).get("ready") == 1 and s, timeout=30,
+                      what="a ready pod")
+    assert (status["active"], status["terminating"], status.get("succeeded")) == (1, 0, None)
+    [pod] = _pods(api_url, namespace, "long")
+    assert pod["metadata"]["finalizers"] == [FINALIZER]
+
+
+def test_backoff_limit_exceeded_fails_the_job(api_url: str, namespace: str) -> None:
+    _job(api_url, namespace, "bad", "exit 3", backoffLimit=0)
+    status = wait_for(lambda: (s := _status(api_url, namespace, "bad")).get("conditions", [{}])[-1].get(
+        "type") == "Failed" and s, timeout=30, what="the Job to fail")
+    exceeded = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    assert _conditions(status) == [("FailureTarget", "True", *exceeded), ("Failed", "True", *exceeded)]
+    assert status["failed"] == 1 and "completionTime" not in status
+    assert ("Warning", *exceeded) in _events(api_url, namespace)
+    assert [p["status"]["phase"] for p in _pods(api_url, namespace, "bad")] == ["Failed"]
+
+
+def test_active_deadline_deletes_the_pods_and_fails_the_job(api_url: str, namespace: str) -> None:
+    _job(api_url, namespace, "slow", "sleep 60", activeDeadlineSeconds=2)
+    status = wait_for(lambda: (s := _status(api_url, namespace, "slow")).get("conditions", [{}])[-1].get(
+        "type") == "Failed" and s, timeout=30, what="the deadline to fail the Job")
+    deadline = ("DeadlineExceeded", "Job was active longer than specified deadline")
+    assert _conditions(status) == [("FailureTarget", "True", *deadline), ("Failed", "True", *deadline)]
+    events = _events(api_url, namespace)
+    assert any(e[1] == "SuccessfulDelete" and e[2].startswith("Deleted pod: slow-") for e in events), events
+    assert ("Warning", *deadline) in events
+
+
+def test_pod_template_with_restart_policy_always_is_refused(api_url: str, namespace: str) -> None:
+    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "always"}, "spec": {"template": {
+        "spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": BUSYBOX}]}}}}
+    resp = requests.post(f"{api_url}/apis/batch/v1/namespaces/{namespace}/jobs", json=body, timeout=10)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["message"] == ('Job.batch "always" is invalid: spec.template.spec.restartPolicy: Unsupported '
+                                      'value: "Always": supported values: "OnFailure", "Never"')
