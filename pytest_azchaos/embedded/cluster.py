@@ -45,8 +45,8 @@ from .heartbeat import NodeHeartbeat
 from .images import default_registry
 from .images.coredns import COREDNS_REPOSITORY, coredns_definition, eks_coredns_repository
 from .images.mirror import RegistryMirror
-from .kubelet.exec_stream import exec_handler
 from .kubelet.dns_config import PodDnsSettings, node_resolv_conf
+from .kubelet.exec_stream import exec_handler
 from .kubelet.kubelet import KubeletManager, PodAddresses
 from .kubelet.logs import log_handler
 from .network.addresses import AddressPlan

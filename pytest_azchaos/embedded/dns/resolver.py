@@ -186,7 +186,7 @@ class StubResolver:
         return _Outcome(error=last)
 
     async def _exchange(self, query: dns.message.Message, server: str, tcp: bool) -> dns.message.Message:
-        if not _reachable(server):
+        if not is_embedded_address(server):
             await asyncio.sleep(self.conf.timeout)
             raise _ExchangeError(f"read udp {self.source}:{random.randrange(32768, 60999)}->{server}:{DNS_PORT}: "
                                  "i/o timeout", timeout=True)
@@ -262,7 +262,7 @@ class _ExchangeError(Exception):
         self.timeout = timeout
 
 
-def _reachable(server: str) -> bool:
+def is_embedded_address(server: str) -> bool:
     """Only the embedded network's own addresses (127.<block>.x.x, blocks 10 and up) are ever sent to, never
     a resolver of the machine (127.0.0.1, 127.0.0.53) or beyond it."""
     try:

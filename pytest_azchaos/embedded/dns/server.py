@@ -2,24 +2,30 @@
 
 Questions under the ``kubernetes`` plugin's zones get its answers (authoritative: ``aa`` set, ``ra`` not,
 as CoreDNS answers them). Everything else goes to ``forward . /etc/resolv.conf``, the node's resolver
-(the VPC's AmazonProvidedDNS), which the embedded cluster does not have: a single-label name gets the
-NXDOMAIN any recursive resolver gives it (no such top-level domain), every other name SERVFAIL, as
-``forward`` answers when its upstream does not. UDP answers larger than the client's buffer (512 bytes without
-EDNS) come back truncated (``tc``), so the client retries over TCP.
+(the VPC's AmazonProvidedDNS). The embedded cluster has what that resolver knows for sure: the VPC's own
+hostnames (``ip-a-b-c-d.ec2.internal`` / ``<region>.compute.internal``: their address; any other name in
+those domains: NXDOMAIN) and that a single-label name does not exist (no such top-level domain). Every
+other name gets SERVFAIL, as ``forward`` answers when no upstream does (there is no internet DNS here).
+Upstream answers are relayed without ``aa`` and with ``ra``. UDP answers larger than the client's buffer
+(512 bytes without EDNS) come back truncated (``tc``), so the client retries over TCP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import struct
 from collections.abc import Callable
 
 import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.opcode
 import dns.rcode
+import dns.rdatatype
+import dns.rrset
 
 from .records import ClusterDnsIndex
 
@@ -37,17 +43,35 @@ def respond(index: ClusterDnsIndex | None, query: dns.message.Message) -> dns.me
         return response
     question = query.question[0]
     if index is None or not index.authoritative_for(question.name):
-        single_label = len(question.name.labels) == 2  # ("nope", "")
-        response.set_rcode(dns.rcode.NXDOMAIN if single_label and index is not None else dns.rcode.SERVFAIL)
-        if single_label and index is not None:
-            response.flags |= dns.flags.RA  # the upstream's recursive answer, relayed
-        return response
+        return _forward(index is not None, query, response)
     answer = index.answer(question.name, question.rdtype)
     response.flags |= dns.flags.AA
     response.set_rcode(answer.rcode)
     response.answer = answer.answer
     response.authority = answer.authority
     response.additional = answer.additional
+    return response
+
+
+_VPC_DOMAINS = (dns.name.from_text("ec2.internal."), dns.name.from_text("compute.internal."))
+_VPC_HOST = re.compile(r"ip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})")
+
+
+def _forward(synced: bool, query: dns.message.Message, response: dns.message.Message) -> dns.message.Message:
+    """``forward . /etc/resolv.conf``: what the VPC resolver is sure to answer, else SERVFAIL."""
+    question = query.question[0]
+    name = question.name
+    in_vpc = any(name.is_subdomain(d) for d in _VPC_DOMAINS)
+    if not synced or not (in_vpc or len(name.labels) == 2):
+        response.set_rcode(dns.rcode.SERVFAIL)
+        return response
+    response.flags |= dns.flags.RA
+    host = _VPC_HOST.fullmatch(name.labels[0].decode("ascii", "replace")) if in_vpc else None
+    if host is None or len(name.labels) < 4:
+        response.set_rcode(dns.rcode.NXDOMAIN)
+        return response
+    if question.rdtype == dns.rdatatype.A:
+        response.answer.append(dns.rrset.from_text(name, 60, "IN", "A", ".".join(host.groups())))
     return response
 
 

@@ -48,6 +48,7 @@ APPLET_PATHS = {
         "basename", "dirname", "env", "head", "id", "printf", "seq", "tail", "tee", "test", "[", "wc", "whoami")},
 }
 APPLET_PATHS["printenv"] = "/usr/bin/printenv"
+APPLET_PATHS["nslookup"] = "/usr/bin/nslookup"
 
 
 def user_name(uid: int) -> str | None:

@@ -50,6 +50,7 @@ USAGE: dict[str, str] = {
     "wc": "[-cmlwL] [FILE]...",
     "whoami": "",
     "printenv": "[VARIABLE]...",
+    "nslookup": "[-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]",
 }
 # Applets whose "--help" is an ordinary argument (appletlib.c show_usage_if_dash_dash_help).
 NO_HELP = frozenset({"test", "[", "true", "false", "echo"})
@@ -1462,3 +1463,8 @@ BUILTINS: dict[str, Applet] = {name: _builtin(fn) for name, fn in {
     "cd": cd, "exit": exit_, "export": export, "unset": unset, ":": colon, "umask": umask, "exec": exec_,
     "echo": echo, "printf": printf, "test": test, "[": test, "true": true, "false": false, "pwd": pwd,
 }.items()}
+
+# nslookup lives in its own module (it uses the helpers above).
+from pytest_azchaos.embedded.images.nslookup import nslookup as _nslookup  # noqa: E402
+
+APPLETS["nslookup"] = _main("nslookup", _nslookup)

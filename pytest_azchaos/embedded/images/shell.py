@@ -61,8 +61,10 @@ class Shell:
 
     def __init__(self, fs: FileSystem, env: Mapping[str, str], argv0: str = "sh", dialect: str = "ash",
                  hostname: str = "localhost", cwd: str = "/", applets: Mapping[str, Applet] | None = None,
-                 executables: Callable[[str], Any] | None = None, userland: Userland = ALPINE) -> None:
+                 executables: Callable[[str], Any] | None = None, userland: Userland = ALPINE,
+                 address: str = "") -> None:
         self.fs = fs
+        self.address = address  # the container's (pod) address, for applets that open sockets
         self.userland = userland
         self.applet = posixpath.basename(argv0)  # busybox's applet_name: errors of builtins carry it
         self.vars: dict[str, str] = dict(env)
@@ -80,7 +82,7 @@ class Shell:
     def _child(self, env: Mapping[str, str], argv0: str | None = None) -> Shell:
         """A subshell (``( … )``, ``$(…)``) or a script's shell: same filesystem, userland and name."""
         sub = Shell(self.fs, env, argv0 or self.argv0, self.dialect, self.hostname, self.cwd, self.applets,
-                    userland=self.userland)
+                    userland=self.userland, address=self.address)
         sub.applet = self.applet
         return sub
 
@@ -255,7 +257,8 @@ class Shell:
         builtin = None if replace_env else BUILTINS.get(name)
         env = {} if replace_env else {k: v for k, v in self.vars.items() if k in self.exported}
         env.update(assigns)
-        proc = Proc(self.fs, env, self.cwd, stdin, out, err, self.hostname, self, userland=self.userland)
+        proc = Proc(self.fs, env, self.cwd, stdin, out, err, self.hostname, self, userland=self.userland,
+                    address=self.address)
         if builtin is not None:
             return await builtin(proc, argv)
         path = self.lookup(name, env.get("PATH", self.vars.get("PATH", "")))
@@ -505,7 +508,8 @@ async def run_shell(container: Container, req: ExecRequest, out: bytearray | Non
     out = bytearray() if out is None else out
     err = bytearray() if err is None else err
     script, args, from_stdin = _shell_argv(req.argv)
-    shell = Shell(fs, env, argv0, dialect, sandbox.hostname, sandbox.workdir, userland=userland_of(container))
+    shell = Shell(fs, env, argv0, dialect, sandbox.hostname, sandbox.workdir, userland=userland_of(container),
+                  address=container.spec.pod_ip)
     if script is None and not from_stdin:  # sh FILE
         path = FileSystem.normalize(args[0], sandbox.workdir)
         try:
@@ -534,13 +538,15 @@ async def run_applet(name: str, container: Container, req: ExecRequest, out: byt
     fs = sandbox.view(identity_for(sandbox, req.user, req.group))
     env = {**alpine.base_env(container), **sandbox.env, **req.env}
     userland = userland_of(container)
-    proc = Proc(fs, env, sandbox.workdir, as_input(req.stdin), hostname=sandbox.hostname, userland=userland)
+    proc = Proc(fs, env, sandbox.workdir, as_input(req.stdin), hostname=sandbox.hostname, userland=userland,
+                address=container.spec.pod_ip)
     if out is not None:
         proc.out = out
     if err is not None:
         proc.err = err
     # ``env PROG`` execs PROG: a shell object gives it the image's $PATH lookup and applets.
-    proc.shell = Shell(fs, env, name, "ash", sandbox.hostname, sandbox.workdir, userland=userland)
+    proc.shell = Shell(fs, env, name, "ash", sandbox.hostname, sandbox.workdir, userland=userland,
+                       address=container.spec.pod_ip)
     proc.shell.exported = set(env)
     try:
         code = await APPLETS[name](proc, list(req.argv))

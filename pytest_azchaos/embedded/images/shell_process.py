@@ -120,6 +120,8 @@ class Proc:
     # Set when an ash builtin (echo, printf, test, [) runs: busybox then words errors with the shell's
     # applet name (``sh: invalid number 'x'``), as ash leaves ``applet_name`` alone for builtins.
     builtin_of: str | None = None
+    # The container's own (pod) address: where its sockets come from (nslookup's queries).
+    address: str = ""
 
     def path(self, p: str) -> str:
         return FileSystem.normalize(p, self.cwd)

@@ -132,3 +132,22 @@ def test_dial_to_an_unknown_name_is_no_such_host_from_the_cluster_dns(kube: Any,
     status, body = dial(client_ip, "nope", 80)
     assert (status, body) == (400, "host and/or port param are invalid. "
                                     f"lookup nope on {kube_dns_ip(kube)}:53: no such host\n")
+
+
+def test_nslookup_in_an_agnhost_pod_resolves_a_service_name(dns_cluster: ClusterHandle, kube: Any, ns: str) -> None:
+    netexec(kube, ns, "web")
+    netexec(kube, ns, "client")
+    pod = ready_pods(kube, ns, "client", 1)[0]["metadata"]["name"]
+    server = kube_dns_ip(kube)
+    web_ip = client.CoreV1Api(kube).read_namespaced_service("web", ns).spec.cluster_ip
+    fqdn = f"web.{ns}.svc.cluster.local"
+    r = kubectl(dns_cluster, "-n", ns, "exec", pod, "--", "nslookup", fqdn)
+    # The A answer, then the AAAA one (authoritative, empty: only its blank line).
+    assert (r.returncode, r.stdout) == (0, f"Server:\t\t{server}\nAddress:\t{server}:53\n\n"
+                                           f"Name:\t{fqdn}\nAddress: {web_ip}\n\n\n"), r
+    # A short name is asked under every search domain (never bare): the others are NXDOMAIN, so busybox exits 1.
+    r = kubectl(dns_cluster, "-n", ns, "exec", pod, "--", "sh", "-c", "nslookup web")
+    assert r.returncode == 1, r
+    assert f"Name:\t{fqdn}\nAddress: {web_ip}\n" in r.stdout, r.stdout
+    assert "** server can't find web.svc.cluster.local: NXDOMAIN\n" in r.stdout, r.stdout
+    assert "** server can't find web.ec2.internal: NXDOMAIN\n" in r.stdout, r.stdout

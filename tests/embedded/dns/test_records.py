@@ -136,3 +136,11 @@ def test_an_answer_too_big_for_udp_comes_back_truncated(store: Store) -> None:
     store.create(SLICES, "shop", _slice("db-big", "db", endpoints, [{"name": "pg", "port": 5432}]))
     msg = ask(ClusterDnsIndex(store), "db.shop.svc.cluster.local.")
     assert msg.flags & dns.flags.TC and not msg.answer, msg
+
+
+def test_vpc_hostnames_are_answered_as_the_vpc_resolver_would(store: Store) -> None:
+    index = ClusterDnsIndex(store)
+    msg = ask(index, "ip-192-168-1-7.ec2.internal.")
+    assert records(msg) == ["192.168.1.7"] and msg.flags & dns.flags.RA and not msg.flags & dns.flags.AA, msg
+    assert ask(index, "web.ec2.internal.").rcode() == dns.rcode.NXDOMAIN
+    assert ask(index, "web.eu-west-1.compute.internal.").rcode() == dns.rcode.NXDOMAIN
