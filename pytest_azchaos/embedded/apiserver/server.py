@@ -294,6 +294,8 @@ class ApiServer:
             from .events import core_to_events_v1
 
             return dumps(core_to_events_v1(obj))
+        if getattr(rtype, "custom", False):  # conversion "None": the object in the version asked for
+            return _custom_item(rtype, raw)
         return typed_raw(obj, raw)
 
     def _list(self, req: Request) -> web.Response:
@@ -333,7 +335,11 @@ class ApiServer:
 
             raws = [dumps(core_to_events_v1(json.loads(r))) for r in raws]
         meta: dict[str, Any] = {"resourceVersion": rv}
-        if token:
+        if getattr(rtype, "custom", False):
+            # An unstructured list: items carry apiVersion and kind, and continue is always there.
+            raws = [_custom_item(rtype, r) for r in raws]
+            meta = {"continue": token or "", "resourceVersion": rv}
+        elif token:
             meta["continue"] = token
         if remaining:
             meta["remainingItemCount"] = remaining
@@ -692,6 +698,12 @@ _ALLOW_CREATE_ON_UPDATE = {"Lease", "Endpoints", "Event"}
 
 def _events_v1(rtype: ResourceType) -> bool:
     return bool(rtype.storage) and rtype.group == "events.k8s.io"
+
+
+def _custom_item(rtype: ResourceType, raw: bytes) -> bytes:
+    """A custom object's stored JSON (no kind/apiVersion) with the served version's apiVersion and kind."""
+    head = dumps({"apiVersion": rtype.api_version, "kind": rtype.kind})
+    return head[:-1] + (b"," + raw[1:] if len(raw) > 2 else b"}")
 
 
 def _untyped(obj: dict[str, Any]) -> dict[str, Any]:

@@ -413,7 +413,12 @@ def test_cluster_scoped_nodepool_as_upstream(api_url: str) -> None:
             elif want["body"].get("kind") == "APIResourceList":
                 assert resp.json() == want["body"], step["label"]
             elif "items" in want["body"]:
-                assert [i["spec"] for i in resp.json()["items"]] == [i["spec"] for i in want["body"]["items"]]
+                got = resp.json()
+                assert [i["spec"] for i in got["items"]] == [i["spec"] for i in want["body"]["items"]]
+                assert [(i["apiVersion"], i["kind"]) for i in got["items"]] == [
+                    (i["apiVersion"], i["kind"]) for i in want["body"]["items"]]
+                assert (got["kind"], sorted(got["metadata"]), got["metadata"]["continue"]) == (
+                    want["body"]["kind"], sorted(want["body"]["metadata"]), "")
             else:
                 assert resp.json()["spec"] == want["body"]["spec"], step["label"]
                 assert resp.json().get("status") == want["body"].get("status"), step["label"]
@@ -462,3 +467,32 @@ def test_deleting_a_crd_deletes_its_objects_and_ends_their_watch(api_url: str, n
     assert (gone.status_code, gone.text) == (404, "404 page not found\n")
     assert requests.get(f"{api_url}/apis/{group}/v1", timeout=5).status_code == 404
     assert group not in [g["name"] for g in requests.get(api_url + "/apis", timeout=5).json()["groups"]]
+
+
+def test_objects_are_served_in_every_served_version(api_url: str, namespace: str) -> None:
+    group = f"v{uuid.uuid4().hex[:8]}.example.org"
+    version = {"served": True, "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+        "spec": {"type": "object", "properties": {"n": {"type": "integer"}}}}}}}
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": f"things.{group}"},
+           "spec": {"group": group, "scope": "Namespaced", "names": {"plural": "things", "kind": "Thing"},
+                    "versions": [{"name": "v1", "storage": True, **version},
+                                 {"name": "v1beta1", "storage": False, **version}]}}
+    assert requests.post(api_url + CRDS, json=crd, timeout=10).status_code == 201
+    try:
+        established = wait_established(api_url, f"things.{group}")
+        assert established["spec"]["names"] == {"plural": "things", "singular": "thing", "kind": "Thing",
+                                                "listKind": "ThingList"}
+        base = f"{api_url}/apis/{group}"
+        made = requests.post(f"{base}/v1/namespaces/{namespace}/things", timeout=10,
+                             json={"apiVersion": f"{group}/v1", "kind": "Thing", "metadata": {"name": "a"},
+                                   "spec": {"n": 1}})
+        assert made.status_code == 201, made.text
+        old = requests.get(f"{base}/v1beta1/namespaces/{namespace}/things/a", timeout=5).json()
+        assert (old["apiVersion"], old["spec"]) == (f"{group}/v1beta1", {"n": 1})
+        listed = requests.get(f"{base}/v1beta1/things", timeout=5).json()
+        assert (listed["apiVersion"], [i["apiVersion"] for i in listed["items"]]) == (
+            f"{group}/v1beta1", [f"{group}/v1beta1"])
+    finally:
+        requests.delete(f"{api_url}{CRDS}/things.{group}", timeout=10)
+        wait_gone(api_url, f"things.{group}")
