@@ -42,9 +42,9 @@ _NODE_NAMES = "uses the recording cluster's fake nodes node-a1..node-c2; the emb
 _RV_500 = ("RV 500 was compacted in the recording cluster; a fresh embedded cluster has not reached RV 500 "
            "(504 Too large resource version) or still retains it")
 _AGGREGATED = ("aggregated discovery (apidiscovery.k8s.io/v2) lists only the served subset of groups/resources "
-               "(no apiregistration, rbac, pods/attach|portforward|proxy|resize ...)")
+               "(no apiregistration, pods/attach|portforward|proxy|resize ...)")
 _SUBSET = ("the embedded cluster serves a subset of the v1.36 resources/groups (no componentstatuses, limitranges, "
-           "resourcequotas, podtemplates, replicationcontrollers, ipaddresses, servicecidrs, rbac, ...)")
+           "resourcequotas, podtemplates, replicationcontrollers, ipaddresses, servicecidrs, ...)")
 
 #: Every golden case that cannot match today, with the reason. Tests mark these ``xfail(strict=True)``.
 KNOWN_MISMATCHES: dict[str, str] = {
