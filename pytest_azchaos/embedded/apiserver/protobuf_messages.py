@@ -521,6 +521,10 @@ MESSAGES: dict[str, dict[int, Field]] = {
         6: ("successfulJobsHistoryLimit", "int32!", False), 7: ("failedJobsHistoryLimit", "int32!", False),
     },
     "JobTemplateSpec": {1: ("metadata", "ObjectMeta", False), 2: ("spec", "JobSpec", False)},
+    # k8s.io/api/scheduling/v1 (`kubectl create priorityclass` sends protobuf)
+    "PriorityClass": {1: ("metadata", "ObjectMeta", False), 2: ("value", "int32!", False),
+                      3: ("globalDefault", "bool", False), 4: ("description", "string", False),
+                      5: ("preemptionPolicy", "string!", False)},
     # k8s.io/api/authentication/v1 (typed clients such as `kubectl auth whoami` send protobuf); the status a
     # client may send is skipped, the server writes its own.
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta", False)},
@@ -530,4 +534,4 @@ MESSAGES: dict[str, dict[int, Field]] = {
 
 # The top-level message of each kind we decode (by ``runtime.Unknown.typeMeta.kind``).
 KINDS = {"ConfigMap", "Secret", "Namespace", "ServiceAccount", "Service", "Eviction", "DeleteOptions", "Deployment",
-         "PodDisruptionBudget", "SelfSubjectReview", "TokenReview", "Job", "CronJob"}
+         "PodDisruptionBudget", "SelfSubjectReview", "TokenReview", "Job", "CronJob", "PriorityClass"}

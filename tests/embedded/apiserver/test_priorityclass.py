@@ -144,3 +144,20 @@ def test_priority_given_in_the_spec_must_match_the_class(api_url: str, priority_
 def test_system_class_resolves_for_pods(api_url: str, namespace: str) -> None:
     spec = create_pod(api_url, namespace, pod("crit", priorityClassName="system-cluster-critical")).json()["spec"]
     assert spec["priority"] == 2000000000
+
+
+def test_kubectl_create_priorityclass_sends_protobuf_and_works(api_url: str, kubectl_path: str, kubeconfig: Any,
+                                                             tmp_path: Any) -> None:
+    import subprocess
+
+    name = f"pc-{uuid.uuid4().hex[:8]}"
+    try:
+        proc = subprocess.run([kubectl_path, "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path),
+                               "create", "priorityclass", name, "--value=500", "--description=x",
+                               "--preemption-policy=Never"], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0, proc.stderr
+        got = requests.get(f"{api_url}{PCS}/{name}", timeout=5).json()
+        assert (got["value"], got["description"], got["preemptionPolicy"], "globalDefault" in got) == (
+            500, "x", "Never", False)
+    finally:
+        requests.delete(f"{api_url}{PCS}/{name}", timeout=10)
