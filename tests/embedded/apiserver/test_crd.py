@@ -496,3 +496,24 @@ def test_objects_are_served_in_every_served_version(api_url: str, namespace: str
     finally:
         requests.delete(f"{api_url}{CRDS}/things.{group}", timeout=10)
         wait_gone(api_url, f"things.{group}")
+
+
+def test_changing_printer_columns_applies_at_once(api_url: str, widget_crd: dict[str, Any], widgets: str) -> None:
+    requests.post(widgets, json=widget("pc1", size=2, color="red", tags=["a"]), timeout=10)
+    crd_url = f"{api_url}{CRDS}/widgets.example.com"
+    current = requests.get(crd_url, timeout=5).json()
+    columns = current["spec"]["versions"][0]["additionalPrinterColumns"]
+    patch = [{"op": "add", "path": "/spec/versions/0/additionalPrinterColumns/-",
+              "value": {"name": "Tags", "type": "string", "jsonPath": ".spec.tags", "priority": 1}}]
+    resp = requests.patch(crd_url, data=json.dumps(patch), headers={"Content-Type": "application/json-patch+json"},
+                          timeout=10)
+    try:
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["metadata"]["generation"] == current["metadata"]["generation"] + 1
+        table = requests.get(widgets, headers={"Accept": TABLE_ACCEPT}, timeout=10).json()
+        assert [(c["name"], c["priority"]) for c in table["columnDefinitions"]][-1] == ("Tags", 1)
+        assert table["rows"][0]["cells"][-1] == "[a]"
+    finally:
+        restore = [{"op": "replace", "path": "/spec/versions/0/additionalPrinterColumns", "value": columns}]
+        requests.patch(crd_url, data=json.dumps(restore), headers={"Content-Type": "application/json-patch+json"},
+                       timeout=10)

@@ -57,3 +57,27 @@ def test_transition_rule_runs_on_update_only() -> None:
 def test_blocking_schema_error_skips_rules_and_says_so() -> None:
     causes = schema.validate({"spec": {"min": "x", "max": 1}}, SCHEMA, has_rules=True)
     assert [c.field for c in causes] == ["spec.min", "<nil>"]
+
+
+def test_install_serves_a_crd_at_once_and_deleting_it_unserves(tmp_path: object) -> None:
+    """What an add-on of the embedded cluster uses: no event loop turn needed in between."""
+    from pytest_azchaos.embedded.apiserver.crd.controller import install
+    from pytest_azchaos.embedded.apiserver.store import Store
+
+    store = Store()
+    crd = {"metadata": {"name": "gadgets.inproc.example.org"},
+           "spec": {"group": "inproc.example.org", "scope": "Cluster", "names": {"plural": "gadgets", "kind": "Gadget"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                            "n": {"type": "integer", "default": 3}}}}}}}]}}
+    (rtype,) = install(store, crd)
+    assert (rtype.plural, rtype.kind, rtype.namespaced) == ("gadgets", "Gadget", False)
+    assert store.registry.lookup("inproc.example.org", "v1", "gadgets") is rtype
+    made = store.create(rtype, "", {"metadata": {"name": "g"}, "spec": {}})
+    assert (made["apiVersion"], made["spec"]) == ("inproc.example.org/v1", {"n": 3})
+    assert install(store, crd) == [rtype]  # idempotent
+    crd_type = store.registry.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    store.delete(crd_type, "", "gadgets.inproc.example.org")
+    assert store.peek("customresourcedefinitions.apiextensions.k8s.io", "", "gadgets.inproc.example.org") is None
+    assert store.registry.lookup("inproc.example.org", "v1", "gadgets") is None
+    assert list(store.scan(rtype.key)) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -149,3 +150,16 @@ def clean_up(store: Store, name: str) -> None:
 
     with contextlib.suppress(ApiError):
         store.guaranteed_update(crd_type, "", name, release)
+
+
+def install(store: Store, crd: Obj) -> list[CustomResourceType]:
+    """Create ``crd`` unless it exists and establish it now; returns the types it serves.
+
+    For what the embedded cluster brings along (an add-on's CRDs): its controllers can use the types
+    straight away, without waiting for the event loop's next turn.
+    """
+    name = crd["metadata"]["name"]
+    if store.peek(CRDS_KEY, "", name) is None:
+        store.create(_crd_type(store), "", json.loads(json.dumps(crd)))
+    establish(store, name)
+    return [r for r in store.registry.resources if isinstance(r, CustomResourceType) and r.crd_name == name]
