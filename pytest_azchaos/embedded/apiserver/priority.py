@@ -85,6 +85,14 @@ class PriorityClassStrategy(Strategy):
             causes.append(validation.invalid("preemptionPolicy", new.get("preemptionPolicy"), "field is immutable"))
         return causes
 
+    def check_delete(self, obj: Obj) -> None:
+        """The PriorityClass REST storage refuses to delete a system class (naming the class as the resource)."""
+        name = obj["metadata"]["name"]
+        if any(system["metadata"]["name"] == name for system in SYSTEM_CLASSES):
+            raise errors.ApiError(
+                403, "Forbidden", f'{name}.scheduling.k8s.io "{name}" is forbidden: this is a system priority class '
+                "and cannot be deleted", {"name": name, "group": "scheduling.k8s.io", "kind": name})
+
     def allocate(self, obj: Obj, store: Store, dry_run: bool) -> None:
         """The Priority admission on PriorityClass create: one global default at most."""
         if obj.get("globalDefault"):

@@ -510,6 +510,7 @@ class Store:
         entry = self.get_entry(rtype, namespace, name)
         old = entry.obj
         meta = old["metadata"]
+        strat.check_delete(old)
         if preconditions:
             _check_delete_preconditions(rtype, name, meta, preconditions)
         new = json.loads(entry.full)

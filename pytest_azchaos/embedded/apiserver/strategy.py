@@ -93,6 +93,9 @@ class Strategy:
         ``RESTGracefulDeleteStrategy``, which only pods implement)."""
         return None
 
+    def check_delete(self, obj: Obj) -> None:
+        """Raise an ``ApiError`` when ``obj`` may not be deleted at all (the system PriorityClasses)."""
+
     def begin_delete(self, obj: Obj, store: Store) -> None:
         """Mutate an object entering deletion (e.g. namespace phase)."""
 

@@ -52,6 +52,14 @@ def test_system_classes_exist_as_upstream_creates_them(api_url: str) -> None:
                                       "to another node if necessary.")
 
 
+def test_system_class_cannot_be_deleted(api_url: str) -> None:
+    resp = requests.delete(f"{api_url}{PCS}/system-node-critical", timeout=10)
+    assert resp.status_code == 403
+    assert resp.json()["message"] == ('system-node-critical.scheduling.k8s.io "system-node-critical" is forbidden: '
+                                      "this is a system priority class and cannot be deleted")
+    assert requests.get(f"{api_url}{PCS}/system-node-critical", timeout=5).status_code == 200
+
+
 def test_create_defaults_preemption_policy(api_url: str, priority_class: Any) -> None:
     name = priority_class(100, description="d")
     got = requests.get(f"{api_url}{PCS}/{name}", timeout=5).json()
