@@ -7,10 +7,12 @@ conntrack entries of endpoints it removes, so a flow to a removed endpoint is ro
 datagrams leave from the client's own address (the ClusterIP path keeps the source), and the answers
 come back to the client from ``clusterIP:port``, as the reverse NAT makes them look.
 
-A flow is forgotten after ``idle`` seconds without traffic (5 s: shorter than conntrack's 30 s, so a
-busy resolver's one-query flows do not hold thousands of sockets; a client that reuses its port after
-that may be routed to another endpoint). A datagram the router drops is lost silently; the client
-times out, as behind an iptables rule with nowhere to go.
+A flow is forgotten after ``idle`` seconds without traffic (5 s: shorter than conntrack's 30 s; a client
+that reuses its port after that may be routed to another endpoint), and its socket is closed after
+``socket_idle`` (1 s; reopened, to the same endpoint, if the flow goes on): a resolver's one-question flows
+(a new port per question, ten per short name with ``ndots:5``) must not hold thousands of descriptors.
+A datagram the router drops is lost silently; the client times out, as behind an iptables rule with
+nowhere to go.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .relay import Route, Router
 
 log = logging.getLogger(__name__)
 FLOW_IDLE_SECONDS = 5.0
+SOCKET_IDLE_SECONDS = 1.0
 
 
 class _Flow(asyncio.DatagramProtocol):
@@ -34,12 +37,14 @@ class _Flow(asyncio.DatagramProtocol):
         self.client = client
         self.route = route
         self.transport: asyncio.DatagramTransport | None = None
+        self.connecting = False
         self.pending: list[bytes] = []
         self.last = time.monotonic()
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.connecting = False
         for data in self.pending:
             self.transport.sendto(data)  # type: ignore[union-attr]
         self.pending.clear()
@@ -48,8 +53,16 @@ class _Flow(asyncio.DatagramProtocol):
         self.last = time.monotonic()
         if self.transport is not None:
             self.transport.sendto(data)
-        else:
-            self.pending.append(data)
+            return
+        self.pending.append(data)
+        if not self.connecting:
+            self.connecting = True
+            asyncio.get_running_loop().create_task(self.listener.connect(self))
+
+    def close_socket(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.last = time.monotonic()
@@ -60,8 +73,7 @@ class _Flow(asyncio.DatagramProtocol):
 
     def close(self) -> None:
         self.closed = True
-        if self.transport is not None:
-            self.transport.close()
+        self.close_socket()
 
 
 class _Front(asyncio.DatagramProtocol):
@@ -83,12 +95,13 @@ class UdpListener:
     whether a flow's endpoint is still one the proxy would use (else the flow is routed again)."""
 
     def __init__(self, host: str, port: int, router: Router, still_usable: Callable[[Route], bool] | None = None,
-                 idle: float = FLOW_IDLE_SECONDS):
+                 idle: float = FLOW_IDLE_SECONDS, socket_idle: float = SOCKET_IDLE_SECONDS):
         self.host = host
         self.port = port
         self.router = router
         self.still_usable = still_usable
         self.idle = idle
+        self.socket_idle = socket_idle
         self.transport: asyncio.DatagramTransport | None = None
         self.flows: dict[tuple[str, int], _Flow] = {}
         self.dropped = 0
@@ -99,7 +112,7 @@ class UdpListener:
     async def start(self) -> UdpListener:
         loop = asyncio.get_running_loop()
         await loop.create_datagram_endpoint(lambda: _Front(self), local_addr=(self.host, self.port))
-        self._sweeper = loop.call_later(self.idle, self._sweep)
+        self._sweeper = loop.call_later(self.socket_idle, self._sweep)
         return self
 
     def forward(self, data: bytes, client: tuple[str, int]) -> None:
@@ -118,10 +131,10 @@ class UdpListener:
                 self.dropped += 1
                 return
             flow = self.flows[client] = _Flow(self, client, route)
-            asyncio.get_running_loop().create_task(self._connect(flow))
         flow.send(data)
 
-    async def _connect(self, flow: _Flow) -> None:
+    async def connect(self, flow: _Flow) -> None:
+        """Open the flow's socket to its endpoint, from the client's address (or the route's source)."""
         route = flow.route
         try:
             await asyncio.get_running_loop().create_datagram_endpoint(
@@ -129,11 +142,13 @@ class UdpListener:
         except OSError as e:
             self.failed += 1
             self.last_error = repr(e)
+            flow.connecting = False
+            flow.pending.clear()
             if self.flows.get(flow.client) is flow:
                 del self.flows[flow.client]
             return
-        if flow.closed and flow.transport is not None:
-            flow.transport.close()
+        if flow.closed:
+            flow.close_socket()
 
     def reply(self, data: bytes, client: tuple[str, int]) -> None:
         if self.transport is not None:
@@ -145,8 +160,10 @@ class UdpListener:
             if now - flow.last >= self.idle:
                 flow.close()
                 del self.flows[client]
+            elif now - flow.last >= self.socket_idle and not flow.connecting:
+                flow.close_socket()
         if self.transport is not None:
-            self._sweeper = asyncio.get_running_loop().call_later(self.idle, self._sweep)
+            self._sweeper = asyncio.get_running_loop().call_later(self.socket_idle / 2, self._sweep)
 
     def close(self) -> None:
         if self._sweeper is not None:

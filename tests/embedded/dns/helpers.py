@@ -60,6 +60,26 @@ def ready_pods(kube: Any, namespace: str, app: str, count: int, timeout: float =
                     what=f"{count} ready {app} pods")
 
 
+def service_routes(kube: Any, namespace: str, name: str, endpoints: int, timeout: float = 10.0) -> None:
+    """Wait until kube-proxy routes ``name``'s ClusterIP to its ``endpoints`` netexec pods (EndpointSlice updates
+    reach the proxy after the profile's propagation delay, as they reach real nodes)."""
+    from kubernetes import client
+
+    ip = client.CoreV1Api(kube).read_namespaced_service(name, namespace).spec.cluster_ip
+    seen: set[str] = set()
+
+    def fetch() -> set[str]:
+        try:
+            with urllib.request.urlopen(f"http://{ip}:80/hostname", timeout=0.5) as r:
+                seen.add(r.read().decode())
+        except OSError:
+            pass
+        return seen
+
+    wait_for(fetch, lambda s: len(s) >= endpoints, timeout=timeout, interval=0.05,
+             what=f"{name}'s ClusterIP answering from {endpoints} pods")
+
+
 def dial(pod_ip: str, host: str, port: int, protocol: str = "http", tries: int = 1, request: str = "hostname",
          timeout: float = 60.0) -> tuple[int, dict | str]:
     """netexec's ``/dial`` on ``pod_ip``: (status, JSON body or text)."""

@@ -14,7 +14,16 @@ from kubernetes import client
 
 from pytest_azchaos.embedded.dns.resolver import ResolvConf, StubResolver
 from pytest_azchaos.embedded.process import ClusterHandle
-from tests.embedded.dns.helpers import AGNHOST, dial, kube_dns_ip, kubectl, netexec, query, ready_pods
+from tests.embedded.dns.helpers import (
+    AGNHOST,
+    dial,
+    kube_dns_ip,
+    kubectl,
+    netexec,
+    query,
+    ready_pods,
+    service_routes,
+)
 
 
 def test_coredns_addon_has_the_eks_defaults(kube: Any) -> None:
@@ -118,6 +127,7 @@ def test_dial_by_service_name_reaches_another_services_pods(kube: Any, ns: str) 
     netexec(kube, ns, "client")
     names = {p["metadata"]["name"] for p in ready_pods(kube, ns, "web", 2)}
     client_ip = ready_pods(kube, ns, "client", 1)[0]["status"]["podIP"]
+    service_routes(kube, ns, "web", 2)
     status, body = dial(client_ip, "web", 80, "http", tries=3)
     assert status == 200 and isinstance(body, dict) and len(body.get("responses", [])) == 3, body
     assert set(body["responses"]) <= names, (body, names)

@@ -15,7 +15,7 @@ import requests
 from kubernetes import client
 
 from pytest_azchaos.embedded.process import ClusterHandle
-from tests.embedded.dns.helpers import ZONE, dial, kube_dns_ip, netexec, query, ready_pods
+from tests.embedded.dns.helpers import ZONE, dial, kube_dns_ip, netexec, query, ready_pods, service_routes
 from tests.embedded.waiting import wait_for
 
 SHORT_TOLERATIONS = [{"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute",
@@ -39,11 +39,10 @@ def _power(handle: ClusterHandle, node: str, running: bool) -> None:
 def test_lookups_fail_with_the_coredns_zones_and_return_once_coredns_is_rescheduled(
         dns_cluster: ClusterHandle, kube: Any, ns: str) -> None:
     apps, core = client.AppsV1Api(kube), client.CoreV1Api(kube)
-    deploy = apps.read_namespaced_deployment("coredns", "kube-system")
-    deploy.spec.template.spec.tolerations = (deploy.spec.template.spec.tolerations or []) + [
-        client.V1Toleration(**{k.replace("tolerationSeconds", "toleration_seconds"): v for k, v in t.items()})
-        for t in SHORT_TOLERATIONS]
-    apps.replace_namespaced_deployment("coredns", "kube-system", deploy)
+    template = kube.sanitize_for_serialization(apps.read_namespaced_deployment("coredns", "kube-system"))
+    tolerations = template["spec"]["template"]["spec"].get("tolerations", []) + SHORT_TOLERATIONS
+    apps.patch_namespaced_deployment("coredns", "kube-system",
+                                     {"spec": {"template": {"spec": {"tolerations": tolerations}}}})
     pods = wait_for(lambda: _coredns_pods(core), lambda ps: len(ps) == 2 and all(
         _ready(p) and p.spec.tolerations and any(t.toleration_seconds == 2 for t in p.spec.tolerations)
         for p in ps), timeout=30, interval=0.2, what="2 Ready CoreDNS pods with short tolerations")
@@ -59,6 +58,7 @@ def test_lookups_fail_with_the_coredns_zones_and_return_once_coredns_is_reschedu
         {"name": "timeout", "value": "1"}, {"name": "attempts", "value": "1"}]}})
     web = {p["metadata"]["name"] for p in ready_pods(kube, ns, "web", 1)}
     client_ip = ready_pods(kube, ns, "client", 1)[0]["status"]["podIP"]
+    service_routes(kube, ns, "web", 1)
     server = kube_dns_ip(kube)
     name = f"web.{ns}.svc.cluster.local."
     assert query(server, name).answer, "cluster DNS answers before the fault"
