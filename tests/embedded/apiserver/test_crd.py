@@ -517,3 +517,27 @@ def test_changing_printer_columns_applies_at_once(api_url: str, widget_crd: dict
         restore = [{"op": "replace", "path": "/spec/versions/0/additionalPrinterColumns", "value": columns}]
         requests.patch(crd_url, data=json.dumps(restore), headers={"Content-Type": "application/json-patch+json"},
                        timeout=10)
+
+
+def test_selectable_fields_filter_lists(api_url: str, namespace: str) -> None:
+    group = f"s{uuid.uuid4().hex[:8]}.example.org"
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": f"things.{group}"},
+           "spec": {"group": group, "scope": "Namespaced", "names": {"plural": "things", "kind": "Thing"},
+                    "versions": [{"name": "v1", "served": True, "storage": True,
+                                  "selectableFields": [{"jsonPath": ".spec.color"}],
+                                  "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                                      "type": "object", "properties": {"color": {"type": "string"}}}}}}}]}}
+    assert requests.post(api_url + CRDS, json=crd, timeout=10).status_code == 201
+    try:
+        wait_established(api_url, f"things.{group}")
+        url = f"{api_url}/apis/{group}/v1/namespaces/{namespace}/things"
+        for name, color in (("a", "red"), ("b", "blue")):
+            requests.post(url, json={"apiVersion": f"{group}/v1", "kind": "Thing", "metadata": {"name": name},
+                                     "spec": {"color": color}}, timeout=10)
+        got = requests.get(url, params={"fieldSelector": "spec.color=blue"}, timeout=5).json()
+        assert [i["metadata"]["name"] for i in got["items"]] == ["b"]
+        assert requests.get(url, params={"fieldSelector": "spec.size=1"}, timeout=5).status_code == 400
+    finally:
+        requests.delete(f"{api_url}{CRDS}/things.{group}", timeout=10)
+        wait_gone(api_url, f"things.{group}")

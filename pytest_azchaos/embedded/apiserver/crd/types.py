@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..resources import STATUS_VERBS, ResourceType, Subresource
@@ -33,7 +34,7 @@ class CustomResourceType(ResourceType):
     has_status: bool = False
     storage_version: str = ""
 
-    @property
+    @cached_property
     def has_rules(self) -> bool:
         """Whether the schema carries CEL rules (``x-kubernetes-validations``) anywhere."""
         return self.schema is not None and _has_rules(self.schema)
@@ -75,6 +76,9 @@ def resource_types(crd: Obj) -> list[CustomResourceType]:
             group, v, names.get("plural", ""), names.get("singular") or kind.lower(), kind,
             spec.get("scope") == "Namespaced", CR_VERBS, tuple(names.get("shortNames") or ()),
             tuple(names.get("categories") or ()), storage_version_hash(group, v, kind), subresources,
+            # selectableFields: field selectors on the CRD's own fields, besides name and namespace.
+            ("metadata.name", "metadata.namespace",
+             *(f["jsonPath"].lstrip(".") for f in version.get("selectableFields") or [] if f.get("jsonPath"))),
             crd_name=crd["metadata"]["name"], schema=schema, status_schema=status_schema,
             printer_columns=tuple(version.get("additionalPrinterColumns") or ()), has_status=has_status,
             storage_version=storage))
