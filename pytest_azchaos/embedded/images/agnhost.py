@@ -1,4 +1,4 @@
-"""``registry.k8s.io/e2e-test-images/agnhost``: ``netexec``, ``serve-hostname`` and ``pause``.
+"""``registry.k8s.io/e2e-test-images/agnhost``: netexec, serve-hostname, pause, dns-suffix, dns-server-list.
 
 Behaviour and texts follow ``test/images/agnhost`` upstream (netexec.go, serve_hostname.go,
 pause.go, agnhost.go, Dockerfile: ``ENTRYPOINT ["/agnhost"]``, ``CMD ["pause"]``). Programs bind
@@ -9,9 +9,14 @@ The Dockerfile has no ``USER``: the image runs as root unless the pod sets ``run
 ``runAsNonRoot: true`` the kubelet refuses it without one. As non-root the real netexec cannot bind
 port 80 (use its default 8080); the emulation does not enforce privileged ports.
 
+``dns-suffix`` and ``dns-server-list`` print the pod's resolv.conf lists (as the command or through
+``kubectl exec POD -- /agnhost dns-suffix``). netexec's ``/dial`` resolves names with Go's stub resolver
+over the pod's ``/etc/resolv.conf`` (the cluster DNS; :mod:`pytest_azchaos.embedded.dns.resolver`).
+
 Known, deliberate gaps: TLS (``--tls-cert-file``) and SCTP make netexec exit 1 with a note; the
 other agnhost subcommands exit 1 saying they are not emulated; ``/shell`` runs through the
-container's ``exec`` of ``/bin/sh`` (the emulated busybox shell, :mod:`.shell`).
+container's ``exec`` of ``/bin/sh`` (the emulated busybox shell, :mod:`.shell`, with busybox's
+``nslookup``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from pytest_azchaos.embedded.images.container import Container, ContainerSpec
+from pytest_azchaos.embedded.images.container import Container, ContainerSpec, ExecRequest, ExecResult
 from pytest_azchaos.embedded.images.flags import FlagError, parse_flags
 from pytest_azchaos.embedded.images.goformat import duration_string, json_marshal, parse_duration, time_string
 from pytest_azchaos.embedded.images.httpserver import HttpServer, Request, Response, error_response, status_text
@@ -37,7 +42,7 @@ from pytest_azchaos.embedded.images.shell import userland_entrypoints, with_user
 AGNHOST_REPOSITORY = "registry.k8s.io/e2e-test-images/agnhost"
 AGNHOST_SIZE_BYTES = 52_384_215  # nominal
 NOT_EMULATED = frozenset({
-    "audit-proxy", "connect", "crd-conversion-webhook", "dns-suffix", "dns-server-list", "etc-hosts",
+    "audit-proxy", "connect", "crd-conversion-webhook", "etc-hosts",
     "entrypoint-tester", "fake-gitserver", "grpc-health-checking", "guestbook", "inclusterclient", "liveness",
     "logs-generator", "mounttest", "net", "nettest", "no-snat-test", "no-snat-test-proxy", "porter",
     "port-forward-tester", "resource-consumer-controller", "tcp-reset", "test-webserver",
@@ -105,6 +110,9 @@ def agnhost_main(spec: ContainerSpec, argv: list[str]) -> Container:
             return ServeHostnameContainer(spec, argv, parse_flags(sub_args, ServeHostnameContainer.FLAGS))
         if sub == "pause":
             return AgnhostPauseContainer(spec, argv, parse_flags(sub_args, AgnhostPauseContainer.FLAGS))
+        if sub in DNS_LISTS:
+            parse_flags(sub_args, {})
+            return DnsListContainer(spec, argv, sub)
     except FlagError as e:
         return _flag_error(spec, argv, sub, e)
     if sub in NOT_EMULATED:
@@ -112,14 +120,68 @@ def agnhost_main(spec: ContainerSpec, argv: list[str]) -> Container:
     return _CobraError(spec, argv, [f'Error: unknown command "{sub}" for "app"', "Run 'app --help' for usage."])
 
 
+def _with_agnhost_exec(factory: Callable[[ContainerSpec, list[str]], Container]
+                       ) -> Callable[[ContainerSpec, list[str]], Container]:
+    """``kubectl exec POD -- /agnhost dns-suffix``: agnhost's one-shot subcommands as exec'd processes."""
+
+    def make(spec: ContainerSpec, argv: list[str]) -> Container:
+        container = factory(spec, argv)
+        for path in ("/agnhost", "/agnhost-2"):
+            container.register_executable(path, _exec_agnhost)
+        return container
+
+    return make
+
+
+async def _exec_agnhost(container: Container, req: ExecRequest) -> ExecResult:
+    argv = list(req.argv)
+    sub = next((a for a in argv[1:] if not a.startswith("-")), "")
+    if sub not in DNS_LISTS:
+        return ExecResult(1, stderr=f"azchaos: exec of agnhost {sub!r} is not emulated by the embedded cluster\n"
+                          .encode())
+    code, out, err = dns_list_output(sub, container.spec.resolv_conf)
+    return ExecResult(code, out.encode(), err.encode())
+
+
 def agnhost_definition(ref: ImageReference) -> ImageDefinition:
     # Alpine userland (busybox sh/ash and applets, bash): exec'able in every container, and usable as command.
     programs = {"/agnhost": agnhost_main, "/agnhost-2": agnhost_main, **userland_entrypoints()}
     return ImageDefinition(entrypoint=("/agnhost",), cmd=("pause",),
-                           executables={path: with_userland(factory) for path, factory in programs.items()},
+                           executables={path: _with_agnhost_exec(with_userland(factory))
+                                        for path, factory in programs.items()},
                            size_bytes=AGNHOST_SIZE_BYTES,
                            # test/images/agnhost/Dockerfile has no USER: root (runAsNonRoot needs a runAsUser).
                            user="")
+
+
+# ============================================================================ dns-suffix, dns-server-list
+DNS_LISTS = {"dns-suffix": "search", "dns-server-list": "nameserver"}
+
+
+def dns_list_output(sub: str, resolv_conf: str) -> tuple[int, str, str]:
+    """``agnhost dns-suffix`` / ``dns-server-list`` (``test/images/agnhost/dns``): the fields of the first
+    ``search`` / ``nameserver`` line of ``/etc/resolv.conf`` joined by commas; none: Go's panic, exit 2."""
+    key = DNS_LISTS[sub]
+    for line in resolv_conf.split("\n"):
+        if line.startswith(key):
+            return 0, ",".join(line.split(" ")[1:]) + "\n", ""
+    return 2, "", "panic: Could not find DNS search list!\n\ngoroutine 1 [running]:\n"
+
+
+class DnsListContainer(Container):
+    """``agnhost dns-suffix`` / ``dns-server-list`` as a container's command: print, exit."""
+
+    def __init__(self, spec: ContainerSpec, argv: list[str], sub: str) -> None:
+        super().__init__(spec, argv)
+        self.sub = sub
+
+    async def run(self) -> None:
+        code, out, err = dns_list_output(self.sub, self.spec.resolv_conf)
+        if out:
+            self.stdout(out.rstrip("\n"))
+        if err:
+            self.stderr(err.rstrip("\n"))
+        self.exit(code)
 
 
 # ============================================================================ pause

@@ -161,3 +161,13 @@ def test_nslookup_in_an_agnhost_pod_resolves_a_service_name(dns_cluster: Cluster
     assert f"Name:\t{fqdn}\nAddress: {web_ip}\n" in r.stdout, r.stdout
     assert "** server can't find web.svc.cluster.local: NXDOMAIN\n" in r.stdout, r.stdout
     assert "** server can't find web.ec2.internal: NXDOMAIN\n" in r.stdout, r.stdout
+
+
+def test_agnhost_dns_suffix_and_server_list_read_the_pods_resolv_conf(dns_cluster: ClusterHandle, kube: Any,
+                                                                      ns: str) -> None:
+    netexec(kube, ns, "client")
+    pod = ready_pods(kube, ns, "client", 1)[0]["metadata"]["name"]
+    r = kubectl(dns_cluster, "-n", ns, "exec", pod, "--", "/agnhost", "dns-suffix")
+    assert (r.returncode, r.stdout) == (0, f"{ns}.svc.cluster.local,svc.cluster.local,cluster.local,ec2.internal\n"), r
+    r = kubectl(dns_cluster, "-n", ns, "exec", pod, "--", "/agnhost", "dns-server-list")
+    assert (r.returncode, r.stdout) == (0, f"{kube_dns_ip(kube)}\n"), r
