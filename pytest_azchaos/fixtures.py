@@ -464,22 +464,27 @@ def azchaos_gameday(request: pytest.FixtureRequest, azchaos_cluster: Cluster, az
                     azchaos_run: Run, azchaos_profile: Profile, azchaos_namespace: str, azchaos_zone: str,
                     azchaos_evidence: Evidence, azchaos_chaos: Chaos) -> Callable[..., Any]:
     """Factory: ``azchaos_gameday(fault, aws=None)`` injects ONE fault (drain, outage, partition) into the test's
-    zone while traffic flows to the sample app (externalTrafficPolicy Cluster and Local, deployed side by side),
+    zone while traffic flows to every ``--azchaos-target``, or without targets to the sample app
+    (externalTrafficPolicy Cluster and Local, deployed side by side),
     and judges every check that applies over the same window (``gameday.Scenario``). Every check is recorded;
     the test fails listing every failed check, or is skipped as inconclusive when only our side failed."""
     from .apps.app import AppError
     from .checks.result import CheckFailed, CheckInconclusive
     from .gameday import Scenario, ScenarioError
-    from .gameday.subjects import sample_subjects
+    from .gameday.subjects import sample_subjects, target_subject
     from .wellknown import RUN_ID_LABEL
 
     def run(fault: str, aws: Any = None) -> Scenario:
         try:
             scenario = Scenario(azchaos_cluster, azchaos_chaos, azchaos_profile, azchaos_zone, fault,
                                 azchaos_settings.rate, azchaos_settings.error_budget, aws, azchaos_run.progress)
-            subjects = sample_subjects(azchaos_cluster, azchaos_namespace, azchaos_profile,
-                                       labels={RUN_ID_LABEL: azchaos_run.run_id}, progress=azchaos_run.progress,
-                                       nodeid=request.node.nodeid, images=azchaos_settings.images)
+            if azchaos_settings.targets:
+                subjects = [target_subject(azchaos_cluster, t, azchaos_profile, progress=azchaos_run.progress,
+                                           nodeid=request.node.nodeid) for t in azchaos_settings.targets]
+            else:
+                subjects = sample_subjects(azchaos_cluster, azchaos_namespace, azchaos_profile,
+                                           labels={RUN_ID_LABEL: azchaos_run.run_id}, progress=azchaos_run.progress,
+                                           nodeid=request.node.nodeid, images=azchaos_settings.images)
         except (ScenarioError, AppError) as e:
             pytest.fail(str(e), pytrace=False)
         for subject in subjects:

@@ -92,3 +92,25 @@ def kubectl_path() -> str:
     if path is None:
         pytest.skip("kubectl is not installed; the kubectl compatibility tests need it on PATH")
     return path
+
+
+@pytest.fixture
+def site(api_client):  # -> Callable[..., tuple[namespace, address]]
+    """Deploys a static site into a namespace of its own (the user's, not the plugin's); removed afterwards."""
+    from kubernetes import client
+
+    from tests import sites
+
+    core, apps, policy = client.CoreV1Api(api_client), client.AppsV1Api(api_client), client.PolicyV1Api(api_client)
+    namespace = f"shop-{uuid.uuid4().hex[:6]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+
+    def deploy(replicas: int, *, spread: bool = True, pdb: bool = True, warmup: int = 0) -> tuple[str, str]:
+        for m in sites.static_site(replicas, spread=spread, pdb=pdb, warmup=warmup):
+            {"Deployment": apps.create_namespaced_deployment, "Service": core.create_namespaced_service,
+             "PodDisruptionBudget": policy.create_namespaced_pod_disruption_budget}[m["kind"]](namespace, m)
+        address = sites.serving(core, namespace, replicas, timeout=90 + warmup)
+        return namespace, address
+
+    yield deploy
+    core.delete_namespace(namespace)

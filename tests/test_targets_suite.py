@@ -12,11 +12,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from kubernetes import client
 
@@ -24,80 +22,6 @@ from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.wellknown import ZONE_LABEL
 
 SUITES = Path(__file__).resolve().parents[1] / "suites"
-FILES = ("mkdir -p /www && echo '<h1>shop</h1>' > /www/index.html && echo ok > /www/healthz")
-
-
-def static_site(replicas: int, *, spread: bool, pdb: bool, warmup: int = 0) -> list[dict[str, Any]]:
-    """A static site as a team would write it: busybox httpd on 8080, files from an init container, Ready
-    ``warmup`` seconds after it starts (a real service's start-up time)."""
-    labels = {"app": "static"}
-    pod: dict[str, Any] = {
-        "terminationGracePeriodSeconds": 5,  # httpd ignores SIGTERM (PID 1): it serves until SIGKILL
-        "initContainers": [{"name": "files", "image": "busybox:1.36", "command": ["sh", "-c", FILES],
-                            "volumeMounts": [{"name": "www", "mountPath": "/www"}]}],
-        "containers": [{"name": "httpd", "image": "busybox:1.36", "command": ["httpd", "-f", "-p", "8080", "-h",
-                                                                               "/www"],
-                        "ports": [{"containerPort": 8080, "name": "http"}],
-                        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 1,
-                                           "initialDelaySeconds": warmup},
-                        "volumeMounts": [{"name": "www", "mountPath": "/www"}]}],
-        "volumes": [{"name": "www", "emptyDir": {}}],
-    }
-    if spread:
-        pod["topologySpreadConstraints"] = [{"maxSkew": 1, "topologyKey": ZONE_LABEL,
-                                             "whenUnsatisfiable": "DoNotSchedule", "nodeTaintsPolicy": "Honor",
-                                             "labelSelector": {"matchLabels": labels}}]
-    out: list[dict[str, Any]] = [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "static", "labels": labels},
-         "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                  "template": {"metadata": {"labels": labels}, "spec": pod}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "static"},
-         "spec": {"type": "LoadBalancer", "selector": labels,
-                  "ports": [{"port": 8080, "targetPort": "http", "protocol": "TCP"}]}},
-    ]
-    if pdb:
-        out.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "static"},
-                    "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels}}})
-    return out
-
-
-@pytest.fixture
-def site(api_client: client.ApiClient) -> Iterator[Any]:
-    """Deploys a static site into a namespace of its own (the user's, not the plugin's); removed afterwards."""
-    core, apps, policy = client.CoreV1Api(api_client), client.AppsV1Api(api_client), client.PolicyV1Api(api_client)
-    namespace = f"shop-{uuid.uuid4().hex[:6]}"
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
-
-    def deploy(replicas: int, *, spread: bool = True, pdb: bool = True, warmup: int = 0) -> tuple[str, str]:
-        for m in static_site(replicas, spread=spread, pdb=pdb, warmup=warmup):
-            {"Deployment": apps.create_namespaced_deployment, "Service": core.create_namespaced_service,
-             "PodDisruptionBudget": policy.create_namespaced_pod_disruption_budget}[m["kind"]](namespace, m)
-        address = _serving(core, namespace, replicas, timeout=90 + warmup)
-        return namespace, address
-
-    yield deploy
-    core.delete_namespace(namespace)
-
-
-def _serving(core: client.CoreV1Api, namespace: str, replicas: int, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        pods = core.list_namespaced_pod(namespace, label_selector="app=static").items
-        ready = [p for p in pods if any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])]
-        svc = core.read_namespaced_service("static", namespace)
-        ingress = (svc.status.load_balancer.ingress if svc.status.load_balancer else None) or []
-        last = f"{len(ready)}/{replicas} ready, addresses {[i.ip for i in ingress]}"
-        if len(ready) == replicas and ingress:
-            try:
-                if all(requests.get(f"http://{i.ip}:8080/index.html", timeout=1).status_code == 200 for i in ingress):
-                    return str(ingress[0].ip)
-            except requests.RequestException as e:
-                last += f"; {e}"
-        time.sleep(0.5)
-    raise AssertionError(f"the static site did not serve within {timeout}s: {last}")
-
-
 def run_drain(kubeconfig: Path, work: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     return subprocess.run([sys.executable, "-m", "pytest", str(SUITES / "test_az_drain.py"), "-p", "no:cacheprovider",

@@ -21,13 +21,16 @@ Inject ONE fault into one zone while traffic flows to every target, then judge e
 that fault over the same window: AZ-TOPO and AZ-HCNP before the fault, AZ-BALANCE and AZ-SRCIP on the steady
 state, then AZ-DRAIN + AZ-RESCHED (drain) or AZ-OUTAGE (outage) or AZ-PARTITION (partition).
 
-Without --target the sample echo app is deployed twice (externalTrafficPolicy Cluster and Local) in a namespace
-of its own, deleted afterwards. The fault is undone at the end, also on Ctrl-C or SIGTERM; after a kill -9 run
-`azchaos restore`. Exit status: 0 every check passed, 1 a check failed, 2 bad input (nothing touched),
-3 no check failed but one was inconclusive (our side failed while observing).
+With --target, your own workloads are observed: found, never deployed, changed or deleted (AZ-SRCIP and
+AZ-BALANCE need the target's echo= and pod-header= settings). Without --target the sample echo app is
+deployed twice (externalTrafficPolicy Cluster and Local) in a namespace of its own, deleted afterwards. The
+fault is undone at the end, also on Ctrl-C or SIGTERM; after a kill -9 run `azchaos restore`. Exit status:
+0 every check passed, 1 a check failed, 2 bad input (nothing touched), 3 no check failed but one was
+inconclusive (our side failed while observing).
 
 example:
-  azchaos gameday --kubeconfig ~/.kube/staging --allow-context '^staging$' --zone us-east-1a --fault drain
+  azchaos gameday --kubeconfig ~/.kube/staging --allow-context '^staging$' --zone us-east-1a --fault drain \\
+      --target deployment/shop/checkout,path=/healthz
 """
 
 
@@ -40,6 +43,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fault", required=True, choices=FAULTS,
                    help="drain (cordon + evict), outage (stop the zone's instances), partition (deny-all network "
                         "ACL on the zone's subnets) or shift (ARC zonal shift)")
+    p.add_argument("--target", action="append", default=None, metavar="KIND/NAMESPACE/NAME[,key=value...]",
+                   help="your own workload to observe instead of the sample app (repeatable; the syntax of "
+                        "pytest's --azchaos-target: service=, ingress=, url=, path=, status=, host=, header=, "
+                        "scheme=https, ca=, verify=false, keep-alive=true, echo=, pod-header=); never deployed, "
+                        "changed or deleted")
     p.add_argument("--allow-context", action="append", default=None, metavar="REGEX",
                    help=f"contexts that may lose a zone (repeatable; default: only ^{EMBEDDED_CONTEXT}$)")
     p.add_argument("--profile", choices=PROFILE_NAMES, default=None,
@@ -75,7 +83,7 @@ def run(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
                          profile=args.profile, error_budget=args.error_budget, rate=args.rate,
                          report_dir=args.report_dir, keep_on_failure=False, namespace_labels=args.namespace_label,
                          image=args.image, image_repo_list=args.image_repo_list,
-                         image_pull_secrets=args.image_pull_secret)
+                         image_pull_secrets=args.image_pull_secret, targets=args.target)
     except SettingsError as e:
         return _refuse(_flags(str(e)))
     if args.view_interval <= 0:
@@ -143,7 +151,7 @@ def _run(args: argparse.Namespace, settings: Any, cluster: Any, write: Callable[
         return _refuse(str(e))
     write(f"[gameday] {args.fault} of {zone} on context {context!r}, profile {profile.name}, run {run.run_id}")
     view = LiveView(scenario, write, args.view_interval)
-    with _sample_apps(cluster, settings, run, profile, scenario, phases) as problem, _sigterm_interrupts():
+    with _subjects(cluster, settings, run, profile, scenario, phases) as problem, _sigterm_interrupts():
         if problem:
             write(f"[gameday] {problem}")
             return 1
@@ -159,14 +167,22 @@ def _run(args: argparse.Namespace, settings: Any, cluster: Any, write: Callable[
 
 
 @contextlib.contextmanager
-def _sample_apps(cluster: Any, settings: Any, run: Any, profile: Any, scenario: Any,
-                 phases: Any) -> Iterator[str]:
-    """The sample echo app, Cluster and Local, in a namespace of this run (deleted afterwards). Yields '' or
-    why the apps could not be made ready (that is about the cluster, and is the game day's first finding)."""
+def _subjects(cluster: Any, settings: Any, run: Any, profile: Any, scenario: Any, phases: Any) -> Iterator[str]:
+    """Every ``--target`` (found, never changed), else the sample echo app, Cluster and Local, in a namespace of
+    this run (deleted afterwards). Yields '' or why a subject cannot be observed (nothing is injected then)."""
     from ..apps.app import AppError
     from ..wellknown import RUN_ID_LABEL
-    from .subjects import run_namespace, sample_subjects
+    from .subjects import run_namespace, sample_subjects, target_subject
 
+    if settings.targets:
+        try:
+            subjects = [target_subject(cluster, t, profile, progress=run.progress) for t in settings.targets]
+        except AppError as e:
+            yield f"a target cannot be observed, so nothing was injected: {e}"
+            return
+        _add(scenario, subjects, phases)
+        yield ""
+        return
     with run_namespace(cluster, settings.namespace_prefix, run.run_id, dict(settings.namespace_labels)) as namespace:
         try:
             subjects = sample_subjects(cluster, namespace, profile, labels={RUN_ID_LABEL: run.run_id},
@@ -174,10 +190,14 @@ def _sample_apps(cluster: Any, settings: Any, run: Any, profile: Any, scenario: 
         except AppError as e:
             yield f"the sample app is not ready, so nothing was injected: {e}"
             return
-        for subject in subjects:
-            subject.evidence.phases = phases.phases
-            scenario.add(subject)
+        _add(scenario, subjects, phases)
         yield ""
+
+
+def _add(scenario: Any, subjects: list[Any], phases: Any) -> None:
+    for subject in subjects:
+        subject.evidence.phases = phases.phases  # one fault: its phases in every subject's evidence
+        scenario.add(subject)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ all four, undoing even when a step raised.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -50,18 +49,17 @@ class Skipped:
 
 @dataclass
 class Subject:
-    """A workload observed during the fault: its ``App``, how its Service routes (``Cluster``/``Local``),
-    whether it answers agnhost's ``/hostname`` + ``/clientip`` (per-pod attribution, client address), and what
-    was seen of it."""
+    """A workload observed during the fault: its ``App`` (the sample app, or a ``--azchaos-target``), how its
+    Service routes (``Cluster``/``Local``), whether its answers tell the client address and the serving pod,
+    and what was seen of it."""
 
     label: str
     app: App
     evidence: Evidence
     traffic_policy: str = "Cluster"
-    agnhost: bool = True
-    #: Starts this subject's prober (default: ``Traffic.start(app)``); a target with its own way to be reached
-    #: brings its own.
-    start_traffic: Callable[[Any], Prober] | None = None
+    #: Why AZ-SRCIP / AZ-BALANCE cannot judge this subject (None: they can; the sample app answers both).
+    no_client_address: str | None = None
+    no_serving_pod: str | None = None
     prober: Prober | None = None
     traffic: Any = None
     replicas: int = 0
@@ -104,9 +102,6 @@ class Scenario:
         if self.fault == "shift":
             raise ScenarioError("the fault 'shift' (an ARC zonal shift) is not available yet in this version: use "
                                 "--fault drain, outage or partition")
-        if self.fault == "partition" and not hasattr(self.chaos, "zone_partition"):
-            raise ScenarioError("the fault 'partition' is not available in this version: use --fault drain or "
-                                "outage")
         if self.fault in ("outage", "partition") and self.aws is None:
             raise ScenarioError(f"the fault {self.fault!r} acts through AWS (EC2 instances, network ACLs) and no AWS "
                                 "access was found for this cluster: configure AWS credentials and region (AWS_PROFILE, "
@@ -134,6 +129,7 @@ class Scenario:
         from ..checks.spread import spread
         from ..kube.topology import ZoneMap
         from ..traffic.generator import Traffic
+        from ..traffic.lb_zones import lb_address_zones
 
         self._set_phase("steady state")
         self._zones = zones = ZoneMap.read(self.cluster.core)
@@ -148,8 +144,8 @@ class Scenario:
             else:
                 s.skipped.append(Skipped("AZ-HCNP", "its Service uses externalTrafficPolicy Cluster (no health-check "
                                                     "node port)"))
-            s.traffic = Traffic(self.rate, s.evidence, self.profile.lb_ready_timeout)
-            s.prober = s.start_traffic(s.traffic) if s.start_traffic else s.traffic.start(s.app)
+            s.traffic = Traffic(self.rate, s.evidence, self.profile.lb_ready_timeout, zone_map=lb_address_zones)
+            s.prober = s.traffic.start(s.app)
         time.sleep(STEADY_SECONDS)
 
     def inject(self) -> None:
@@ -163,12 +159,17 @@ class Scenario:
         elif self.fault == "outage":
             self.fault_report = self.chaos.zone_outage(self.zone, self.aws)
         else:
-            self.fault_report = self.chaos.zone_partition(self.zone)  # type: ignore[attr-defined]
+            self.fault_report = self.chaos.zone_partition(self.zone, aws=self.aws)
         for s in self.subjects:
             s.window = (s.window[0], s.prober.elapsed() if s.prober else None)
 
     def judge(self) -> None:
         """The checks that need the fault: rescheduling (or recovery) first, then the traffic of each subject."""
+        if self.fault == "partition":
+            self._set_phase(f"{self.fault} {self.zone}: waiting for the zone's nodes to be unreachable")
+            unreachable = self._unreachable()
+            for s in self.subjects:
+                s.record(unreachable)
         self._set_phase(f"{self.fault} {self.zone}: waiting for the replicas")
         recoveries = {s.label: self._recovery(s) for s in self.subjects}
         time.sleep(SETTLE_SECONDS)
@@ -229,13 +230,27 @@ class Scenario:
                            zones=self._zones, since=self.since, progress=self.progress,
                            check_id="AZ-OUTAGE" if self.fault == "outage" else "AZ-PARTITION")
 
+    def _unreachable(self) -> CheckResult:
+        """A partition: the zone's nodes go NotReady and are tainted unreachable within the detection time."""
+        from ..checks.partition import zone_unreachable
+
+        local = any(s.traffic_policy == "Local" for s in self.subjects)
+        return zone_unreachable(self.cluster.core, self.zone, self.profile.partition_detection_window(local)
+                                + self.profile.heartbeat_loss_detection(), progress=self.progress)
+
     def _judge_traffic(self, s: Subject, recording: Any) -> None:
         from ..checks.downtime import zero_downtime
         from ..checks.source_ip import source_ip_preserved, source_ip_snat
         from ..checks.spread import balance
 
         pod_zones = {**s.zones_before, **s.app.pod_zones(self._zones)}
-        if self.fault == "drain":
+        if self.fault == "partition":
+            from ..checks.partition import serves_through
+
+            s.record(serves_through(recording, s.window[0],
+                                    self.profile.partition_detection_window(s.traffic_policy == "Local"),
+                                    core=self.cluster.core, namespace=s.app.namespace, pod_zones=pod_zones))
+        elif self.fault == "drain":
             s.record(zero_downtime(recording, self.error_budget, during=(s.window[0], None), check_id="AZ-DRAIN",
                                    core=self.cluster.core, namespace=s.app.namespace, pod_zones=pod_zones))
         else:
@@ -244,14 +259,17 @@ class Scenario:
             s.record(zero_downtime(recording, max_failed=allowed, during=(s.window[0], None),
                                    check_id="AZ-OUTAGE" if self.fault == "outage" else "AZ-PARTITION",
                                    core=self.cluster.core, namespace=s.app.namespace, pod_zones=pod_zones))
-        if not s.agnhost:
-            why = "its answers do not name the serving pod and the client address (agnhost /hostname, /clientip)"
-            s.skipped += [Skipped("AZ-BALANCE", why), Skipped("AZ-SRCIP", why)]
-            return
         steady = recording.between(None, s.window[0])
-        nodes = {n.address: n.name for n in (self._zones.nodes if self._zones else []) if n.address}
-        s.record(source_ip_preserved(steady, nodes) if s.traffic_policy == "Local" else source_ip_snat(steady, nodes))
-        s.record(balance(steady, s.zones_before, tolerance=0.5))
+        if s.no_client_address:
+            s.skipped.append(Skipped("AZ-SRCIP", s.no_client_address))
+        else:
+            nodes = {n.address: n.name for n in (self._zones.nodes if self._zones else []) if n.address}
+            s.record(source_ip_preserved(steady, nodes) if s.traffic_policy == "Local"
+                     else source_ip_snat(steady, nodes))
+        if s.no_serving_pod:
+            s.skipped.append(Skipped("AZ-BALANCE", s.no_serving_pod))
+        else:
+            s.record(balance(steady, s.zones_before, tolerance=0.5))
 
     def _set_phase(self, phase: str) -> None:
         self.phase = phase

@@ -1,5 +1,6 @@
 """What a shared fault observes: the sample echo app in both traffic policies, deployed side by side (their
-load balancers become ready in parallel, which under ``realistic`` timings is most of the set-up)."""
+load balancers become ready in parallel, which under ``realistic`` timings is most of the set-up), or the
+user's own workloads (``--azchaos-target``), found and never changed."""
 
 from __future__ import annotations
 
@@ -47,3 +48,16 @@ def run_namespace(cluster: Any, prefix: str, run_id: str, extra_labels: dict[str
     finally:
         with contextlib.suppress(client.ApiException):
             cluster.core.delete_namespace(name)
+
+
+def target_subject(cluster: Any, target: Any, profile: Any, *, progress: Any = None,
+                   nodeid: str = "gameday") -> Subject:
+    """A ``--azchaos-target`` as a subject: found and reachable, never deployed or changed (``AppError`` says
+    why it cannot be used)."""
+    from ..apps.target_app import needs, resolve_target, traffic_policy
+
+    app = resolve_target(cluster, target, profile.lb_ready_timeout, progress=progress)
+    return Subject(target.id, app, Evidence(nodeid=f"{nodeid}::{target.id}"),
+                   traffic_policy=traffic_policy(app) or "Cluster",
+                   no_client_address=needs(target, "echo", "AZ-SRCIP"),
+                   no_serving_pod=needs(target, "pod-header", "AZ-BALANCE"))

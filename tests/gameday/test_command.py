@@ -61,3 +61,25 @@ def test_gameday_leaves_the_cluster_as_it_found_it(drained: dict[str, Any], plug
     namespaces = [n.metadata.name for n in plugin_cluster.core.list_namespace().items
                   if "gameday" in n.metadata.name and n.status.phase != "Terminating"]
     assert namespaces == []
+
+
+def test_gameday_observes_a_target_and_leaves_it_as_it_was(site: Any, embedded_cluster: Any, plugin_cluster: Any,
+                                                           tmp_path: Path) -> None:
+    namespace, _ = site(6)
+    before = plugin_cluster.apps.read_namespaced_deployment("static", namespace)
+    target = f"deployment/{namespace}/static,path=/index.html,status=200"
+    lines: list[str] = []
+    args = build_parser().parse_args(["gameday", "--kubeconfig", str(embedded_cluster.kubeconfig), "--fault",
+                                      "drain", "--target", target, "--report-dir", str(tmp_path), "--view-interval",
+                                      "5"])
+    rc = command.run(args, write=lines.append)
+    table = {(row[0], row[2]): " ".join(row[3:]) for row in (line.split() for line in lines if line.startswith("AZ-"))}
+    assert rc == 0, "\n".join(lines[-30:])
+    label = f"deployment/{namespace}/static"
+    assert all(line.split()[1] == label for line in lines if line.startswith("AZ-"))
+    assert table[("AZ-DRAIN", "passed")].startswith("0 of ")
+    assert "echo=/PATH" in table[("AZ-SRCIP", "not")]
+    assert "pod-header=NAME" in table[("AZ-BALANCE", "not")]
+    after = plugin_cluster.apps.read_namespaced_deployment("static", namespace)
+    assert after.metadata.generation == before.metadata.generation
+    assert after.spec.template == before.spec.template
