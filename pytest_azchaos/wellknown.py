@@ -49,6 +49,17 @@ def profile_extension(profile: str) -> dict[str, Any]:
     return {"name": PROFILE_EXTENSION, "extension": {"profile": profile}}
 
 
+#: Kubeconfig context extension naming the DNS resolver that answers the cluster's load-balancer hostnames
+#: (``{"server": "127.0.0.1:5353"}``). The embedded cluster declares its loopback resolver this way, as it
+#: declares its timing profile; absent on real clusters, where the system resolver answers.
+RESOLVER_EXTENSION = "azchaos.io/dns-resolver"
+
+
+def resolver_extension(server: str) -> dict[str, Any]:
+    """The kubeconfig ``extensions`` entry that declares the resolver ``server`` (``HOST:PORT``)."""
+    return {"name": RESOLVER_EXTENSION, "extension": {"server": server}}
+
+
 def aws_settings_path(kubeconfig: Path) -> Path:
     """``<kubeconfig>.aws.json``: the AWS settings (endpoint, region, credentials) of the cluster that
     kubeconfig reaches, written by the embedded cluster and read by the plugin's ``aws.AwsContext``."""

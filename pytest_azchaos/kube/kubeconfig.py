@@ -22,27 +22,38 @@ from pathlib import Path
 
 import yaml
 
-from ..wellknown import PROFILE_EXTENSION, profile_extension
+from ..wellknown import PROFILE_EXTENSION, RESOLVER_EXTENSION, profile_extension
 
-__all__ = ["PROFILE_EXTENSION", "context_names", "declared_profile", "profile_extension"]
+__all__ = ["PROFILE_EXTENSION", "RESOLVER_EXTENSION", "context_names", "declared_profile", "declared_resolver",
+           "profile_extension"]
 
 
 
 def declared_profile(path: Path, context: str | None = None) -> str | None:
     """The timing profile ``context`` (default: the current context) of the kubeconfig at ``path`` declares,
     or None when it declares none (or the file cannot be read: the cluster check reports that)."""
+    return _extension(path, context, PROFILE_EXTENSION, "profile")
+
+
+def declared_resolver(path: Path, context: str | None = None) -> str | None:
+    """The DNS resolver (``HOST:PORT``) ``context`` declares for the cluster's load-balancer hostnames, or None:
+    the system resolver answers them (``wellknown.RESOLVER_EXTENSION``)."""
+    return _extension(path, context, RESOLVER_EXTENSION, "server")
+
+
+def _extension(path: Path, context: str | None, name: str, key: str) -> str | None:
     try:
         doc = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError):
         return None
     if not isinstance(doc, dict):
         return None
-    name = context or doc.get("current-context")
+    wanted = context or doc.get("current-context")
     for entry in doc.get("contexts") or []:
-        if isinstance(entry, dict) and entry.get("name") == name:
+        if isinstance(entry, dict) and entry.get("name") == wanted:
             for ext in (entry.get("context") or {}).get("extensions") or []:
-                if isinstance(ext, dict) and ext.get("name") == PROFILE_EXTENSION:
-                    value = (ext.get("extension") or {}).get("profile")
+                if isinstance(ext, dict) and ext.get("name") == name:
+                    value = (ext.get("extension") or {}).get(key)
                     return str(value) if value is not None else None
     return None
 
