@@ -33,6 +33,7 @@ import dns.name
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.IN.A
 import dns.reversename
 import dns.rrset
 
@@ -77,6 +78,7 @@ class ClusterDnsIndex:
         self.slices: dict[tuple[str, str], dict[str, Obj]] = {}
         self.namespaces: set[str] = set()
         self.serial = int(time.time())
+        self._soa: tuple[int, dns.rrset.RRset] | None = None
         for ns in store.scan("namespaces"):
             self.namespaces.add(ns["metadata"]["name"])
         for svc in store.scan("services"):
@@ -226,7 +228,10 @@ class ClusterDnsIndex:
         v4 = _unique([a for a in addresses if _is_v4(a)])
         random.shuffle(v4)  # the Corefile's ``loadbalance``: round-robin order of A records
         if qtype in (dns.rdatatype.A, dns.rdatatype.ANY) and v4:
-            return Answer(answer=[dns.rrset.from_text_list(qname, self.ttl, "IN", "A", v4)])
+            rrset = dns.rrset.RRset(qname, dns.rdataclass.IN, dns.rdatatype.A)
+            for address in v4:
+                rrset.add(dns.rdtypes.IN.A.A(dns.rdataclass.IN, dns.rdatatype.A, address), self.ttl)
+            return Answer(answer=[rrset])
         return self._nodata()  # AAAA of an IPv4 cluster, TXT, ...: the name exists, no such record
 
     def _reverse(self, qname: dns.name.Name) -> list[dns.name.Name] | None:
@@ -247,9 +252,13 @@ class ClusterDnsIndex:
         return found or None
 
     def soa(self) -> dns.rrset.RRset:
-        return dns.rrset.from_text(self.zone, self.ttl, "IN", "SOA",
-                                   f"ns.dns.{self.zone} hostmaster.{self.zone} {self.serial} 7200 1800 86400 "
-                                   f"{self.ttl}")
+        """The zone's SOA (its serial moves with every change the plugin sees); built once per serial."""
+        if self._soa is None or self._soa[0] != self.serial:
+            rrset = dns.rrset.from_text(self.zone, self.ttl, "IN", "SOA",
+                                        f"ns.dns.{self.zone} hostmaster.{self.zone} {self.serial} 7200 1800 86400 "
+                                        f"{self.ttl}")
+            self._soa = (self.serial, rrset)
+        return self._soa[1]
 
     def _nodata(self) -> Answer:
         return Answer(authority=[self.soa()])
