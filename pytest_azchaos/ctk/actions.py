@@ -181,13 +181,17 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
                     pdb_max_unavailable: int | None = 1, ready_timeout: float | None = None,
                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Deploy the sample echo app (``apps.EchoSpec``: zone-spread Deployment, LoadBalancer Service, PDB) in
-    ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable."""
+    ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable. Its image
+    follows the experiment's configuration ``azchaos_image``, ``azchaos_image_repo_list`` (else
+    ``$KUBE_TEST_REPO_LIST``) and ``azchaos_image_pull_secrets``, as the plugin's ``--azchaos-image*`` options."""
     from kubernetes import client
     from kubernetes.client import ApiException
 
     from ..apps import EchoSpec
     from ..apps.app import AppError
     from ..apps.deploy import deploy_echo
+    from ..apps.images import ImageConfigError
+    from ..apps.images import resolve as resolve_images
 
     state = run_state(configuration, secrets)
     labels = {MANAGED_BY_LABEL: MANAGED_BY, RUN_ID_LABEL: state.run_id}
@@ -202,8 +206,16 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
         profile = replace(profile, app_ready_timeout=float(ready_timeout))
     spec = EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
                     pdb_max_unavailable=pdb_max_unavailable)
+    conf = configuration or {}
     try:
-        app = deploy_echo(state.cluster, namespace, spec, profile, labels=labels)
+        images = resolve_images(conf.get("azchaos_image"), conf.get("azchaos_image_repo_list"),
+                                list(conf.get("azchaos_image_pull_secrets") or ()))
+    except ImageConfigError as e:  # the experiment's own keys, not pytest's flags
+        raise ActivityFailed(str(e).replace("--azchaos-image-pull-secret", "azchaos_image_pull_secrets")
+                             .replace("--azchaos-image-repo-list", "azchaos_image_repo_list")
+                             .replace("--azchaos-image", "azchaos_image")) from None
+    try:
+        app = deploy_echo(state.cluster, namespace, spec, profile, labels=labels, images=images)
     except AppError as e:
         raise ActivityFailed(str(e)) from None
     addresses = app.addresses
