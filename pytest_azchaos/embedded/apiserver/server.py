@@ -540,6 +540,7 @@ class ApiServer:
         obj, gone = self.store.delete(
             req.rtype, self._ns(req), req.name, opts.get("gracePeriodSeconds"), opts.get("preconditions"),
             propagation, dry_run="All" in (opts.get("dryRun") or []))
+        orphaned = propagation is None and self.store.strategy(req.rtype).orphans_by_default
         if gone and req.rtype.kind not in _RETURN_DELETED:
             details: dict[str, Any] = {"name": req.name}
             if req.rtype.group:
@@ -549,7 +550,10 @@ class ApiServer:
             return _json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                    "details": details})
         status = 202 if not gone and opts.get("orphanDependents") is False else 200
-        return _json_response(self.render(req.rtype, obj, dumps(_untyped(obj))), status)
+        resp = _json_response(self.render(req.rtype, obj, dumps(_untyped(obj))), status)
+        if orphaned:  # the Job registry's deleteOptionWarnings
+            resp.headers.add("Warning", warning_header(JOB_ORPHAN_WARNING))
+        return resp
 
     async def _delete_collection(self, req: Request) -> web.Response:
         rtype = req.rtype
@@ -691,6 +695,8 @@ def _validate_watch_options(match: str | None, send_initial: bool | None) -> Non
          "causes": [{"reason": r, "message": m, "field": "resourceVersionMatch"} for r, m in causes]})
 
 
+JOB_ORPHAN_WARNING = ("child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
+                      "to remove them or set propagationPolicy=Orphan to suppress this warning")
 _RETURN_DELETED = {"Pod", "Namespace", "Service", "PersistentVolume", "PersistentVolumeClaim", "Node", "StorageClass",
                    "VolumeAttributesClass"}
 _ALLOW_CREATE_ON_UPDATE = {"Lease", "Endpoints", "Event"}

@@ -518,7 +518,7 @@ class Store:
         if strat.two_phase_delete and not meta.get("deletionTimestamp"):
             # Namespaces: the first DELETE marks the object Terminating; its finalizers do the rest.
             nmeta["deletionTimestamp"] = now_rfc3339()
-            _set_finalizers(nmeta, _gc_finalizers(nmeta.get("finalizers") or [], propagation))
+            _set_finalizers(nmeta, _gc_finalizers(nmeta.get("finalizers") or [], propagation, strat.orphans_by_default))
             strat.begin_delete(new, self)
             if dry_run:
                 return _ordered(new), False
@@ -548,7 +548,7 @@ class Store:
                 nmeta["generation"] = int(nmeta["generation"]) + 1
             graceful = True
 
-        finalizers = _gc_finalizers(nmeta.get("finalizers") or [], propagation)
+        finalizers = _gc_finalizers(nmeta.get("finalizers") or [], propagation, strat.orphans_by_default)
         _set_finalizers(nmeta, finalizers)
         if not graceful:
             if not finalizers:
@@ -665,11 +665,12 @@ class Store:
 GC_FINALIZERS = ("orphan", "foregroundDeletion")
 
 
-def _gc_finalizers(existing: list[str], propagation: str | None) -> list[str]:
+def _gc_finalizers(existing: list[str], propagation: str | None, orphan_default: bool = False) -> list[str]:
     """Finalizers after a DELETE with ``propagation`` (upstream ``deletionFinalizersForGarbageCollection``).
 
     An explicit policy wins; without one, an ``orphan`` or ``foregroundDeletion`` finalizer already on
-    the object decides; otherwise dependents are deleted in the background (no finalizer).
+    the object decides; otherwise the kind's default: dependents orphaned (``orphan_default``, Jobs) or
+    deleted in the background (no finalizer).
     """
     if propagation == "Orphan":
         orphan, foreground = True, False
@@ -679,7 +680,7 @@ def _gc_finalizers(existing: list[str], propagation: str | None) -> list[str]:
         orphan, foreground = False, False
     else:
         first = next((f for f in existing if f in GC_FINALIZERS), None)
-        orphan, foreground = first == "orphan", first == "foregroundDeletion"
+        orphan, foreground = first == "orphan" or (first is None and orphan_default), first == "foregroundDeletion"
     out = [f for f in existing if f not in GC_FINALIZERS]
     if orphan:
         out.append("orphan")

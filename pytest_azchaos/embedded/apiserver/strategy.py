@@ -93,6 +93,10 @@ class Strategy:
         ``RESTGracefulDeleteStrategy``, which only pods implement)."""
         return None
 
+    # ``DefaultGarbageCollectionPolicy``: a DELETE without a propagation policy orphans the dependents (batch/v1
+    # Jobs) instead of deleting them in the background.
+    orphans_by_default = False
+
     def check_delete(self, obj: Obj) -> None:
         """Raise an ``ApiError`` when ``obj`` may not be deleted at all (the system PriorityClasses)."""
 
@@ -228,7 +232,10 @@ class WorkloadStrategy(Strategy):
 class JobStrategy(WorkloadStrategy):
     """batch/v1 Jobs (``pkg/registry/batch/job/strategy.go``): an empty status, and unless ``manualSelector``,
     the generated selector on ``batch.kubernetes.io/controller-uid`` with the four job labels on the template
-    (upstream generates them in Validate, once the uid is known; here the uid is drawn first)."""
+    (upstream generates them in Validate, once the uid is known; here the uid is drawn first). A DELETE without
+    a propagation policy orphans the Job's pods."""
+
+    orphans_by_default = True
 
     def prepare_for_create(self, obj: Obj, store: Store) -> None:
         import uuid

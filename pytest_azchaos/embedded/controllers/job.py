@@ -7,7 +7,8 @@ active pods of a Job that failed or met its success criteria, and finishes it in
 ``FailureTarget``/``SuccessCriteriaMet`` first, ``Failed``/``Complete`` once no pod is left terminating.
 Failures: ``backoffLimit`` (``BackoffLimitExceeded``) and ``activeDeadlineSeconds`` (``DeadlineExceeded``);
 failed pods are replaced after the pod-failure backoff (10 s doubling, capped at 6 min). ``suspend`` deletes the
-active pods (``Suspended`` condition). Not modelled: Indexed completion, podFailurePolicy, successPolicy,
+active pods (``Suspended`` condition). Pods left without a controller (a Job deleted with the default
+orphaning policy) lose the tracking finalizer. Not modelled: Indexed completion, podFailurePolicy, successPolicy,
 backoffLimitPerIndex, ttlSecondsAfterFinished (no TTL controller), managedBy.
 """
 
@@ -111,7 +112,11 @@ class JobController(Controller):
                 if ref.get("kind") == "Job" and ref.get("apiVersion", "").startswith("batch/"):
                     self.enqueue((ev.namespace, ref["name"]))
                 return
-            if ev.type == "DELETED" or not ev.obj["metadata"].get("labels"):
+            if ev.type == "DELETED":
+                return
+            if _has_finalizer(ev.obj):  # orphaned (its Job deleted with the default policy): let it go
+                self.enqueue(("orphan-pod", ev.namespace, ev.obj["metadata"]["name"]))
+            if not ev.obj["metadata"].get("labels"):
                 return
             labels = ev.obj["metadata"]["labels"]
             for job in self.store.scan(JOBS.key, ev.namespace):
@@ -123,6 +128,11 @@ class JobController(Controller):
 
     def sync(self, key: Hashable) -> None:
         assert isinstance(key, tuple)
+        if key[0] == "orphan-pod":
+            pod = self.store.peek(PODS.key, key[1], key[2])
+            if pod is not None and controller_ref(pod) is None and _has_finalizer(pod):
+                self._remove_finalizer(pod)
+            return
         ns, name = key
         job = self.store.peek(JOBS.key, ns, name)
         if job is None or job["metadata"].get("deletionTimestamp"):

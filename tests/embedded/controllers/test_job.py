@@ -107,3 +107,29 @@ def test_pod_template_with_restart_policy_always_is_refused(api_url: str, namesp
     assert resp.status_code == 422, resp.text
     assert resp.json()["message"] == ('Job.batch "always" is invalid: spec.template.spec.restartPolicy: Unsupported '
                                       'value: "Always": supported values: "OnFailure", "Never"')
+
+
+def test_deleting_a_job_without_a_policy_orphans_its_pods_with_upstreams_warning(api_url: str,
+                                                                                  namespace: str) -> None:
+    _job(api_url, namespace, "kept", "sleep 60")
+    wait_for(lambda: _status(api_url, namespace, "kept").get("ready") == 1, timeout=30, what="a ready pod")
+    resp = requests.delete(f"{api_url}/apis/batch/v1/namespaces/{namespace}/jobs/kept", timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["Warning"] == (
+        '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to '
+        'remove them or set propagationPolicy=Orphan to suppress this warning"')
+    wait_for(lambda: requests.get(f"{api_url}/apis/batch/v1/namespaces/{namespace}/jobs/kept",
+                                  timeout=10).status_code == 404, what="the Job to go")
+    [pod] = wait_for(lambda: (ps := _pods(api_url, namespace, "kept")) and not ps[0]["metadata"].get("finalizers")
+                     and ps, what="the orphaned pod to lose the tracking finalizer")
+    assert "ownerReferences" not in pod["metadata"] and not pod["metadata"].get("deletionTimestamp")
+
+
+def test_deleting_a_job_in_the_background_deletes_its_pods(api_url: str, namespace: str) -> None:
+    _job(api_url, namespace, "gone", "sleep 60")
+    wait_for(lambda: _status(api_url, namespace, "gone").get("active") == 1, timeout=30, what="an active pod")
+    resp = requests.delete(f"{api_url}/apis/batch/v1/namespaces/{namespace}/jobs/gone",
+                           params={"propagationPolicy": "Background"}, timeout=10)
+    assert resp.status_code == 200 and "Warning" not in resp.headers, resp.headers
+    wait_for(lambda: all(p["metadata"].get("deletionTimestamp") for p in _pods(api_url, namespace, "gone")),
+             timeout=15, what="the Job's pods to be deleted")
