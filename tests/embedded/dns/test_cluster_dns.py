@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
+import urllib.request
 from typing import Any
 
 import dns.flags
@@ -161,6 +163,12 @@ def test_nslookup_in_an_agnhost_pod_resolves_a_service_name(dns_cluster: Cluster
     assert f"Name:\t{fqdn}\nAddress: {web_ip}\n" in r.stdout, r.stdout
     assert "** server can't find web.svc.cluster.local: NXDOMAIN\n" in r.stdout, r.stdout
     assert "** server can't find web.ec2.internal: NXDOMAIN\n" in r.stdout, r.stdout
+    # The same through netexec's /shell, as upstream e2e tests run it.
+    ip = ready_pods(kube, ns, "client", 1)[0]["status"]["podIP"]
+    with urllib.request.urlopen(f"http://{ip}:8080/shell?cmd=nslookup+{fqdn}", timeout=30) as resp:
+        output = json.loads(resp.read())
+    assert output == {"output": f"Server:\t\t{server}\nAddress:\t{server}:53\n\n"
+                                f"Name:\t{fqdn}\nAddress: {web_ip}\n\n\n"}, output
 
 
 def test_agnhost_dns_suffix_and_server_list_read_the_pods_resolv_conf(dns_cluster: ClusterHandle, kube: Any,
