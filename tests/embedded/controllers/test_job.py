@@ -133,3 +133,16 @@ def test_deleting_a_job_in_the_background_deletes_its_pods(api_url: str, namespa
     assert resp.status_code == 200 and "Warning" not in resp.headers, resp.headers
     wait_for(lambda: all(p["metadata"].get("deletionTimestamp") for p in _pods(api_url, namespace, "gone")),
              timeout=15, what="the Job's pods to be deleted")
+
+
+def test_a_failed_pod_is_replaced_after_the_pod_failure_backoff(api_url: str, namespace: str) -> None:
+    from datetime import datetime
+
+    _job(api_url, namespace, "retry", "exit 1", backoffLimit=1)
+    status = wait_for(lambda: (s := _status(api_url, namespace, "retry")).get("conditions", [{}])[-1].get(
+        "type") == "Failed" and s, timeout=40, what="the Job to fail after one retry")
+    assert status["failed"] == 2
+    created = sorted(datetime.fromisoformat(p["metadata"]["creationTimestamp"]).timestamp()
+                     for p in _pods(api_url, namespace, "retry"))
+    assert len(created) == 2 and created[1] - created[0] >= 9, f"replacement after {created[1] - created[0]} s, " \
+        "expected the 10 s DefaultJobPodFailureBackOff"
