@@ -179,3 +179,22 @@ def test_agnhost_dns_suffix_and_server_list_read_the_pods_resolv_conf(dns_cluste
     assert (r.returncode, r.stdout) == (0, f"{ns}.svc.cluster.local,svc.cluster.local,cluster.local,ec2.internal\n"), r
     r = kubectl(dns_cluster, "-n", ns, "exec", pod, "--", "/agnhost", "dns-server-list")
     assert (r.returncode, r.stdout) == (0, f"{kube_dns_ip(kube)}\n"), r
+
+
+def test_statefulset_pods_resolve_as_hostname_dot_governing_service(dns_cluster: ClusterHandle, kube: Any,
+                                                                     ns: str) -> None:
+    client.CoreV1Api(kube).create_namespaced_service(ns, {"metadata": {"name": "db"}, "spec": {
+        "clusterIP": "None", "selector": {"app": "db"}, "ports": [{"name": "http", "port": 8080}]}})
+    client.AppsV1Api(kube).create_namespaced_stateful_set(ns, {"metadata": {"name": "db"}, "spec": {
+        "serviceName": "db", "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
+        "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [
+            {"name": "netexec", "image": AGNHOST, "args": ["netexec", "--http-port=8080"]}]}}}})
+    netexec(kube, ns, "client")
+    pods = {p["metadata"]["name"]: p["status"]["podIP"] for p in ready_pods(kube, ns, "db", 2, timeout=60)}
+    client_pod = ready_pods(kube, ns, "client", 1)[0]
+    resolv = kubectl(dns_cluster, "-n", ns, "exec", client_pod["metadata"]["name"], "--", "cat",
+                     "/etc/resolv.conf").stdout
+    for name, ip in pods.items():
+        assert _lookup(resolv, client_pod["status"]["podIP"], f"{name}.db") == [ip], name
+    status, body = dial(client_pod["status"]["podIP"], "db-1.db", 8080)
+    assert status == 200 and isinstance(body, dict) and body["responses"] == ["db-1"], body
