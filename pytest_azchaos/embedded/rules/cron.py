@@ -181,8 +181,13 @@ def zone(name: str | None) -> tzinfo:
 
 
 def time_zone_error(name: str) -> str | None:
-    """``validateTimeZone``: an IANA name the tz database knows."""
-    if name in ("", "Local"):
+    """``validateTimeZone``: a non-empty IANA name the tz database knows, never ``Local``."""
+    if not name:
+        return "timeZone must be nil or non-empty string"
+    for part in name.split("/"):
+        if part in (".", "..") or part.startswith("-") or not re.fullmatch(r"[A-Za-z\.\-_0-9+]{1,14}", part):
+            return f"unknown time zone {name}"
+    if name.lower() == "local":
         return "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"
     if name == "UTC":
         return None

@@ -57,3 +57,13 @@ def test_unparseable_schedule_gives_robfigs_error(spec: str, error: str) -> None
 def test_time_zone_must_be_known_to_the_tz_database() -> None:
     assert cron.time_zone_error("Europe/Berlin") is None
     assert cron.time_zone_error("Mars/Olympus") == "unknown time zone Mars/Olympus"
+
+
+@pytest.mark.parametrize(("name", "error"), [
+    ("", "timeZone must be nil or non-empty string"),
+    ("Local", "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"),
+    ("../etc/passwd", "unknown time zone ../etc/passwd"),
+    ("America/Argentina/Buenos_Aires", None),
+])
+def test_time_zone_validation_follows_validate_time_zone(name: str, error: str | None) -> None:
+    assert cron.time_zone_error(name) == error
