@@ -33,7 +33,8 @@ def _local_up(args: argparse.Namespace) -> int:
     topology = Topology.make(zones=args.zones, nodes_per_zone=args.nodes_per_zone, region=args.region)
     kubeconfig = Path(args.kubeconfig)
     try:
-        handle = start_cluster(kubeconfig, topology, profile=args.profile, registry_mirrors=args.registry_mirror)
+        handle = start_cluster(kubeconfig, topology, profile=args.profile, registry_mirrors=args.registry_mirror,
+                               lb_controller=args.lb_controller)
     except ClusterStartError as e:
         print(f"azchaos: {e}", file=sys.stderr)
         return 1
@@ -187,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "cluster's mirror (repeatable): HOST/PREFIX/<path> is UPSTREAM/<path> (default upstream: "
                     "registry.k8s.io), e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/k8s; with USER:PASSWORD@ a "
                     "pod pulls only with a matching kubernetes.io/dockerconfigjson imagePullSecret")
+    up.add_argument("--lb-controller", choices=("legacy", "lbc", "auto-mode"), default="legacy",
+                    help="who provisions LoadBalancer Services: legacy (in-tree NLB, internet-facing, IPs; default), "
+                    "lbc (AWS Load Balancer Controller: webhook, internal by default, instance|ip targets, DNS "
+                    "names) or auto-mode (EKS Auto Mode's eks.amazonaws.com/nlb)")
     up.add_argument("--detach", action="store_true",
                     help="return once the API answers and leave the cluster running (stop: azchaos local down)")
     up.set_defaults(func=_local_up)

@@ -70,6 +70,11 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "drain and one outage observed by every sample app variant and target, and the per-test suites whose checks "
      "it judges are deselected. Fewer faults and load balancers, so much faster under the realistic profile. "
      "Default: off (the shared suite is deselected and every suite injects its own fault)."),
+    ("embedded-lb-controller", "string", "legacy", "legacy|lbc|auto-mode",
+     "Which controller provisions the embedded cluster's load balancers: 'legacy' (default: the in-tree NLB, "
+     "internet-facing, instance targets, answering on IPs), 'lbc' (the AWS Load Balancer Controller in "
+     "kube-system with its webhooks: internal NLBs by default, instance or ip targets, DNS names) or 'auto-mode' "
+     "(EKS Auto Mode's eks.amazonaws.com/nlb class). Ignored with --azchaos-kubeconfig."),
     ("keep-on-failure", "bool", False, None,
      "Keep the per-test namespace of a failed test for inspection (faults are still undone)."),
     ("target", "append", None, "KIND/NAMESPACE/NAME[,key=value...]",
@@ -161,6 +166,7 @@ def pytest_configure(config: pytest.Config) -> None:
             image=_value(config, "image") or None, image_repo_list=_value(config, "image-repo-list") or None,
             image_pull_secrets=list(_value(config, "image-pull-secret") or []),
             share_faults=bool(_value(config, "share-faults")),
+            embedded_lb_controller=_value(config, "embedded-lb-controller") or None,
         )
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None

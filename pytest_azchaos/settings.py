@@ -51,6 +51,7 @@ class Settings:
     share_faults: bool = False  # --azchaos-share-faults: one fault per flavour judged by every check that fits
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
+    embedded_lb_controller: str = "legacy"  # --azchaos-embedded-lb-controller: legacy|lbc|auto-mode
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -89,6 +90,7 @@ def build(
     image: str | None = None,
     image_repo_list: str | None = None,
     image_pull_secrets: list[str] | None = None,
+    embedded_lb_controller: str | None = None,
 ) -> Settings:
     """Validate raw option values; raise ``SettingsError`` naming the fix."""
     choice = (cluster or "auto").strip()
@@ -107,6 +109,10 @@ def build(
     if path is not None and not path.is_file():
         raise SettingsError(f"kubeconfig {path} does not exist: pass an existing file to --azchaos-kubeconfig, or "
                             "leave it unset to use the embedded cluster")
+    lb_controller = (embedded_lb_controller or "legacy").strip()
+    if lb_controller not in ("legacy", "lbc", "auto-mode"):
+        raise SettingsError("--azchaos-embedded-lb-controller must be legacy, lbc or auto-mode, not "
+                            f"{lb_controller!r}")
     if profile and profile not in PROFILE_NAMES:
         raise SettingsError(f"--azchaos-profile must be {' or '.join(PROFILE_NAMES)}, not {profile!r}")
     declared = declared_profile(path, context or None) if path is not None and choice != "embedded" else None
@@ -161,7 +167,7 @@ def build(
         error_budget=budget,
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
-        images=images, share_faults=share_faults,
+        images=images, share_faults=share_faults, embedded_lb_controller=lb_controller,
     )
 
 

@@ -47,6 +47,10 @@ SOURCES: dict[str, str] = {
     "nlb_local_unhealthy_threshold": "cloud-provider-aws NLB, ETP=Local: unhealthy threshold 2",
     "nlb_health_check_timeout": "NLB health check timeout: 6 s HTTP, 10 s TCP (not configurable on create)",
     "nlb_deregistration_delay": "AWS target group deregistration_delay.timeout_seconds default 300",
+    "lbc_health_check_interval": "AWS Load Balancer Controller target groups: health check interval 10 s (TCP traffic-port 10/10 s 3/3; instance + ETP=Local HTTP /healthz 10/6 s 2/2; lbc pkg/service/model_builder.go)",
+    "nlb_registration_delay": "NLB target registration takes 90 to 180 s before health checks begin (LBC maintainer, aws-load-balancer-controller#1834; #1786 saw 4-5 min)",
+    "nlb_deregistration_new_connections": "an NLB keeps sending new connections to a deregistered target for about 2 min (aws-load-balancer-controller#2366, #3270)",
+    "nlb_dns_ttl": "TTL of an NLB DNS name's A records: 60 s (a zone without healthy targets leaves the answer; repost.aws elb-dns-cross-zone-balance-configuration)",
     "max_wait_for_unmount": "attach/detach controller maxWaitForUnmountDuration 6 min (force detach)",
     "attach_detach_reconcile_period": "attach/detach reconciler sync period 100 ms",
     "default_probe_period": "probe periodSeconds default 10 (from the pod spec)",
@@ -131,6 +135,11 @@ class Profile:
     volume_return_timeout: float
     zone_return_timeout: float
     app_node_loss_toleration: int | None
+    # AWS Load Balancer Controller NLBs and NLB DNS (eks-flavours-facts.md §1.3); defaults: the realistic values
+    lbc_health_check_interval: float = 10.0
+    nlb_registration_delay: float = 90.0
+    nlb_deregistration_new_connections: float = 120.0
+    nlb_dns_ttl: float = 60.0
 
     @classmethod
     def by_name(cls, name: str) -> Profile:
@@ -297,6 +306,10 @@ FAST = Profile(
     volume_return_timeout=60.0,
     zone_return_timeout=120.0,
     app_node_loss_toleration=2,
+    lbc_health_check_interval=0.5,
+    nlb_registration_delay=1.0,
+    nlb_deregistration_new_connections=1.5,
+    nlb_dns_ttl=1.0,
 )
 
 NAMES: tuple[str, ...] = (FAST.name, REALISTIC.name)

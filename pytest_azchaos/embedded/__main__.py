@@ -23,13 +23,15 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--profile", choices=NAMES, default=DEFAULT_PROFILE, help="timing profile")
     s.add_argument("--registry-mirror", action="append", default=[], metavar=SPEC_FORMAT,
                    help="serve the built-in images under this registry's names too (repeatable; images.mirror)")
+    s.add_argument("--lb-controller", choices=("legacy", "lbc", "auto-mode"), default="legacy",
+                   help="who provisions LoadBalancer Services (lbc/)")
     args = p.parse_args(argv)
     try:
         mirrors = tuple(RegistryMirror.parse(spec) for spec in args.registry_mirror)
     except MirrorSpecError as e:
         p.error(str(e))
     serve(Topology.from_dict(json.loads(args.topology)), args.block, args.ready_file, args.port, args.profile,
-          mirrors)
+          mirrors, args.lb_controller)
 
 
 if __name__ == "__main__":

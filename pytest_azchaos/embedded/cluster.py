@@ -66,13 +66,14 @@ class EmbeddedCluster:
 
     def __init__(self, topology: Topology, plan: AddressPlan, profile: Profile | None = None,
                  state_dir: Path | None = None, ebs_topology_key: str = WELL_KNOWN_ZONE_KEY,
-                 registry_mirrors: tuple[RegistryMirror, ...] = ()):
+                 registry_mirrors: tuple[RegistryMirror, ...] = (), lb_controller: str = "legacy"):
         """``state_dir`` holds volume data (a temporary directory, removed on stop, by default);
         ``registry_mirrors`` serve the built-in images under other registries' names too (``images.mirror``);
         ``ebs_topology_key`` is the zone key of provisioned PVs' node affinity (EBS CSI >= v1.33 default)."""
         self.topology = topology
         self.plan = plan
         self.profile = profile or Profile.by_name(DEFAULT_PROFILE)
+        self.lb_controller = lb_controller  # legacy | lbc | auto-mode (lbc/)
         self.store = Store()
         self.volumes = VolumeStore(state_dir)
         attach_volume_store(self.store, self.volumes)
@@ -336,11 +337,12 @@ class EmbeddedCluster:
 
 
 async def _serve(topology: Topology, block: int, ready_file: Path, port: int, profile: str = DEFAULT_PROFILE,
-                 registry_mirrors: tuple[RegistryMirror, ...] = ()) -> None:
+                 registry_mirrors: tuple[RegistryMirror, ...] = (), lb_controller: str = "legacy") -> None:
     plan = AddressPlan(block)
     state_dir = os.environ.get("AZCHAOS_EMBEDDED_STATE_DIR")
     cluster = EmbeddedCluster(topology, plan, Profile.by_name(profile), Path(state_dir) if state_dir else None,
-                              os.environ.get("AZCHAOS_EBS_TOPOLOGY_KEY") or WELL_KNOWN_ZONE_KEY, registry_mirrors)
+                              os.environ.get("AZCHAOS_EBS_TOPOLOGY_KEY") or WELL_KNOWN_ZONE_KEY, registry_mirrors,
+                              lb_controller)
     faults = os.environ.get("AZCHAOS_API_FAULTS")
     if faults:  # API faults from the start (the body of PUT /azchaos/v1/api-faults): `./dev suites` under faults
         cluster.api.faults.configure(FaultSpec.parse(json.loads(faults)))
@@ -361,7 +363,7 @@ async def _serve(topology: Topology, block: int, ready_file: Path, port: int, pr
 
 
 def serve(topology: Topology, block: int, ready_file: Path, port: int = 6443, profile: str = DEFAULT_PROFILE,
-          registry_mirrors: tuple[RegistryMirror, ...] = ()) -> None:
+          registry_mirrors: tuple[RegistryMirror, ...] = (), lb_controller: str = "legacy") -> None:
     """Run the cluster until SIGTERM/SIGINT; write ``ready_file`` once the API answers."""
     logging.basicConfig(level=os.environ.get("AZCHAOS_EMBEDDED_LOG", "WARNING"))
-    eventloop.run(_serve(topology, block, ready_file, port, profile, registry_mirrors))
+    eventloop.run(_serve(topology, block, ready_file, port, profile, registry_mirrors, lb_controller))

@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from ..timing import DEFAULT_PROFILE
-from ..wellknown import EMBEDDED_CONTEXT, EMBEDDED_TOKEN, profile_extension
+from ..wellknown import EMBEDDED_CONTEXT, EMBEDDED_TOKEN, profile_extension, resolver_extension
 from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
 from .network.addresses import choose_block, loopback_usable
 from .topology import Topology
 
 CONTEXT_NAME = EMBEDDED_CONTEXT
 DEFAULT_KUBECONFIG = Path(".azchaos") / "kubeconfig"
+#: Who provisions ``type: LoadBalancer`` Services (``lbc/``): in-tree NLB, AWS Load Balancer Controller, Auto Mode.
+LB_CONTROLLERS = ("legacy", "lbc", "auto-mode")
 
 # Clusters this process started, kept so their Popen objects are waited for, not garbage collected.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -61,15 +63,18 @@ def state_file_for(kubeconfig: Path) -> Path:
     return kubeconfig.with_name(kubeconfig.name + ".state.json")
 
 
-def kubeconfig_document(url: str, context: str = CONTEXT_NAME, profile: str = DEFAULT_PROFILE) -> dict[str, Any]:
-    """A kubeconfig for the cluster at ``url``; its context declares the cluster's timing ``profile``."""
+def kubeconfig_document(url: str, context: str = CONTEXT_NAME, profile: str = DEFAULT_PROFILE,
+                        resolver: str | None = None) -> dict[str, Any]:
+    """A kubeconfig for the cluster at ``url``; its context declares the cluster's timing ``profile`` and, when
+    the cluster runs one, the loopback ``resolver`` (``HOST:PORT``) of its load balancers' DNS names."""
+    extensions = [profile_extension(profile)] + ([resolver_extension(resolver)] if resolver else [])
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": context, "cluster": {"server": url}}],
         "users": [{"name": context, "user": {"token": EMBEDDED_TOKEN}}],
         "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": "default",
-                                                   "extensions": [profile_extension(profile)]}}],
+                                                   "extensions": extensions}}],
         "current-context": context,
         "preferences": {},
     }
@@ -82,11 +87,15 @@ def start_cluster(
     log_file: Path | None = None,
     profile: str = DEFAULT_PROFILE,
     registry_mirrors: Sequence[str] = (),
+    lb_controller: str = "legacy",
 ) -> ClusterHandle:
     """Start a detached embedded cluster; return once its API answers and the kubeconfig is written.
 
     ``registry_mirrors``: ``[USER:PASSWORD@]HOST[/PREFIX][=UPSTREAM]`` registries that serve the built-in images
-    under their own names (``images.mirror``), e.g. an ECR pull-through cache of registry.k8s.io."""
+    under their own names (``images.mirror``), e.g. an ECR pull-through cache of registry.k8s.io.
+    ``lb_controller``: who provisions LoadBalancer Services, one of ``LB_CONTROLLERS`` (default: today's legacy NLB)."""
+    if lb_controller not in LB_CONTROLLERS:
+        raise ClusterStartError(f"lb_controller must be one of {', '.join(LB_CONTROLLERS)}, not {lb_controller!r}")
     from .images.mirror import MirrorSpecError, RegistryMirror
 
     try:
@@ -111,7 +120,8 @@ def start_cluster(
         ready.unlink()
     log_path = log_file or kubeconfig.with_name(kubeconfig.name + ".log")
     cmd = [sys.executable, "-m", "pytest_azchaos.embedded", "serve", "--topology", json.dumps(topology.to_dict()),
-           "--block", str(block), "--ready-file", str(ready), "--profile", profile]
+           "--block", str(block), "--ready-file", str(ready), "--profile", profile,
+           "--lb-controller", lb_controller]
     for spec in mirrors:
         cmd += ["--registry-mirror", spec]
     with open(log_path, "ab") as log:
@@ -131,7 +141,7 @@ def start_cluster(
         time.sleep(0.02)
     info = json.loads(ready.read_text())
     ready.unlink()
-    doc = kubeconfig_document(info["url"], profile=profile)
+    doc = kubeconfig_document(info["url"], profile=profile, resolver=info.get("resolver"))
     tmp = kubeconfig.with_name(kubeconfig.name + ".tmp")
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
     tmp.replace(kubeconfig)
