@@ -78,8 +78,8 @@ def test_clients_stay_in_their_zone_when_every_zone_has_an_endpoint(api_url: str
 def test_a_zone_without_endpoints_falls_back_to_the_other_zones(api_url: str, namespace: str) -> None:
     zones = list(_zones(api_url))
     client, ip, servers = _setup(api_url, namespace, zones[1:], trafficDistribution="PreferSameZone")
-    seen, errors = wait_for(lambda: _answers(client, ip, tries=30), lambda r: r[0] == set(servers),
-                            timeout=20, interval=0.3, what="answers from both other zones")
+    _, errors = wait_for(lambda: _answers(client, ip, tries=30), lambda r: r[0] == set(servers),
+                         timeout=20, interval=0.3, what="answers from both other zones")
     assert errors == [], f"the client's zone has no endpoint: kube-proxy must fall back, not refuse ({errors})"
 
 
