@@ -32,6 +32,9 @@ class RequestRecord:
     client_ip: str | None = None  # the address the pod saw (agnhost /clientip)
     local_ip: str | None = None  # the prober's own source address for this request
     lb_zone: str | None = None  # the zone of the load-balancer address used, when known
+    source_zone: str | None = None  # the zone the request left from (in-cluster probers; None: from outside)
+    kind: str | None = None  # what was asked, for in-cluster probers: service-ip, service-name, dns
+    lb_address: str | None = None  # the load-balancer address (a hostname's resolved IP) the connection went to
 
     @property
     def ok(self) -> bool:
@@ -154,6 +157,17 @@ class Recording:
         for pod, n in self.per_pod().items():
             out[pod_zones.get(pod, "unknown")] += n
         return dict(out)
+
+    def from_zone(self, zone: str, kind: str | None = None) -> Recording:
+        """The requests that left from ``zone`` (in-cluster probers), of ``kind`` when given."""
+        out = Recording(self.wall_start, self.rate)
+        out.records = [r for r in self.snapshot() if r.source_zone == zone and (kind is None or r.kind == kind)]
+        out.stalls = list(self.stalls)
+        return out
+
+    def source_zones(self) -> list[str]:
+        """The zones requests left from (in-cluster probers), in name order."""
+        return sorted({r.source_zone for r in self.snapshot() if r.source_zone})
 
     def client_ips(self) -> dict[str, int]:
         return dict(Counter(r.client_ip for r in self.snapshot() if r.ok and r.client_ip))
