@@ -36,7 +36,7 @@ def _service(api_url: str, namespace: str, distribution: str | None) -> requests
     spec: dict[str, Any] = {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
     if distribution:
         spec["trafficDistribution"] = distribution
-    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": spec}
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": spec}
     return requests.post(f"{api_url}/api/v1/namespaces/{namespace}/services", json=body, timeout=10)
 
 
@@ -44,7 +44,7 @@ def _pod(api_url: str, namespace: str, node: str, ready: bool = True) -> None:
     container: dict[str, Any] = {"name": "c", "image": PAUSE_IMAGE, "ports": [{"containerPort": 8080}]}
     if not ready:  # nothing listens on the probed port: the pod runs but never becomes Ready
         container["readinessProbe"] = {"tcpSocket": {"port": 8081}, "periodSeconds": 1}
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{node.split('.')[0]}",
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{node.split('.')[0]}",
                                                             "labels": {"app": "web"}},
             "spec": {"nodeName": node, "terminationGracePeriodSeconds": 1, "containers": [container]}}
     resp = requests.post(f"{api_url}/api/v1/namespaces/{namespace}/pods", json=body, timeout=10)

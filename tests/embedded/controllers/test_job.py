@@ -13,7 +13,7 @@ FINALIZER = "batch.kubernetes.io/job-tracking"
 
 
 def _job(api_url: str, namespace: str, name: str, script: str, **spec: Any) -> dict[str, Any]:
-    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": {
+    body: dict[str, Any] = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": {
         **spec, "template": {"spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
                                       "containers": [{"name": "c", "image": BUSYBOX,
                                                       "command": ["sh", "-c", script]}]}}}}
@@ -101,8 +101,8 @@ def test_active_deadline_deletes_the_pods_and_fails_the_job(api_url: str, namesp
 
 
 def test_pod_template_with_restart_policy_always_is_refused(api_url: str, namespace: str) -> None:
-    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "always"}, "spec": {"template": {
-        "spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": BUSYBOX}]}}}}
+    body: dict[str, Any] = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "always"}, "spec": {
+        "template": {"spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": BUSYBOX}]}}}}
     resp = requests.post(f"{api_url}/apis/batch/v1/namespaces/{namespace}/jobs", json=body, timeout=10)
     assert resp.status_code == 422, resp.text
     assert resp.json()["message"] == ('Job.batch "always" is invalid: spec.template.spec.restartPolicy: Unsupported '

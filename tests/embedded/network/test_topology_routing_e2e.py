@@ -19,7 +19,7 @@ def _zones(api_url: str) -> dict[str, list[str]]:
 
 
 def _netexec(api_url: str, namespace: str, name: str, node: str, app: str) -> None:
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": app}},
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": app}},
             "spec": {"nodeName": node, "terminationGracePeriodSeconds": 1, "containers": [
                 {"name": "netexec", "image": AGNHOST, "args": ["netexec", "--http-port=8080"],
                  "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}, "periodSeconds": 1}}]}}
@@ -28,7 +28,7 @@ def _netexec(api_url: str, namespace: str, name: str, node: str, app: str) -> No
 
 
 def _service(api_url: str, namespace: str, **spec: Any) -> str:
-    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {
         "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}], **spec}}
     resp = requests.post(f"{api_url}/api/v1/namespaces/{namespace}/services", json=body, timeout=10)
     assert resp.status_code == 201, resp.text
@@ -41,7 +41,7 @@ def _pod_ip(api_url: str, namespace: str, name: str) -> str:
         ok = any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions") or [])
         return pod["status"].get("podIP") if ok else None
 
-    return wait_for(ready, lambda ip: bool(ip), timeout=30, interval=0.2, what=f"{name} ready")
+    return str(wait_for(ready, lambda ip: bool(ip), timeout=30, interval=0.2, what=f"{name} ready"))
 
 
 def _setup(api_url: str, namespace: str, server_zones: list[str], **spec: Any) -> tuple[str, str, dict[str, str]]:
