@@ -75,6 +75,14 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "internet-facing, instance targets, answering on IPs), 'lbc' (the AWS Load Balancer Controller in "
      "kube-system with its webhooks: internal NLBs by default, instance or ip targets, DNS names) or 'auto-mode' "
      "(EKS Auto Mode's eks.amazonaws.com/nlb class). Ignored with --azchaos-kubeconfig."),
+    ("lb", "string", "auto", "auto|legacy|lbc-instance|lbc-ip|auto-mode",
+     "Load-balancer flavour of the sample app's Service: 'legacy' (in-tree NLB, instance targets), 'lbc-instance' / "
+     "'lbc-ip' (AWS Load Balancer Controller, class service.k8s.aws/nlb), 'auto-mode' (EKS Auto Mode, class "
+     "eks.amazonaws.com/nlb). Class, scheme and target type are always stated on the Service. Default 'auto': what "
+     "the cluster gives a new LoadBalancer Service (the LBC's service webhook, Auto Mode, else legacy), printed."),
+    ("lb-scheme", "string", "internet-facing", "internet-facing|internal",
+     "Scheme of the sample app's NLB. Default 'internet-facing' (the LBC's own default is internal, which a runner "
+     "outside the VPC cannot reach); 'internal' when the run itself is inside the VPC (the in-cluster CronJob)."),
     ("keep-on-failure", "bool", False, None,
      "Keep the per-test namespace of a failed test for inspection (faults are still undone)."),
     ("target", "append", None, "KIND/NAMESPACE/NAME[,key=value...]",
@@ -167,6 +175,7 @@ def pytest_configure(config: pytest.Config) -> None:
             image_pull_secrets=list(_value(config, "image-pull-secret") or []),
             share_faults=bool(_value(config, "share-faults")),
             embedded_lb_controller=_value(config, "embedded-lb-controller") or None,
+            lb=_value(config, "lb") or None, lb_scheme=_value(config, "lb-scheme") or None,
         )
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None

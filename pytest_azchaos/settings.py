@@ -52,6 +52,10 @@ class Settings:
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
     embedded_lb_controller: str = "legacy"  # --azchaos-embedded-lb-controller: legacy|lbc|auto-mode
+    # --azchaos-lb: the load-balancer flavour the sample Service asks for (auto: the one the cluster's controllers
+    # give a class-less Service, lb.detect); --azchaos-lb-scheme: internet-facing or internal.
+    lb: str = "auto"
+    lb_scheme: str = "internet-facing"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -91,6 +95,8 @@ def build(
     image_repo_list: str | None = None,
     image_pull_secrets: list[str] | None = None,
     embedded_lb_controller: str | None = None,
+    lb: str | None = None,
+    lb_scheme: str | None = None,
 ) -> Settings:
     """Validate raw option values; raise ``SettingsError`` naming the fix."""
     choice = (cluster or "auto").strip()
@@ -113,6 +119,7 @@ def build(
     if lb_controller not in ("legacy", "lbc", "auto-mode"):
         raise SettingsError("--azchaos-embedded-lb-controller must be legacy, lbc or auto-mode, not "
                             f"{lb_controller!r}")
+    lb_choice, lb_scheme_value = _lb(lb, lb_scheme)
     if profile and profile not in PROFILE_NAMES:
         raise SettingsError(f"--azchaos-profile must be {' or '.join(PROFILE_NAMES)}, not {profile!r}")
     declared = declared_profile(path, context or None) if path is not None and choice != "embedded" else None
@@ -168,7 +175,23 @@ def build(
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
         images=images, share_faults=share_faults, embedded_lb_controller=lb_controller,
+        lb=lb_choice, lb_scheme=lb_scheme_value,
     )
+
+
+def _lb(lb: str | None, scheme: str | None) -> tuple[str, str]:
+    """--azchaos-lb and --azchaos-lb-scheme, or ``SettingsError`` naming the choices."""
+    from .lb.flavours import CHOICES, SCHEMES
+
+    choice = (lb or "auto").strip()
+    if choice not in CHOICES:
+        raise SettingsError(f"--azchaos-lb must be one of {', '.join(CHOICES)}, not {choice!r} (auto: the controller "
+                            "the cluster gives a new LoadBalancer Service)")
+    value = (scheme or "internet-facing").strip()
+    if value not in SCHEMES:
+        raise SettingsError(f"--azchaos-lb-scheme must be internet-facing or internal, not {value!r} (internal only "
+                            "when the run itself is inside the cluster's VPC)")
+    return choice, value
 
 
 _LABEL_NAME = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
