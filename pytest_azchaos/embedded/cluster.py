@@ -37,6 +37,7 @@ from .controllers.node_lifecycle import NodeLifecycleController, TaintEvictionCo
 from .controllers.persistentvolume import PersistentVolumeController, StorageProtectionController
 from .controllers.podgc import PodGCController
 from .controllers.scheduling import SchedulerController
+from .controllers.ttl_after_finished import TTLAfterFinishedController
 from .controllers.workload import now as wall_clock
 from .controllers.workloads import workload_controllers
 from .dns.addon import cluster_dns_ip, install_coredns
@@ -97,7 +98,7 @@ class EmbeddedCluster:
         # batch/v1. AZCHAOS_EMBEDDED_CRON_CLOCK_OFFSET (seconds, a start option for tests) runs the CronJob
         # controller's clock ahead of the wall clock, so a `* * * * *` schedule fires without waiting a minute.
         cron_offset = float(os.environ.get("AZCHAOS_EMBEDDED_CRON_CLOCK_OFFSET") or 0.0)
-        self.controllers += [JobController(self.store),
+        self.controllers += [JobController(self.store), TTLAfterFinishedController(self.store),
                              CronJobController(self.store, clock=lambda: wall_clock() + cron_offset)]
         self.scheduler = SchedulerController(self.store, retry_interval=self.profile.scheduler_unschedulable_retry)
         self._kubelet_events: dict[str, EventRecorder] = {}

@@ -9,7 +9,7 @@ Failures: ``backoffLimit`` (``BackoffLimitExceeded``) and ``activeDeadlineSecond
 failed pods are replaced after the pod-failure backoff (10 s doubling, capped at 6 min). ``suspend`` deletes the
 active pods (``Suspended`` condition). Pods left without a controller (a Job deleted with the default
 orphaning policy) lose the tracking finalizer. Not modelled: Indexed completion, podFailurePolicy, successPolicy,
-backoffLimitPerIndex, ttlSecondsAfterFinished (no TTL controller), managedBy.
+backoffLimitPerIndex, managedBy (ttlSecondsAfterFinished: ttl_after_finished.py).
 """
 
 from __future__ import annotations

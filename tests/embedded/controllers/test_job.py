@@ -146,3 +146,11 @@ def test_a_failed_pod_is_replaced_after_the_pod_failure_backoff(api_url: str, na
                      for p in _pods(api_url, namespace, "retry"))
     assert len(created) == 2 and created[1] - created[0] >= 9, f"replacement after {created[1] - created[0]} s, " \
         "expected the 10 s DefaultJobPodFailureBackOff"
+
+
+def test_a_finished_job_with_a_ttl_is_deleted_with_its_pods(api_url: str, namespace: str) -> None:
+    _job(api_url, namespace, "brief", "echo done", ttlSecondsAfterFinished=1)
+    wait_for(lambda: _status(api_url, namespace, "brief").get("completionTime"), timeout=30, what="completion")
+    wait_for(lambda: requests.get(f"{api_url}/apis/batch/v1/namespaces/{namespace}/jobs/brief",
+                                  timeout=10).status_code == 404, timeout=15, what="the TTL to delete the Job")
+    wait_for(lambda: _pods(api_url, namespace, "brief") == [], timeout=15, what="its pods to go too")
