@@ -359,6 +359,26 @@ def azchaos_traffic(azchaos_settings: Settings, azchaos_profile: Profile,
 
 
 @pytest.fixture
+def azchaos_in_cluster_traffic(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_settings: Settings,
+                               azchaos_profile: Profile, azchaos_run: Run, azchaos_evidence: Evidence) -> Iterator[Any]:
+    """Traffic from inside the cluster (``traffic.in_cluster.InClusterTraffic``): ``.deploy()`` puts one agnhost
+    netexec prober pod in each zone of the test's namespace (the run's image, ``restricted``); ``.start(targets,
+    rate=None, tries=1)`` drives them through ``/dial`` at ``rate`` requests per second per zone and target
+    (default ``--azchaos-rate``) and returns the running ``InClusterRun`` (``.stop()`` gives its ``Recording``,
+    every record with its ``source_zone``). ``traffic.in_cluster.DialTarget.service(core, ns, name)`` gives a
+    Service's ClusterIP and DNS-name targets. Runs still going are stopped at teardown; a crash is reported."""
+    from .traffic.in_cluster import InClusterTraffic
+    from .wellknown import RUN_ID_LABEL
+
+    traffic = InClusterTraffic(azchaos_cluster, azchaos_namespace, azchaos_settings.images,
+                               azchaos_profile.app_ready_timeout, azchaos_settings.rate,
+                               {RUN_ID_LABEL: azchaos_run.run_id}, azchaos_run.progress,
+                               recordings=azchaos_evidence.recordings)
+    yield traffic
+    traffic.stop_all()
+
+
+@pytest.fixture
 def azchaos_check(request: pytest.FixtureRequest, azchaos_evidence: Evidence) -> Callable[[CheckResult], CheckResult]:
     """Record a ``checks.CheckResult`` for the report, the summary and the JUnit XML, and end the test if it
     did not pass: a failed check fails it, an inconclusive one (our side failed) skips it with the reason.
