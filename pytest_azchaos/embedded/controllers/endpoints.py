@@ -28,7 +28,9 @@ from ..apiserver.errors import quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.selectors import set_selector_matches
 from ..apiserver.store import Event, Store
+from . import topology_hints
 from .base import Controller
+from .events import EventRecorder
 
 Obj = dict[str, Any]
 
@@ -119,7 +121,6 @@ def target_ref(pod: Obj) -> Obj:
     return {"kind": "Pod", "namespace": meta.get("namespace", ""), "name": meta["name"], "uid": meta.get("uid", "")}
 
 
-TOPOLOGY_MODE_ANNOTATION = "service.kubernetes.io/topology-mode"
 SAME_ZONE = ("PreferClose", "PreferSameZone")  # PreferClose: the deprecated alias (KEP-3015)
 
 
@@ -127,9 +128,8 @@ def traffic_distribution_hints(service: Obj, endpoint: Obj) -> Obj | None:
     """The hints ``trafficdist`` gives one endpoint (v1.36): a ready endpoint with a zone is hinted for its own zone
     under PreferClose/PreferSameZone, and also for its own node under PreferSameNode, whatever the other zones
     hold (kube-proxy's fallback covers a zone without endpoints). Not-ready and terminating endpoints get none.
-    The legacy ``topology-mode: Auto`` annotation takes precedence; its heuristic is not modelled (no hints)."""
-    annotations = service["metadata"].get("annotations") or {}
-    if annotations.get(TOPOLOGY_MODE_ANNOTATION) in ("Auto", "auto"):
+    The legacy ``topology-mode: Auto`` annotation takes precedence (``topology_hints``)."""
+    if topology_hints.auto_mode(service):
         return None
     mode = (service.get("spec") or {}).get("trafficDistribution")
     if mode not in (*SAME_ZONE, "PreferSameNode") or not (endpoint.get("conditions") or {}).get("ready"):
@@ -197,6 +197,8 @@ class EndpointSliceController(_ServiceController):
     def __init__(self, store: Store):
         super().__init__(store)
         self.triggers = TriggerTimeTracker()
+        self.recorder = EventRecorder(store, "endpoint-slice-controller")
+        self._hinted: set[tuple[str, str]] = set()  # Services whose Auto hints are on (hintsPopulatedByService)
 
     def _owned(self, ns: str, name: str) -> list[Obj]:
         return sorted((s for s in self.store.scan(SLICE_KEY, ns)
@@ -219,7 +221,24 @@ class EndpointSliceController(_ServiceController):
         pods = selected_pods(self.store, service)
         trigger = self.triggers.compute(service, pods)
         desired = self._desired(service, pods)
+        self._auto_hints(service, desired)
         self._reconcile(service, existing, desired, trigger)
+
+    def _auto_hints(self, service: Obj, desired: dict[str, tuple[list[Obj], dict[str, Obj]]]) -> None:
+        """``topology-mode: Auto``: hints from the zones' CPU shares, and the events saying whether they are on."""
+        key = (service["metadata"]["namespace"], service["metadata"]["name"])
+        if not topology_hints.auto_mode(service):
+            self._hinted.discard(key)
+            return
+        endpoints = [ep for _, eps in desired.values() for ep in eps.values()]
+        reason = topology_hints.assign(endpoints, topology_hints.cpu_ratios(list(self.store.scan("nodes"))))
+        if reason:
+            self._hinted.discard(key)
+            self.recorder.warning(service, "TopologyAwareHintsDisabled", f"{reason}, addressType: IPv4")
+        elif key not in self._hinted:
+            self._hinted.add(key)
+            self.recorder.normal(service, "TopologyAwareHintsEnabled",
+                                 f"{topology_hints.HINTS_ENABLED}, addressType: IPv4")
 
     def _endpoint(self, service: Obj, pod: Obj) -> Obj:
         serving = pod_ready(pod)

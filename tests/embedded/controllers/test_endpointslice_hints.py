@@ -134,3 +134,67 @@ def test_unknown_traffic_distribution_is_refused_as_recorded(api_url: str, names
                          timeout=10)
     assert resp.status_code == step["response"]["status"] == 422
     assert resp.json()["message"] == step["response"]["body"]["message"]
+
+
+def _auto_service(api_url: str, namespace: str, distribution: str | None = None) -> None:
+    spec: dict[str, Any] = {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
+    if distribution:
+        spec["trafficDistribution"] = distribution
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": "web", "annotations": {"service.kubernetes.io/topology-mode": "Auto"}}, "spec": spec}
+    resp = requests.post(f"{api_url}/api/v1/namespaces/{namespace}/services", json=body, timeout=10)
+    assert resp.status_code == 201, resp.text
+
+
+def _service_events(api_url: str, namespace: str) -> list[tuple[str, str, str, str]]:
+    items = requests.get(f"{api_url}/api/v1/namespaces/{namespace}/events", timeout=10).json()["items"]
+    return [(e["type"], e["reason"], e["message"], e["source"].get("component", "")) for e in items
+            if e["involvedObject"]["kind"] == "Service"]
+
+
+def test_topology_mode_auto_with_balanced_endpoints_hints_each_for_its_zone(api_url: str, namespace: str) -> None:
+    nodes = _nodes(api_url)
+    _auto_service(api_url, namespace)
+    for node in nodes:
+        _pod(api_url, namespace, node)
+    live = _endpoints(api_url, namespace, len(nodes))
+    assert {e["nodeName"]: e["hints"] for e in live} == {n: {"forZones": [{"name": z}]} for n, z in nodes.items()}
+    enabled = ("Normal", "TopologyAwareHintsEnabled", "Topology Aware Hints has been enabled, addressType: IPv4",
+               "endpoint-slice-controller")
+    wait_for(lambda: enabled in _service_events(api_url, namespace), what="the TopologyAwareHintsEnabled event")
+
+
+def test_topology_mode_auto_wins_over_traffic_distribution_and_refuses_too_few_endpoints(
+        api_url: str, namespace: str) -> None:
+    zones = len(set(_nodes(api_url).values()))
+    _auto_service(api_url, namespace, "PreferSameZone")
+    for node in list(_nodes(api_url))[:2]:
+        _pod(api_url, namespace, node)
+    live = _endpoints(api_url, namespace, 2)
+    assert all("hints" not in e for e in live), live
+    disabled = ("Warning", "TopologyAwareHintsDisabled",
+                f"Insufficient number of endpoints (2 endpoints, {zones} zones), addressType: IPv4",
+                "endpoint-slice-controller")
+    wait_for(lambda: disabled in _service_events(api_url, namespace), what="the TopologyAwareHintsDisabled event")
+
+
+def test_topology_mode_auto_gives_a_zone_without_endpoints_hinted_ones_from_the_others(
+        api_url: str, namespace: str) -> None:
+    nodes = _nodes(api_url)
+    zones = sorted(set(nodes.values()))
+    empty = zones[-1]
+    _auto_service(api_url, namespace)
+    hosts = [next(n for n, z in nodes.items() if z == zone) for zone in zones[:-1]]
+    assert len(hosts) == 2, "the embedded topology has three zones"
+    for host in hosts:  # three pods on one node of each other zone: 6 endpoints, none in the last zone
+        for i in range(3):
+            body: dict[str, Any] = {
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{host.split('.')[0]}-{i}",
+                                                                "labels": {"app": "web"}},
+                "spec": {"nodeName": host, "terminationGracePeriodSeconds": 1,
+                         "containers": [{"name": "c", "image": PAUSE_IMAGE}]}}
+            resp = requests.post(f"{api_url}/api/v1/namespaces/{namespace}/pods", json=body, timeout=10)
+            assert resp.status_code == 201, resp.text
+    live = _endpoints(api_url, namespace, 6)
+    hinted = sorted(e["hints"]["forZones"][0]["name"] for e in live)
+    assert hinted.count(empty) == 2 and all(hinted.count(z) == 2 for z in zones), hinted
