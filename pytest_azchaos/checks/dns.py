@@ -47,7 +47,8 @@ def dns_answers(recording: Recording, lost_zone: str, budget_s: float, *, coredn
     """Pass when lookups from every zone but ``lost_zone`` kept answering (failure windows ≤ ``budget_s``)."""
     window = recording.between(*during)
     zones = window.source_zones()
-    figures: dict[str, Any] = {"lost_zone": lost_zone, "budget_s": budget_s, "lookups": {}, "failed_lookups": {},
+    figures: dict[str, Any] = {"failed_lookups_judged": 0, "lost_zone": lost_zone, "budget_s": budget_s,
+                               "lookups": {}, "failed_lookups": {},
                                "longest_failure_s": {}}
     evidence: list[str] = []
     problems: list[str] = []
@@ -79,6 +80,7 @@ def dns_answers(recording: Recording, lost_zone: str, budget_s: float, *, coredn
             evidence.append(f"  {zone} first failure: {failed[0].detail[:240]}")
         if zone == lost_zone:
             continue
+        figures["failed_lookups_judged"] += len(failed)
         if ours:
             unsure.append(f"{len(ours)} lookup(s) from {zone} failed on our side ({ours[0].detail[:200]})")
         if not records:

@@ -43,7 +43,8 @@ def topology_routing(recording: Recording, pod_zones: Mapping[str, str], lost_zo
     zones = window.source_zones()
     name = f"Service {service.metadata.namespace}/{service.metadata.name}" if service is not None else "the Service"
     routing = service_routing(service) if service is not None else {}
-    figures: dict[str, Any] = {"lost_zone": lost_zone, "requests": {}, "failed": {}, "local_share": {},
+    figures: dict[str, Any] = {"failed_requests": 0, "requests": 0, "lost_zone": lost_zone, "per_zone_requests": {},
+                               "failed": {}, "local_share": {},
                                "served_from": {}, **routing}
     evidence = [f"{name}: " + ", ".join(f"{k} {v}" for k, v in routing.items())] if routing else []
     problems: list[str] = []
@@ -56,7 +57,9 @@ def topology_routing(recording: Recording, pod_zones: Mapping[str, str], lost_zo
         served = Counter(pod_zones.get(r.pod or "", "unknown") for r in records if r.ok)
         ok = sum(served.values())
         local = served.get(zone, 0) / ok if ok else 0.0
-        figures["requests"][zone] = len(records)
+        figures["per_zone_requests"][zone] = len(records)
+        figures["requests"] += len(records)
+        figures["failed_requests"] += len(failed)
         figures["failed"][zone] = len(failed)
         figures["local_share"][zone] = round(local, 3)
         figures["served_from"][zone] = dict(served)
