@@ -123,18 +123,34 @@ class App:
         Service's), targets healthy and endpoints propagated, so a measurement starts on a serving app."""
         import requests
 
-        port = self.port if port is None else port
+        from ..lb.resolve import LbResolver, ResolveError
 
+        port = self.port if port is None else port
+        # A hostname (an NLB's DNS name) through the cluster's declared resolver, else the system's: every address
+        # it answers must serve.
+        resolver = LbResolver.for_kubeconfig(self.cluster.kubeconfig, self.cluster.context)
         ok = {a: 0 for a in addresses}
+
+        def serves(address: str) -> bool:
+            try:
+                ips = resolver.resolve(address).addresses
+            except ResolveError:
+                return False
+            for ip in ips:
+                host = f"[{ip}]" if ":" in ip else ip
+                try:
+                    answer = requests.get(f"http://{host}:{port}/", headers={"Host": address}, timeout=1.0)
+                    if answer.status_code >= 500:
+                        return False
+                except requests.RequestException:
+                    return False
+            return True
 
         def fetch() -> int:
             for address in addresses:
                 if ok[address] >= streak:
                     continue
-                try:
-                    good = requests.get(f"http://{address}:{port}/", timeout=1.0).status_code < 500
-                except requests.RequestException:
-                    good = False
+                good = serves(address)
                 ok[address] = ok[address] + 1 if good else 0
             return min(ok.values()) if ok else 0
 

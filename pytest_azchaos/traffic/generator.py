@@ -56,12 +56,13 @@ class Traffic:
         addresses = app.addresses or app.lb_addresses(self.lb_timeout)
         zones: Mapping[str, str] = self.zone_map(app) if self.zone_map is not None else {}
         target: Any = getattr(app, "target", None)
+        resolver = _declared_resolver(app)
         if target is None:
-            return ProbeTarget(addresses, app.port, zones=dict(zones))
+            return ProbeTarget(addresses, app.port, zones=dict(zones), resolver=resolver)
         return ProbeTarget(addresses, app.port, mode="path", path=target.path, statuses=target.statuses,
                            host=target.host or getattr(app, "default_host", None), headers=target.headers,
                            tls=target.scheme == "https", ca=target.ca, verify=target.verify, echo=target.echo,
-                           pod_header=target.pod_header, zones=dict(zones))
+                           pod_header=target.pod_header, zones=dict(zones), resolver=resolver)
 
     def stop_all(self) -> None:
         """Stop every prober and sampler; raise ``ProberCrashed`` if any prober's thread had failed."""
@@ -78,3 +79,13 @@ class Traffic:
         if crashed:
             raise ProberCrashed("; ".join(crashed) + " (our side failed: this test's traffic is no evidence "
                                 "about the cluster)")
+
+
+def _declared_resolver(app: App) -> str | None:
+    """The DNS server the app's cluster's kubeconfig context declares for load-balancer hostnames, if any."""
+    from pathlib import Path
+
+    from ..kube.kubeconfig import declared_resolver
+
+    kubeconfig = getattr(app.cluster, "kubeconfig", None)
+    return declared_resolver(Path(kubeconfig), getattr(app.cluster, "context", None)) if kubeconfig else None

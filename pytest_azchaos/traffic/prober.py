@@ -18,6 +18,10 @@ plugin could map it, which zone's) it went through, and why it failed: refused, 
 bad-status. With keep-alive a pooled connection the server had closed meanwhile is retried once on a
 new one before anything counts, as HTTP clients do for idempotent requests.
 
+A load balancer's hostname is resolved through the cluster's declared resolver (or the system's) and
+re-resolved when its record's TTL runs out, as a real client does (``lb.resolve``); each record keeps the
+address it connected to (``lb_address``).
+
 Runs its own asyncio loop in a background thread; errors inside it are kept and re-raised by
 ``stop()`` so they surface in the test (pytest-httpserver's ``check()`` convention).
 """
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
 import threading
 import time
@@ -71,6 +74,9 @@ class ProbeTarget:
     echo: str | None = None
     pod_header: str | None = None
     zones: Mapping[str, str] = field(default_factory=dict)
+    #: ``HOST:PORT`` of the DNS server that answers the load balancer's hostnames (the kubeconfig's declared
+    #: resolver, ``kube.kubeconfig.declared_resolver``); None: the system resolver.
+    resolver: str | None = None
 
     def __post_init__(self) -> None:
         if not self.addresses:
@@ -186,7 +192,9 @@ class Prober:
         self._t0 = 0.0
         self._pools: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
         self._ssl = target.ssl_context()
-        self._resolved: dict[str, tuple[float, list[str]]] = {}
+        from ..lb.resolve import LbResolver
+
+        self._resolver = LbResolver(target.resolver)
 
     # ------------------------------------------------------------------ control
 
@@ -293,19 +301,9 @@ class Prober:
                 self.recording.add_stall(Stall(now - late - origin, now - origin, late, "the prober's event loop"))
 
     async def _addresses(self, host: str) -> list[str]:
-        try:
-            socket.inet_aton(host)
-            return [host]
-        except OSError:
-            pass
-        now = time.monotonic()
-        cached = self._resolved.get(host)
-        if cached and now - cached[0] < 5:
-            return cached[1]
-        infos = await asyncio.get_running_loop().getaddrinfo(host, self.target.port, type=socket.SOCK_STREAM)
-        ips = sorted({str(i[4][0]) for i in infos})
-        self._resolved[host] = (now, ips)
-        return ips
+        """``host``'s addresses now: kept for the record's TTL, then asked again (``lb.resolve``), so a zone the
+        load balancer's DNS dropped stops getting new connections when a real client's would."""
+        return list((await self._resolver.aresolve(host)).addresses)
 
     async def _open(self, name: str, host: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         local = (self.source, 0) if self.source else None
@@ -361,7 +359,7 @@ class Prober:
                     writer.close()
         end = loop.time() - origin
         self.recording.add(RequestRecord(seq, due, started, end - due, target, status, error, detail, pod,
-                                         client_ip, local_ip, lb_zone))
+                                         client_ip, local_ip, lb_zone, lb_address=host or None))
 
     def _served(self, status: int) -> bool:
         if self.target.mode == "agnhost":
