@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .checks.result import CheckResult
     from .kube.cluster import Cluster
     from .kube.topology import ZoneMap
+    from .lb.flavours import LbFlavour
     from .report.evidence import Evidence
     from .settings import Settings
     from .targets import Target
@@ -131,6 +132,25 @@ def azchaos_aws(azchaos_cluster: Cluster) -> AwsContext:
         return AwsContext.for_kubeconfig(azchaos_cluster.kubeconfig)
     except AwsConfigError as e:
         pytest.skip(f"no usable AWS access for this cluster: {e}")
+
+
+@pytest.fixture(scope="session")
+def azchaos_lb(azchaos_cluster: Cluster, azchaos_settings: Settings, azchaos_run: Run) -> LbFlavour:
+    """The load-balancer flavour the sample app's Service asks for (``lb.flavours.LbFlavour``: flavour, scheme,
+    target type): ``--azchaos-lb`` (default ``auto``: what the cluster gives a new LoadBalancer Service, read from
+    its webhooks and API groups by ``lb.detect``), printed once. A flavour the cluster cannot give (legacy under the
+    LBC's service webhook, lbc-* without the LBC ...) fails the tests that deploy, naming the fix; nothing is
+    created."""
+    from .lb.detect import LbChoiceError, choose, detect
+
+    detection = detect(azchaos_cluster)
+    try:
+        flavour = choose(azchaos_settings.lb, azchaos_settings.lb_scheme, detection)  # type: ignore[arg-type]
+    except LbChoiceError as e:
+        pytest.fail(f"load-balancer preflight: {e}", pytrace=False)
+    azchaos_run.progress.note(f"load balancer: {detection.describe()}; the sample Service asks for "
+                              f"{flavour.describe()} (--azchaos-lb {azchaos_settings.lb})")
+    return flavour
 
 
 # ---------------------------------------------------------------------- per test
@@ -245,10 +265,12 @@ def _echo_params(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @pytest.fixture
 def azchaos_deploy(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_profile: Profile, azchaos_run: Run,
-                   azchaos_zones: ZoneMap, azchaos_settings: Settings) -> Callable[..., App]:
+                   azchaos_zones: ZoneMap, azchaos_settings: Settings, azchaos_lb: LbFlavour) -> Callable[..., App]:
     """Factory: ``azchaos_deploy(spec=None, **params) -> App`` deploys the echo app (``apps.EchoSpec``)
     in the test's namespace and waits until its pods are Ready and every load-balancer address serves.
-    Its image and pull secrets are the run's (``--azchaos-image``, ``--azchaos-image-pull-secret`` ...)."""
+    Its image and pull secrets are the run's (``--azchaos-image``, ``--azchaos-image-pull-secret`` ...), its load
+    balancer the run's flavour (``azchaos_lb``) unless ``lb=`` says otherwise; with ip targets the namespace is
+    labelled for readiness gates before any pod exists."""
     from .apps import EchoSpec
     from .apps.app import AppError
     from .apps.deploy import deploy_echo
@@ -256,6 +278,8 @@ def azchaos_deploy(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_pro
 
     def deploy(spec: EchoSpec | None = None, **params: Any) -> App:
         spec = (spec or EchoSpec()).but(**params)
+        if spec.lb is None:
+            spec = spec.but(lb=azchaos_lb)
         if spec.spread == "one-zone" and spec.pinned_zone is None:
             spec = spec.but(pinned_zone=azchaos_zones.zones()[0])
         try:

@@ -23,7 +23,10 @@ def deploy_echo(cluster: Cluster, namespace: str, spec: EchoSpec, profile: Profi
     time, with the pods and the namespace's Warning events (an image that cannot be pulled, a refused pod ...)."""
     spec = fitted(spec, profile)
     ensure_pull_secrets(cluster, namespace, images, labels)
-    app = App.deploy(cluster, namespace, echo_manifests(spec, labels, images))
+    manifests = echo_manifests(spec, labels, images)
+    if spec.lb is not None and spec.lb.target_type == "ip":
+        _before_pods_for_ip_targets(cluster, namespace, manifests, profile, progress)
+    app = App.deploy(cluster, namespace, manifests)
     app.spec = spec
     ready = app.wait_ready(profile.app_ready_timeout, progress)
     if not ready.ok:
@@ -33,8 +36,53 @@ def deploy_echo(cluster: Cluster, namespace: str, spec: EchoSpec, profile: Profi
     app.addresses = app.lb_addresses(profile.lb_ready_timeout, progress)
     reachable = app.wait_reachable(app.addresses, profile.lb_ready_timeout, progress=progress)
     if not reachable.ok:
-        raise AppError(f"the echo app is not reachable through its load balancer: {reachable.describe()}")
+        raise AppError(_unreachable_internal(app) or
+                       f"the echo app is not reachable through its load balancer: {reachable.describe()}")
     return app
+
+
+def _before_pods_for_ip_targets(cluster: Cluster, namespace: str, manifests: list[dict[str, Any]],
+                                profile: Profile, progress: Progress | None) -> None:
+    """ip targets: label the namespace for the LBC's readiness gates and create the Service (waiting for its
+    TargetGroupBinding) before any pod, because the gate is injected only at pod creation (``lb.readiness``)."""
+    from ..lb.readiness import label_namespace, wait_target_group_binding
+    from .app import _create
+
+    label_namespace(cluster.core, namespace)
+    service = next(m for m in manifests if m["kind"] == "Service")
+    _create(cluster, namespace, service)
+    reason = wait_target_group_binding(cluster, namespace, service["metadata"]["name"], profile.lb_ready_timeout)
+    note = getattr(progress, "note", None)  # the terminal reporter's; a bare Progress has none
+    if reason and note is not None:
+        note(f"ip targets: pods are created without the LBC's readiness gate: {reason}")
+
+
+def _unreachable_internal(app: App) -> str:
+    """Why the app's load balancer cannot be reached from here, when it is internal and every connection times out
+    (``lb.reach``); ``""`` when that is not the reason."""
+    from ..lb.reach import connect_probes, internal_unreachable
+    from ..lb.resolve import LbResolver
+
+    if not app.service:
+        return ""
+    service = app.cluster.core.read_namespaced_service(app.service, app.namespace)
+    probes = connect_probes(app.addresses, app.port, LbResolver.for_kubeconfig(app.cluster.kubeconfig,
+                                                                               app.cluster.context))
+    return internal_unreachable(service, probes, _aws_scheme(app))
+
+
+def _aws_scheme(app: App) -> str | None:
+    """The load balancer's ``Scheme`` as AWS reports it, or None when AWS cannot be asked (no access, not found)."""
+    try:
+        from ..aws import AwsContext
+        from ..aws.lb_config import lb_config
+
+        hostname = next((a for a in app.addresses if not a.replace(".", "").isdigit()), None)
+        assert app.service is not None
+        return lb_config(AwsContext.for_kubeconfig(app.cluster.kubeconfig), app.namespace, app.service,
+                         hostname).scheme
+    except Exception:  # no AWS access or no such load balancer: the Kubernetes side decides alone
+        return None
 
 
 def deploy_stateful(cluster: Cluster, namespace: str, spec: StatefulSpec, profile: Profile, *,

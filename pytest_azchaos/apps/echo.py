@@ -8,10 +8,10 @@ misconfigured variants that prove each check can fail are one argument away.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ..lb.flavours import LbFlavour, service_fields
 from ..wellknown import MANAGED_BY, MANAGED_BY_LABEL, ZONE_LABEL
 from .images import DEFAULT_AGNHOST, SampleImages
 from .security import restricted_container_security, restricted_pod_security
@@ -38,9 +38,11 @@ class EchoSpec:
     delay_shutdown: int = 5  # seconds netexec keeps serving after SIGTERM (0: exit at once)
     # preStop sleep before SIGTERM: the pod keeps passing readiness while it is terminating, so its
     # endpoint stays "serving" and the load balancer has time to stop sending new flows. None: let the
-    # deploying fixture derive it from the timing profile (load-balancer unhealthy time + propagation).
+    # deploying fixture derive it from the load balancer's window for the flavour (lb.window.nominal), on the
+    # timing profile's clock.
     prestop_sleep: int | None = None
-    grace_seconds: int = 30
+    # terminationGracePeriodSeconds; None: preStop + delay_shutdown + a margin (at least the API's default 30).
+    grace_seconds: int | None = None
     readiness_period: int = 1
     # tolerationSeconds for not-ready/unreachable nodes: how long pods stay on a lost node before eviction.
     # None: the API default (300 s); the deploying fixture sets it from the timing profile.
@@ -48,6 +50,13 @@ class EchoSpec:
     cpu_request: str = "50m"
     memory_request: str = "32Mi"
     cross_zone: bool = False
+    # The load balancer asked for (lb.flavours.LbFlavour: legacy | lbc-instance | lbc-ip | auto-mode, and the
+    # scheme); None: legacy, internet-facing. The deploying fixture sets the run's (--azchaos-lb, detected).
+    lb: LbFlavour | None = None
+    # preserve_client_ip.enabled on the target groups (LBC/Auto Mode); None: on for ip targets, AWS's default else.
+    preserve_client_ip: bool | None = None
+    # deregistration_delay.timeout_seconds on the target groups (LBC/Auto Mode); None: AWS's 300 s.
+    deregistration_delay: int | None = None
     # A numeric non-root user, with the rest of what Pod Security `restricted` asks (apps.security); None: the
     # image's own user (root for agnhost), which a `restricted` namespace refuses.
     run_as_user: int | None = 1000
@@ -62,13 +71,19 @@ class EchoSpec:
 
 
 def fitted(spec: EchoSpec, profile: Any) -> EchoSpec:
-    """``spec`` with what it left open set for the timing ``profile``: a preStop sleep that outlasts the load
-    balancer noticing a draining target plus endpoint propagation, and the profile's node-loss toleration
-    (short under ``fast``, so pods leave a lost node within the test's time)."""
+    """``spec`` with what it left open set for the timing ``profile``: a preStop sleep from the load balancer's window
+    for the flavour (``lb.window.nominal``: ip targets outlast deregistration, instance targets the health check's
+    detection, plus endpoint propagation), a grace period that covers preStop and the shutdown after SIGTERM, and
+    the profile's node-loss toleration (short under ``fast``, so pods leave a lost node within the test's time)."""
+    from ..lb.window import nominal
+
+    lb = spec.lb or LbFlavour()
+    window = nominal(lb.target_type, spec.traffic_policy, profile, spec.deregistration_delay)
     if spec.prestop_sleep is None:
-        local = spec.traffic_policy == "Local"
-        spec = spec.but(prestop_sleep=math.ceil(profile.lb_unhealthy_after(local)
-                                                + 2 * profile.endpoint_propagation_delay + 1))
+        spec = spec.but(prestop_sleep=window.recommended_prestop)
+    if spec.grace_seconds is None:
+        prestop = spec.prestop_sleep or 0
+        spec = spec.but(grace_seconds=max(30, prestop + spec.delay_shutdown + max(5, -(-prestop // 10))))
     if spec.node_loss_toleration is None and profile.app_node_loss_toleration is not None:
         spec = spec.but(node_loss_toleration=profile.app_node_loss_toleration)
     return spec
@@ -85,7 +100,7 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None,
     if spec.delay_shutdown:
         args.append(f"--delay-shutdown={spec.delay_shutdown}")
     pod_spec: dict[str, Any] = {
-        "terminationGracePeriodSeconds": spec.grace_seconds,
+        "terminationGracePeriodSeconds": spec.grace_seconds if spec.grace_seconds is not None else 30,
         "containers": [{
             "name": "echo",
             "image": images.agnhost,
@@ -126,15 +141,19 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None,
             "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
         },
     }
-    annotations = {}
-    if spec.cross_zone:
-        annotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = "true"
+    # Class, scheme and target type always stated for the LBC and Auto Mode (never a controller's default).
+    lb_class, annotations = service_fields(spec.lb or LbFlavour(), cross_zone=spec.cross_zone,
+                                           preserve_client_ip=spec.preserve_client_ip,
+                                           deregistration_delay=spec.deregistration_delay)
+    service_spec: dict[str, Any] = {
+        "type": "LoadBalancer", "selector": spec.selector, "externalTrafficPolicy": spec.traffic_policy,
+        "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}]}
+    if lb_class:
+        service_spec["loadBalancerClass"] = lb_class
     service = {
         "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": spec.name, "labels": labels, "annotations": {
-            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb", **annotations}},
-        "spec": {"type": "LoadBalancer", "selector": spec.selector, "externalTrafficPolicy": spec.traffic_policy,
-                 "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}]},
+        "metadata": {"name": spec.name, "labels": labels, "annotations": annotations},
+        "spec": service_spec,
     }
     out = [deployment, service]
     if spec.pdb_max_unavailable is not None:

@@ -10,6 +10,9 @@ from .errors import AwsError
 from .inventory import describe_instances
 
 SERVICE_TAG = "kubernetes.io/service-name"
+#: The tags other controllers put ``<namespace>/<name>`` in: the AWS Load Balancer Controller's stack tag, and EKS
+#: Auto Mode's (⚠ its name is inferred from the LBC's; the DNS-name lookup in ``aws.lb_config`` needs no tag).
+STACK_TAGS = ("service.k8s.aws/stack", "service.eks.amazonaws.com/stack")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ def find_load_balancer(ctx: AwsContext, namespace: str, name: str) -> str:
             for lb in page["LoadBalancers"]]
     for start in range(0, len(arns), 20):
         for desc in ctx.elbv2.describe_tags(ResourceArns=arns[start:start + 20])["TagDescriptions"]:
-            if any(t["Key"] == SERVICE_TAG and t["Value"] == want for t in desc.get("Tags") or []):
+            if any(t["Key"] in (SERVICE_TAG, *STACK_TAGS) and t["Value"] == want for t in desc.get("Tags") or []):
                 return desc["ResourceArn"]
     raise AwsError(f"no load balancer tagged {SERVICE_TAG}={want} in {ctx.describe()}: is the Service of type "
                    "LoadBalancer, provisioned (status.loadBalancer.ingress set), and is the region right?")
