@@ -4,12 +4,19 @@ Under ``externalTrafficPolicy: Local`` every successful request's client address
 must be the prober's own source address for that request (``record.local_ip``) and never a node's.
 Under ``Cluster`` kube-proxy SNATs to the node, so pods see node addresses; checking that too is what
 lets the check tell the two policies apart.
+
+The load balancer's target type decides first (``source_ip_for_targets``): **ip targets** (AWS Load Balancer
+Controller, Auto Mode) reach the pod directly, past kube-proxy, so the policy does not matter; the pod sees the
+client only with the target group's ``preserve_client_ip.enabled=true`` (off by default for ip targets), else the
+NLB's own private address, and the check fails naming the attribute and the Service annotation that sets it
+(eks-flavours-facts.md §1.2). **instance targets** keep the client address to the node, and the policy decides.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from ..traffic.recording import Recording, RequestRecord
 from .result import CheckResult
@@ -81,3 +88,50 @@ def source_ip_snat(recording: Recording, node_addresses: NodeAddresses, *, check
         evidence.append(f"... and {len(bad) - show} more")
     return CheckResult(check_id, False, f"{len(bad)} of {len(ok)} successful requests saw a non-node address: "
                        "no SNAT (as under externalTrafficPolicy: Local)", tuple(evidence), figures)
+
+
+PRESERVE_ATTRIBUTE = "preserve_client_ip.enabled"
+PRESERVE_ANNOTATION = ("service.beta.kubernetes.io/aws-load-balancer-target-group-attributes: "
+                       "preserve_client_ip.enabled=true")
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What the load balancer does to the client address: its target type, client-IP preservation and proxy
+    protocol, and where that was read (an AWS target group, or the Service's annotations)."""
+
+    target_type: str = "instance"
+    preserve_client_ip: bool = True
+    proxy_protocol: bool = False
+    source: str = ""
+
+
+def source_ip_for_targets(recording: Recording, node_addresses: NodeAddresses, traffic_policy: str,
+                          facts: TargetFacts, *, check_id: str = "AZ-SRCIP", show: int = 10) -> CheckResult:
+    """AZ-SRCIP as the target type says: ip targets without client-IP preservation fail naming
+    ``preserve_client_ip.enabled``; ip targets with it must show the client's address under either policy;
+    instance targets: ``Local`` preserved, ``Cluster`` SNAT to a node."""
+    if facts.target_type == "ip":
+        if not facts.preserve_client_ip and not facts.proxy_protocol:
+            nodes = _nodes(node_addresses)
+            ok = [r for r in recording.snapshot() if r.ok]
+            evidence = [f"target type ip, {PRESERVE_ATTRIBUTE}=false ({facts.source or 'the target group'}): the "
+                        "NLB connects to the pod from its own private address",
+                        f"fix: set the target group attribute {PRESERVE_ATTRIBUTE}=true, on the Service as "
+                        f"{PRESERVE_ANNOTATION} (or proxy protocol v2 with an app that reads its header)"]
+            if ok:
+                evidence.insert(1, f"addresses seen: {_seen(ok, nodes)}")
+            return CheckResult(check_id, False, f"ip targets without client IP preservation ({PRESERVE_ATTRIBUTE} is "
+                               "false): pods see the load balancer's address, never the client's", tuple(evidence),
+                               {"requests": len(ok), "target_type": "ip", "preserve_client_ip": False})
+        result = source_ip_preserved(recording, node_addresses, check_id=check_id, show=show)
+        note = (f"target type ip with {PRESERVE_ATTRIBUTE}=true ({facts.source or 'the target group'}): "
+                f"kube-proxy is not on the path, so externalTrafficPolicy {traffic_policy} does not matter")
+        if facts.proxy_protocol and not facts.preserve_client_ip:
+            note = ("target type ip with proxy protocol v2 only: the client address is in the protocol header, "
+                    "which the app must read")
+        return CheckResult(result.check_id, result.passed, result.summary, (note, *result.evidence),
+                           {**result.figures, "target_type": "ip"}, result.inconclusive)
+    if traffic_policy == "Local":
+        return source_ip_preserved(recording, node_addresses, check_id=check_id, show=show)
+    return source_ip_snat(recording, node_addresses, check_id=check_id, show=show)
