@@ -1,0 +1,56 @@
+"""AZ-TOPOROUTE's negative control: a Service with ``internalTrafficPolicy: Local`` never falls back, so the drained
+zone's clients (on nodes without a local endpoint) lose their requests and the check fails naming the policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_azchaos.checks import CheckFailed
+from pytest_azchaos.checks.toporoute import topology_routing
+from pytest_azchaos.traffic.in_cluster import DialTarget
+from pytest_azchaos.traffic.window import fault_window, settle
+from suites.test_az_toporoute import routed_service
+
+pytestmark = pytest.mark.azchaos_destructive
+
+
+def _drained_run(cluster, app, zone, traffic, chaos, profile, name):
+    pod_zones = app.pod_zones()
+    traffic.deploy()
+    run = traffic.start([t for t in DialTarget.service(cluster.core, app.namespace, name) if t.kind == "service-ip"],
+                        rate=10)
+    settle(1 + profile.endpoint_propagation_delay)
+    with fault_window(run) as window:
+        chaos.drain_zone(zone)
+    settled = (window[1] or 0.0) + profile.endpoint_propagation_delay + 1
+    settle(profile.endpoint_propagation_delay + 4)
+    recording = run.stop()
+    pod_zones.update(app.pod_zones())
+    return recording, pod_zones, settled
+
+
+def test_internal_traffic_policy_local_fails_az_toporoute_naming_it(
+        azchaos_cluster, azchaos_echo_app, azchaos_zones, azchaos_in_cluster_traffic, azchaos_chaos, azchaos_profile,
+        azchaos_check):
+    app, zone = azchaos_echo_app, azchaos_zones.zones()[0]
+    routed_service(azchaos_cluster.core, app.namespace, app, "local-only", internalTrafficPolicy="Local")
+    recording, pod_zones, settled = _drained_run(azchaos_cluster, app, zone, azchaos_in_cluster_traffic,
+                                                 azchaos_chaos, azchaos_profile, "local-only")
+    service = azchaos_cluster.core.read_namespaced_service("local-only", app.namespace)
+    with pytest.raises(CheckFailed, match=rf"AZ-TOPOROUTE FAILED: Service {app.namespace}/local-only: .*clients in "
+                       rf"{zone} did not fall back: \d+ of \d+ request\(s\) failed \(\d+ timeout\)") as e:
+        azchaos_check(topology_routing(recording, pod_zones, zone, service=service, during=(settled, None)))
+    assert "internalTrafficPolicy: Local never falls back" in str(e.value)
+    assert "internalTrafficPolicy Local" in str(e.value)  # the evidence names the Service's knobs
+
+
+def test_a_service_without_traffic_distribution_fails_az_toporoute_as_not_zone_local(
+        azchaos_cluster, azchaos_echo_app, azchaos_zones, azchaos_in_cluster_traffic, azchaos_chaos, azchaos_profile,
+        azchaos_check):
+    app, zone = azchaos_echo_app, azchaos_zones.zones()[0]
+    routed_service(azchaos_cluster.core, app.namespace, app, "spread")
+    recording, pod_zones, settled = _drained_run(azchaos_cluster, app, zone, azchaos_in_cluster_traffic,
+                                                 azchaos_chaos, azchaos_profile, "spread")
+    service = azchaos_cluster.core.read_namespaced_service("spread", app.namespace)
+    with pytest.raises(CheckFailed, match="is not routed zone-locally \\(it has no trafficDistribution\\)"):
+        azchaos_check(topology_routing(recording, pod_zones, zone, service=service, during=(settled, None)))
