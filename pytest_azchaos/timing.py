@@ -47,10 +47,15 @@ SOURCES: dict[str, str] = {
     "nlb_local_unhealthy_threshold": "cloud-provider-aws NLB, ETP=Local: unhealthy threshold 2",
     "nlb_health_check_timeout": "NLB health check timeout: 6 s HTTP, 10 s TCP (not configurable on create)",
     "nlb_deregistration_delay": "AWS target group deregistration_delay.timeout_seconds default 300",
-    "lbc_health_check_interval": "AWS Load Balancer Controller target groups: health check interval 10 s (TCP traffic-port 10/10 s 3/3; instance + ETP=Local HTTP /healthz 10/6 s 2/2; lbc pkg/service/model_builder.go)",
-    "nlb_registration_delay": "NLB target registration takes 90 to 180 s before health checks begin (LBC maintainer, aws-load-balancer-controller#1834; #1786 saw 4-5 min)",
-    "nlb_deregistration_new_connections": "an NLB keeps sending new connections to a deregistered target for about 2 min (aws-load-balancer-controller#2366, #3270)",
-    "nlb_dns_ttl": "TTL of an NLB DNS name's A records: 60 s (a zone without healthy targets leaves the answer; repost.aws elb-dns-cross-zone-balance-configuration)",
+    "lbc_health_check_interval": "AWS Load Balancer Controller target groups: health check interval 10 s "
+                                 "(TCP traffic-port 10/10 s 3/3; instance + ETP=Local HTTP /healthz 10/6 s 2/2; "
+                                 "lbc pkg/service/model_builder.go)",
+    "nlb_registration_delay": "NLB target registration takes 90 to 180 s before health checks begin "
+                              "(LBC maintainer, aws-load-balancer-controller#1834; #1786 saw 4-5 min)",
+    "nlb_deregistration_new_connections": "an NLB keeps sending new connections to a deregistered target for "
+                                          "about 2 min (aws-load-balancer-controller#2366, #3270)",
+    "nlb_dns_ttl": "TTL of an NLB DNS name's A records: 60 s (a zone without healthy targets leaves the answer; "
+                   "repost.aws elb-dns-cross-zone-balance-configuration)",
     "max_wait_for_unmount": "attach/detach controller maxWaitForUnmountDuration 6 min (force detach)",
     "attach_detach_reconcile_period": "attach/detach reconciler sync period 100 ms",
     "default_probe_period": "probe periodSeconds default 10 (from the pod spec)",

@@ -44,12 +44,17 @@ from .dns.addon import cluster_dns_ip, install_coredns
 from .dns.records import CLUSTER_DOMAIN, ClusterDnsIndex
 from .heartbeat import NodeHeartbeat
 from .images import default_registry
+from .images.aws_lbc import LBC_REPOSITORY, lbc_definition
 from .images.coredns import COREDNS_REPOSITORY, coredns_definition, eks_coredns_repository
 from .images.mirror import RegistryMirror
 from .kubelet.dns_config import PodDnsSettings, node_resolv_conf
 from .kubelet.exec_stream import exec_handler
 from .kubelet.kubelet import KubeletManager, PodAddresses
 from .kubelet.logs import log_handler
+from .lbc.addon import install_lbc
+from .lbc.controller import LbcController
+from .lbc.dns import LbDnsServer
+from .lbc.webhooks import WebhookDispatcher, WebhookServers, serve_webhook_configurations
 from .network.addresses import AddressPlan
 from .network.dataplane import DataPlane
 from .network.nlb import HealthCheckTiming
@@ -128,6 +133,11 @@ class EmbeddedCluster:
                 p.nlb_local_interval, p.nlb_local_healthy_threshold, p.nlb_local_unhealthy_threshold,
                 p.nlb_health_check_timeout, p.nlb_deregistration_delay),
             propagation_delay=p.endpoint_propagation_delay)
+        # Load-balancer flavour (lbc/): the AWS Load Balancer Controller or Auto Mode beside the in-tree NLB.
+        self.lbc: LbcController | None = None
+        self.lb_dns: LbDnsServer | None = None
+        if lb_controller != "legacy":
+            self._setup_lbc(images)
         self._runner: web.AppRunner | None = None
         self.loop_lag = LoopLagMonitor()
         self.url = ""
@@ -135,6 +145,27 @@ class EmbeddedCluster:
         # AZCHAOS_EMBEDDED_CLOUD=0 turns it off.
         self.cloud: CloudLayer | None = (
             CloudLayer(self) if not topology.shapes and os.environ.get("AZCHAOS_EMBEDDED_CLOUD", "1") != "0" else None)
+
+    def _setup_lbc(self, images: Any) -> None:
+        """lbc / auto-mode: the controller, its webhooks and image (lbc), the data plane's LBC timings."""
+        p, dataplane = self.profile, self.dataplane
+        ctl = LbcController(self.store, self.lb_controller, self.topology.region or "us-east-1",
+                            lambda ns, name: dataplane.enqueue(("svc", ns, name)),
+                            gate_period=min(1.0, p.lbc_health_check_interval))
+        ctl.target_states = dataplane.target_states
+        self.lbc = ctl
+        dataplane.lbc = ctl
+        dataplane.lbc_interval_scale = p.lbc_health_check_interval / 10.0
+        dataplane.registration_delay = p.nlb_registration_delay
+        dataplane.new_connections_after_deregistration = p.nlb_deregistration_new_connections
+        self.controllers.append(ctl)
+        if self.lb_controller == "lbc":
+            ctl.servers = WebhookServers()
+            serve_webhook_configurations()
+            self.store.admission_hooks.append(WebhookDispatcher(self.store, ctl.servers))
+            images.register(LBC_REPOSITORY, lbc_definition(lambda: ctl))
+        else:
+            self.store.admission_hooks.append(ctl.admit_auto_mode)
 
     def bootstrap(self) -> None:
         """Objects a fresh cluster has: system namespaces, the kubernetes Service, the nodes."""
@@ -163,6 +194,8 @@ class EmbeddedCluster:
         install_ebs_csi(self.store, {spec.name: spec.instance_id for spec in specs})
         if self.coredns:
             install_coredns(self.store, self.topology.region, self.dns_ip)
+        if self.lb_controller == "lbc":
+            install_lbc(self.store, self.topology.cluster_name)
 
     def _kubelet_event(self, pod: dict, etype: str, reason: str, message: str, node: str,
                        field: str | None) -> None:
@@ -310,6 +343,9 @@ class EmbeddedCluster:
         if self.cloud is not None:
             self.cloud.start_coupling()
         self.api.server_address = f"{host}:{port}"
+        if self.lbc is not None:  # lbc / auto-mode: readiness gates, and the NLB names' resolver
+            self.lbc.start()
+            self.lb_dns = await LbDnsServer(self.dataplane.resolve, self.profile.nlb_dns_ttl).start()
         self.loop_lag.start()
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -330,6 +366,10 @@ class EmbeddedCluster:
             hb.stop()
         await self.loop_lag.stop()
         await self.kubelets.close()
+        if self.lbc is not None:
+            await self.lbc.stop()
+        if self.lb_dns is not None:
+            await self.lb_dns.close()
         await self.dataplane.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -356,6 +396,8 @@ async def _serve(topology: Topology, block: int, ready_file: Path, port: int, pr
     info: dict[str, Any] = {"url": url, "pid": os.getpid(), "block": block, "topology": topology.to_dict()}
     if cluster.cloud is not None and cluster.cloud.endpoint is not None:
         info["aws"] = cluster.cloud.endpoint.to_dict()
+    if cluster.lb_dns is not None:  # lbc / auto-mode: the kubeconfig declares the NLB names' resolver
+        info["resolver"] = cluster.lb_dns.address
     tmp = ready_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(info))
     tmp.replace(ready_file)

@@ -176,6 +176,9 @@ class Store:
         self._watchers: list[Watcher] = []
         self._listeners: list[Listener] = []
         self.allocators: dict[str, Any] = {}
+        # Mutating admission after the built-in plugins, before validation (the admission webhooks' place in
+        # upstream's chain): each hook gets (rtype, namespace, obj) on create and may change obj or raise ApiError.
+        self.admission_hooks: list[Callable[[ResourceType, str, Obj], None]] = []
 
     # ------------------------------------------------------------------ plumbing
 
@@ -356,6 +359,9 @@ class Store:
             meta.pop(k, None)
         meta["creationTimestamp"] = now_rfc3339()
         strat.prepare_for_create(obj, self)
+        for hook in self.admission_hooks:
+            hook(rtype, namespace, obj)
+            meta = obj["metadata"]  # a webhook's patch may have replaced it
         causes = strat.validate(obj, self)
         if causes:
             raise errors.invalid(rtype.group, rtype.kind, meta.get("name", ""), causes)

@@ -163,7 +163,8 @@ class PodWorker:
         # kubelet's status manager writes its own view back, as upstream's periodic status sync does.
         ready = next((c.get("status") for c in (pod.get("status") or {}).get("conditions") or []
                       if c.get("type") == "Ready"), None)
-        mine = "True" if self.containers and all(rt.ready for rt in self.containers) else "False"
+        mine = ("True" if self.containers and all(rt.ready for rt in self.containers)
+                and not readiness_gate_messages(pod) else "False")
         if ready is not None and ready != mine and not self.terminating and self.phase == "Running":
             self.publish()
 
@@ -607,12 +608,16 @@ class PodWorker:
                 return c
 
             sandbox_ok = self.volumes_mounted and not (self.terminating and self.phase in ("Succeeded", "Failed"))
+            ready_cond = cond("Ready", all_ready, "ContainersNotReady",
+                              f"containers with unready status: [{' '.join(unready)}]")
+            gates = readiness_gate_messages(pod) if all_ready else []
+            if gates:  # GeneratePodReadyCondition: containers ready, a readiness gate not True
+                ready_cond = cond("Ready", False, "ReadinessGatesNotReady", ", ".join(gates))
             ordered = [
                 cond("PodReadyToStartContainers", sandbox_ok),
                 cond("Initialized", initialized_ok, "ContainersNotInitialized",
                      f"containers with incomplete status: [{' '.join(incomplete)}]"),
-                cond("Ready", all_ready, "ContainersNotReady",
-                     f"containers with unready status: [{' '.join(unready)}]"),
+                ready_cond,
                 cond("ContainersReady", all_ready, "ContainersNotReady",
                      f"containers with unready status: [{' '.join(unready)}]"),
             ]
@@ -632,6 +637,21 @@ class PodWorker:
             return pod
 
         quiet(lambda: self.node.store.guaranteed_update(PODS, self.namespace, self.name, mutate, subresource="status"))
+
+
+def readiness_gate_messages(pod: Obj) -> list[str]:
+    """Why the pod's readiness gates keep it from Ready, worded as ``pkg/kubelet/status/generate.go``
+    (``GeneratePodReadyCondition``) words it; empty when every gate's condition is True."""
+    conditions = {c.get("type"): c for c in (pod.get("status") or {}).get("conditions") or []}
+    out = []
+    for gate in (pod.get("spec") or {}).get("readinessGates") or []:
+        ctype = gate.get("conditionType", "")
+        c = conditions.get(ctype)
+        if c is None:
+            out.append(f'corresponding condition of pod readiness gate "{ctype}" does not exist.')
+        elif c.get("status") != "True":
+            out.append(f'the status of pod readiness gate "{ctype}" is not "True", but {c.get("status")}')
+    return out
 
 
 def _go_duration(seconds: float) -> str:

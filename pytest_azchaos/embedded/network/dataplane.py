@@ -2,6 +2,11 @@
 
 Reacts to Services, EndpointSlices and Nodes, and writes ``status.loadBalancer.ingress`` as the
 service controller of cloud-provider-aws does once the load balancer exists.
+
+With the AWS Load Balancer Controller or Auto Mode (``lbc``, set by the cluster): a Service that controller
+has modelled gets its NLB from the model (scheme, target type, attributes, health check) and an ingress
+``hostname`` (the NLB's DNS name, answered by ``resolve``) instead of IPs, as the LBC writes it; a Service
+of such a class that is not modelled (the controller is down) gets no load balancer at all.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
 from ..controllers.events import EventRecorder
 from .addresses import AddressPlan
-from .nlb import HealthCheckTiming, LoadBalancer, LoadBalancerError
-from .proxy import KubeProxy
+from .nlb import HealthCheckTiming, IpTargetLoadBalancer, LbOptions, LoadBalancer, LoadBalancerError
+from .proxy import KubeProxy, endpoints_from_slices
 
 log = logging.getLogger(__name__)
 Obj = dict[str, Any]
@@ -46,6 +51,12 @@ class DataPlane(Controller):
         self._lock = asyncio.Lock()
         self.failures: list[BaseException] = []
         self.events = EventRecorder(store, "service-controller")
+        # The LBC / Auto Mode controller (lbc/controller.py) and how its NLBs' times scale (set by the cluster).
+        self.lbc: Any = None
+        self.lbc_interval_scale = 1.0  # profile.lbc_health_check_interval / 10 s
+        self.registration_delay = 0.0
+        self.new_connections_after_deregistration = 0.0
+        self.dns_ttl = 60.0
 
     # ------------------------------------------------------------------ events
 
@@ -63,6 +74,8 @@ class DataPlane(Controller):
             ip, node = (ev.obj.get("status") or {}).get("podIP"), ev.obj["spec"].get("nodeName")
             if ip and node:
                 self.proxy.learn_pod(ip, node)
+            if ev.obj["spec"].get("readinessGates") and self.lbc is not None:
+                self.enqueue(("gated", ev.namespace))  # ContainersReady of a gated pod: an ip target or not
 
     def sync(self, key: Hashable) -> None:
         asyncio.get_running_loop().create_task(self._guarded(key))
@@ -83,6 +96,10 @@ class DataPlane(Controller):
             await self._sync_service(key[1], key[2])
         elif key[0] == "eps":
             self._sync_endpoints(key[1], key[2])
+        elif key[0] == "gated":
+            for (ns, name), lb in list(self.load_balancers.items()):
+                if ns == key[1] and isinstance(lb, IpTargetLoadBalancer):
+                    self._refresh_ip_targets(ns, name, lb)
 
     # ------------------------------------------------------------------ nodes
 
@@ -116,6 +133,57 @@ class DataPlane(Controller):
         for lb in self.load_balancers.values():
             lb.set_targets(nodes)
 
+    def _model(self, namespace: str, name: str) -> Any:
+        return self.lbc.model(namespace, name) if self.lbc is not None else None
+
+    def _options(self, model: Any) -> LbOptions:
+        """The NLB options of an LBC / Auto Mode model, its times scaled by the profile."""
+        hc, scale = model.health, self.lbc_interval_scale
+        port = int(hc.port) if str(hc.port).isdigit() else None
+        return LbOptions(
+            internal=model.internal, preserve_client_ip=model.preserve_client_ip, proxy_protocol=model.proxy_protocol,
+            registration_delay=self.registration_delay,
+            new_connections_after_deregistration=self.new_connections_after_deregistration,
+            unhealthy_termination=model.unhealthy_termination,
+            health=(hc.interval * scale, hc.healthy, hc.unhealthy, hc.timeout * scale,
+                    hc.path if hc.protocol == "HTTP" else None, port),
+            frozen=lambda: not self.lbc.up)
+
+    def _refresh_ip_targets(self, namespace: str, name: str, lb: IpTargetLoadBalancer) -> None:
+        slices = [s for s in self.store.scan("endpointslices.discovery.k8s.io", namespace)
+                  if (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == name]
+        endpoints = endpoints_from_slices(slices)
+        model = self._model(namespace, name)
+        gates = set(model.gate_conditions()) if model is not None else set()
+        gated = set()
+        for pod in self.store.scan("pods", namespace):
+            status = pod.get("status") or {}
+            mine = {g.get("conditionType") for g in pod["spec"].get("readinessGates") or []} & gates
+            containers_ready = any(c.get("type") == "ContainersReady" and c.get("status") == "True"
+                                   for c in status.get("conditions") or [])
+            if mine and containers_ready and status.get("podIP") and not pod["metadata"].get("deletionTimestamp"):
+                gated.add(status["podIP"])
+        lb.set_ip_targets(endpoints, gated)
+
+    def resolve(self, hostname: str) -> list[str] | None:
+        """The A records of a load balancer's DNS name: the addresses of its zones that have a healthy target
+        (all of them when none has: AWS fails open); None when no load balancer has that name."""
+        name = hostname.rstrip(".").lower()
+        for lb in self.load_balancers.values():
+            if lb.hostname == name:
+                zones = [z for z in sorted(lb.addresses) if lb.healthy_in(z)]
+                return [lb.addresses[z] for z in (zones or sorted(lb.addresses))]
+        return None
+
+    def target_states(self, namespace: str, name: str) -> dict[str, str]:
+        """Each registered target's state (ip targets by pod address), for the readiness gates."""
+        lb = self.load_balancers.get((namespace, name))
+        if lb is None:
+            return {}
+        now = asyncio.get_running_loop().time()
+        return {key: ("registering" if t.state == "initial" and t.checks_from > now else t.state)
+                for key, t in lb.targets.items()}
+
     def set_isolation(self, segments: dict[str, str], lb_cut_zones: dict[tuple[str, str], set[str]]) -> None:
         """Network ACLs as the cloud layer reads them: ``segments`` maps each node whose subnet is cut off to
         that subnet (every other node is reachable); ``lb_cut_zones`` each Service's load-balancer zones
@@ -142,7 +210,19 @@ class DataPlane(Controller):
             self._sync_endpoints(namespace, name)
         wants_lb = (state is not None and spec is not None and spec.get("type") == "LoadBalancer"
                     and spec.get("loadBalancerClass") in OUR_LB_CLASSES)
+        model = self._model(namespace, name) if state is not None else None
+        if self.lbc is not None and svc is not None and spec is not None:
+            # Modelled: the LBC's NLB. Else only a class-less Service is the in-tree controller's (which
+            # leaves `external`/`nlb-ip` Services to the LBC).
+            lb_type = ((svc.get("metadata") or {}).get("annotations") or {}).get(
+                "service.beta.kubernetes.io/aws-load-balancer-type")
+            wants_lb = model is not None or (wants_lb and spec.get("loadBalancerClass") is None
+                                             and lb_type not in ("external", "nlb-ip"))
         lb = self.load_balancers.get(key)
+        if lb is not None and getattr(lb, "model", None) is not model:
+            await lb.close()
+            del self.load_balancers[key]
+            lb = None
         if lb is not None and (not wants_lb or lb.service is not state):
             await lb.close()
             del self.load_balancers[key]
@@ -159,7 +239,23 @@ class DataPlane(Controller):
                 addresses[zone] = self.plan.load_balancer(self._lb_index)
                 self._lb_index += 1
             self._lb_addresses[key] = addresses
-        if lb is None:
+        if lb is None and model is not None:
+            cls = IpTargetLoadBalancer if model.target_type == "ip" else LoadBalancer
+            lb = cls(self.proxy, state, addresses, self.timing, options=self._options(model), hostname=model.dns_name)
+            lb.model = model  # type: ignore[attr-defined]
+            try:
+                await lb.start()
+            except LoadBalancerError as e:
+                self.events.warning(svc, "FailedDeployModel",
+                                    f"Failed deploy model due to {e}")
+                return
+            self.load_balancers[key] = lb
+            self._refresh_targets()
+            if isinstance(lb, IpTargetLoadBalancer):
+                self._refresh_ip_targets(namespace, name, lb)
+            self.events.normal(svc, "SuccessfullyReconciled", "Successfully reconciled")
+            self._publish_ingress(namespace, name, [], model.dns_name)
+        elif lb is None:
             lb = LoadBalancer(self.proxy, state, addresses, self.timing)
             try:
                 await lb.start()
@@ -172,9 +268,14 @@ class DataPlane(Controller):
             if self.provisioning_delay:
                 await asyncio.sleep(self.provisioning_delay)
             self._publish_ingress(namespace, name, list(addresses.values()))
+        elif model is not None:  # the controller came back or the endpoints moved: (de)register now
+            self._refresh_targets()
+            if isinstance(lb, IpTargetLoadBalancer):
+                self._refresh_ip_targets(namespace, name, lb)
 
-    def _publish_ingress(self, namespace: str, name: str, addresses: list[str]) -> None:
-        ingress = [{"ip": a, "ipMode": "VIP"} for a in addresses]
+    def _publish_ingress(self, namespace: str, name: str, addresses: list[str], hostname: str | None = None) -> None:
+        ingress: list[Obj] = ([{"hostname": hostname}] if hostname else
+                              [{"ip": a, "ipMode": "VIP"} for a in addresses])
 
         def mutate(obj: Obj) -> Obj:
             obj.setdefault("status", {})["loadBalancer"] = {"ingress": ingress}
@@ -190,6 +291,9 @@ class DataPlane(Controller):
         slices = [s for s in self.store.scan("endpointslices.discovery.k8s.io", namespace)
                   if (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == name]
         self.proxy.set_endpoints(namespace, name, slices)
+        lb = self.load_balancers.get((namespace, name))
+        if isinstance(lb, IpTargetLoadBalancer):
+            self._refresh_ip_targets(namespace, name, lb)
 
     async def close(self) -> None:
         for lb in self.load_balancers.values():

@@ -16,6 +16,14 @@ Behaviour follows cloud-provider-aws's NLB and AWS defaults (facts §D3, §E):
 - network ACLs (set by the cloud layer): a target whose subnet is cut off fails its health checks
   and the flows sent to it before that are lost; a zone whose load-balancer subnet is cut off
   (``cut_zones``) drops every connection to its address.
+
+``LbOptions`` adds what the AWS Load Balancer Controller's NLBs have (``lbc/model.py``; the defaults keep the
+legacy behaviour above): an **internal** scheme (only sources inside the VPC, node and pod addresses, connect;
+from anywhere else the SYN is never answered, as AWS drops it), client IP preservation off (the target sees
+the NLB's own address in that zone), a PROXY protocol v2 header before the client's bytes, health-check
+cadence of its own, a registration delay before a new target's first health check, new connections still
+sent to a deregistered (draining) target for a while, and unhealthy-target connection termination (RST).
+``IpTargetLoadBalancer`` (ip targets: pod addresses, registered as the LBC registers them) lives here too.
 """
 
 from __future__ import annotations
@@ -24,10 +32,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import dataclass, field
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .proxy import KubeProxy, NodeNetwork, ServiceState
+from .proxy import Endpoint, KubeProxy, NodeNetwork, ServiceState, usable
 from .relay import Listener, Route, privileged_port_message
 
 log = logging.getLogger(__name__)
@@ -52,6 +63,24 @@ class HealthCheckTiming:
     deregistration_delay: float = 300.0
 
 
+@dataclass(frozen=True)
+class LbOptions:
+    """What differs from the legacy NLB (see the module docstring); times already scaled by the profile.
+
+    ``health``: (interval, healthy threshold, unhealthy threshold, timeout, HTTP path or None for TCP, port or
+    None for the traffic port) replacing the legacy cadence; ``frozen()``: True while the controller that
+    registers targets is down (nothing is registered or deregistered meanwhile)."""
+
+    internal: bool = False
+    preserve_client_ip: bool = True
+    proxy_protocol: bool = False
+    registration_delay: float = 0.0
+    new_connections_after_deregistration: float = 0.0
+    unhealthy_termination: bool = False
+    health: tuple[float, int, int, float, str | None, int | None] | None = None
+    frozen: Callable[[], bool] | None = None
+
+
 @dataclass
 class Target:
     node: NodeNetwork
@@ -59,6 +88,21 @@ class Target:
     ok_streak: int = 0
     fail_streak: int = 0
     history: list[tuple[float, str]] = field(default_factory=list)
+    checks_from: float = 0.0  # registration: no health check (and no traffic) before this loop time
+    drained_at: float = 0.0
+    address: str | None = None  # ip targets: the pod's address and its ports by Service port name
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.address or self.node.name
+
+
+def proxy_v2_header(source: tuple[str, int], destination: tuple[str, int]) -> bytes:
+    """A PROXY protocol v2 header for a TCP over IPv4 connection (haproxy's proxy-protocol.txt §2.2)."""
+    return (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11]) + struct.pack("!H", 12)
+            + socket.inet_aton(source[0]) + socket.inet_aton(destination[0])
+            + struct.pack("!HH", source[1], destination[1]))
 
 
 class LoadBalancerError(RuntimeError):
@@ -69,7 +113,9 @@ class LoadBalancer:
     """One NLB: per-zone listeners, target health, routing to the chosen node's proxy rules."""
 
     def __init__(self, proxy: KubeProxy, service: ServiceState, addresses: dict[str, str], timing: HealthCheckTiming,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, options: LbOptions | None = None, hostname: str | None = None):
+        self.options = options or LbOptions()
+        self.hostname = hostname  # the NLB's DNS name (LBC, Auto Mode); None: ingress by IP (legacy)
         self.proxy = proxy
         self.service = service
         self.addresses = addresses  # zone -> address
@@ -88,6 +134,8 @@ class LoadBalancer:
 
     def set_targets(self, nodes: list[tuple[NodeNetwork, Obj]]) -> None:
         """Register eligible nodes; deregistered ones drain for the deregistration delay."""
+        if self.options.frozen is not None and self.options.frozen():
+            return  # the controller that registers targets is down
         eligible = {}
         for net, node in nodes:
             labels = node["metadata"].get("labels") or {}
@@ -100,11 +148,20 @@ class LoadBalancer:
             eligible[net.name] = net
         for name, net in eligible.items():
             if name not in self.targets or self.targets[name].state == "draining":
-                self.targets[name] = Target(net)
+                self.targets[name] = self._new_target(net)
         for name, target in list(self.targets.items()):
             if name not in eligible and target.state != "draining":
-                target.state = "draining"
-                asyncio.get_running_loop().call_later(self.timing.deregistration_delay, self._forget, name, target)
+                self._drain(name, target)
+
+    def _new_target(self, net: NodeNetwork, address: str | None = None, ports: dict[str, int] | None = None) -> Target:
+        now = asyncio.get_running_loop().time()
+        return Target(net, checks_from=now + self.options.registration_delay, address=address, ports=ports or {})
+
+    def _drain(self, name: str, target: Target) -> None:
+        target.state = "draining"
+        target.drained_at = asyncio.get_running_loop().time()
+        target.history.append((target.drained_at, "draining"))
+        asyncio.get_running_loop().call_later(self.timing.deregistration_delay, self._forget, name, target)
 
     def _forget(self, name: str, target: Target) -> None:
         if self.targets.get(name) is target and target.state == "draining":
@@ -115,8 +172,18 @@ class LoadBalancer:
     def healthy_in(self, zone: str | None) -> list[Target]:
         return [t for t in self.targets.values() if t.state == "healthy" and (zone is None or t.node.zone == zone)]
 
+    def still_sent_new_connections(self, zone: str | None) -> list[Target]:
+        """Deregistered targets the NLB still sends new connections to (about 2 min on AWS)."""
+        window = self.options.new_connections_after_deregistration
+        if window <= 0:
+            return []
+        now = asyncio.get_running_loop().time()
+        return [t for t in self.targets.values() if t.state == "draining" and now - t.drained_at < window
+                and (zone is None or t.node.zone == zone)]
+
     def pick_target(self, zone: str) -> Target | None:
-        pool = self.healthy_in(None if self.cross_zone else zone)
+        scope = None if self.cross_zone else zone
+        pool = self.healthy_in(scope) + self.still_sent_new_connections(scope)
         if not pool:
             pool = self.healthy_in(None)
         if not pool:
@@ -125,13 +192,31 @@ class LoadBalancer:
             return None
         return pool[self.rng.randrange(len(pool))]
 
+    def from_inside_vpc(self, address: str) -> bool:
+        """Whether ``address`` is inside the cluster's VPC: a node's or a pod's."""
+        return self.proxy.node_of_address(address) is not None
+
     def route(self, zone: str, port: Obj, peer: tuple[str, int]) -> Route | None:
         if zone in self.cut_zones:
             return None  # the client's SYN never reaches the load balancer's node in that subnet
+        if self.options.internal and not self.from_inside_vpc(peer[0]):
+            return None  # an internal NLB has private addresses only: from outside the VPC the SYN goes nowhere
         target = self.pick_target(zone)
         if target is None or target.node.segment is not None:
             return None  # a target behind a network ACL: the forwarded SYN is dropped
-        return self.proxy.choose(self.service, port, target.node, peer[0], external=True)
+        route = self._target_route(target, zone, port, peer)
+        if route is None:
+            return None
+        if self.options.proxy_protocol:
+            route = replace(route, preamble=proxy_v2_header(peer, (self.addresses[zone], int(port["port"]))))
+        return replace(route, tag=target.key)
+
+    def _source(self, zone: str, peer: tuple[str, int]) -> str:
+        """What the target sees as the client: the client's address, or the NLB's own in that zone."""
+        return peer[0] if self.options.preserve_client_ip else self.addresses[zone]
+
+    def _target_route(self, target: Target, zone: str, port: Obj, peer: tuple[str, int]) -> Route | None:
+        return self.proxy.choose(self.service, port, target.node, self._source(zone, peer), external=True)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -168,6 +253,8 @@ class LoadBalancer:
 
     def _check_params(self) -> tuple[float, int, int]:
         t = self.timing
+        if self.options.health is not None:
+            return self.options.health[0], self.options.health[1], self.options.health[2]
         if self.service.local_policy:
             return t.local_interval, t.local_healthy, t.local_unhealthy
         return t.cluster_interval, t.cluster_healthy, t.cluster_unhealthy
@@ -175,8 +262,9 @@ class LoadBalancer:
     async def _check_loop(self) -> None:
         while True:
             interval, healthy_n, unhealthy_n = self._check_params()
-            targets = [t for t in self.targets.values() if t.state != "draining"]
-            results = await asyncio.gather(*(self._probe(t.node) for t in targets), return_exceptions=True)
+            start = asyncio.get_running_loop().time()
+            targets = [t for t in self.targets.values() if t.state != "draining" and t.checks_from <= start]
+            results = await asyncio.gather(*(self._probe_target(t) for t in targets), return_exceptions=True)
             now = asyncio.get_running_loop().time()
             for target, ok in zip(targets, results, strict=True):
                 passed = ok is True
@@ -192,11 +280,31 @@ class LoadBalancer:
                     if target.state != "unhealthy" and target.fail_streak >= unhealthy_n:
                         target.state = "unhealthy"
                         target.history.append((now, "unhealthy"))
+                        if self.options.unhealthy_termination:  # the NLB resets the target's flows
+                            for listener in self._listeners:
+                                listener.abort_tagged(target.key)
             await asyncio.sleep(interval)
+
+    def _timeout(self) -> float:
+        if self.options.health is not None:
+            return min(self.options.health[3], max(self.options.health[0], 0.2))
+        return min(self.timing.timeout, max(self._check_params()[0], 0.2))
+
+    async def _probe_target(self, target: Target) -> bool:
+        health = self.options.health
+        if health is None or (health[4] is None and health[5] is None):
+            return await self._probe(target.node)
+        node, timeout = target.node, self._timeout()
+        if not node.up or node.segment is not None:
+            await asyncio.sleep(timeout)
+            return False
+        if health[4] is not None and health[5] is not None:
+            return await http_healthz(node.address, health[5], timeout, health[4])
+        return await tcp_check(node.address, int(health[5] or 0), timeout)
 
     async def _probe(self, node: NodeNetwork) -> bool:
         spec = self.service.spec
-        timeout = min(self.timing.timeout, max(self._check_params()[0], 0.2))
+        timeout = self._timeout()
         if not node.up or node.segment is not None:
             # A stopped instance (or one behind a deny ACL) never answers the SYN: the check times out.
             await asyncio.sleep(timeout)
@@ -220,14 +328,14 @@ async def tcp_check(host: str, port: int, timeout: float) -> bool:
     return True
 
 
-async def http_healthz(host: str, port: int, timeout: float) -> bool:
-    """GET /healthz; healthy on 200-399 (the NLB's default matcher)."""
+async def http_healthz(host: str, port: int, timeout: float, path: str = "/healthz") -> bool:
+    """GET ``path``; healthy on 200-399 (the NLB's default matcher)."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, TimeoutError):
         return False
     try:
-        writer.write(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
         line = await asyncio.wait_for(reader.readline(), timeout)
         parts = line.split()
         return len(parts) >= 2 and parts[1].isdigit() and 200 <= int(parts[1]) < 400
@@ -237,3 +345,62 @@ async def http_healthz(host: str, port: int, timeout: float) -> bool:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
+
+
+class IpTargetLoadBalancer(LoadBalancer):
+    """An NLB with **ip** targets (LBC ``aws-load-balancer-nlb-target-type: ip``): pods are the targets.
+
+    As the LBC registers them (``pkg/backend/endpoint_resolver.go``): the Service's ready endpoints, plus
+    pods that are not Ready only because one of this load balancer's readiness gates is not True yet
+    (``ContainersReady`` True): they must become targets for the gate ever to turn True. An endpoint that
+    leaves is deregistered (draining). Health checks go straight to the pod (TCP to the target port, or
+    HTTP), and traffic too: kube-proxy is not on the path, the NLB's address (or the client's, with
+    ``preserve_client_ip.enabled=true``) is what the pod sees.
+    """
+
+    def set_targets(self, nodes: list[tuple[NodeNetwork, Obj]]) -> None:
+        """Nodes are not targets of an ip target group."""
+
+    def set_ip_targets(self, endpoints: list[Endpoint], gated: set[str]) -> None:
+        """Register ``endpoints`` that are usable or in ``gated`` (addresses held back only by our gates)."""
+        if self.options.frozen is not None and self.options.frozen():
+            return
+        wanted: dict[str, Endpoint] = {}
+        for e in usable(endpoints) + [e for e in endpoints if e.address in gated]:
+            wanted.setdefault(e.address, e)
+        for address, e in wanted.items():
+            node = self.proxy.nodes.get(e.node or "")
+            if node is None:
+                continue
+            current = self.targets.get(address)
+            if current is None or current.state == "draining":
+                self.targets[address] = self._new_target(node, address, dict(e.ports))
+            else:
+                current.ports = dict(e.ports)
+        for address, target in list(self.targets.items()):
+            if address not in wanted and target.state != "draining":
+                self._drain(address, target)
+
+    def _target_route(self, target: Target, zone: str, port: Obj, peer: tuple[str, int]) -> Route | None:
+        if not target.node.up:
+            return None
+        target_port = target.ports.get(self.service.port_named(port))
+        if target_port is None:
+            return None
+        return Route(target.address or "", target_port, self._source(zone, peer))
+
+    async def _probe_target(self, target: Target) -> bool:
+        timeout = self._timeout()
+        node = target.node
+        if not node.up or node.segment is not None or not target.address:
+            await asyncio.sleep(timeout)
+            return False
+        health = self.options.health
+        ports = [p for p in self.service.spec.get("ports") or [] if (p.get("protocol") or "TCP") == "TCP"]
+        port = (health[5] if health is not None and health[5] else None) or (
+            target.ports.get(self.service.port_named(ports[0])) if ports else None)
+        if port is None:
+            return False
+        if health is not None and health[4] is not None:
+            return await http_healthz(target.address, int(port), timeout, health[4])
+        return await tcp_check(target.address, int(port), timeout)

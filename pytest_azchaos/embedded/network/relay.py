@@ -22,11 +22,16 @@ _IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 
 @dataclass(frozen=True)
 class Route:
-    """Where an accepted connection goes: ``(host, port)`` from source address ``source`` (None: any)."""
+    """Where an accepted connection goes: ``(host, port)`` from source address ``source`` (None: any).
+
+    ``preamble``: bytes written to the backend before anything the client sends (a PROXY protocol v2
+    header); ``tag``: who chose this route (a load balancer's target), so its flows can be found again."""
 
     host: str
     port: int
     source: str | None = None
+    preamble: bytes = b""
+    tag: str | None = None
 
 
 # Decide where a connection from ``peer`` (ip, port) goes; None drops it (held open, never answered).
@@ -66,6 +71,7 @@ class _Client(asyncio.Protocol):
         self.listener = listener
         self.transport: asyncio.Transport | None = None
         self.backend: _Backend | None = None
+        self.route: Route | None = None
         self.buffer: list[bytes] = []
         self.client_eof = False  # the client half-closed (its FIN reached us)
         self.backend_eof_seen = False  # the backend half-closed
@@ -84,6 +90,7 @@ class _Client(asyncio.Protocol):
             # Dropped, as iptables would drop it: the client waits until its own timeout.
             self.listener.dropped += 1
             return
+        self.route = route
         asyncio.get_running_loop().create_task(self._connect(route))
 
     async def _connect(self, route: Route) -> None:
@@ -122,6 +129,8 @@ class _Client(asyncio.Protocol):
             return
         self.backend = backend
         assert backend.transport is not None
+        if self.route is not None and self.route.preamble:
+            backend.transport.write(self.route.preamble)
         for chunk in self.buffer:
             backend.transport.write(chunk)
         self.buffer.clear()
@@ -217,6 +226,13 @@ class Listener:
         if self.port == 0:
             self.port = self.server.sockets[0].getsockname()[1]
         return self
+
+    def abort_tagged(self, tag: str) -> int:
+        """Reset every relayed connection whose route carries ``tag`` (a target's flows); returns how many."""
+        hit = [c for c in self.active if c.route is not None and c.route.tag == tag]
+        for c in hit:
+            c.abort()
+        return len(hit)
 
     def close(self, abort_active: bool = True) -> None:
         if self.server is not None:
