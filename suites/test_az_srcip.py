@@ -1,11 +1,13 @@
-"""AZ-SRCIP: under ``Local`` the pod sees the client's address on every request; under ``Cluster`` a node's."""
+"""AZ-SRCIP: under ``Local`` the pod sees the client's address on every request; under ``Cluster`` a node's. With ip
+targets the target group's ``preserve_client_ip.enabled`` decides instead (off: the check fails naming it)."""
 
 from __future__ import annotations
 
 import pytest
 
 from pytest_azchaos.apps.target_app import needs, traffic_policy
-from pytest_azchaos.checks.source_ip import source_ip_preserved, source_ip_snat
+from pytest_azchaos.checks.source_ip import TargetFacts, source_ip_for_targets
+from pytest_azchaos.lb.service import target_facts
 from pytest_azchaos.traffic.window import settle
 
 
@@ -21,7 +23,6 @@ def test_az_srcip_client_address_as_the_policy_says(azchaos_app, azchaos_target,
     settle(2)
     recording = prober.stop()
     nodes = {n.address: n.name for n in azchaos_zones.nodes if n.address}
-    if traffic_policy(app) == "Local":
-        azchaos_check(source_ip_preserved(recording, nodes))
-    else:
-        azchaos_check(source_ip_snat(recording, nodes))
+    # ip targets (LBC, Auto Mode) bypass kube-proxy: the target group's preserve_client_ip decides, not the policy.
+    facts = target_facts(app.cluster, app.namespace, app.service, None) if app.service else TargetFacts()
+    azchaos_check(source_ip_for_targets(recording, nodes, traffic_policy(app), facts))

@@ -103,10 +103,13 @@ def shutdown_of(pod_spec: Any) -> Shutdown:
 
 def target_facts(cluster: Any, namespace: str, service: str, aws: Any = None) -> Any:
     """``checks.source_ip.TargetFacts`` of the Service's load balancer: from its AWS target groups when ``aws`` (an
-    ``aws.AwsContext``) can read them, else from the Service's class and annotations."""
+    ``aws.AwsContext``; default the cluster's, if configured) can read them, else from the Service's class and
+    annotations."""
     from ..checks.source_ip import TargetFacts
 
     svc = cluster.core.read_namespaced_service(service, namespace)
+    if aws is None:
+        aws = _aws_or_none(cluster)
     if aws is not None:
         from ..aws.lb_config import lb_config
 
@@ -124,3 +127,13 @@ def target_facts(cluster: Any, namespace: str, service: str, aws: Any = None) ->
                                                                 else ""))
     lb = ServiceLb.of(svc)
     return TargetFacts(lb.target_type, lb.preserve_client_ip, lb.proxy_protocol, lb.source)
+
+
+def _aws_or_none(cluster: Any) -> Any:
+    """The cluster's AWS (``aws.AwsContext.for_kubeconfig``), or None when none is configured."""
+    try:
+        from ..aws import AwsConfigError, AwsContext
+
+        return AwsContext.for_kubeconfig(cluster.kubeconfig)
+    except (AwsConfigError, ImportError, OSError):
+        return None
