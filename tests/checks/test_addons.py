@@ -1,0 +1,86 @@
+"""AZ-ADDONS: read from a real (embedded) cluster; its negative controls name the workload, its zones and the fix."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client
+
+from pytest_azchaos.checks import CheckFailed
+from pytest_azchaos.checks.addons import Placement, addons, coredns_problems, one_zone_problem, quorum_problems
+from pytest_azchaos.wellknown import ZONE_LABEL
+
+from ..embedded.waiting import wait_for
+from .in_cluster_helpers import coredns_changed
+
+AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
+
+
+def _pinned_deployment(name: str, zone: str, replicas: int = 2) -> dict:
+    labels = {"app.kubernetes.io/name": name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": labels},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, "template": {
+                "metadata": {"labels": labels},
+                "spec": {"nodeSelector": {ZONE_LABEL: zone},
+                         "containers": [{"name": "c", "image": AGNHOST, "args": ["netexec", "--http-port=8080"]}]}}}}
+
+
+def test_the_eks_coredns_default_fails_az_addons_naming_replicas_and_zones(azchaos_cluster, azchaos_zones,
+                                                                           azchaos_check):
+    with pytest.raises(CheckFailed, match=r"AZ-ADDONS FAILED: CoreDNS \(Deployment kube-system/coredns: 2 pod\(s\) "
+                       r"of 2 desired in .*\) runs 2 replica\(s\) for 3 zones .* fix: scale CoreDNS"):
+        azchaos_check(addons(azchaos_cluster.core, azchaos_zones))
+
+
+@pytest.mark.azchaos_destructive
+def test_coredns_with_a_replica_per_zone_passes_and_nodelocal_dns_is_reported(azchaos_cluster, azchaos_zones,
+                                                                               azchaos_check):
+    with coredns_changed(azchaos_cluster.api, replicas=3):
+        result = addons(azchaos_cluster.core, azchaos_zones)
+    assert result.passed, result.message()
+    azchaos_check(result)
+    assert "NodeLocal DNSCache: not installed" in result.message()
+    assert "control plane not visible" in result.message()
+    assert result.figures["per_workload"]["Deployment kube-system/coredns"] == {z: 1 for z in azchaos_zones.zones()}
+
+
+@pytest.mark.azchaos_destructive
+def test_load_balancer_controller_in_one_zone_fails_az_addons_naming_it(azchaos_cluster, azchaos_namespace,
+                                                                        azchaos_zones, azchaos_check):
+    zone = azchaos_zones.zones()[1]
+    apps = client.AppsV1Api(azchaos_cluster.api)
+    apps.create_namespaced_deployment(azchaos_namespace, _pinned_deployment("aws-load-balancer-controller", zone))
+    wait_for(lambda: apps.read_namespaced_deployment("aws-load-balancer-controller", azchaos_namespace),
+             lambda d: (d.status.ready_replicas or 0) == 2, timeout=60, what="the pinned controller Ready")
+    with pytest.raises(CheckFailed) as e:
+        azchaos_check(addons(azchaos_cluster.core, azchaos_zones))
+    message = str(e.value)
+    assert (f"the AWS Load Balancer Controller (its Service webhook is failurePolicy: Fail) (Deployment "
+            f"{azchaos_namespace}/aws-load-balancer-controller: 2 pod(s) of 2 desired in {zone}: 2) runs only in "
+            f"{zone}: losing {zone} takes it down; fix: helm upgrade aws-load-balancer-controller") in message
+    assert "ebs-csi-controller: not installed" in message
+
+
+# Judging rules on placements as the survey builds them (the webhook and control-plane objects the embedded
+# cluster does not serve: admissionregistration.k8s.io, control-plane nodes, etcd pods).
+
+def test_two_plus_one_control_plane_members_break_quorum_when_the_zone_of_two_is_lost():
+    problems = quorum_problems("etcd members", {"etcd-a1": "a", "etcd-a2": "a", "etcd-b1": "b"})
+    assert problems == ["etcd members: 2 in a + 1 in b: losing a leaves 1 of 3, below the quorum of 2; fix: spread "
+                        "the 3 members so no zone holds 2 or more (e.g. 1 + 1 + 1 over three zones)"]
+
+
+def test_one_member_per_zone_keeps_quorum_when_any_zone_is_lost():
+    assert quorum_problems("control-plane nodes", {"cp1": "a", "cp2": "b", "cp3": "c"}) == []
+
+
+def test_a_webhook_backend_in_one_zone_and_one_without_backends_are_findings():
+    one = Placement("Service", "gatekeeper-system", "gatekeeper-webhook-service", {"p1": "a", "p2": "a"})
+    none = Placement("Service", "kyverno", "kyverno-svc", {})
+    assert "runs only in a: losing a takes it down" in (one_zone_problem(one, "webhook x", "spread it") or "")
+    assert "has no running pods" in (one_zone_problem(none, "webhook y", "spread it") or "")
+    assert one_zone_problem(Placement("Service", "n", "s", {"p1": "a", "p2": "b"}), "w", "f") is None
+
+
+def test_coredns_with_enough_replicas_all_in_one_zone_is_not_spread():
+    dns = Placement("Deployment", "kube-system", "coredns", {"c1": "a", "c2": "a", "c3": "a"})
+    assert "is not spread: no replica in b, c" in coredns_problems(dns, ["a", "b", "c"])[0]
