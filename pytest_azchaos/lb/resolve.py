@@ -25,6 +25,7 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.query
+import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
@@ -154,8 +155,6 @@ class LbResolver:
 def _answer(name: str, response: dns.message.Message, server: str) -> Answer:
     rcode = response.rcode()
     if rcode != 0:
-        import dns.rcode
-
         raise ResolveError(f"{name}: {server} answered {dns.rcode.to_text(rcode)}")
     addresses: list[str] = []
     ttls: list[int] = []
