@@ -1,0 +1,241 @@
+"""An embedded cluster started with ``lb_controller="lbc"``: the AWS Load Balancer Controller as EKS clusters run it.
+
+Real HTTP to the API server, real sockets through the NLBs, real DNS questions to the declared resolver.
+Facts: ``eks-flavours-facts.md`` §1, ``k8s-aws-facts.md`` §E2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from pytest_azchaos.embedded.process import ClusterHandle
+
+from ...clusters import api_client, own_cluster, without_kubectl_log
+from ..waiting import wait_for
+from .helpers import a_records, ask, deploy, hostname_of, http_get, node_address, resolver_of, service
+
+LBC = "aws-load-balancer-controller"
+GATE = "target-health.elbv2.k8s.aws/"
+NO_ENDPOINTS = (
+    'Internal error occurred: failed calling webhook "mservice.elbv2.k8s.aws": failed to call webhook: Post '
+    '"https://aws-load-balancer-webhook-service.kube-system.svc:443/mutate-v1-service?timeout=10s": no endpoints '
+    'available for service "aws-load-balancer-webhook-service"')
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
+    with own_cluster(tmp_path_factory.mktemp("lbc"), lb_controller="lbc") as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def api(cluster: ClusterHandle) -> Iterator[client.ApiClient]:
+    with api_client(cluster) as api:
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        wait_for(lambda: apps.read_namespaced_deployment(LBC, "kube-system"),
+                 lambda d: (d.status.ready_replicas or 0) == 2, timeout=30, what="both LBC replicas ready")
+        wait_for(lambda: core.read_namespaced_endpoints("aws-load-balancer-webhook-service", "kube-system"),
+                 lambda e: bool(e.subsets), timeout=30, what="the webhook Service's endpoints")
+        yield api
+
+
+@pytest.fixture
+def core(api: client.ApiClient) -> client.CoreV1Api:
+    return client.CoreV1Api(api)
+
+
+@pytest.fixture
+def apps(api: client.ApiClient) -> client.AppsV1Api:
+    return client.AppsV1Api(api)
+
+
+@pytest.fixture
+def ns(core: client.CoreV1Api) -> Iterator[str]:
+    name = f"lbc-{uuid.uuid4().hex[:6]}"
+    core.create_namespace({"metadata": {"name": name}})
+    yield name
+    core.delete_namespace(name)
+
+
+def test_controller_runs_as_two_replicas_in_kube_system(core: client.CoreV1Api) -> None:
+    pods = core.list_namespaced_pod("kube-system", label_selector=f"app.kubernetes.io/name={LBC}").items
+    assert len(pods) == 2 and all(p.status.phase == "Running" for p in pods), [(p.metadata.name, p.status.phase)
+                                                                              for p in pods]
+
+
+def test_webhook_stamps_the_lbc_class_whatever_the_annotations_say(core: client.CoreV1Api, ns: str) -> None:
+    svc = service(core, ns, "web", "web", {"aws-load-balancer-type": "nlb"})
+    assert svc.spec.load_balancer_class == "service.k8s.aws/nlb", svc.spec
+    plain = core.create_namespaced_service(ns, {"metadata": {"name": "plain"}, "spec": {
+        "selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    assert plain.spec.load_balancer_class is None, "only LoadBalancer Services get the class"
+
+
+def test_service_gets_an_nlb_dns_name_not_addresses(core: client.CoreV1Api, ns: str) -> None:
+    service(core, ns, "web", "web")
+    svc = wait_for(lambda: core.read_namespaced_service("web", ns),
+                   lambda s: bool(s.status.load_balancer.ingress), timeout=20, what="ingress")
+    ingress = svc.status.load_balancer.ingress
+    assert len(ingress) == 1 and ingress[0].ip is None, ingress
+    assert re.fullmatch(rf"k8s-{ns.replace('-', '')[:8]}-web-[0-9a-f]{{10}}-[0-9a-f]{{16}}\.elb\.us-east-1\."
+                        r"amazonaws\.com", ingress[0].hostname), ingress[0].hostname
+
+
+def test_internal_nlb_times_out_from_the_host_and_answers_from_a_node(
+        cluster: ClusterHandle, core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    deploy(apps, ns, "web", 2)
+    name = hostname_of(core, ns, service(core, ns, "web", "web").metadata.name)
+    addresses = wait_for(lambda: a_records(resolver_of(cluster.kubeconfig), name), bool, what="A records")
+    inside = node_address(core)
+    wait_for(lambda: _answers(addresses[0], inside), bool, timeout=30, what="the NLB answering from a node")
+    with pytest.raises(TimeoutError):  # internal (the LBC's default scheme): never answered from outside the VPC
+        http_get(addresses[0], 8080, "/hostname", source="127.0.0.1", timeout=1.0)
+
+
+def _answers(address: str, source: str) -> bool:
+    try:
+        return bool(http_get(address, 8080, "/hostname", source=source, timeout=1.0))
+    except (TimeoutError, OSError):
+        return False
+
+
+def test_internet_facing_nlb_answers_the_host(cluster: ClusterHandle, core: client.CoreV1Api,
+                                              apps: client.AppsV1Api, ns: str) -> None:
+    deploy(apps, ns, "web", 1)
+    name = hostname_of(core, ns, service(core, ns, "web", "web", {"aws-load-balancer-scheme": "internet-facing"})
+                       .metadata.name)
+    address = wait_for(lambda: a_records(resolver_of(cluster.kubeconfig), name), bool, what="A records")[0]
+    wait_for(lambda: _answers(address, "127.0.0.1"), bool, timeout=30, what="an answer from the host")
+
+
+def test_resolver_answers_every_zone_and_drops_a_zone_without_healthy_targets(
+        cluster: ClusterHandle, core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    resolver = resolver_of(cluster.kubeconfig)
+    deploy(apps, ns, "one", 1)  # ip targets: one pod, so one zone with a healthy target
+    deploy(apps, ns, "three", 3, spread=True)
+    one = hostname_of(core, ns, service(core, ns, "one", "one", {"aws-load-balancer-nlb-target-type": "ip"})
+                      .metadata.name)
+    three = hostname_of(core, ns, service(core, ns, "three", "three", {"aws-load-balancer-nlb-target-type": "ip"})
+                        .metadata.name)
+    wait_for(lambda: a_records(resolver, three), lambda a: len(a) == 3, timeout=30, what="3 zones for 3 pods")
+    answer = wait_for(lambda: a_records(resolver, one), lambda a: len(a) == 1, timeout=30,
+                      what="only the pod's zone in the answer")
+    assert answer[0] in a_records(resolver, three) or answer[0].rsplit(".", 1)[0] == a_records(
+        resolver, three)[0].rsplit(".", 1)[0], answer
+    response = ask(resolver, three, tcp=True)
+    assert response.answer and response.answer[0].ttl == 1, f"fast profile TTL: {response.answer}"
+    unknown = ask(resolver, "k8s-nope-nope-0000000000-0000000000000000.elb.us-east-1.amazonaws.com")
+    assert unknown.rcode() == 3, f"unknown NLB name: NXDOMAIN, got {unknown.rcode()}"
+
+
+def test_ip_targets_see_the_nlb_address_unless_client_ip_is_preserved(
+        cluster: ClusterHandle, core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    resolver = resolver_of(cluster.kubeconfig)
+    deploy(apps, ns, "web", 1)
+    public = {"aws-load-balancer-scheme": "internet-facing", "aws-load-balancer-nlb-target-type": "ip"}
+    plain = hostname_of(core, ns, service(core, ns, "plain", "web", public).metadata.name)
+    kept = hostname_of(core, ns, service(core, ns, "kept", "web", {
+        **public, "aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=true"}).metadata.name)
+    for name, want in ((plain, "nlb"), (kept, "127.0.0.1")):
+        address = wait_for(lambda n=name: a_records(resolver, n), lambda a: len(a) == 1, timeout=30,
+                           what=f"{name}'s healthy zone")[0]
+        seen = wait_for(lambda a=address: _clientip(a), bool, timeout=30, what=f"/clientip through {name}")
+        expected = address if want == "nlb" else want
+        assert seen.rpartition(":")[0] == expected, f"{name}: the pod saw {seen}, expected {expected}"
+
+
+def _clientip(address: str) -> str:
+    try:
+        return http_get(address, 8080, "/clientip", source="127.0.0.1", timeout=1.0).strip()
+    except (TimeoutError, OSError):
+        return ""
+
+
+def test_readiness_gate_injected_in_a_labelled_namespace_and_turns_true(
+        core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    core.patch_namespace(ns, {"metadata": {"labels": {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}}})
+    hostname_of(core, ns, service(core, ns, "web", "web", {"aws-load-balancer-nlb-target-type": "ip"}).metadata.name)
+    deploy(apps, ns, "web", 1)
+    pod = wait_for(lambda: core.list_namespaced_pod(ns, label_selector="app=web").items, bool, what="the pod")[0]
+    gates = [g.condition_type for g in pod.spec.readiness_gates or []]
+    assert len(gates) == 1 and gates[0].startswith(GATE + f"k8s-{ns.replace('-', '')[:8]}-web-"), gates
+    pod = wait_for(lambda: core.read_namespaced_pod(pod.metadata.name, ns),
+                   lambda p: any(c.type == gates[0] and c.status == "True" for c in p.status.conditions or []),
+                   timeout=30, what="the gate's condition True")
+    wait_for(lambda: core.read_namespaced_pod(pod.metadata.name, ns),
+             lambda p: any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or []),
+             timeout=10, what="the pod Ready once its gate is True")
+
+
+def test_no_readiness_gate_without_the_namespace_label(core: client.CoreV1Api, apps: client.AppsV1Api,
+                                                       ns: str) -> None:
+    hostname_of(core, ns, service(core, ns, "web", "web", {"aws-load-balancer-nlb-target-type": "ip"}).metadata.name)
+    deploy(apps, ns, "web", 1)
+    pod = wait_for(lambda: core.list_namespaced_pod(ns, label_selector="app=web").items, bool, what="the pod")[0]
+    assert not pod.spec.readiness_gates, pod.spec.readiness_gates
+
+
+def _kubectl(cluster: ClusterHandle, *args: str) -> str:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    done = subprocess.run([kubectl, "--kubeconfig", str(cluster.kubeconfig), *args], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, without_kubectl_log(done.stderr)
+    return done.stdout
+
+
+def test_kubectl_expose_gets_the_class_a_hostname_and_readiness_gates(
+        cluster: ClusterHandle, core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    _kubectl(cluster, "label", "namespace", ns, "elbv2.k8s.aws/pod-readiness-gate-inject=enabled")
+    deploy(apps, ns, "web", 0)
+    _kubectl(cluster, "-n", ns, "expose", "deployment", "web", "--type", "LoadBalancer", "--port", "8080")
+    assert _kubectl(cluster, "-n", ns, "get", "svc", "web", "-o",
+                    "jsonpath={.spec.loadBalancerClass}") == "service.k8s.aws/nlb"
+    _kubectl(cluster, "-n", ns, "annotate", "svc", "web",
+             "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type=ip")
+    hostname = hostname_of(core, ns, "web")
+    wait_for(lambda: _kubectl(cluster, "-n", ns, "get", "svc", "web"), lambda out: hostname in out,
+             what="the hostname in kubectl get svc")
+    wait_for(lambda: core.read_namespaced_service("web", ns), lambda s: True)
+    _kubectl(cluster, "-n", ns, "scale", "deployment", "web", "--replicas=1")
+    out = wait_for(lambda: _kubectl(cluster, "-n", ns, "get", "pod", "-l", "app=web", "-o", "yaml"),
+                   lambda y: "readinessGates" in y, timeout=20, what="a pod with a readiness gate")
+    assert f"conditionType: {GATE}k8s-" in out, out
+
+
+def test_new_load_balancer_service_refused_while_no_controller_pod_runs(
+        core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    apps.patch_namespaced_deployment_scale(LBC, "kube-system", {"spec": {"replicas": 0}})
+    try:
+        wait_for(lambda: core.list_namespaced_pod("kube-system", label_selector=f"app.kubernetes.io/name={LBC}").items,
+                 lambda pods: not pods, timeout=30, what="both LBC replicas gone")
+        with pytest.raises(client.ApiException) as refused:
+            service(core, ns, "web", "web")
+        status = json.loads(refused.value.body)
+        assert (refused.value.status, status["reason"], status["message"]) == (500, "InternalError", NO_ENDPOINTS), \
+            refused.value.body
+        # The webhook's rules name every Service CREATE: a ClusterIP Service is refused just the same.
+        with pytest.raises(client.ApiException) as also:
+            core.create_namespaced_service(ns, {"metadata": {"name": "cip"}, "spec": {"ports": [{"port": 80}]}})
+        assert json.loads(also.value.body)["message"] == NO_ENDPOINTS
+    finally:
+        apps.patch_namespaced_deployment_scale(LBC, "kube-system", {"spec": {"replicas": 2}})
+    wait_for(lambda: _try_create(core, ns), bool, timeout=30, what="Service creation accepted again")
+
+
+def _try_create(core: client.CoreV1Api, ns: str) -> Any:
+    try:
+        return service(core, ns, "again", "web")
+    except client.ApiException:
+        return None
