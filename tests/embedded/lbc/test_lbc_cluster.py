@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,10 +127,8 @@ def test_resolver_answers_every_zone_and_drops_a_zone_without_healthy_targets(
     three = hostname_of(core, ns, service(core, ns, "three", "three", {"aws-load-balancer-nlb-target-type": "ip"})
                         .metadata.name)
     wait_for(lambda: a_records(resolver, three), lambda a: len(a) == 3, timeout=30, what="3 zones for 3 pods")
-    answer = wait_for(lambda: a_records(resolver, one), lambda a: len(a) == 1, timeout=30,
-                      what="only the pod's zone in the answer")
-    assert answer[0] in a_records(resolver, three) or answer[0].rsplit(".", 1)[0] == a_records(
-        resolver, three)[0].rsplit(".", 1)[0], answer
+    wait_for(lambda: a_records(resolver, one), lambda a: len(a) == 1, timeout=30,
+             what="only the zone of the one pod in the answer (the other two have no healthy target)")
     response = ask(resolver, three, tcp=True)
     assert response.answer and response.answer[0].ttl == 1, f"fast profile TTL: {response.answer}"
     unknown = ask(resolver, "k8s-nope-nope-0000000000-0000000000000000.elb.us-east-1.amazonaws.com")
