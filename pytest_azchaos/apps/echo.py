@@ -78,7 +78,8 @@ def fitted(spec: EchoSpec, profile: Any) -> EchoSpec:
     from ..lb.window import nominal
 
     lb = spec.lb or LbFlavour()
-    window = nominal(lb.target_type, spec.traffic_policy, profile, spec.deregistration_delay)
+    window = nominal(lb.target_type, spec.traffic_policy, profile, spec.deregistration_delay,
+                     "legacy" if lb.flavour == "legacy" else "lbc")
     if spec.prestop_sleep is None:
         spec = spec.but(prestop_sleep=window.recommended_prestop)
     if spec.grace_seconds is None:

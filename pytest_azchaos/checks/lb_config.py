@@ -25,10 +25,12 @@ CHECK_ID = "AZ-LBCONF"
 
 
 def lb_config_check(config: LbConfig, shutdown: Shutdown, traffic_policy: str, clock: LbClock, *,
-                    readiness_gates: Sequence[str] | None = None, check_id: str = CHECK_ID) -> CheckResult:
+                    readiness_gates: Sequence[str] | None = None, controller: str = "legacy",
+                    check_id: str = CHECK_ID) -> CheckResult:
     """Judge ``shutdown`` against every target group of ``config``. ``readiness_gates``: the LBC gates found on
-    the app's pods (None: not read); ``clock``: AWS seconds to the cluster's (``LbClock.of(profile)``)."""
-    found = windows(config, traffic_policy, clock)
+    the app's pods (None: not read); ``clock``: AWS seconds to the cluster's (``LbClock.of(profile)``);
+    ``controller``: whose load balancer it is (``legacy`` | ``lbc`` | ``auto-mode``, from the Service's class)."""
+    found = windows(config, traffic_policy, clock, controller)
     if not found:
         return CheckResult(check_id, False, f"load balancer {config.name} has no target group: nothing routes to the "
                            "app", (config.describe(),), {"target_groups": 0})
@@ -100,7 +102,7 @@ def lb_config_of_app(app: Any, aws: Any, profile: Any, *, check_id: str = CHECK_
     from ..aws.errors import AwsError
     from ..aws.lb_config import lb_config
     from ..lb.readiness import gates
-    from ..lb.service import shutdown_of
+    from ..lb.service import ServiceLb, shutdown_of
 
     try:
         svc = app.cluster.core.read_namespaced_service(app.service, app.namespace)
@@ -125,4 +127,4 @@ def lb_config_of_app(app: Any, aws: Any, profile: Any, *, check_id: str = CHECK_
     found = sorted({g for p in pods for g in gates(p)})
     return lb_config_check(config, shutdown_of(workload.spec.template.spec),
                            svc.spec.external_traffic_policy or "Cluster", LbClock.of(profile),
-                           readiness_gates=found, check_id=check_id)
+                           readiness_gates=found, controller=ServiceLb.of(svc).controller, check_id=check_id)

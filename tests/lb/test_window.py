@@ -55,3 +55,17 @@ def test_sample_app_prestop_and_grace_follow_the_flavour() -> None:
     # the grace period covers preStop and the shutdown after SIGTERM (the kubelet kills at its end)
     assert legacy.grace_seconds is not None and legacy.grace_seconds >= 93 + legacy.delay_shutdown
     assert fitted(EchoSpec(), FAST).grace_seconds == 30  # fast: short sleeps, the API's default grace suffices
+
+
+def test_lbc_target_groups_run_on_the_profiles_lbc_clock() -> None:
+    tg = _tg("ip", "TCP", 10, 3)
+    fast = window_for(tg, "Cluster", LbClock.of(FAST), "lbc")
+    assert fast.detection == 10 * (FAST.lbc_health_check_interval / REALISTIC.lbc_health_check_interval) * 3
+    # new connections after deregistration: the profile's own figure, never past the delay on its clock
+    assert fast.required_serving == min(FAST.nlb_deregistration_new_connections, FAST.nlb_deregistration_delay) + \
+        2 * FAST.endpoint_propagation_delay
+    assert window_for(tg, "Cluster", LbClock.of(REALISTIC), "lbc").detection == 30
+
+
+def test_lbc_instance_sample_app_sleeps_through_the_lbcs_shorter_detection() -> None:
+    assert fitted(EchoSpec(lb=LbFlavour("lbc-instance")), REALISTIC).prestop_sleep == 33
