@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -155,7 +156,18 @@ def start_golden_cluster(kubeconfig: Path, kubelets: bool = False, zone_d: bool 
     kubelets stopped unless asked."""
     from pytest_azchaos.embedded.process import start_cluster
 
-    handle = start_cluster(kubeconfig, golden_topology(zone_d))
+    # The recording cluster was otherwise empty ("no other pods bound", README and every placement case's notes):
+    # its CoreDNS did not run on the fake nodes. The embedded CoreDNS add-on's two pods would (they spread by zone),
+    # and the placement cases' resource scores would then tie where the recording's did not.
+    previous = os.environ.get("AZCHAOS_EMBEDDED_COREDNS")
+    os.environ["AZCHAOS_EMBEDDED_COREDNS"] = "0"
+    try:
+        handle = start_cluster(kubeconfig, golden_topology(zone_d))
+    finally:
+        if previous is None:
+            del os.environ["AZCHAOS_EMBEDDED_COREDNS"]
+        else:
+            os.environ["AZCHAOS_EMBEDDED_COREDNS"] = previous
     # The recording cluster had no StorageClass at all (defaulting/pvc.json: "no default StorageClass exists").
     with requests.Session() as s:
         classes = s.get(f"{handle.url}/apis/storage.k8s.io/v1/storageclasses", timeout=30).json()["items"]
