@@ -82,7 +82,8 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
 
     if not azchaos_settings.uses_embedded:
         assert azchaos_settings.kubeconfig is not None  # settings validated it
-        cluster = Cluster(azchaos_settings.kubeconfig, azchaos_settings.context)
+        cluster = Cluster(azchaos_settings.kubeconfig, azchaos_settings.context,
+                          in_cluster=azchaos_settings.cluster == "in-cluster")
         try:
             cluster.check_reachable()
         except ClusterConfigError as e:
@@ -264,8 +265,8 @@ def _echo_params(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def azchaos_deploy(azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_profile: Profile, azchaos_run: Run,
-                   azchaos_zones: ZoneMap, azchaos_settings: Settings, azchaos_lb: LbFlavour) -> Callable[..., App]:
+def azchaos_deploy(azchaos_lb: LbFlavour, azchaos_cluster: Cluster, azchaos_namespace: str, azchaos_profile: Profile,
+                   azchaos_run: Run, azchaos_zones: ZoneMap, azchaos_settings: Settings) -> Callable[..., App]:
     """Factory: ``azchaos_deploy(spec=None, **params) -> App`` deploys the echo app (``apps.EchoSpec``)
     in the test's namespace and waits until its pods are Ready and every load-balancer address serves.
     Its image and pull secrets are the run's (``--azchaos-image``, ``--azchaos-image-pull-secret`` ...), its load

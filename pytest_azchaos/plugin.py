@@ -28,8 +28,9 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
     ("kubeconfig", "string", None, "PATH",
      "Kubeconfig of the cluster under test. Default: none, which starts the embedded 3-zone cluster."),
     ("context", "string", None, "NAME", "Kubeconfig context to use. Default: the kubeconfig's current-context."),
-    ("cluster", "string", "auto", "auto|embedded|kubeconfig",
-     "Which cluster: 'auto' (default) uses --azchaos-kubeconfig when given, else the embedded cluster."),
+    ("cluster", "string", "auto", "auto|embedded|kubeconfig|in-cluster",
+     "Which cluster: 'auto' (default) uses --azchaos-kubeconfig when given, else the embedded cluster; "
+     "'in-cluster' is the cluster this pod runs in, through its service account (context 'in-cluster')."),
     ("zone", "string", None, "ZONE|auto|random",
      "Zone to take away. Default 'auto': the first zone in name order, printed at the start. 'random' picks "
      "one with a seed that is printed (and settable with --azchaos-seed)."),

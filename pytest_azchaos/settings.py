@@ -19,7 +19,7 @@ from .wellknown import EMBEDDED_CONTEXT
 
 __all__ = ["EMBEDDED_CONTEXT", "Settings", "SettingsError", "build"]
 
-ClusterChoice = Literal["auto", "embedded", "kubeconfig"]
+ClusterChoice = Literal["auto", "embedded", "kubeconfig", "in-cluster"]
 
 
 class SettingsError(ValueError):
@@ -73,6 +73,23 @@ class Settings:
         return any(re.search(p, context) for p in self.allow_contexts)
 
 
+def _in_cluster_kubeconfig(path: Path | None, context: str | None) -> tuple[Path, str]:
+    """--azchaos-cluster=in-cluster: the pod's own cluster through its service account, written as a kubeconfig
+    (context ``in-cluster``) for everything that reads one; ``SettingsError`` naming the fix outside a pod."""
+    import tempfile
+
+    from .kube.cluster import IN_CLUSTER_CONTEXT, in_cluster_problem, write_in_cluster_kubeconfig
+
+    if path is not None or context:
+        raise SettingsError("--azchaos-cluster=in-cluster uses the pod's service account: drop --azchaos-kubeconfig "
+                            "and --azchaos-context")
+    problem = in_cluster_problem()
+    if problem:
+        raise SettingsError(problem)
+    directory = Path(tempfile.mkdtemp(prefix="azchaos-in-cluster-"))
+    return write_in_cluster_kubeconfig(directory / "kubeconfig"), IN_CLUSTER_CONTEXT
+
+
 def build(
     *,
     kubeconfig: str | None,
@@ -100,9 +117,11 @@ def build(
 ) -> Settings:
     """Validate raw option values; raise ``SettingsError`` naming the fix."""
     choice = (cluster or "auto").strip()
-    if choice not in ("auto", "embedded", "kubeconfig"):
-        raise SettingsError(f"--azchaos-cluster must be auto, embedded or kubeconfig, not {choice!r}")
+    if choice not in ("auto", "embedded", "kubeconfig", "in-cluster"):
+        raise SettingsError(f"--azchaos-cluster must be auto, embedded, kubeconfig or in-cluster, not {choice!r}")
     path = Path(kubeconfig).expanduser() if kubeconfig else None
+    if choice == "in-cluster":
+        path, context = _in_cluster_kubeconfig(path, context)
     if choice == "kubeconfig" and path is None:
         raise SettingsError("--azchaos-cluster=kubeconfig needs --azchaos-kubeconfig PATH (or the "
                             "azchaos_kubeconfig ini key)")

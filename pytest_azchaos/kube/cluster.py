@@ -5,7 +5,9 @@ The embedded cluster and EKS look the same from here.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,52 @@ from .kubeconfig import context_names
 
 class ClusterConfigError(Exception):
     """The kubeconfig or context cannot be used; the message names the fix."""
+
+
+#: The context name a run inside a pod has (what ``--azchaos-allow-context`` matches: ``'^in-cluster$'``).
+IN_CLUSTER_CONTEXT = "in-cluster"
+#: Where the kubelet mounts the pod's service-account token and the cluster's CA (client-go's rest.InClusterConfig).
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+def in_cluster_problem(environ: Mapping[str, str] | None = None, sa_dir: Path | None = None) -> str | None:
+    """Why the in-cluster configuration cannot be used here (None when it can): as client-go's InClusterConfig,
+    it needs KUBERNETES_SERVICE_HOST/PORT and the service account's token and ca.crt."""
+    environ = os.environ if environ is None else environ
+    sa_dir = sa_dir or SERVICE_ACCOUNT_DIR
+    missing = [v for v in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT") if not environ.get(v)]
+    if missing:
+        return (f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set, so this is not a pod: "
+                "--azchaos-cluster=in-cluster runs only inside the cluster (the CronJob in ci/cronjob/); from outside "
+                "pass --azchaos-kubeconfig PATH")
+    for name in ("token", "ca.crt"):
+        if not (sa_dir / name).is_file():
+            return (f"{sa_dir / name} does not exist: the pod has no service-account token mounted; set "
+                    "serviceAccountName and leave automountServiceAccountToken on (ci/cronjob/cronjob.yaml)")
+    return None
+
+
+def write_in_cluster_kubeconfig(path: Path, environ: Mapping[str, str] | None = None,
+                                sa_dir: Path | None = None) -> Path:
+    """A kubeconfig for the pod's own cluster (server, CA and ``tokenFile`` of the service account, context
+    ``in-cluster``), for what reads a kubeconfig file (kubectl, ``azchaos restore``, the AWS settings lookup);
+    the plugin's own client uses the in-cluster configuration itself, which re-reads the rotated token."""
+    import yaml
+
+    environ = os.environ if environ is None else environ
+    sa_dir = sa_dir or SERVICE_ACCOUNT_DIR
+    host = environ["KUBERNETES_SERVICE_HOST"]
+    server = f"https://{f'[{host}]' if ':' in host else host}:{environ['KUBERNETES_SERVICE_PORT']}"
+    doc = {"apiVersion": "v1", "kind": "Config", "current-context": IN_CLUSTER_CONTEXT,
+           "clusters": [{"name": IN_CLUSTER_CONTEXT,
+                         "cluster": {"server": server, "certificate-authority": str(sa_dir / "ca.crt")}}],
+           "users": [{"name": "service-account", "user": {"tokenFile": str(sa_dir / "token")}}],
+           "contexts": [{"name": IN_CLUSTER_CONTEXT,
+                         "context": {"cluster": IN_CLUSTER_CONTEXT, "user": "service-account"}}]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    path.chmod(0o600)
+    return path
 
 
 def _require_mapping(path: Path) -> None:
@@ -38,11 +86,39 @@ class Cluster:
 
     kubeconfig: Path
     context: str | None = None
+    #: Inside a pod (``--azchaos-cluster=in-cluster``): the client uses the in-cluster configuration (the service
+    #: account's token, re-read as it rotates); ``kubeconfig`` is the equivalent file for other readers.
+    in_cluster: bool = False
     _api: Any = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def from_pod(cls, directory: Path) -> Cluster:
+        """The cluster this pod runs in (``ClusterConfigError`` naming the fix when this is not a pod)."""
+        problem = in_cluster_problem()
+        if problem:
+            raise ClusterConfigError(problem)
+        return cls(write_in_cluster_kubeconfig(directory / "kubeconfig"), IN_CLUSTER_CONTEXT, in_cluster=True)
+
+    def _in_cluster_api(self) -> Any:
+        from kubernetes import client
+        from kubernetes.config.config_exception import ConfigException
+        from kubernetes.config.incluster_config import InClusterConfigLoader
+
+        configuration = client.Configuration()
+        try:
+            InClusterConfigLoader(token_filename=str(SERVICE_ACCOUNT_DIR / "token"),
+                                  cert_filename=str(SERVICE_ACCOUNT_DIR / "ca.crt")).load_and_set(configuration)
+        except ConfigException as e:
+            raise ClusterConfigError(f"cannot use the in-cluster configuration: {e}") from None
+        return client.ApiClient(configuration)
 
     @property
     def api(self) -> Any:
         """The official client's ``ApiClient`` (created once)."""
+        if self._api is None and self.in_cluster:
+            from .retry import install_retries
+
+            self._api = install_retries(self._in_cluster_api())
         if self._api is None:
             from kubernetes import config
             from kubernetes.config.config_exception import ConfigException
