@@ -5,17 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import dns.exception
 import pytest
 
 from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.embedded.topology import Topology
 from tests import clusters
+from tests.embedded.dns.helpers import kube_dns_ip, query
+from tests.embedded.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
 def dns_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
     with clusters.own_cluster(tmp_path_factory.mktemp("dns"), topology=Topology(), profile="fast") as handle:
+        with clusters.api_client(handle) as api:
+            server = kube_dns_ip(api)
+        # The add-on's pods start with the cluster: wait until kube-dns answers before any test asks it.
+        wait_for(lambda: _answers(server), bool, timeout=30, interval=0.1, what="kube-dns answering")
         yield handle
+
+
+def _answers(server: str) -> bool:
+    try:
+        return bool(query(server, "kubernetes.default.svc.cluster.local.", timeout=0.5).answer)
+    except dns.exception.Timeout:
+        return False
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,27 @@ def _coredns(core: client.CoreV1Api) -> list[Any]:
     return core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
 
 
+def _ready(pod: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+
+def _answers(server: str, name: str) -> bool:
+    try:
+        return bool(query(server, name, timeout=0.5).answer)
+    except dns.exception.Timeout:
+        return False
+
+
 def test_dns_keeps_answering_through_a_drain_of_the_coredns_zones(dns_cluster: ClusterHandle, kube: Any) -> None:
     core = client.CoreV1Api(kube)
     nodes = {n.metadata.name: n.metadata.labels[ZONE] for n in core.list_node().items}
-    pods = wait_for(lambda: _coredns(core), lambda ps: len(ps) == 2 and all(p.status.pod_ip for p in ps),
-                    timeout=30, what="2 CoreDNS pods")
+    pods = wait_for(lambda: _coredns(core), lambda ps: len(ps) == 2 and all(_ready(p) for p in ps),
+                    timeout=30, what="2 Ready CoreDNS pods")
     lost = {nodes[p.spec.node_name] for p in pods}
     drained = sorted(n for n, zone in nodes.items() if zone in lost)
     server = kube_dns_ip(kube)
     name = "kubernetes.default.svc.cluster.local."
+    wait_for(lambda: _answers(server, name), bool, timeout=10, what="kube-dns routed to CoreDNS")
     answered, failures = [0], []
     stop = threading.Event()
 
