@@ -149,8 +149,7 @@ class EmbeddedCluster:
     def _setup_lbc(self, images: Any) -> None:
         """lbc / auto-mode: the controller, its webhooks and image (lbc), the data plane's LBC timings."""
         p, dataplane = self.profile, self.dataplane
-        ctl = LbcController(self.store, self.lb_controller, self.topology.region or "us-east-1",
-                            lambda ns, name: dataplane.enqueue(("svc", ns, name)),
+        ctl = LbcController(self.store, self.lb_controller, self.topology.region or "us-east-1", self._lbc_changed,
                             gate_period=min(1.0, p.lbc_health_check_interval))
         ctl.target_states = dataplane.target_states
         self.lbc = ctl
@@ -166,6 +165,12 @@ class EmbeddedCluster:
             images.register(LBC_REPOSITORY, lbc_definition(lambda: ctl))
         else:
             self.store.admission_hooks.append(ctl.admit_auto_mode)
+
+    def _lbc_changed(self, namespace: str, name: str) -> None:
+        """The LBC's model of a Service changed: the data plane and the AWS mirror follow."""
+        self.dataplane.enqueue(("svc", namespace, name))
+        if self.cloud is not None and self.cloud.populated:
+            self.cloud.nlbs.enqueue((namespace, name))
 
     def bootstrap(self) -> None:
         """Objects a fresh cluster has: system namespaces, the kubernetes Service, the nodes."""

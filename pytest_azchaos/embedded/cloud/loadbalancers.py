@@ -12,6 +12,14 @@ into the AWS API. Target health: moto derives it from the instance state alone (
 target group answers ``DescribeTargetHealth`` from the embedded NLB's own per-target health-check
 state (``initial`` / ``healthy`` / ``unhealthy`` / ``draining``), keeping moto's answer for stopped or
 unregistered targets.
+
+With the AWS Load Balancer Controller or Auto Mode (``lbc/model.py``) the mirror follows the controller's model:
+the NLB named ``k8s-<ns>-<name>-<hash>`` with its scheme (internal: the private subnets), tagged as the LBC tags
+it (``elbv2.k8s.aws/cluster``, ``service.k8s.aws/stack``, ``service.k8s.aws/resource``); per port a target group
+of the model's target type (instance: the NodePort; ip: the pods' target port, the pods' addresses registered
+as the embedded NLB registers them), its health check, and its attributes set with
+``ModifyTargetGroupAttributes`` (``preserve_client_ip.enabled``, ``proxy_protocol_v2.enabled``,
+``deregistration_delay.*``, unhealthy connection termination).
 """
 
 from __future__ import annotations
@@ -66,6 +74,9 @@ class MirroredLb:
     target_groups: dict[int, str] = field(default_factory=dict)  # nodePort -> target group ARN
     registered: set[str] = field(default_factory=set)  # instance ids
     subnets: dict[str, str] = field(default_factory=dict)  # zone -> the load balancer's subnet there
+    model: Any = None  # the LBC / Auto Mode model it mirrors (None: the in-tree NLB)
+    ip_groups: dict[str, str] = field(default_factory=dict)  # ip targets: Service port name -> target group ARN
+    ip_registered: set[tuple[str, str, int]] = field(default_factory=set)  # (port name, pod address, port)
 
 
 class NlbMirror(Controller):
@@ -100,11 +111,21 @@ class NlbMirror(Controller):
                 log.exception("mirroring the NLB of %s/%s failed", *key)
                 self.errors.append(e)
 
-    @staticmethod
-    def _signature(svc: Obj | None) -> tuple[Any, ...] | None:
+    def _model(self, svc: Obj) -> Any:
+        lbc = self.cloud.cluster.dataplane.lbc
+        return lbc.model(svc["metadata"]["namespace"], svc["metadata"]["name"]) if lbc is not None else None
+
+    def _signature(self, svc: Obj | None) -> tuple[Any, ...] | None:
         if svc is None or svc["metadata"].get("deletionTimestamp"):
             return None
         spec = svc.get("spec") or {}
+        model = self._model(svc)
+        if model is not None:
+            ports = tuple((p.get("port"), p.get("nodePort")) for p in spec.get("ports") or []
+                          if (p.get("protocol") or "TCP") == "TCP")
+            return ("lbc", svc["metadata"]["uid"], ports, model)
+        if self.cloud.cluster.dataplane.lbc is not None and spec.get("loadBalancerClass") is not None:
+            return None  # a class of the LBC / Auto Mode that it has not reconciled: nothing exists
         if spec.get("type") != "LoadBalancer" or spec.get("loadBalancerClass") not in OUR_LB_CLASSES:
             return None
         ports = tuple((p.get("port"), p.get("nodePort")) for p in spec.get("ports") or []
@@ -133,6 +154,8 @@ class NlbMirror(Controller):
     # ------------------------------------------------------------------ AWS calls (worker thread)
 
     def _create(self, svc: Obj, sig: tuple[Any, ...]) -> MirroredLb:
+        if sig[0] == "lbc":
+            return self._create_modelled(svc, sig, sig[3])
         elb = self.cloud.client("elbv2", internal=True)
         meta, spec = svc["metadata"], svc["spec"]
         cluster = self.cloud.topology.cluster_name
@@ -174,11 +197,67 @@ class NlbMirror(Controller):
             self._serve_health(arn, (meta["namespace"], meta["name"]))
         return mirrored
 
+    def _create_modelled(self, svc: Obj, sig: tuple[Any, ...], model: Any) -> MirroredLb:
+        """The NLB as the LBC's model has it (see the module docstring)."""
+        elb = self.cloud.client("elbv2", internal=True)
+        meta, spec = svc["metadata"], svc["spec"]
+        cluster = self.cloud.topology.cluster_name
+        zones = sorted({self.cloud.nodegroups[z].zone for z in self.cloud.nodegroups})
+        subnets = {z: (self.cloud.subnets if model.internal else self.cloud.public_subnets)[z] for z in zones}
+        stack = f"{meta['namespace']}/{meta['name']}"
+        tags = [{"Key": "elbv2.k8s.aws/cluster", "Value": cluster}, {"Key": "service.k8s.aws/stack", "Value": stack}]
+        lb = elb.create_load_balancer(
+            Name=model.lb_name, Type="network", Scheme=model.scheme, Subnets=[subnets[z] for z in zones],
+            Tags=[*tags, {"Key": "service.k8s.aws/resource", "Value": "LoadBalancer"}])["LoadBalancers"][0]
+        mirrored = MirroredLb(sig, lb["LoadBalancerArn"], subnets=subnets, model=model)
+        elb.modify_load_balancer_attributes(LoadBalancerArn=mirrored.arn, Attributes=[
+            {"Key": "load_balancing.cross_zone.enabled", "Value": "true" if model.cross_zone else "false"}])
+        hc = model.health
+        for port in spec.get("ports") or []:
+            if (port.get("protocol") or "TCP") != "TCP":
+                continue
+            pname = port.get("name") or ""
+            target_port = port.get("targetPort", port.get("port"))
+            tg_port = int(port["nodePort"]) if model.target_type == "instance" else (
+                int(target_port) if str(target_port).isdigit() else int(port["port"]))
+            check: dict[str, Any] = {"HealthCheckProtocol": hc.protocol, "HealthCheckPort": str(hc.port),
+                                     "HealthCheckIntervalSeconds": hc.interval, "HealthCheckTimeoutSeconds": hc.timeout,
+                                     "HealthyThresholdCount": hc.healthy, "UnhealthyThresholdCount": hc.unhealthy}
+            if hc.path:
+                check["HealthCheckPath"] = hc.path
+            tg = elb.create_target_group(
+                Name=model.target_group_for(pname) or model.lb_name, Protocol="TCP", Port=tg_port,
+                VpcId=self.cloud.vpc_id, TargetType=model.target_type, **check,
+                Tags=[*tags, {"Key": "service.k8s.aws/resource", "Value": f"{stack}:{port['port']}"}],
+            )["TargetGroups"][0]
+            arn = tg["TargetGroupArn"]
+            elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+                {"Key": k, "Value": v} for k, v in model.attributes])
+            if model.target_type == "instance":
+                mirrored.target_groups[int(port["nodePort"])] = arn
+            else:
+                mirrored.ip_groups[pname] = arn
+            elb.create_listener(LoadBalancerArn=mirrored.arn, Protocol="TCP", Port=int(port["port"]),
+                                DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])
+            self._serve_health(arn, (meta["namespace"], meta["name"]))
+        return mirrored
+
     def _delete(self, mirrored: MirroredLb) -> None:
         elb = self.cloud.client("elbv2", internal=True)
         elb.delete_load_balancer(LoadBalancerArn=mirrored.arn)
-        for arn in mirrored.target_groups.values():
+        for arn in [*mirrored.target_groups.values(), *mirrored.ip_groups.values()]:
             elb.delete_target_group(TargetGroupArn=arn)
+
+    def _register_ips(self, mirrored: MirroredLb, add: set[tuple[str, str, int]],
+                      remove: set[tuple[str, str, int]]) -> None:
+        elb = self.cloud.client("elbv2", internal=True)
+        for pname, arn in mirrored.ip_groups.items():
+            adding = [{"Id": ip, "Port": port} for n, ip, port in sorted(add) if n == pname]
+            removing = [{"Id": ip, "Port": port} for n, ip, port in sorted(remove) if n == pname]
+            if adding:
+                elb.register_targets(TargetGroupArn=arn, Targets=adding)
+            if removing:
+                elb.deregister_targets(TargetGroupArn=arn, Targets=removing)
 
     def _register(self, mirrored: MirroredLb, add: set[str], remove: set[str]) -> None:
         elb = self.cloud.client("elbv2", internal=True)
@@ -200,6 +279,14 @@ class NlbMirror(Controller):
         for key, mirrored in list(self.lbs.items()):
             lb = dataplane.load_balancers.get(key)
             if lb is None:
+                continue
+            if mirrored.ip_groups:  # ip targets: the pods the embedded NLB registered
+                want_ips = {(pname, t.address, port) for t in lb.targets.values() if t.state != "draining"
+                            and t.address for pname, port in t.ports.items() if pname in mirrored.ip_groups}
+                add_ips, remove_ips = want_ips - mirrored.ip_registered, mirrored.ip_registered - want_ips
+                if add_ips or remove_ips:
+                    await asyncio.to_thread(self._register_ips, mirrored, add_ips, remove_ips)
+                    mirrored.ip_registered = want_ips
                 continue
             want = {self.cloud.instances[n] for n, t in lb.targets.items()
                     if t.state != "draining" and n in self.cloud.instances}
@@ -224,7 +311,7 @@ class NlbMirror(Controller):
         status = moto_health_for(target, ec2_backend)
         if status.status != "healthy":  # not registered, deregistered, or the instance is stopped
             return status
-        node = self.cloud.node_by_instance.get(target["Id"])
+        node = self.cloud.node_by_instance.get(target["Id"], target["Id"])  # ip targets: keyed by address
         lb = self.cloud.cluster.dataplane.load_balancers.get(key)
         embedded = lb.targets.get(node) if lb is not None and node is not None else None
         state = embedded.state if embedded is not None else "initial"

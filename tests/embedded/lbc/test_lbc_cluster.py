@@ -236,3 +236,39 @@ def _try_create(core: client.CoreV1Api, ns: str) -> Any:
         return service(core, ns, "again", "web")
     except client.ApiException:
         return None
+
+
+def _elbv2(cluster: ClusterHandle) -> Any:
+    import boto3
+
+    env = cluster.aws_env
+    return boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                                 region_name=env["AWS_DEFAULT_REGION"]).client(
+        "elbv2", endpoint_url=env["AWS_ENDPOINT_URL"])
+
+
+def test_aws_side_mirrors_scheme_target_type_attributes_and_target_health(
+        cluster: ClusterHandle, core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    deploy(apps, ns, "web", 1)
+    hostname_of(core, ns, service(core, ns, "web", "web", {
+        "aws-load-balancer-nlb-target-type": "ip",
+        "aws-load-balancer-target-group-attributes": "deregistration_delay.timeout_seconds=30"}).metadata.name)
+    elb = _elbv2(cluster)
+    prefix = f"k8s-{ns.replace('-', '')[:8]}-web-"
+    lb = wait_for(lambda: [x for x in elb.describe_load_balancers()["LoadBalancers"]
+                           if x["LoadBalancerName"].startswith(prefix)], bool, timeout=20, what="the mirrored NLB")[0]
+    assert (lb["Scheme"], lb["Type"]) == ("internal", "network"), lb
+    tg = elb.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"][0]
+    assert (tg["TargetType"], tg["Port"], tg["HealthCheckProtocol"], tg["HealthCheckIntervalSeconds"],
+            tg["HealthyThresholdCount"], tg["UnhealthyThresholdCount"]) == ("ip", 8080, "TCP", 10, 3, 3), tg
+    attrs = {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(
+        TargetGroupArn=tg["TargetGroupArn"])["Attributes"]}
+    assert attrs["preserve_client_ip.enabled"] == "false" and attrs["deregistration_delay.timeout_seconds"] == "30", \
+        attrs
+    pod_ip = wait_for(lambda: core.list_namespaced_pod(ns, label_selector="app=web").items,
+                      lambda pods: bool(pods and pods[0].status.pod_ip), what="the pod's address")[0].status.pod_ip
+    health = wait_for(lambda: elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])[
+        "TargetHealthDescriptions"], lambda d: [(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in d] == [
+        (pod_ip, "healthy")], timeout=30, what="the pod registered and healthy")
+    assert health[0]["Target"]["Port"] == 8080
