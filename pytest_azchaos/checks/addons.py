@@ -2,9 +2,10 @@
 
 Read from the API only, nothing changed (``eks-flavours-facts.md`` §1.1, §6):
 
-- CoreDNS (the pods of Service ``kube-system/kube-dns``, else ``k8s-app=kube-dns``): at least one replica per
-  zone, and the replicas actually spread (the EKS add-on runs 2 with a ``ScheduleAnyway`` zone spread, so on
-  3 zones one zone has none and both can share the zone that is lost);
+- CoreDNS (the pods of Service ``kube-system/kube-dns``, else ``k8s-app=kube-dns``): the replicas actually spread
+  (not all in one zone; not sharing a zone while another has none), else a failure; fewer replicas than zones is
+  a warning, reported in the summary without failing (the EKS add-on runs 2 with a ``ScheduleAnyway`` zone spread:
+  on 3 zones one zone has none, and after a reschedule both can share the zone that is lost);
 - the AWS Load Balancer Controller, the EBS CSI controller and Karpenter (Deployments by their charts' names, in
   any namespace): installed ones must have running pods in more than one zone (the LBC's Service webhook is
   ``failurePolicy: Fail``: with its pods gone no LoadBalancer Service can be created);
@@ -94,13 +95,15 @@ class Placement:
 
 @dataclass(frozen=True)
 class Addons:
-    """What the check found: problems (each names workload, zones, fix) and notes (detected, not installed)."""
+    """What the check found: problems (each names workload, zones, fix), warnings (the same, not failing) and notes
+    (detected, not installed)."""
 
     problems: tuple[str, ...]
     notes: tuple[str, ...]
     placements: tuple[Placement, ...]
     zones: tuple[str, ...]
     nodelocal_dns: bool
+    warnings: tuple[str, ...] = ()  # findings that do not fail the check (fewer CoreDNS replicas than zones)
 
 
 # ---------------------------------------------------------------------- reading
@@ -224,18 +227,28 @@ def service_backends(core: Any, api_client: Any, namespace: str, name: str, zone
 # ---------------------------------------------------------------------- judging
 
 
-def coredns_problems(dns: Placement, zones: list[str]) -> list[str]:
-    """CoreDNS must have a replica per zone and actually cover that many zones."""
+def coredns_problems(dns: Placement, zones: list[str]) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of CoreDNS's placement. Problems: no replica, all in one zone, or replicas sharing a
+    zone while another has none (not actually spread). Warning: fewer replicas than zones, spread over distinct
+    zones (the EKS add-on's 2 on 3 zones): a zone loss leaves DNS up, but a zone has no DNS server of its own and a
+    ``ScheduleAnyway`` spread may put every replica in one zone after the next reschedule."""
     per = dns.zones()
-    out = []
-    if len(dns.pods) < len(zones):
-        out.append(f"CoreDNS ({dns.describe()}) runs {len(dns.pods)} replica(s) for {len(zones)} zones "
-                   f"({', '.join(zones)}): at least one zone has no DNS server of its own, and a spread that is only "
-                   f"ScheduleAnyway can put every replica in the zone that is lost; fix: {COREDNS_FIX}")
-    elif len(per) < len(zones):
+    if not dns.pods:
+        return [f"CoreDNS ({dns.describe()}) has no running pods: cluster DNS is down; fix: {COREDNS_FIX}"], []
+    if len(per) <= 1:
+        zone = next(iter(per), "no zone")
+        return [f"CoreDNS ({dns.describe()}) runs only in {zone}: losing {zone} takes cluster DNS with it; "
+                f"fix: {COREDNS_FIX}"], []
+    if len(per) < min(len(dns.pods), len(zones)):
         empty = [z for z in zones if z not in per]
-        out.append(f"CoreDNS ({dns.describe()}) is not spread: no replica in {', '.join(empty)}; fix: {COREDNS_FIX}")
-    return out
+        return [f"CoreDNS ({dns.describe()}) is not spread: replicas share a zone while {', '.join(empty)} has "
+                f"none; fix: {COREDNS_FIX}"], []
+    if len(dns.pods) < len(zones):
+        empty = [z for z in zones if z not in per]
+        return [], [f"CoreDNS ({dns.describe()}) runs {len(dns.pods)} replica(s) for {len(zones)} zones: "
+                    f"{', '.join(empty)} has no DNS server of its own, and a spread that is only ScheduleAnyway can "
+                    f"put every replica in one zone after the next reschedule; fix: {COREDNS_FIX}"]
+    return [], []
 
 
 def one_zone_problem(placement: Placement, what: str, fix: str) -> str | None:
@@ -292,6 +305,7 @@ def survey(core: Any, zones: ZoneMap | None = None) -> Addons:
     usable = sorted({n.zone for n in zones.nodes if n.zone and n.ready})
     problems: list[str] = []
     notes: list[str] = []
+    warnings: list[str] = []
     placements: list[Placement] = []
 
     dns = coredns_placement(core, apps, zones)
@@ -299,7 +313,9 @@ def survey(core: Any, zones: ZoneMap | None = None) -> Addons:
         notes.append(f"no cluster DNS found (Service {DNS_NAMESPACE}/{DNS_SERVICE}, pods {DNS_LABEL}): not judged")
     else:
         placements.append(dns)
-        problems += coredns_problems(dns, usable)
+        dns_problems, dns_warnings = coredns_problems(dns, usable)
+        problems += dns_problems
+        warnings += dns_warnings
 
     found = set()
     for placement in critical_placements(core, apps, zones):
@@ -347,7 +363,7 @@ def survey(core: Any, zones: ZoneMap | None = None) -> Addons:
         if members:
             per = Counter(z or "no zone" for z in members.values())
             notes.append(f"{kind}: " + ", ".join(f"{z}: {n}" for z, n in sorted(per.items())))
-    return Addons(tuple(problems), tuple(notes), tuple(placements), tuple(usable), bool(local))
+    return Addons(tuple(problems), tuple(notes), tuple(placements), tuple(usable), bool(local), tuple(warnings))
 
 
 def addons(core: Any, zones: ZoneMap | None = None, *, check_id: str = CHECK_ID) -> CheckResult:
@@ -356,11 +372,14 @@ def addons(core: Any, zones: ZoneMap | None = None, *, check_id: str = CHECK_ID)
         found = survey(core, zones)
     except _Unreadable as e:
         return CheckResult(check_id, False, "the add-ons could not be read", (str(e),), {}, str(e))
-    evidence = [p.describe() for p in found.placements] + list(found.notes)
-    figures: dict[str, Any] = {"problems": len(found.problems), "workloads": len(found.placements),
+    evidence = ([p.describe() for p in found.placements] + [f"warning: {w}" for w in found.warnings]
+                + list(found.notes))
+    figures: dict[str, Any] = {"problems": len(found.problems), "warnings": len(found.warnings),
+                               "workloads": len(found.placements),
                                "zones": list(found.zones), "nodelocal_dns": found.nodelocal_dns,
                                "per_workload": {p.ref: dict(p.zones()) for p in found.placements}}
     if found.problems:
         return CheckResult(check_id, False, "; ".join(found.problems), tuple(evidence), figures)
-    return CheckResult(check_id, True, f"{len(found.placements)} add-on workload(s) spread over zones "
-                       f"({', '.join(found.zones)})", tuple(evidence), figures)
+    warned = f"; {len(found.warnings)} warning(s): {'; '.join(found.warnings)}" if found.warnings else ""
+    return CheckResult(check_id, True, f"{len(found.placements)} add-on workload(s) not in one zone "
+                       f"({', '.join(found.zones)}){warned}", tuple(evidence), figures)

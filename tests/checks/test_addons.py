@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from kubernetes import client
 
@@ -24,11 +26,22 @@ def _pinned_deployment(name: str, zone: str, replicas: int = 2) -> dict:
                          "containers": [{"name": "c", "image": AGNHOST, "args": ["netexec", "--http-port=8080"]}]}}}}
 
 
-def test_the_eks_coredns_default_fails_az_addons_naming_replicas_and_zones(azchaos_cluster, azchaos_zones,
-                                                                           azchaos_check):
-    with pytest.raises(CheckFailed, match=r"AZ-ADDONS FAILED: CoreDNS \(Deployment kube-system/coredns: 2 pod\(s\) "
-                       r"of 2 desired in .*\) runs 2 replica\(s\) for 3 zones .* fix: scale CoreDNS"):
+def test_the_eks_coredns_default_passes_with_a_warning_naming_replicas_and_zones(azchaos_cluster, azchaos_zones,
+                                                                                azchaos_check):
+    result = azchaos_check(addons(azchaos_cluster.core, azchaos_zones))
+    assert re.search(r"1 warning\(s\): CoreDNS \(Deployment kube-system/coredns: 2 pod\(s\) of 2 desired in .*\) "
+                     r"runs 2 replica\(s\) for 3 zones: us-east-1\w has no DNS server of its own.* fix: scale CoreDNS",
+                     result.summary), result.summary
+    assert result.figures["warnings"] == 1
+
+
+@pytest.mark.azchaos_destructive
+def test_coredns_pinned_to_one_zone_fails_az_addons_naming_the_zone(azchaos_cluster, azchaos_zones, azchaos_check):
+    zone = azchaos_zones.zones()[2]
+    with coredns_changed(azchaos_cluster.api, zone=zone), pytest.raises(CheckFailed) as e:
         azchaos_check(addons(azchaos_cluster.core, azchaos_zones))
+    assert (f"AZ-ADDONS FAILED: CoreDNS (Deployment kube-system/coredns: 2 pod(s) of 2 desired in {zone}: 2) runs "
+            f"only in {zone}: losing {zone} takes cluster DNS with it; fix: scale CoreDNS") in str(e.value)
 
 
 @pytest.mark.azchaos_destructive
@@ -81,6 +94,13 @@ def test_a_webhook_backend_in_one_zone_and_one_without_backends_are_findings():
     assert one_zone_problem(Placement("Service", "n", "s", {"p1": "a", "p2": "b"}), "w", "f") is None
 
 
-def test_coredns_with_enough_replicas_all_in_one_zone_is_not_spread():
+def test_coredns_with_enough_replicas_all_in_one_zone_fails():
     dns = Placement("Deployment", "kube-system", "coredns", {"c1": "a", "c2": "a", "c3": "a"})
-    assert "is not spread: no replica in b, c" in coredns_problems(dns, ["a", "b", "c"])[0]
+    problems, warnings = coredns_problems(dns, ["a", "b", "c"])
+    assert "runs only in a: losing a takes cluster DNS with it" in problems[0] and warnings == []
+
+
+def test_coredns_sharing_a_zone_while_another_has_none_is_not_spread():
+    dns = Placement("Deployment", "kube-system", "coredns", {"c1": "a", "c2": "a", "c3": "b"})
+    problems, _ = coredns_problems(dns, ["a", "b", "c"])
+    assert "is not spread: replicas share a zone while c has none" in problems[0]
