@@ -13,8 +13,9 @@ agnhost is built without cgo, so ``net.ResolveTCPAddr`` reads the container's ``
   the next server (``server misbehaving``, ``read udp ...: i/o timeout``).
 - The error names the original name and the server: ``lookup web on 10.100.0.10:53: no such host``.
 
-Every exchange is sent from the pod's own address. A nameserver outside the embedded network (127/8)
-is never contacted: the query times out, as it would from a pod whose packets have nowhere to go.
+Every exchange is sent from the pod's own address. The VPC's resolver (a ``dnsPolicy: Default`` pod's
+nameserver) answers in-process (:mod:`.vpc`); any other nameserver outside the embedded network
+(127.<block>/16) is never contacted: the query times out, as from a pod whose packets have nowhere to go.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
+
+from .vpc import is_vpc_resolver, vpc_answer
 
 DNS_PORT = 53
 
@@ -186,6 +189,8 @@ class StubResolver:
         return _Outcome(error=last)
 
     async def _exchange(self, query: dns.message.Message, server: str, tcp: bool) -> dns.message.Message:
+        if is_vpc_resolver(server):  # reached without crossing the embedded network (no NACL filters it)
+            return vpc_answer(query)
         if not is_embedded_address(server):
             await asyncio.sleep(self.conf.timeout)
             raise _ExchangeError(f"read udp {self.source}:{random.randrange(32768, 60999)}->{server}:{DNS_PORT}: "

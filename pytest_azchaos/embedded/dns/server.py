@@ -1,13 +1,10 @@
 """A DNS server over UDP and TCP on one address: what a CoreDNS pod binds (``.:53``) in the embedded cluster.
 
 Questions under the ``kubernetes`` plugin's zones get its answers (authoritative: ``aa`` set, ``ra`` not,
-as CoreDNS answers them). Everything else goes to ``forward . /etc/resolv.conf``, the node's resolver
-(the VPC's AmazonProvidedDNS). The embedded cluster has what that resolver knows for sure: the VPC's own
-hostnames (``ip-a-b-c-d.ec2.internal`` / ``<region>.compute.internal``: their address; any other name in
-those domains: NXDOMAIN) and that a single-label name does not exist (no such top-level domain). Every
-other name gets SERVFAIL, as ``forward`` answers when no upstream does (there is no internet DNS here).
-Upstream answers are relayed without ``aa`` and with ``ra``. UDP answers larger than the client's buffer
-(512 bytes without EDNS) come back truncated (``tc``), so the client retries over TCP.
+as CoreDNS answers them). Everything else goes to ``forward . /etc/resolv.conf``, the node's resolver: the
+VPC's, answered as :mod:`.vpc` can (its private hostnames, NXDOMAIN for names it cannot have, SERVFAIL for
+the internet's). UDP answers larger than the client's buffer (512 bytes without EDNS) come back truncated
+(``tc``), so the client retries over TCP.
 
 ``cache 30``: each server keeps its answers for their TTL (at most 30 s; 5 s for the plugin's records and
 negative answers, 5 s for SERVFAIL as the cache plugin's default), up to 9984 entries, so a Service change
@@ -19,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import struct
 import time
 from collections.abc import Callable
@@ -27,13 +23,11 @@ from collections.abc import Callable
 import dns.exception
 import dns.flags
 import dns.message
-import dns.name
 import dns.opcode
 import dns.rcode
-import dns.rdatatype
-import dns.rrset
 
 from .records import ClusterDnsIndex
+from .vpc import vpc_answer
 
 log = logging.getLogger(__name__)
 CACHE_MAX_TTL = 30  # the Corefile's ``cache 30``
@@ -52,35 +46,16 @@ def respond(index: ClusterDnsIndex | None, query: dns.message.Message) -> dns.me
         return response
     question = query.question[0]
     if index is None or not index.authoritative_for(question.name):
-        return _forward(index is not None, query, response)
+        if index is None:  # not synced: the kubernetes plugin is not ready to fall through yet
+            response.set_rcode(dns.rcode.SERVFAIL)
+            return response
+        return vpc_answer(query)  # forward . /etc/resolv.conf: the node's resolver, the VPC's
     answer = index.answer(question.name, question.rdtype)
     response.flags |= dns.flags.AA
     response.set_rcode(answer.rcode)
     response.answer = answer.answer
     response.authority = answer.authority
     response.additional = answer.additional
-    return response
-
-
-_VPC_DOMAINS = (dns.name.from_text("ec2.internal."), dns.name.from_text("compute.internal."))
-_VPC_HOST = re.compile(r"ip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})")
-
-
-def _forward(synced: bool, query: dns.message.Message, response: dns.message.Message) -> dns.message.Message:
-    """``forward . /etc/resolv.conf``: what the VPC resolver is sure to answer, else SERVFAIL."""
-    question = query.question[0]
-    name = question.name
-    in_vpc = any(name.is_subdomain(d) for d in _VPC_DOMAINS)
-    if not synced or not (in_vpc or len(name.labels) == 2):
-        response.set_rcode(dns.rcode.SERVFAIL)
-        return response
-    response.flags |= dns.flags.RA
-    host = _VPC_HOST.fullmatch(name.labels[0].decode("ascii", "replace")) if in_vpc else None
-    if host is None or len(name.labels) < 4:
-        response.set_rcode(dns.rcode.NXDOMAIN)
-        return response
-    if question.rdtype == dns.rdatatype.A:
-        response.answer.append(dns.rrset.from_text(name, 60, "IN", "A", ".".join(host.groups())))
     return response
 
 

@@ -25,6 +25,7 @@ import dns.rdatatype
 import dns.reversename
 
 from pytest_azchaos.embedded.dns.resolver import is_embedded_address
+from pytest_azchaos.embedded.dns.vpc import is_vpc_resolver, vpc_answer
 from pytest_azchaos.embedded.images.applets import die, show_usage
 from pytest_azchaos.embedded.images.fs import FsError
 from pytest_azchaos.embedded.images.shell_process import Proc
@@ -154,6 +155,7 @@ async def _send_queries(proc: Proc, server: str, port: int, queries: list[tuple[
     except ValueError:
         die(proc, ["nslookup"], f"bad address '{server}'")
     reachable = is_embedded_address(host)
+    vpc = is_vpc_resolver(host)  # answered in-process (pytest_azchaos.embedded.dns.vpc)
     transport = None
     if reachable:
         transport, _ = await loop.create_datagram_endpoint(
@@ -170,6 +172,8 @@ async def _send_queries(proc: Proc, server: str, port: int, queries: list[tuple[
                 for i, (_, q) in enumerate(queries):
                     if i not in answered and transport is not None:
                         transport.sendto(q.to_wire())
+                    elif i not in answered and vpc:
+                        inbox.put_nowait(vpc_answer(q).to_wire()[:512])
                 sent_at = now
                 servfail_retry = 2 * len(queries)
             wait = max(0.0, min(interval - (time.monotonic() - sent_at), timeout - (time.monotonic() - start)))

@@ -198,3 +198,16 @@ def test_statefulset_pods_resolve_as_hostname_dot_governing_service(dns_cluster:
         assert _lookup(resolv, client_pod["status"]["podIP"], f"{name}.db") == [ip], name
     status, body = dial(client_pod["status"]["podIP"], "db-1.db", 8080)
     assert status == 200 and isinstance(body, dict) and body["responses"] == ["db-1"], body
+
+
+def test_a_default_policy_pod_asks_the_vpc_resolver(dns_cluster: ClusterHandle, kube: Any, ns: str) -> None:
+    netexec(kube, ns, "node-dns", pod_spec={"dnsPolicy": "Default"})
+    pod = ready_pods(kube, ns, "node-dns", 1)[0]
+    node_ip = next(a.address for a in client.CoreV1Api(kube).read_node(pod["spec"]["nodeName"]).status.addresses
+                   if a.type == "InternalIP")
+    status, body = dial(pod["status"]["podIP"], "kubernetes.default.svc.cluster.local", 443)
+    assert (status, body) == (400, "host and/or port param are invalid. lookup kubernetes.default.svc.cluster.local "
+                                   "on 192.168.0.2:53: no such host\n")
+    r = kubectl(dns_cluster, "-n", ns, "exec", pod["metadata"]["name"], "--", "nslookup",
+                "ip-" + node_ip.replace(".", "-") + ".ec2.internal")
+    assert r.returncode == 0 and "Non-authoritative answer:\n" in r.stdout and f"Address: {node_ip}\n" in r.stdout, r

@@ -3,6 +3,8 @@ pods insecure, and NXDOMAIN/NODATA with the zone's SOA, as ``plugin/kubernetes``
 
 from __future__ import annotations
 
+import ipaddress
+
 import dns.flags
 import dns.message
 import dns.name
@@ -144,3 +146,12 @@ def test_vpc_hostnames_are_answered_as_the_vpc_resolver_would(store: Store) -> N
     assert records(msg) == ["192.168.1.7"] and msg.flags & dns.flags.RA and not msg.flags & dns.flags.AA, msg
     assert ask(index, "web.ec2.internal.").rcode() == dns.rcode.NXDOMAIN
     assert ask(index, "web.eu-west-1.compute.internal.").rcode() == dns.rcode.NXDOMAIN
+
+
+def test_the_vpc_resolver_knows_nothing_of_the_cluster_and_cannot_reach_the_internet() -> None:
+    from pytest_azchaos.embedded.cloud.layer import VPC_CIDR
+    from pytest_azchaos.embedded.dns.vpc import AMAZON_PROVIDED_DNS, vpc_answer
+
+    assert AMAZON_PROVIDED_DNS[0] == str(ipaddress.ip_network(VPC_CIDR).network_address + 2)
+    assert vpc_answer(dns.message.make_query("web.shop.svc.cluster.local.", "A")).rcode() == dns.rcode.NXDOMAIN
+    assert vpc_answer(dns.message.make_query("example.com.", "A")).rcode() == dns.rcode.SERVFAIL
