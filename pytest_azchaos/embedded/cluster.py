@@ -193,7 +193,10 @@ class EmbeddedCluster:
         if self.cloud is not None:
             self.cloud.set_nodes(specs)  # its node groups' ASGs launch instances with these ids
         for spec in specs:
-            self.store.create(nodes, "", node_object(spec, self.topology, now))
+            node = node_object(spec, self.topology, now)
+            if self.lb_controller == "auto-mode":  # EKS Auto Mode's nodes say so (their lbc flavour's tell)
+                node["metadata"].setdefault("labels", {})["eks.amazonaws.com/compute-type"] = "auto"
+            self.store.create(nodes, "", node)
             self.kubelets.add_node(spec.name, spec.address)
             self.heartbeats[spec.name] = NodeHeartbeat(self.store, spec.name, self.profile)
         install_ebs_csi(self.store, {spec.name: spec.instance_id for spec in specs})
