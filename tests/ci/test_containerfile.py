@@ -120,3 +120,21 @@ def test_hadolint_fails_a_containerfile_with_the_usual_mistakes(tmp_path: Path):
 ])
 def test_each_rule_fails_a_containerfile_that_breaks_it(text: str, says: str):
     assert any(says in p for p in problems(text)), problems(text)
+
+
+def test_the_cronjob_runs_the_runner_image_in_cluster_as_its_user_without_a_kubeconfig():
+    import yaml
+
+    cronjob = yaml.safe_load((ROOT / "ci" / "cronjob" / "cronjob.yaml").read_text())
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    text = json.dumps(container)
+    assert pod["serviceAccountName"] == "azchaos" and pod.get("automountServiceAccountToken", True)
+    assert "--azchaos-cluster=in-cluster" in container["args"] and "--azchaos-allow-context=^in-cluster$" in text
+    assert "kubeconfig" not in text.lower() and "KUBERNETES_SERVICE_HOST" not in text
+    user = next(args for word, args in reversed(instructions(CONTAINERFILE.read_text())) if word == "USER")
+    assert pod["securityContext"]["runAsUser"] == int(user.split(":")[0])
+    assert container["workingDir"] == "/azchaos"
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"/tmp", "/report", "/azchaos/.azchaos"} <= mounts  # what the run writes: kubeconfig, report, ledger
