@@ -20,7 +20,8 @@ class Probe:
 
 
 def connect_probes(names: list[str], port: int, resolver: LbResolver, timeout: float = 3.0) -> list[Probe]:
-    """One TCP connect to every address ``names`` resolve to; how each went."""
+    """One TCP connection and request to every address ``names`` resolve to; how each went (``timeout``: no
+    connection, or no byte of an answer, within ``timeout``)."""
     out: list[Probe] = []
     for name in names:
         try:
@@ -30,8 +31,11 @@ def connect_probes(names: list[str], port: int, resolver: LbResolver, timeout: f
             continue
         for ip in ips:
             try:
-                with socket.create_connection((ip, port), timeout=timeout):
-                    out.append(Probe(ip, "connected"))
+                with socket.create_connection((ip, port), timeout=timeout) as sock:
+                    # Connected is not answered: a relay may accept and then drop what it cannot deliver, so the
+                    # first byte of an answer decides (an HTTP request; any reply at all counts).
+                    sock.sendall(f"GET / HTTP/1.0\r\nHost: {name}\r\n\r\n".encode())
+                    out.append(Probe(ip, "connected" if sock.recv(1) else "reset"))
             except TimeoutError:
                 out.append(Probe(ip, "timeout"))
             except ConnectionRefusedError:
