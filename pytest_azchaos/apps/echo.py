@@ -1,6 +1,7 @@
 """The sample echo app: agnhost netexec behind a ``type: LoadBalancer`` Service, optionally with a PDB.
 
-Well configured by default (6 replicas, zone spread with ``nodeTaintsPolicy: Honor``, readiness on
+Well configured by default (6 replicas, zone spread with ``nodeTaintsPolicy: Honor`` plus a soft
+per-node spread, readiness on
 ``/readyz``, a preStop sleep longer than the load balancer takes to stop sending to a draining node,
 ``--delay-shutdown`` longer than endpoint propagation, a PDB); every knob exists so the
 misconfigured variants that prove each check can fail are one argument away.
@@ -18,6 +19,7 @@ from .security import restricted_container_security, restricted_pod_security
 
 AGNHOST = DEFAULT_AGNHOST  # upstream's; what a run uses is its SampleImages (--azchaos-image ...)
 MANAGED = {MANAGED_BY_LABEL: MANAGED_BY}
+HOSTNAME_LABEL = "kubernetes.io/hostname"
 # The Service (and so the load balancer) listens here: an unprivileged port, because binding one below 1024
 # needs root (CAP_NET_BIND_SERVICE) on Linux, and the embedded cluster runs as an ordinary user on laptops.
 SERVICE_PORT = 8080
@@ -127,7 +129,13 @@ def echo_manifests(spec: EchoSpec, run_labels: dict[str, str] | None = None,
                                       "labelSelector": {"matchLabels": spec.selector}}
         if spec.spread == "zone":
             constraint["nodeTaintsPolicy"] = "Honor"
-        pod_spec["topologySpreadConstraints"] = [constraint]
+        # Nodes too, softly: a pod's own constraints replace the scheduler's default hostname spread
+        # (PodTopologySpread defaultConstraints apply only to pods without any), and resource scoring alone
+        # stacks a zone's pods on the node without CoreDNS/add-on pods. Under externalTrafficPolicy Local a
+        # node's load-balancer share is split among its local pods, so two pods on one node serve half as much.
+        per_node = {"maxSkew": 1, "topologyKey": HOSTNAME_LABEL, "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": {"matchLabels": spec.selector}}
+        pod_spec["topologySpreadConstraints"] = [constraint, per_node]
     elif spec.spread == "one-zone":
         if not spec.pinned_zone:
             raise ValueError("spread='one-zone' needs pinned_zone")
