@@ -313,9 +313,14 @@ class KubeProxy:
         """A UDP ClusterIP port (cluster DNS): flows routed like connections, kept while their endpoint is usable."""
         pname = state.port_named(port)
 
-        def still_usable(route: Route) -> bool:
-            return any(e.address == route.host and e.ports.get(pname) == route.port and self._reachable(e)
-                       for e in usable(state.endpoints))
+        def still_usable(route: Route, peer: tuple[str, int]) -> bool:
+            # The endpoints the client's node knows (a cut-off node's kube-proxy keeps its last view).
+            hop = self.node_of_address(peer[0])
+            endpoints = state.endpoints
+            if hop is not None and hop.frozen is not None:
+                endpoints = hop.frozen.get((state.namespace, state.name), [])
+            return any(e.address == route.host and e.ports.get(pname) == route.port and self._reachable(e, hop)
+                       for e in usable(endpoints))
 
         try:
             return await UdpListener(cluster_ip, int(port["port"]), self._router(state, port, None, False),

@@ -91,10 +91,11 @@ class _Front(asyncio.DatagramProtocol):
 
 
 class UdpListener:
-    """A UDP listener on ``host:port`` relaying each flow where ``router`` says; ``still_usable(route)`` tells
-    whether a flow's endpoint is still one the proxy would use (else the flow is routed again)."""
+    """A UDP listener on ``host:port`` relaying each flow where ``router`` says; ``still_usable(route, client)``
+    tells whether a flow's endpoint is still one the proxy would use for that client (else it is routed again)."""
 
-    def __init__(self, host: str, port: int, router: Router, still_usable: Callable[[Route], bool] | None = None,
+    def __init__(self, host: str, port: int, router: Router,
+                 still_usable: Callable[[Route, tuple[str, int]], bool] | None = None,
                  idle: float = FLOW_IDLE_SECONDS, socket_idle: float = SOCKET_IDLE_SECONDS):
         self.host = host
         self.port = port
@@ -117,7 +118,7 @@ class UdpListener:
 
     def forward(self, data: bytes, client: tuple[str, int]) -> None:
         flow = self.flows.get(client)
-        if flow is not None and self.still_usable is not None and not self.still_usable(flow.route):
+        if flow is not None and self.still_usable is not None and not self.still_usable(flow.route, client):
             flow.close()
             del self.flows[client]
             flow = None

@@ -103,7 +103,7 @@ def test_a_flow_sticks_to_its_endpoint_until_it_is_no_longer_usable_and_survives
             i = next(turn)
             return Route(BACKENDS[i], ports[i])
 
-        listener, started = await _start(router, lambda r: BACKENDS.index(r.host) in usable, socket_idle=0.2)
+        listener, started = await _start(router, lambda r, _client: BACKENDS.index(r.host) in usable, socket_idle=0.2)
         ports += started
         front = listener.transport.get_extra_info("sockname")[1]  # type: ignore[union-attr]
         loop = asyncio.get_running_loop()
