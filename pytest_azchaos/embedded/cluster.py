@@ -157,6 +157,7 @@ class EmbeddedCluster:
         dataplane.lbc_interval_scale = p.lbc_health_check_interval / 10.0
         dataplane.registration_delay = p.nlb_registration_delay
         dataplane.new_connections_after_deregistration = p.nlb_deregistration_new_connections
+        dataplane.deregistration_scale = p.nlb_deregistration_delay / 300.0  # lbc: the model's own delay, scaled
         self.controllers.append(ctl)
         if self.lb_controller == "lbc":
             ctl.servers = WebhookServers()

@@ -305,6 +305,12 @@ class NlbMirror(Controller):
         moto_health_for = tg.health_for
         tg.health_for = functools.partial(self._health_for, moto_health_for, key)
 
+    def _loop_time(self) -> float:
+        """The cluster loop's clock (health is asked from moto's thread; the loop's clock is monotonic)."""
+        import time
+
+        return time.monotonic()
+
     def _health_for(self, moto_health_for: Any, key: tuple[str, str], target: Obj, ec2_backend: Any) -> Any:
         from moto.elbv2.models import FakeHealthStatus
 
@@ -316,4 +322,6 @@ class NlbMirror(Controller):
         embedded = lb.targets.get(node) if lb is not None and node is not None else None
         state = embedded.state if embedded is not None else "initial"
         name, reason, description = HEALTH.get(state, HEALTH["initial"])
+        if embedded is not None and state == "initial" and embedded.checks_from > self._loop_time():
+            reason, description = "Elb.RegistrationInProgress", "Target registration is in progress"
         return FakeHealthStatus(status.instance_id, status.port, status.health_check_port, name, reason, description)

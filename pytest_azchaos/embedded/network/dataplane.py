@@ -57,6 +57,7 @@ class DataPlane(Controller):
         self.registration_delay = 0.0
         self.new_connections_after_deregistration = 0.0
         self.dns_ttl = 60.0
+        self.deregistration_scale = 1.0  # profile.nlb_deregistration_delay / 300 s (AWS's default)
 
     # ------------------------------------------------------------------ events
 
@@ -147,7 +148,10 @@ class DataPlane(Controller):
             unhealthy_termination=model.unhealthy_termination,
             health=(hc.interval * scale, hc.healthy, hc.unhealthy, hc.timeout * scale,
                     hc.path if hc.protocol == "HTTP" else None, port),
-            frozen=lambda: not self.lbc.up)
+            frozen=lambda: not self.lbc.up,
+            deregistration_delay=model.deregistration_delay * self.deregistration_scale,
+            deregistration_termination=model.attribute("deregistration_delay.connection_termination.enabled")
+            == "true")
 
     def _refresh_ip_targets(self, namespace: str, name: str, lb: IpTargetLoadBalancer) -> None:
         slices = [s for s in self.store.scan("endpointslices.discovery.k8s.io", namespace)

@@ -79,6 +79,10 @@ class LbOptions:
     unhealthy_termination: bool = False
     health: tuple[float, int, int, float, str | None, int | None] | None = None
     frozen: Callable[[], bool] | None = None
+    # The target group's deregistration_delay.timeout_seconds (scaled; None: the profile's legacy value) and
+    # deregistration_delay.connection_termination.enabled (flows still open when it ends are reset).
+    deregistration_delay: float | None = None
+    deregistration_termination: bool = False
 
 
 @dataclass
@@ -161,11 +165,16 @@ class LoadBalancer:
         target.state = "draining"
         target.drained_at = asyncio.get_running_loop().time()
         target.history.append((target.drained_at, "draining"))
-        asyncio.get_running_loop().call_later(self.timing.deregistration_delay, self._forget, name, target)
+        delay = self.options.deregistration_delay
+        asyncio.get_running_loop().call_later(self.timing.deregistration_delay if delay is None else delay,
+                                              self._forget, name, target)
 
     def _forget(self, name: str, target: Target) -> None:
         if self.targets.get(name) is target and target.state == "draining":
             del self.targets[name]
+            if self.options.deregistration_termination:  # the delay ended: flows still open are reset
+                for listener in self._listeners:
+                    listener.abort_tagged(target.key)
 
     # ------------------------------------------------------------------ routing
 
@@ -260,9 +269,18 @@ class LoadBalancer:
         return t.cluster_interval, t.cluster_healthy, t.cluster_unhealthy
 
     async def _check_loop(self) -> None:
+        """Health checks on AWS's cadence: a round starts every ``interval`` whatever its checks took.
+
+        ELB's ``HealthCheckIntervalSeconds`` is "the approximate amount of time between health checks of an
+        individual target" and ``HealthCheckTimeoutSeconds`` "the amount of time during which no response means
+        a failed health check" (elasticloadbalancing CreateTargetGroup API reference); a check that times out
+        does not push the next one back. So a cut-off target is marked unhealthy at most
+        ``unhealthy threshold * interval + timeout`` after the cut (``Profile.partition_detection_window``);
+        sleeping a full interval after each round made it up to threshold * timeout later than that."""
+        loop = asyncio.get_running_loop()
         while True:
             interval, healthy_n, unhealthy_n = self._check_params()
-            start = asyncio.get_running_loop().time()
+            start = loop.time()
             targets = [t for t in self.targets.values() if t.state != "draining" and t.checks_from <= start]
             results = await asyncio.gather(*(self._probe_target(t) for t in targets), return_exceptions=True)
             now = asyncio.get_running_loop().time()
@@ -283,7 +301,7 @@ class LoadBalancer:
                         if self.options.unhealthy_termination:  # the NLB resets the target's flows
                             for listener in self._listeners:
                                 listener.abort_tagged(target.key)
-            await asyncio.sleep(interval)
+            await asyncio.sleep(max(0.0, start + interval - loop.time()))
 
     def _timeout(self) -> float:
         if self.options.health is not None:

@@ -205,3 +205,23 @@ def test_unhealthy_target_connections_are_reset() -> None:
             writer.close()
 
     run(LbOptions(unhealthy_termination=True, health=HEALTH), scenario, backend=_hold)
+
+
+def test_deregistration_delay_ends_with_connection_termination() -> None:
+    async def scenario(proxy: KubeProxy, lb: IpTargetLoadBalancer) -> None:
+        await _healthy(lb, 2)
+        reader, writer = await asyncio.open_connection(LB["zone-a"], 8080)  # cross-zone off: to a1
+        await asyncio.sleep(0.1)
+        lb.set_ip_targets(endpoints_from_slices(_slices("b1")), set())
+        try:
+            with pytest.raises(TimeoutError):  # draining: the open flow goes on for the delay
+                await asyncio.wait_for(reader.read(1), 0.2)
+            with pytest.raises((ConnectionResetError, asyncio.IncompleteReadError)):
+                data = await asyncio.wait_for(reader.read(1), 2.0)
+                if data == b"":
+                    raise asyncio.IncompleteReadError(b"", 1)
+            assert PODS["a1"] not in lb.targets, "forgotten once the delay ended"
+        finally:
+            writer.close()
+
+    run(LbOptions(deregistration_delay=0.5, deregistration_termination=True, health=HEALTH), scenario, backend=_hold)
