@@ -94,7 +94,7 @@ class Window:
     required_serving: float  # a terminating pod must keep serving at least this long
     recommended_prestop: int  # what the sample app sleeps in preStop
     aws_detection: float
-    aws_required_serving: float
+    aws_required_serving: float  # on a cluster with AWS's timings and upstream kube-proxy propagation
     why: str
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -133,7 +133,7 @@ def window_for(tg: TargetGroupConfig, traffic_policy: str, clock: LbClock, contr
         notes.append(f"AWS reports {tg.interval:g} s / {tg.deregistration_delay:g} s; this cluster's timing profile "
                      f"runs them at {interval_c:g} s / {tg.deregistration_delay * clock.deregistration:g} s")
     return Window(tg.name, tg.target_type, traffic_policy, detection, need, recommended, aws_detection,
-                  aws_need, why, tuple(notes))
+                  aws_need + 2 * REALISTIC.endpoint_propagation_delay, why, tuple(notes))
 
 
 def windows(config: LbConfig, traffic_policy: str, clock: LbClock, controller: str = "legacy") -> list[Window]:

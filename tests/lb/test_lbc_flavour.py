@@ -120,3 +120,14 @@ def test_legacy_is_refused_under_the_lbc_webhook_before_anything_is_created(clus
 
     with pytest.raises(LbChoiceError, match="--azchaos-lb legacy cannot work here"):
         choose("legacy", "internet-facing", detect(cluster))
+
+
+def test_negative_control_ip_targets_with_a_short_prestop_fail_az_lbconf_naming_the_prestop(cluster: Cluster,
+                                                                                            ns: str) -> None:
+    app = _deploy(cluster, ns, lb=LbFlavour("lbc-ip", "internet-facing"), prestop_sleep=0, delay_shutdown=0)
+    result = lb_config_of_app(app, AwsContext.for_kubeconfig(cluster.kubeconfig), FAST)
+    assert not result.passed
+    text = result.message()
+    assert "AZ-LBCONF FAILED: the app stops serving 0s after termination starts" in text
+    assert "(122s in AWS's seconds)" in text and "set the preStop sleep to at least" in text
+    assert "ip targets: after deregistration the NLB keeps sending new connections" in text

