@@ -104,3 +104,52 @@ def test_coredns_sharing_a_zone_while_another_has_none_is_not_spread():
     dns = Placement("Deployment", "kube-system", "coredns", {"c1": "a", "c2": "a", "c3": "b"})
     problems, _ = coredns_problems(dns, ["a", "b", "c"])
     assert "is not spread: replicas share a zone while c has none" in problems[0]
+
+
+@pytest.fixture(scope="module")
+def lbc_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """An embedded cluster whose LoadBalancer Services the AWS Load Balancer Controller provisions: its Deployment
+    in kube-system and its fail-closed MutatingWebhookConfiguration, as the Helm chart installs them."""
+    from .. import clusters
+
+    with clusters.own_cluster(tmp_path_factory.mktemp("lbc"), lb_controller="lbc") as handle, \
+            clusters.plugin_cluster(handle) as cluster:
+        yield cluster
+
+
+def test_the_load_balancer_controller_and_its_fail_closed_webhook_are_found_with_their_zones(lbc_cluster):
+    result = addons(lbc_cluster.core)
+    workloads = result.figures["per_workload"]
+    assert len(workloads["Deployment kube-system/aws-load-balancer-controller"]) == 2, workloads
+    assert workloads["Service kube-system/aws-load-balancer-webhook-service"], workloads
+    assert result.passed, result.message()
+
+
+def test_the_real_load_balancer_controller_pinned_to_one_zone_fails_naming_it_and_its_webhook(lbc_cluster):
+    apps = client.AppsV1Api(lbc_cluster.api)
+    name, namespace = "aws-load-balancer-controller", "kube-system"
+    zone = sorted(lbc_cluster.nodes_by_zone())[0]
+    before = apps.read_namespaced_deployment(name, namespace).spec.template.spec.node_selector
+    patch = {"spec": {"template": {"spec": {"nodeSelector": {ZONE_LABEL: zone}}}}}
+    try:
+        apps.patch_namespaced_deployment(name, namespace, patch)
+
+        def pinned(_: object) -> bool:
+            pods = [p for p in lbc_cluster.core.list_namespaced_pod(
+                namespace, label_selector="app.kubernetes.io/name=aws-load-balancer-controller").items
+                if p.metadata.deletion_timestamp is None]
+            nodes = set(lbc_cluster.nodes_by_zone()[zone])
+            return len(pods) == 2 and all(p.spec.node_name in nodes and p.status.phase == "Running" for p in pods)
+
+        wait_for(lambda: None, pinned, timeout=60, what="the controller's pods all in one zone")
+        result = addons(lbc_cluster.core)
+    finally:
+        apps.patch_namespaced_deployment(name, namespace, {"spec": {"template": {"spec": {"nodeSelector": before}}}})
+    assert not result.passed
+    assert (f"the AWS Load Balancer Controller (its Service webhook is failurePolicy: Fail) (Deployment "
+            f"kube-system/aws-load-balancer-controller: 2 pod(s) of 2 desired in {zone}: 2) runs only in {zone}: "
+            f"losing {zone} takes it down; fix: helm upgrade aws-load-balancer-controller") in result.summary
+    assert re.search(rf"webhook [\w.]+ \(MutatingWebhookConfiguration/[\w-]+, failurePolicy Fail: while it has no "
+                     rf"backend the API server refuses what it matches\) \(Service kube-system/"
+                     rf"aws-load-balancer-webhook-service: 2 pod\(s\) in {zone}: 2\) runs only in {zone}",
+                     result.summary), result.summary
