@@ -183,7 +183,15 @@ class Profile:
         Two things must happen, whichever is later: the load balancer marks the zone's targets unhealthy
         (``lb_unhealthy_after`` plus one health-check timeout), and node lifecycle marks the zone's pods
         NotReady so kube-proxy elsewhere stops forwarding to them (``heartbeat_loss_detection`` plus endpoint
-        propagation); plus one cloud poll for the embedded cluster to see the ACL (on AWS it acts at once)."""
+        propagation); plus one cloud poll for the embedded cluster to see the ACL (on AWS it acts at once).
+
+        The load-balancer term is the worst case of ELB's cadence: checks start every ``HealthCheckIntervalSeconds``
+        ("the approximate amount of time between health checks of an individual target", ELB CreateTargetGroup
+        API reference) whether or not the previous one timed out, so the cut lands at most one interval before
+        the first failing check and the last of the unhealthy-threshold failures ends one timeout after it
+        started: threshold * interval + timeout. The subnets of the zone's load balancer are not cut here (the
+        gameday and AZ-PARTITION cut the node subnets), so no client is left on a DNS answer naming a dead
+        address and the record's TTL does not count."""
         load_balancer = self.lb_unhealthy_after(local) + self.nlb_health_check_timeout
         endpoints = self.heartbeat_loss_detection() + self.endpoint_propagation_delay
         return max(load_balancer, endpoints) + self.cloud_poll_interval
