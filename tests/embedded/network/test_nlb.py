@@ -129,3 +129,39 @@ def test_a_stopped_node_fails_its_health_checks_and_traffic_moves_away() -> None
             await _teardown(proxy, lb, servers)
 
     asyncio.run(main())
+
+
+def test_a_cut_off_target_is_unhealthy_within_threshold_intervals_plus_one_timeout() -> None:
+    """ELB checks a target every interval whether or not the last check timed out: a target behind a deny ACL is
+    unhealthy at most unhealthy-threshold * interval + timeout after the cut (Profile.partition_detection_window)."""
+
+    async def main() -> None:
+        timing = HealthCheckTiming(cluster_interval=0.5, cluster_healthy=2, cluster_unhealthy=3, timeout=0.5,
+                                   deregistration_delay=0.2)
+        servers = [await _peer_echo(ip, 9000) for ip in PODS.values()]
+        proxy = KubeProxy()
+        nets = {n: proxy.set_node(n, ip, zone) for n, (ip, zone) in NODES.items()}
+        spec = {"type": "LoadBalancer", "clusterIP": "127.221.96.9", "externalTrafficPolicy": "Cluster",
+                "ports": [{"port": 8080, "targetPort": 9000, "nodePort": 31500, "protocol": "TCP"}]}
+        state = await proxy.sync_service("ns", "web", spec)
+        assert state is not None
+        proxy.set_endpoints("ns", "web", _slices("a1", "b1"))
+        lb = LoadBalancer(proxy, state, LB, timing)
+        await lb.start()
+        lb.set_targets([(nets[n], _node_obj(n)) for n in NODES])
+        try:
+            await _until_healthy(lb, 2)
+            cut = asyncio.get_running_loop().time()
+            proxy.set_segment(nets["a1"], "subnet-a")
+            worst = 3 * 0.5 + 0.5
+            while lb.targets["a1"].state != "unhealthy" and asyncio.get_running_loop().time() - cut < 2 * worst:
+                await asyncio.sleep(0.02)
+            history = lb.targets["a1"].history
+            assert history and history[-1][1] == "unhealthy", f"never unhealthy: {history}"
+            took = history[-1][0] - cut
+            # A round that waited a full interval after its timed-out check would take 2.5..3.5 s here.
+            assert took <= worst + 0.3, f"unhealthy {took:.2f}s after the cut, AWS's worst case is {worst:.1f}s"
+        finally:
+            await _teardown(proxy, lb, servers)
+
+    asyncio.run(main())
