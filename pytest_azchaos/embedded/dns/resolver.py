@@ -163,8 +163,7 @@ class StubResolver:
         for _ in range(conf.attempts):
             for server in servers:
                 shown = f"[{server}]:{DNS_PORT}" if ":" in server else f"{server}:{DNS_PORT}"
-                query = dns.message.make_query(fqdn, rdtype, use_edns=0, payload=1232)
-                query.id = random.randrange(65536)
+                query = _Query.make(fqdn, rdtype)
                 try:
                     response = await self._exchange(query, server, conf.use_tcp)
                     if response.flags & dns.flags.TC and not conf.use_tcp:
@@ -188,9 +187,9 @@ class StubResolver:
                 return _Outcome(addresses=found)
         return _Outcome(error=last)
 
-    async def _exchange(self, query: dns.message.Message, server: str, tcp: bool) -> dns.message.Message:
+    async def _exchange(self, query: _Query, server: str, tcp: bool) -> dns.message.Message:
         if is_vpc_resolver(server):  # reached without crossing the embedded network (no NACL filters it)
-            return vpc_answer(query)
+            return vpc_answer(dns.message.from_wire(query.wire))
         if not is_embedded_address(server):
             await asyncio.sleep(self.conf.timeout)
             raise _ExchangeError(f"read udp {self.source}:{random.randrange(32768, 60999)}->{server}:{DNS_PORT}: "
@@ -199,7 +198,7 @@ class StubResolver:
             return await self._exchange_tcp(query, server)
         return await self._exchange_udp(query, server)
 
-    async def _exchange_udp(self, query: dns.message.Message, server: str) -> dns.message.Message:
+    async def _exchange_udp(self, query: _Query, server: str) -> dns.message.Message:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dns.message.Message] = loop.create_future()
 
@@ -209,7 +208,7 @@ class StubResolver:
                     message = dns.message.from_wire(data)
                 except Exception:
                     return  # not an answer: keep reading, as Go's dnsPacketRoundTrip does
-                if not future.done() and query.is_response(message):
+                if not future.done() and query.answered_by(message):
                     future.set_result(message)
 
             def error_received(self, exc: Exception) -> None:
@@ -224,7 +223,7 @@ class StubResolver:
         local = transport.get_extra_info("sockname")
         pair = f"{local[0]}:{local[1]}->{server}:{DNS_PORT}"
         try:
-            transport.sendto(query.to_wire())
+            transport.sendto(query.wire)
             return await asyncio.wait_for(future, self.conf.timeout)
         except TimeoutError:
             raise _ExchangeError(f"read udp {pair}: i/o timeout", timeout=True) from None
@@ -235,7 +234,7 @@ class StubResolver:
         finally:
             transport.close()
 
-    async def _exchange_tcp(self, query: dns.message.Message, server: str) -> dns.message.Message:
+    async def _exchange_tcp(self, query: _Query, server: str) -> dns.message.Message:
         target = f"{server}:{DNS_PORT}"
         try:
             reader, writer = await asyncio.wait_for(
@@ -247,8 +246,7 @@ class StubResolver:
         local = writer.get_extra_info("sockname")
         pair = f"{local[0]}:{local[1]}->{target}"
         try:
-            wire = query.to_wire()
-            writer.write(struct.pack("!H", len(wire)) + wire)
+            writer.write(struct.pack("!H", len(query.wire)) + query.wire)
             head = await asyncio.wait_for(reader.readexactly(2), self.conf.timeout)
             data = await asyncio.wait_for(reader.readexactly(struct.unpack("!H", head)[0]), self.conf.timeout)
             return dns.message.from_wire(data)
@@ -258,6 +256,35 @@ class StubResolver:
             raise _ExchangeError("EOF") from None
         finally:
             writer.close()
+
+
+class _Query:
+    """One question on the wire: Go's query (EDNS0, 1232-byte buffer, RD) with a fresh random id. The wire of a
+    (name, type) is built once and reused with each new id: a busy resolver asks the same names again and again."""
+
+    _templates: dict[tuple[str, int], tuple[dns.message.Message, bytes]] = {}
+    __slots__ = ("id", "template", "wire")
+
+    def __init__(self, qid: int, template: dns.message.Message, wire: bytes):
+        self.id, self.template, self.wire = qid, template, wire
+
+    @classmethod
+    def make(cls, fqdn: str, rdtype: dns.rdatatype.RdataType) -> _Query:
+        key = (fqdn, int(rdtype))
+        found = cls._templates.get(key)
+        if found is None:
+            if len(cls._templates) >= 4096:
+                cls._templates.clear()
+            message = dns.message.make_query(fqdn, rdtype, use_edns=0, payload=1232)
+            message.id = 0
+            found = cls._templates[key] = (message, message.to_wire())
+        qid = random.randrange(65536)
+        return cls(qid, found[0], qid.to_bytes(2, "big") + found[1][2:])
+
+    def answered_by(self, message: dns.message.Message) -> bool:
+        """The answer to this question: same id and question, ``qr`` set (Go's checkResponse)."""
+        return (message.id == self.id and bool(message.flags & dns.flags.QR)
+                and message.question == self.template.question)
 
 
 class _ExchangeError(Exception):
