@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 from pathlib import Path
@@ -40,6 +41,7 @@ from .controllers.scheduling import SchedulerController
 from .controllers.ttl_after_finished import TTLAfterFinishedController
 from .controllers.workload import now as wall_clock
 from .controllers.workloads import workload_controllers
+from .dns import vpc as vpc_dns
 from .dns.addon import cluster_dns_ip, install_coredns
 from .dns.records import CLUSTER_DOMAIN, ClusterDnsIndex
 from .heartbeat import NodeHeartbeat
@@ -166,6 +168,11 @@ class EmbeddedCluster:
             images.register(LBC_REPOSITORY, lbc_definition(lambda: ctl))
         else:
             self.store.admission_hooks.append(ctl.admit_auto_mode)
+
+    def _nlb_name(self, name: str) -> tuple[list[str], int] | None:
+        """An NLB name as the VPC resolver answers it (Route 53's records, the profile's TTL)."""
+        found = self.dataplane.resolve(name)
+        return (found, max(1, math.ceil(self.profile.nlb_dns_ttl))) if found is not None else None
 
     def _lbc_changed(self, namespace: str, name: str) -> None:
         """The LBC's model of a Service changed: the data plane and the AWS mirror follow."""
@@ -355,6 +362,7 @@ class EmbeddedCluster:
         if self.lbc is not None:  # lbc / auto-mode: readiness gates, and the NLB names' resolver
             self.lbc.start()
             self.lb_dns = await LbDnsServer(self.dataplane.resolve, self.profile.nlb_dns_ttl).start()
+            vpc_dns.EXTRA_NAMES.append(self._nlb_name)  # pods resolve them too (CoreDNS forward, dnsPolicy Default)
         self.loop_lag.start()
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
         await self._runner.setup()

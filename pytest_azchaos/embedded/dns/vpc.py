@@ -15,6 +15,7 @@ Answers are recursive (``ra``), not authoritative.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import dns.flags
 import dns.message
@@ -28,6 +29,9 @@ _NO_SUCH_TLD = (dns.name.from_text("internal."), dns.name.from_text("local."))
 _VPC_DOMAINS = (dns.name.from_text("ec2.internal."), dns.name.from_text("compute.internal."))
 _VPC_HOST = re.compile(r"ip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})")
 HOST_TTL = 60
+#: Public names this cluster's own resources have (its NLBs' DNS names, lbc/dns.py), which the VPC resolver answers
+#: as Route 53 would: each gives (A records, TTL) or None. Registered by the cluster process (one cluster each).
+EXTRA_NAMES: list[Callable[[str], tuple[list[str], int] | None]] = []
 
 
 def vpc_answer(query: dns.message.Message) -> dns.message.Message:
@@ -38,6 +42,12 @@ def vpc_answer(query: dns.message.Message) -> dns.message.Message:
         return response
     question = query.question[0]
     name = question.name
+    for extra in EXTRA_NAMES:
+        found = extra(name.to_text(omit_final_dot=True).lower())
+        if found is not None:
+            if question.rdtype == dns.rdatatype.A and found[0]:
+                response.answer.append(dns.rrset.from_text_list(name, found[1], "IN", "A", found[0]))
+            return response
     if len(name.labels) == 2 or any(name.is_subdomain(tld) for tld in _NO_SUCH_TLD):
         host = _VPC_HOST.fullmatch(name.labels[0].decode("ascii", "replace")) if len(name.labels) >= 4 else None
         if host is None or not any(name.is_subdomain(d) for d in _VPC_DOMAINS):

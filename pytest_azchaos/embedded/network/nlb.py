@@ -213,12 +213,23 @@ class LoadBalancer:
         target = self.pick_target(zone)
         if target is None or target.node.segment is not None:
             return None  # a target behind a network ACL: the forwarded SYN is dropped
+        if self.options.internal and self.options.preserve_client_ip and self._is_self(target, peer[0]):
+            # "Internal network load balancers do not support hairpinning or loopback": with the client's
+            # address preserved, a target calling itself through its NLB times out (eks-flavours-facts §1.2).
+            return None
         route = self._target_route(target, zone, port, peer)
         if route is None:
             return None
         if self.options.proxy_protocol:
             route = replace(route, preamble=proxy_v2_header(peer, (self.addresses[zone], int(port["port"]))))
         return replace(route, tag=target.key)
+
+    def _is_self(self, target: Target, client: str) -> bool:
+        """Whether the client is the target itself (its pod for ip targets, its instance for instance targets)."""
+        if target.address is not None:
+            return client == target.address
+        source = self.proxy.node_of_address(client)
+        return source is not None and source.name == target.node.name
 
     def _source(self, zone: str, peer: tuple[str, int]) -> str:
         """What the target sees as the client: the client's address, or the NLB's own in that zone."""

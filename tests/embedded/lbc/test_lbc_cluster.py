@@ -272,3 +272,24 @@ def test_aws_side_mirrors_scheme_target_type_attributes_and_target_health(
         "TargetHealthDescriptions"], lambda d: [(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in d] == [
         (pod_ip, "healthy")], timeout=30, what="the pod registered and healthy")
     assert health[0]["Target"]["Port"] == 8080
+
+
+def test_internal_nlb_answers_a_pod_that_dials_its_dns_name(core: client.CoreV1Api, apps: client.AppsV1Api,
+                                                            ns: str) -> None:
+    deploy(apps, ns, "web", 1)
+    deploy(apps, ns, "client", 1)
+    name = hostname_of(core, ns, service(core, ns, "web", "web").metadata.name)
+    pod = wait_for(lambda: core.list_namespaced_pod(ns, label_selector="app=client").items,
+                   lambda pods: bool(pods and pods[0].status.pod_ip and pods[0].status.phase == "Running"),
+                   timeout=20, what="the client pod")[0]
+    path = f"/dial?request=hostname&host={name}&port=8080&protocol=http&tries=1"
+
+    def dial() -> str:
+        try:
+            return http_get(pod.status.pod_ip, 8080, path, timeout=5.0)
+        except (TimeoutError, OSError):
+            return ""
+
+    body = wait_for(dial, lambda b: '"responses":["web-' in b.replace(" ", ""), timeout=30,
+                    what="the internal NLB answering a pod that resolved its name through cluster DNS")
+    assert '"errors"' not in body or '"errors":[]' in body.replace(" ", ""), body

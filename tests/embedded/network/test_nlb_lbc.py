@@ -225,3 +225,14 @@ def test_deregistration_delay_ends_with_connection_termination() -> None:
             writer.close()
 
     run(LbOptions(deregistration_delay=0.5, deregistration_termination=True, health=HEALTH), scenario, backend=_hold)
+
+
+def test_internal_nlb_does_not_hairpin_a_target_to_itself_with_client_ip_preserved() -> None:
+    async def scenario(proxy: KubeProxy, lb: IpTargetLoadBalancer) -> None:
+        await _healthy(lb, 2)
+        with pytest.raises(TimeoutError):  # a1 calling its own zone's address reaches itself: dropped
+            await _ask(LB["zone-a"], 8080, PODS["a1"], timeout=0.5)
+        answer = await _ask(LB["zone-a"], 8080, PODS["b1"])
+        assert answer == f"{PODS['a1']}|{PODS['b1']}", f"another pod is answered, its address kept: {answer}"
+
+    run(LbOptions(internal=True, preserve_client_ip=True, health=HEALTH), scenario)
