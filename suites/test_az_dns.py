@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from pytest_azchaos.checks.addons import coredns_placement
+from pytest_azchaos.checks.addons import addons, coredns_placement
 from pytest_azchaos.checks.dns import dns_answers, dns_budget
 from pytest_azchaos.traffic.in_cluster import DialTarget
 from pytest_azchaos.traffic.window import fault_window, settle
@@ -24,8 +24,10 @@ RATE = 20.0
 @pytest.mark.azchaos_destructive
 def test_az_dns_lookups_from_every_surviving_zone_keep_answering_during_a_drain(
         azchaos_cluster, azchaos_echo_app, azchaos_zone, azchaos_zones, azchaos_in_cluster_traffic, azchaos_chaos,
-        azchaos_profile, azchaos_check):
+        azchaos_profile, azchaos_run, azchaos_check):
     app = azchaos_echo_app
+    # AZ-ADDONS as a preflight: what the add-ons' placement predicts for this fault, printed (not judged here).
+    azchaos_run.progress.note(f"AZ-ADDONS preflight: {addons(azchaos_cluster.core, azchaos_zones).summary}")
     coredns = coredns_placement(azchaos_cluster.core, client.AppsV1Api(azchaos_cluster.api), azchaos_zones)
     budget = dns_budget(azchaos_profile, "drain")
     azchaos_in_cluster_traffic.deploy()
