@@ -25,6 +25,7 @@ _FIELDS: dict[str, set[str]] = {
     "Role": {"rules"},
     "ClusterRoleBinding": {"subjects", "roleRef"},
     "RoleBinding": {"subjects", "roleRef"},
+    "MutatingWebhookConfiguration": {"webhooks"},
 }
 _SPEC_STATUS = {"spec", "status"}
 

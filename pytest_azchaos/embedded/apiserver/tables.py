@@ -396,6 +396,12 @@ COLUMNS: dict[str, list[dict[str, Any]]] = {
         _col("DriverName", "Name of the CSI driver This field is immutable."),
         AGE_COLUMN,
     ],
+    # pkg/printers/internalversion/printers.go mutatingWebhookColumnDefinitions (served with lbc/webhooks.py)
+    "MutatingWebhookConfiguration": [
+        _name_col(),
+        _col("Webhooks", "Webhooks indicates the number of webhooks included in the configuration.", "integer"),
+        AGE_COLUMN,
+    ],
     "Lease": [
         _name_col(),
         _col("Holder", "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader "
@@ -911,6 +917,8 @@ def _cells(kind: str, obj: Obj) -> list[Any]:
         return [name, obj.get("storageClassName", ""), "<unset>" if capacity is None else str(capacity)]
     if kind == "VolumeAttributesClass":
         return [name, obj.get("driverName", ""), age(obj)]
+    if kind == "MutatingWebhookConfiguration":
+        return [name, len(obj.get("webhooks") or []), age(obj)]
     return [name, age(obj)]
 
 

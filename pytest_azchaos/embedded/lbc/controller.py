@@ -15,6 +15,9 @@
   ELB reason before), as the LBC's target-group-binding reconciler writes it.
 - Auto Mode: ``eks.amazonaws.com/nlb`` is "automatically set as the cluster default" on new LoadBalancer
   Services without a class (``auto-configure-nlb.adoc``); there is no webhook object or pod to lose.
+- The LBC puts its finalizer ``service.k8s.aws/resources`` on each Service it reconciles and removes it once the
+  load balancer is gone (``pkg/service/service_controller.go``): while no replica runs, a deleted Service (and its
+  namespace) stays Terminating.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ GATE_REASONS = {
     "draining": ("Target.DeregistrationInProgress", "Target deregistration is in progress"),
     "unused": ("Target.NotRegistered", "Target is not registered to the target group"),
 }
+SERVICES = REGISTRY.lookup("", "v1", "services")
+assert SERVICES is not None
+FINALIZER = "service.k8s.aws/resources"
 
 
 class LbcController(Controller):
@@ -110,12 +116,33 @@ class LbcController(Controller):
             if old is not None:
                 del self.models[key]
                 self.notify(namespace, name)
+            if svc is not None and FINALIZER in (svc["metadata"].get("finalizers") or []):
+                self._finalizer(namespace, name, add=False)  # the load balancer is gone: let the Service go
             return
         assert svc is not None
+        if self.flavour == "lbc" and FINALIZER not in (svc["metadata"].get("finalizers") or []):
+            self._finalizer(namespace, name, add=True)
         model = build_model(svc, owner, self.region)
         if model != old:
             self.models[key] = model
             self.notify(namespace, name)
+
+    def _finalizer(self, namespace: str, name: str, add: bool) -> None:
+        def mutate(svc: Obj) -> Obj:
+            finalizers = [f for f in svc["metadata"].get("finalizers") or [] if f != FINALIZER]
+            if add:
+                finalizers.append(FINALIZER)
+            if finalizers:
+                svc["metadata"]["finalizers"] = finalizers
+            else:
+                svc["metadata"].pop("finalizers", None)
+            return svc
+
+        try:
+            self.store.guaranteed_update(SERVICES, namespace, name, mutate)
+        except ApiError as e:
+            if e.code not in (404, 409):
+                raise
 
     def model(self, namespace: str, name: str) -> LbModel | None:
         return self.models.get((namespace, name))

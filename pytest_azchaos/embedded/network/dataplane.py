@@ -51,6 +51,7 @@ class DataPlane(Controller):
         self._lock = asyncio.Lock()
         self.failures: list[BaseException] = []
         self.events = EventRecorder(store, "service-controller")
+        self.lbc_events = EventRecorder(store, "service")  # the LBC's recorder (GetEventRecorderFor("service"))
         # The LBC / Auto Mode controller (lbc/controller.py) and how its NLBs' times scale (set by the cluster).
         self.lbc: Any = None
         self.lbc_interval_scale = 1.0  # profile.lbc_health_check_interval / 10 s
@@ -250,14 +251,14 @@ class DataPlane(Controller):
             try:
                 await lb.start()
             except LoadBalancerError as e:
-                self.events.warning(svc, "FailedDeployModel",
+                self.lbc_events.warning(svc, "FailedDeployModel",
                                     f"Failed deploy model due to {e}")
                 return
             self.load_balancers[key] = lb
             self._refresh_targets()
             if isinstance(lb, IpTargetLoadBalancer):
                 self._refresh_ip_targets(namespace, name, lb)
-            self.events.normal(svc, "SuccessfullyReconciled", "Successfully reconciled")
+            self.lbc_events.normal(svc, "SuccessfullyReconciled", "Successfully reconciled")
             self._publish_ingress(namespace, name, [], model.dns_name)
         elif lb is None:
             lb = LoadBalancer(self.proxy, state, addresses, self.timing)

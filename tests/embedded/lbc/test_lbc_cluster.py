@@ -209,10 +209,15 @@ def test_kubectl_expose_gets_the_class_a_hostname_and_readiness_gates(
     out = wait_for(lambda: _kubectl(cluster, "-n", ns, "get", "pod", "-l", "app=web", "-o", "yaml"),
                    lambda y: "readinessGates" in y, timeout=20, what="a pod with a readiness gate")
     assert f"conditionType: {GATE}k8s-" in out, out
+    webhooks = _kubectl(cluster, "get", "mutatingwebhookconfigurations")
+    assert re.search(r"^NAME +WEBHOOKS +AGE\naws-load-balancer-webhook +2 +", webhooks), webhooks
 
 
 def test_new_load_balancer_service_refused_while_no_controller_pod_runs(
         core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    service(core, ns, "doomed", "web")
+    wait_for(lambda: core.read_namespaced_service("doomed", ns),
+             lambda s: "service.k8s.aws/resources" in (s.metadata.finalizers or []), what="the LBC's finalizer")
     apps.patch_namespaced_deployment_scale(LBC, "kube-system", {"spec": {"replicas": 0}})
     try:
         wait_for(lambda: core.list_namespaced_pod("kube-system", label_selector=f"app.kubernetes.io/name={LBC}").items,
@@ -226,9 +231,15 @@ def test_new_load_balancer_service_refused_while_no_controller_pod_runs(
         with pytest.raises(client.ApiException) as also:
             core.create_namespaced_service(ns, {"metadata": {"name": "cip"}, "spec": {"ports": [{"port": 80}]}})
         assert json.loads(also.value.body)["message"] == NO_ENDPOINTS
+        core.delete_namespaced_service("doomed", ns)
+        stuck = core.read_namespaced_service("doomed", ns)
+        assert stuck.metadata.deletion_timestamp and stuck.metadata.finalizers == ["service.k8s.aws/resources"], \
+            "nobody removes the LBC's finalizer while it is down"
     finally:
         apps.patch_namespaced_deployment_scale(LBC, "kube-system", {"spec": {"replicas": 2}})
     wait_for(lambda: _try_create(core, ns), bool, timeout=30, what="Service creation accepted again")
+    wait_for(lambda: [s.metadata.name for s in core.list_namespaced_service(ns).items], lambda names: "doomed" not in
+             names, timeout=30, what="the deleted Service gone once the controller is back")
 
 
 def _try_create(core: client.CoreV1Api, ns: str) -> Any:
