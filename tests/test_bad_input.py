@@ -150,6 +150,8 @@ CASES: tuple[Case, ...] = (
     _pytest("error-budget-word", "`--azchaos-error-budget lots`", "--azchaos-error-budget", "lots"),
     _pytest("error-budget-one", "`--azchaos-error-budget 1`", "--azchaos-error-budget", "1"),
     _pytest("rate-zero", "`--azchaos-rate 0`", "--azchaos-rate", "0"),
+    _pytest("embedded-lb-controller", "`--azchaos-embedded-lb-controller nginx`", "--azchaos-embedded-lb-controller",
+            "nginx"),
     _pytest("seed", "`--azchaos-seed x`", "--azchaos-seed", "x"),
     _pytest("namespace-prefix", "`--azchaos-namespace-prefix BAD_`", "--azchaos-namespace-prefix", "BAD_"),
     _pytest("namespace-label", "`--azchaos-namespace-label enforce:restricted`", "--azchaos-namespace-label",

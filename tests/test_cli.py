@@ -108,3 +108,30 @@ def test_bad_topology_is_rejected_before_anything_starts(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "--zones" in result.stderr
     assert not (tmp_path / "kubeconfig").exists()
+
+
+def test_local_up_lb_controller_lbc_declares_the_nlb_resolver(tmp_path: Path) -> None:
+    from pytest_azchaos.kube.kubeconfig import declared_resolver
+
+    kubeconfig = tmp_path / "kubeconfig"
+    result = _up(kubeconfig, "--lb-controller", "lbc")
+    try:
+        assert result.returncode == 0, result.stderr
+        server = declared_resolver(kubeconfig)
+        assert server is not None and server.startswith("127.0.0.1:"), server
+        hooks = requests.get(_server(kubeconfig) + "/apis/admissionregistration.k8s.io/v1/"
+                             "mutatingwebhookconfigurations", timeout=5).json()["items"]
+        assert [h["metadata"]["name"] for h in hooks] == ["aws-load-balancer-webhook"]
+    finally:
+        _down(kubeconfig)
+
+
+def test_local_up_legacy_declares_no_resolver(detached: Path) -> None:
+    from pytest_azchaos.kube.kubeconfig import declared_resolver
+
+    assert declared_resolver(detached) is None
+
+
+def test_local_up_refuses_an_unknown_lb_controller(tmp_path: Path) -> None:
+    result = _up(tmp_path / "kubeconfig", "--lb-controller", "nginx")
+    assert result.returncode == 2 and "invalid choice: 'nginx'" in result.stderr, result.stderr
