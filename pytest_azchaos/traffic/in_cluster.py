@@ -211,6 +211,7 @@ class InClusterRun:
         self.recording = Recording(rate=rate * len(self.pods) * len(self.targets))
         self.dials = 0
         self._seq = 0
+        self._t0 = 0.0
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -252,7 +253,8 @@ class InClusterRun:
         self.stop()
 
     def elapsed(self) -> float:
-        return time.time() - self.recording.wall_start if self.recording.wall_start else 0.0
+        """Seconds since the first ``/dial`` was due (the recording's time axis, for ``fault_window``)."""
+        return time.monotonic() - self._t0 if self._t0 else 0.0
 
     # ------------------------------------------------------------------ the loop
 
@@ -268,6 +270,7 @@ class InClusterRun:
         self._stop = asyncio.Event()
         loop = self._loop
         origin = loop.time()
+        self._t0 = time.monotonic()
         self.recording.wall_start = time.time()
         self._started.set()
         interval = self.tries / self.rate
