@@ -81,10 +81,14 @@ class LbcController(Controller):
     def container_started(self, address: str) -> None:
         from ..images.aws_lbc import WEBHOOK_PORT
 
+        was_up = self.up
         self.replicas.add(address)
         if self.servers is not None:
             self.servers.bind(address, WEBHOOK_PORT, self.handle_webhook)
         self.resync()
+        if not was_up:  # back after a time with no replica: (de)register what changed meanwhile
+            for namespace, name in list(self.models):
+                self.notify(namespace, name)
 
     def container_stopped(self, address: str) -> None:
         from ..images.aws_lbc import WEBHOOK_PORT

@@ -54,6 +54,8 @@ def test_auto_mode_class_is_the_default(api: client.ApiClient, ns: str) -> None:
     assert svc.spec.load_balancer_class == "eks.amazonaws.com/nlb", svc.spec
     assert not client.CoreV1Api(api).list_namespaced_pod(
         "kube-system", label_selector="app.kubernetes.io/name=aws-load-balancer-controller").items
+    nodes = core.list_node().items
+    assert nodes and all((n.metadata.labels or {}).get("eks.amazonaws.com/compute-type") == "auto" for n in nodes)
 
 
 def test_unsupported_internal_annotation_is_ignored_and_scheme_decides(cluster: ClusterHandle,

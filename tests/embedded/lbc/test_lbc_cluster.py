@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -304,3 +305,25 @@ def test_internal_nlb_answers_a_pod_that_dials_its_dns_name(core: client.CoreV1A
     body = wait_for(dial, lambda b: '"responses":["web-' in b.replace(" ", ""), timeout=30,
                     what="the internal NLB answering a pod that resolved its name through cluster DNS")
     assert '"errors"' not in body or '"errors":[]' in body.replace(" ", ""), body
+
+
+def test_new_pods_become_targets_only_once_a_controller_replica_runs_again(
+        cluster: ClusterHandle, core: client.CoreV1Api, apps: client.AppsV1Api, ns: str) -> None:
+    resolver = resolver_of(cluster.kubeconfig)
+    deploy(apps, ns, "web", 1, spread=True)
+    name = hostname_of(core, ns, service(core, ns, "web", "web", {"aws-load-balancer-nlb-target-type": "ip"})
+                       .metadata.name)
+    wait_for(lambda: a_records(resolver, name), lambda a: len(a) == 1, timeout=30, what="one zone served")
+    apps.patch_namespaced_deployment_scale(LBC, "kube-system", {"spec": {"replicas": 0}})
+    try:
+        wait_for(lambda: core.list_namespaced_pod("kube-system", label_selector=f"app.kubernetes.io/name={LBC}").items,
+                 lambda pods: not pods, timeout=30, what="both LBC replicas gone")
+        apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": 3}})
+        wait_for(lambda: apps.read_namespaced_deployment("web", ns), lambda d: d.status.ready_replicas == 3,
+                 timeout=30, what="3 ready pods")
+        time.sleep(3)  # registration and health checks would be done by now (fast profile: about 2.5 s)
+        assert len(a_records(resolver, name)) == 1, "with no controller running, new pods never become targets"
+    finally:
+        apps.patch_namespaced_deployment_scale(LBC, "kube-system", {"spec": {"replicas": 2}})
+    wait_for(lambda: a_records(resolver, name), lambda a: len(a) == 3, timeout=30,
+             what="the new pods registered once the controller is back")
