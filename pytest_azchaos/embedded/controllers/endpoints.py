@@ -21,10 +21,10 @@ Both set ``endpoints.kubernetes.io/last-change-trigger-time`` from the earliest 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from ..apiserver.errors import quiet
+from ..apiserver.errors import ApiError, quiet
 from ..apiserver.resources import REGISTRY
 from ..apiserver.selectors import set_selector_matches
 from ..apiserver.store import Event, Store
@@ -348,7 +348,7 @@ class EndpointSliceController(_ServiceController):
         }
         if trigger:
             body["metadata"]["annotations"] = {TRIGGER_TIME: trigger}
-        quiet(lambda: self.store.create(SLICES, meta["namespace"], body))
+        quiet_create(lambda: self.store.create(SLICES, meta["namespace"], body))
 
     def _update(self, slice_: Obj, labels: dict[str, str], ports: list[Obj] | None, eps: list[Obj] | None,
                 trigger: str) -> None:
@@ -445,7 +445,7 @@ class EndpointsController(_ServiceController):
             return ep
 
         if current is None:
-            quiet(lambda: self.store.create(ENDPOINTS, ns, fill({"metadata": {"name": name}})))
+            quiet_create(lambda: self.store.create(ENDPOINTS, ns, fill({"metadata": {"name": name}})))
         else:
             quiet(lambda: self.store.guaranteed_update(ENDPOINTS, ns, name, fill))
 
@@ -496,3 +496,15 @@ class EndpointsController(_ServiceController):
             subsets.append(subset)
         return subsets
 
+
+
+def quiet_create(write: Callable[[], Any]) -> Any:
+    """``quiet`` for creates: a create in a namespace being deleted is expected to fail and is not an error (the
+    Service outlives its Endpoints there while a finalizer holds it; ``endpoints_controller.go`` and the
+    EndpointSlice reconciler skip ``NamespaceTerminatingCause``)."""
+    try:
+        return quiet(write)
+    except ApiError as e:
+        if any(c.reason == "NamespaceTerminating" for c in e.causes):
+            return None
+        raise

@@ -327,3 +327,22 @@ def test_new_pods_become_targets_only_once_a_controller_replica_runs_again(
         apps.patch_namespaced_deployment_scale(LBC, "kube-system", {"spec": {"replicas": 2}})
     wait_for(lambda: a_records(resolver, name), lambda a: len(a) == 3, timeout=30,
              what="the new pods registered once the controller is back")
+
+
+def test_deleting_a_namespace_with_lbc_services_leaves_no_controller_errors(
+        cluster: ClusterHandle, core: client.CoreV1Api, apps: client.AppsV1Api) -> None:
+    import requests
+
+    name = f"lbc-gone-{uuid.uuid4().hex[:6]}"
+    core.create_namespace({"metadata": {"name": name}})
+    deploy(apps, name, "web", 2)
+    hostname_of(core, name, service(core, name, "web", "web", {"aws-load-balancer-nlb-target-type": "ip"})
+                .metadata.name)
+    wait_for(lambda: apps.read_namespaced_deployment("web", name), lambda d: d.status.ready_replicas == 2,
+             timeout=30, what="2 ready pods")
+    core.delete_namespace(name)
+    wait_for(lambda: [n.metadata.name for n in core.list_namespace().items], lambda names: name not in names,
+             timeout=60, what="the namespace gone (the LBC's finalizer released)")
+    errors = requests.get(cluster.url + "/azchaos/v1/controller-errors", timeout=5,
+                          headers={"Authorization": "Bearer azchaos-embedded"}).json()["controllers"]
+    assert errors == [], errors
