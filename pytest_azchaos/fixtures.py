@@ -530,7 +530,8 @@ def azchaos_gameday(request: pytest.FixtureRequest, azchaos_cluster: Cluster, az
             else:
                 subjects = sample_subjects(azchaos_cluster, azchaos_namespace, azchaos_profile,
                                            labels={RUN_ID_LABEL: azchaos_run.run_id}, progress=azchaos_run.progress,
-                                           nodeid=request.node.nodeid, images=azchaos_settings.images)
+                                           nodeid=request.node.nodeid, images=azchaos_settings.images,
+                                           lb=request.getfixturevalue("azchaos_lb"))
         except (ScenarioError, AppError) as e:
             pytest.fail(str(e), pytrace=False)
         for subject in subjects:

@@ -54,7 +54,8 @@ def _before_pods_for_ip_targets(cluster: Cluster, namespace: str, manifests: lis
     reason = wait_target_group_binding(cluster, namespace, service["metadata"]["name"], profile.lb_ready_timeout)
     note = getattr(progress, "note", None)  # the terminal reporter's; a bare Progress has none
     if reason and note is not None:
-        note(f"ip targets: pods are created without the LBC's readiness gate: {reason}")
+        note(f"ip targets: pods are created before their target group exists, so they may get no readiness gate: "
+             f"{reason}")
 
 
 def _unreachable_internal(app: App) -> str:

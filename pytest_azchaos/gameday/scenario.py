@@ -240,8 +240,9 @@ class Scenario:
 
     def _judge_traffic(self, s: Subject, recording: Any) -> None:
         from ..checks.downtime import zero_downtime
-        from ..checks.source_ip import source_ip_preserved, source_ip_snat
+        from ..checks.source_ip import TargetFacts, source_ip_for_targets
         from ..checks.spread import balance
+        from ..lb.service import target_facts
 
         pod_zones = {**s.zones_before, **s.app.pod_zones(self._zones)}
         if self.fault == "partition":
@@ -264,8 +265,10 @@ class Scenario:
             s.skipped.append(Skipped("AZ-SRCIP", s.no_client_address))
         else:
             nodes = {n.address: n.name for n in (self._zones.nodes if self._zones else []) if n.address}
-            s.record(source_ip_preserved(steady, nodes) if s.traffic_policy == "Local"
-                     else source_ip_snat(steady, nodes))
+            # ip targets (LBC, Auto Mode) bypass kube-proxy: the target group's client-IP preservation decides.
+            facts = (target_facts(self.cluster, s.app.namespace, s.app.service, self.aws) if s.app.service
+                     else TargetFacts())
+            s.record(source_ip_for_targets(steady, nodes, s.traffic_policy, facts))
         if s.no_serving_pod:
             s.skipped.append(Skipped("AZ-BALANCE", s.no_serving_pod))
         else:

@@ -17,14 +17,20 @@ POLICIES = ("Cluster", "Local")
 
 
 def sample_subjects(cluster: Any, namespace: str, profile: Any, *, labels: dict[str, str], progress: Any = None,
-                    nodeid: str = "gameday", images: Any = None) -> list[Subject]:
+                    nodeid: str = "gameday", images: Any = None, lb: Any = None) -> list[Subject]:
     """The echo app ``echo-cluster`` and ``echo-local`` in ``namespace``, Ready and reachable; ``AppError`` (from
-    the first that is not) says why."""
+    the first that is not) says why. ``lb``: the load-balancer flavour (``lb.flavours.LbFlavour``); None: the one
+    the cluster gives a new LoadBalancer Service (``lb.detect``), internet-facing."""
     from ..apps import EchoSpec
     from ..apps.deploy import deploy_echo
 
+    if lb is None:
+        from ..lb.detect import choose, detect
+
+        lb = choose("auto", "internet-facing", detect(cluster))
+
     def deploy(policy: str) -> Subject:
-        spec = EchoSpec(name=f"echo-{policy.lower()}", traffic_policy=policy)  # type: ignore[arg-type]
+        spec = EchoSpec(name=f"echo-{policy.lower()}", traffic_policy=policy, lb=lb)  # type: ignore[arg-type]
         kwargs = {"images": images} if images is not None else {}
         app = deploy_echo(cluster, namespace, spec, profile, labels=labels, progress=progress, **kwargs)
         return Subject(f"sample/{policy}", app, Evidence(nodeid=f"{nodeid}::sample/{policy}"), traffic_policy=policy)

@@ -28,13 +28,23 @@ def namespace_labelled(core: Any, namespace: str) -> bool:
 
 def wait_target_group_binding(api: Any, namespace: str, service: str, timeout: float, interval: float = 0.5
                               ) -> str:
-    """Until the Service's TargetGroupBinding exists (its name), or a reason it will not: the API does not serve
-    the kind (no LBC CRDs) or the time ran out. Returns ``""`` when found, else the reason, for the caller to say."""
+    """Until the Service's TargetGroupBinding exists, or, where the API does not serve that kind, until the Service
+    has its load balancer (the LBC creates the target groups with it). Returns ``""`` then, else the reason (time
+    ran out), for the caller to say."""
     deadline = time.monotonic() + timeout
     while True:
         status, doc = api.get_json(TGB_PATH.format(namespace=namespace))
         if status == 404:
-            return "the API serves no elbv2.k8s.aws TargetGroupBinding (the LBC's CRDs are not installed)"
+            status, svc = api.get_json(f"/api/v1/namespaces/{namespace}/services/{service}")
+            ingress = (((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+                       if status == 200 and isinstance(svc, dict) else None)
+            if ingress:
+                return ""
+            if time.monotonic() >= deadline:
+                return (f"service {namespace}/{service} got no load balancer within {timeout:.0f}s (and the API serves "
+                        "no elbv2.k8s.aws TargetGroupBinding to wait for)")
+            time.sleep(interval)
+            continue
         if status == 200 and isinstance(doc, dict):
             for item in doc.get("items") or []:
                 if ((item.get("spec") or {}).get("serviceRef") or {}).get("name") == service:
