@@ -22,6 +22,8 @@ from ..timing import DEFAULT_PROFILE
 from ..wellknown import EMBEDDED_CONTEXT, EMBEDDED_TOKEN, profile_extension, resolver_extension
 from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
 from .network.addresses import choose_block, loopback_usable
+from .network.dns_port import PORT_ENV as DNS_PORT_ENV
+from .network.dns_port import choose as choose_dns_port
 from .topology import Topology
 
 CONTEXT_NAME = EMBEDDED_CONTEXT
@@ -48,6 +50,9 @@ class ClusterHandle:
     block: int
     #: The standard AWS settings (AWS_ENDPOINT_URL, dummy keys, AWS_DEFAULT_REGION) of its moto server.
     aws_env: dict[str, str] = field(default_factory=dict, compare=False)
+    #: The port its network really serves cluster DNS's port 53 on (53, or 10053 when 53 needs root:
+    #: ``network/dns_port.py``); a client outside the cluster dials ``<kube-dns ClusterIP>:<dns_port>``.
+    dns_port: int = field(default=53, compare=False)
 
     @property
     def state_file(self) -> Path:
@@ -114,6 +119,10 @@ def start_cluster(
         raise ClusterStartError(
             "this machine cannot bind loopback addresses beyond 127.0.0.1 (macOS: add aliases with "
             "`sudo ifconfig lo0 alias 127.x.y.z`); the embedded cluster gives every node and pod its own address")
+    try:  # decided here, by trying port 53, and handed to the cluster process so both agree
+        served_dns_port = choose_dns_port()
+    except ValueError as e:
+        raise ClusterStartError(str(e)) from None
     block = choose_block()
     ready = kubeconfig.with_name(kubeconfig.name + ".ready")
     with contextlib.suppress(FileNotFoundError):
@@ -126,7 +135,7 @@ def start_cluster(
         cmd += ["--registry-mirror", spec]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, env={**os.environ, DNS_PORT_ENV: str(served_dns_port)})
     _CHILDREN[proc.pid] = proc
     deadline = time.monotonic() + timeout
     while not ready.exists():
@@ -146,9 +155,10 @@ def start_cluster(
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
     tmp.replace(kubeconfig)
     aws_env = write_env_files(kubeconfig, AwsEndpoint.from_dict(info["aws"])) if info.get("aws") else {}
-    handle = ClusterHandle(info["url"], kubeconfig, info["pid"], topology, block, aws_env)
+    handle = ClusterHandle(info["url"], kubeconfig, info["pid"], topology, block, aws_env, served_dns_port)
     state_file_for(kubeconfig).write_text(json.dumps({"url": handle.url, "pid": handle.pid, "block": block,
-                                                      "topology": topology.to_dict()}, indent=2) + "\n")
+                                                      "topology": topology.to_dict(), "dns_port": served_dns_port},
+                                                     indent=2) + "\n")
     return handle
 
 

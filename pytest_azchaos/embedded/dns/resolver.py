@@ -13,9 +13,11 @@ agnhost is built without cgo, so ``net.ResolveTCPAddr`` reads the container's ``
   the next server (``server misbehaving``, ``read udp ...: i/o timeout``).
 - The error names the original name and the server: ``lookup web on 10.100.0.10:53: no such host``.
 
-Every exchange is sent from the pod's own address. The VPC's resolver (a ``dnsPolicy: Default`` pod's
-nameserver) answers in-process (:mod:`.vpc`); any other nameserver outside the embedded network
-(127.<block>/16) is never contacted: the query times out, as from a pod whose packets have nowhere to go.
+Every exchange is sent from the pod's own address, to port 53 (really to the unprivileged port standing
+for it when 53 needs root: :mod:`pytest_azchaos.embedded.network.dns_port`; messages still say ``:53``).
+The VPC's resolver (a ``dnsPolicy: Default`` pod's nameserver) answers in-process (:mod:`.vpc`); any other
+nameserver outside the embedded network (127.<block>/16) is never contacted: the query times out, as from a
+pod whose packets have nowhere to go.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
+from ..network.dns_port import wire_port
 from .vpc import is_vpc_resolver, vpc_answer
 
 DNS_PORT = 53
@@ -217,7 +220,7 @@ class StubResolver:
 
         try:
             transport, _ = await loop.create_datagram_endpoint(Client, local_addr=(self.source, 0),
-                                                               remote_addr=(server, DNS_PORT))
+                                                               remote_addr=(server, wire_port(DNS_PORT)))
         except OSError as e:
             raise _ExchangeError(f"dial udp {server}:{DNS_PORT}: {(e.strerror or str(e)).lower()}") from None
         local = transport.get_extra_info("sockname")
@@ -238,7 +241,7 @@ class StubResolver:
         target = f"{server}:{DNS_PORT}"
         try:
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(server, DNS_PORT, local_addr=(self.source, 0)), self.conf.timeout)
+                asyncio.open_connection(server, wire_port(DNS_PORT), local_addr=(self.source, 0)), self.conf.timeout)
         except TimeoutError:
             raise _ExchangeError(f"dial tcp {target}: i/o timeout", timeout=True) from None
         except OSError as e:

@@ -651,7 +651,9 @@ class NetexecContainer(Container):
         return body, None
 
     async def _http_get(self, addr: tuple[str, int], target: str) -> str:
-        reader, writer = await asyncio.open_connection(addr[0], addr[1], local_addr=(self.spec.pod_ip, 0))
+        from pytest_azchaos.embedded.network.dns_port import wire_port  # 53: maybe its unprivileged stand-in
+
+        reader, writer = await asyncio.open_connection(addr[0], wire_port(addr[1]), local_addr=(self.spec.pod_ip, 0))
         try:
             writer.write(f"GET {target} HTTP/1.1\r\nHost: {addr[0]}:{addr[1]}\r\nUser-Agent: Go-http-client/1.1\r\n"
                          "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n".encode())
@@ -697,8 +699,10 @@ class NetexecContainer(Container):
                     future.set_exception(exc)
 
         try:
+            from pytest_azchaos.embedded.network.dns_port import wire_port  # 53: maybe its unprivileged stand-in
+
             transport, _ = await loop.create_datagram_endpoint(Client, local_addr=(self.spec.pod_ip, 0),
-                                                               remote_addr=addr)
+                                                               remote_addr=(addr[0], wire_port(addr[1])))
         except OSError as e:
             return "", f"udp dial failed. err:dial udp {addr[0]}:{addr[1]}: {e.strerror or e}"
         local = transport.get_extra_info("sockname")

@@ -7,8 +7,10 @@ cluster)::
            pods insecure; fallthrough in-addr.arpa ip6.arpa }; prometheus :9153; forward . /etc/resolv.conf;
            cache 30; loop; reload; loadbalance }
 
-- DNS on the pod's address, port 53, UDP and TCP (:mod:`pytest_azchaos.embedded.dns.server`); a port it
-  cannot bind ends the process with exit 1 (``Listen: listen tcp :53: bind: permission denied``).
+- DNS on the pod's address, port 53, UDP and TCP (:mod:`pytest_azchaos.embedded.dns.server`); really on the
+  unprivileged port standing for 53 when 53 needs root (:mod:`pytest_azchaos.embedded.network.dns_port`), as
+  every in-process client dials it. A port it cannot bind ends the process with exit 1 (``Listen: listen tcp
+  :53: bind: permission denied``).
 - ``health``: ``:8080/health`` answers ``OK``; on SIGTERM the server goes lame duck for 5 s (still
   answering), then exits 0, as ``[INFO] SIGTERM: Shutting down servers then terminating`` logs it.
 - ``ready``: ``:8181/ready`` answers 200 ``OK`` once the ``kubernetes`` plugin has synced, else 503 with
@@ -73,9 +75,11 @@ class CoreDnsContainer(Container):
 
     async def run(self) -> None:
         from pytest_azchaos.embedded.dns.server import DnsServer  # dnspython: only when a CoreDNS pod runs
+        from pytest_azchaos.embedded.network.dns_port import wire_port
 
         ip = self.spec.pod_ip
-        self.server = DnsServer(ip, 53, self._ready_index)
+        # Port 53, or the unprivileged port standing for it when 53 needs root (network/dns_port.py).
+        self.server = DnsServer(ip, wire_port(53), self._ready_index)
         try:
             await self.server.start()
         except OSError as e:

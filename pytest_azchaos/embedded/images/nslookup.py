@@ -29,6 +29,7 @@ from pytest_azchaos.embedded.dns.vpc import is_vpc_resolver, vpc_answer
 from pytest_azchaos.embedded.images.applets import die, show_usage
 from pytest_azchaos.embedded.images.fs import FsError
 from pytest_azchaos.embedded.images.shell_process import Proc
+from pytest_azchaos.embedded.network.dns_port import wire_port
 
 USAGE = "[-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]"
 QTYPES = ("SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "PTR", "ANY")
@@ -157,9 +158,9 @@ async def _send_queries(proc: Proc, server: str, port: int, queries: list[tuple[
     reachable = is_embedded_address(host)
     vpc = is_vpc_resolver(host)  # answered in-process (pytest_azchaos.embedded.dns.vpc)
     transport = None
-    if reachable:
+    if reachable:  # port 53 is really its unprivileged stand-in when 53 needs root (network/dns_port.py)
         transport, _ = await loop.create_datagram_endpoint(
-            Client, local_addr=(proc.address, 0) if proc.address else None, remote_addr=(host, port))
+            Client, local_addr=(proc.address, 0) if proc.address else None, remote_addr=(host, wire_port(port)))
     start = time.monotonic()
     interval = timeout / retry
     sent_at = -interval

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..images.container import Container
+from ..network.dns_port import wire_port
 
 Obj = dict[str, Any]
 
@@ -68,7 +69,7 @@ async def http_get(host: str, port: int, path: str, timeout: float, headers: lis
 
 async def tcp_connect(host: str, port: int, timeout: float) -> ProbeResult:
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, wire_port(port)), timeout)
     except TimeoutError:
         return ProbeResult(False, f"dial tcp {host}:{port}: i/o timeout")
     except OSError:

@@ -2,7 +2,9 @@
 
 What each node's kube-proxy would do, decided per connection:
 
-- ClusterIP ``clusterIP:port``: any usable endpoint; the source is the client's own address.
+- ClusterIP ``clusterIP:port``: any usable endpoint; the source is the client's own address. Port 53 (a
+  ClusterIP's or an endpoint's) is really the unprivileged port standing for it when 53 needs root
+  (:mod:`.dns_port`), as for every in-process DNS client.
   EndpointSlice hints (``trafficDistribution``) narrow Cluster-policy traffic to the endpoints hinted for the
   routing node's zone (or node) when every ready endpoint has hints and one is hinted for it, else all
   (``pkg/proxy/topology.go``); ``internalTrafficPolicy: Local`` keeps ClusterIP traffic on the client's node,
@@ -37,6 +39,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .dns_port import wire_port
 from .relay import Listener, Route, privileged_port_message
 from .udp_relay import UdpListener
 
@@ -198,7 +201,7 @@ class KubeProxy:
         if not pool:
             return None
         ep = pool[self.rng.randrange(len(pool))] if len(pool) > 1 else pool[0]
-        return Route(ep.address, ep.ports[pname], source)
+        return Route(ep.address, wire_port(ep.ports[pname]), source)
 
     def _reachable(self, ep: Endpoint, source: NodeNetwork | None = None) -> bool:
         node = self.nodes.get(ep.node or "")
@@ -292,8 +295,8 @@ class KubeProxy:
                 continue
             if cluster_ip and cluster_ip != "None":
                 try:
-                    listeners.append(await Listener(cluster_ip, int(port["port"]), self._router(state, port, None,
-                                                                                                  False)).start())
+                    listeners.append(await Listener(cluster_ip, wire_port(int(port["port"])),
+                                                    self._router(state, port, None, False)).start())
                 except PermissionError:  # an ordinary user and a port below 1024: the rest still works
                     log.warning("service %s/%s: %s", state.namespace, state.name,
                                 privileged_port_message(cluster_ip, int(port["port"])))
@@ -319,11 +322,12 @@ class KubeProxy:
             endpoints = state.endpoints
             if hop is not None and hop.frozen is not None:
                 endpoints = hop.frozen.get((state.namespace, state.name), [])
-            return any(e.address == route.host and e.ports.get(pname) == route.port and self._reachable(e, hop)
+            return any(e.address == route.host and wire_port(e.ports.get(pname) or 0) == route.port
+                       and self._reachable(e, hop)
                        for e in usable(endpoints))
 
         try:
-            return await UdpListener(cluster_ip, int(port["port"]), self._router(state, port, None, False),
+            return await UdpListener(cluster_ip, wire_port(int(port["port"])), self._router(state, port, None, False),
                                      still_usable).start()
         except PermissionError:
             log.warning("service %s/%s: %s", state.namespace, state.name,

@@ -92,12 +92,14 @@ def dial(pod_ip: str, host: str, port: int, protocol: str = "http", tries: int =
         return e.code, e.read().decode()
 
 
-def query(server: str, name: str, rdtype: str = "A", tcp: bool = False, timeout: float = 2.0) -> dns.message.Message:
-    """One DNS question to ``server``:53 over UDP (or TCP) from this process."""
+def query(server: str, name: str, rdtype: str = "A", tcp: bool = False, timeout: float = 2.0,
+          port: int = 53) -> dns.message.Message:
+    """One DNS question to ``server``:``port`` over UDP (or TCP) from this process (``port``: the cluster's
+    ``ClusterHandle.dns_port`` when 53 needs root)."""
     q = dns.message.make_query(name, rdtype)
     if tcp:
-        return dns.query.tcp(q, server, timeout=timeout)
-    return dns.query.udp(q, server, timeout=timeout)
+        return dns.query.tcp(q, server, timeout=timeout, port=port)
+    return dns.query.udp(q, server, timeout=timeout, port=port)
 
 
 def kube_dns_ip(kube: Any) -> str:
