@@ -236,3 +236,48 @@ def test_internal_nlb_does_not_hairpin_a_target_to_itself_with_client_ip_preserv
         assert answer == f"{PODS['a1']}|{PODS['b1']}", f"another pod is answered, its address kept: {answer}"
 
     run(LbOptions(internal=True, preserve_client_ip=True, health=HEALTH), scenario)
+
+
+def _instance_run(options: LbOptions, scenario: Callable[[LoadBalancer], Awaitable[None]]) -> None:
+    """An instance-target NLB under ``externalTrafficPolicy: Local`` (kube-proxy keeps the source it is given)."""
+
+    async def main() -> None:
+        servers = [await _peer_echo(ip, 9000) for ip in PODS.values()]
+        proxy = KubeProxy()
+        nets = {n: proxy.set_node(n, ip, zone) for n, (ip, zone) in NODES.items()}
+        spec = {"type": "LoadBalancer", "clusterIP": "127.231.96.10", "externalTrafficPolicy": "Local",
+                "ports": [{"port": 8081, "targetPort": 9000, "nodePort": 31601, "protocol": "TCP"}]}
+        state = await proxy.sync_service("ns", "inst", spec)
+        assert state is not None
+        proxy.set_endpoints("ns", "inst", _slices("a1", "b1"))
+        lb = LoadBalancer(proxy, state, LB, TIMING, options=options)
+        await lb.start()
+        lb.set_targets([(nets[n], {"metadata": {"name": n}, "spec": {}}) for n in NODES])
+        try:
+            await scenario(lb)
+        finally:
+            await lb.close()
+            await proxy.close()
+            for s in servers:
+                s.close()
+
+    asyncio.run(main())
+
+
+def test_instance_targets_under_local_see_the_nlb_address_without_client_ip_preservation() -> None:
+    async def scenario(lb: LoadBalancer) -> None:
+        await _healthy(lb, 2)
+        seen = (await _ask(LB["zone-b"], 8081, OUTSIDE)).split("|")[1]
+        assert seen == LB["zone-b"], f"preserve_client_ip.enabled=false: the pod sees the NLB, saw {seen}"
+
+    # TCP to the NodePort as the health check (port 31601): the default path of the instance check
+    _instance_run(LbOptions(preserve_client_ip=False, health=(0.05, 2, 2, 0.2, None, 31601)), scenario)
+
+
+def test_instance_targets_under_local_see_the_client_by_default() -> None:
+    async def scenario(lb: LoadBalancer) -> None:
+        await _healthy(lb, 2)
+        seen = (await _ask(LB["zone-a"], 8081, OUTSIDE)).split("|")[1]
+        assert seen == OUTSIDE, f"instance targets preserve the client IP by default, saw {seen}"
+
+    _instance_run(LbOptions(preserve_client_ip=True, health=(0.05, 2, 2, 0.2, None, 31601)), scenario)
