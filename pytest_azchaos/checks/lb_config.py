@@ -87,6 +87,10 @@ def _advice(config: LbConfig, found: Sequence[Window], gates: Sequence[str] | No
             out.append(f"{tg.name}: ip targets without pod readiness gates: a rollout can finish while every target "
                        "is still 'initial' (registration takes 90-180 s); label the namespace "
                        "elbv2.k8s.aws/pod-readiness-gate-inject=enabled before creating the pods")
+    if config.scheme == "internal" and any(tg.preserve_client_ip for tg in config.target_groups):
+        out.append("internal NLB with client IP preservation: a pod calling this Service through the NLB and landing "
+                   "on its own node or itself times out (internal NLBs do not support hairpinning); an in-cluster "
+                   "runner's traffic needs targets that are not its own pods")
     if not config.cross_zone:
         out.append(f"cross-zone load balancing is off: a client that resolved a lost zone's address keeps using it "
                    f"for up to the {DNS_TTL:g}s DNS TTL plus the detection window (load_balancing.cross_zone.enabled)")

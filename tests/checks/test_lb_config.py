@@ -66,3 +66,9 @@ def test_negative_control_prestop_shorter_than_the_window_fails_naming_the_prest
     needed = azchaos_profile.nlb_local_interval * azchaos_profile.nlb_local_unhealthy_threshold
     assert f"for {needed + 2 * azchaos_profile.endpoint_propagation_delay:g}s" in text
     assert "set the preStop sleep to at least" in text and "lifecycle.preStop.sleep.seconds" in text
+
+
+def test_internal_nlb_with_client_ip_preservation_warns_of_hairpin_timeouts() -> None:
+    result = lb_config_check(_config("instance", scheme="internal"), Shutdown(30, 5, 60), "Cluster", AWS)
+    assert "do not support hairpinning" in result.message()
+    assert "hairpinning" not in lb_config_check(_config("instance"), Shutdown(30, 5, 60), "Cluster", AWS).message()
