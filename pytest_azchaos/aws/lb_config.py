@@ -46,7 +46,8 @@ class TargetGroupConfig:
 
     @property
     def preserve_client_ip(self) -> bool:
-        return self.attributes.get(PRESERVE_CLIENT_IP, "false").lower() == "true"
+        default = "true" if self.target_type == "instance" else "false"  # AWS's default per target type
+        return self.attributes.get(PRESERVE_CLIENT_IP, default).lower() == "true"
 
     @property
     def proxy_protocol(self) -> bool:
