@@ -49,6 +49,12 @@ class TargetGroupConfig:
         default = "true" if self.target_type == "instance" else "false"  # AWS's default per target type
         return self.attributes.get(PRESERVE_CLIENT_IP, default).lower() == "true"
 
+    def cross_zone(self, load_balancer: bool) -> bool:
+        """Cross-zone for this target group: its own ``load_balancing.cross_zone.enabled`` when true/false, the load
+        balancer's when ``use_load_balancer_configuration`` (the default)."""
+        value = self.attributes.get(CROSS_ZONE, "use_load_balancer_configuration").lower()
+        return load_balancer if value not in ("true", "false") else value == "true"
+
     @property
     def proxy_protocol(self) -> bool:
         return self.attributes.get(PROXY_PROTOCOL, "false").lower() == "true"

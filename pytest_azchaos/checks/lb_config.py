@@ -91,7 +91,7 @@ def _advice(config: LbConfig, found: Sequence[Window], gates: Sequence[str] | No
         out.append("internal NLB with client IP preservation: a pod calling this Service through the NLB and landing "
                    "on its own node or itself times out (internal NLBs do not support hairpinning); an in-cluster "
                    "runner's traffic needs targets that are not its own pods")
-    if not config.cross_zone:
+    if not any(tg.cross_zone(config.cross_zone) for tg in config.target_groups):
         out.append(f"cross-zone load balancing is off: a client that resolved a lost zone's address keeps using it "
                    f"for up to the {DNS_TTL:g}s DNS TTL plus the detection window (load_balancing.cross_zone.enabled)")
     if config.scheme == "internal":

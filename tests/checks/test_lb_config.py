@@ -72,3 +72,15 @@ def test_internal_nlb_with_client_ip_preservation_warns_of_hairpin_timeouts() ->
     result = lb_config_check(_config("instance", scheme="internal"), Shutdown(30, 5, 60), "Cluster", AWS)
     assert "do not support hairpinning" in result.message()
     assert "hairpinning" not in lb_config_check(_config("instance"), Shutdown(30, 5, 60), "Cluster", AWS).message()
+
+
+def test_a_target_groups_own_cross_zone_attribute_overrides_the_load_balancers() -> None:
+    config = _config("instance")
+    tg = config.target_groups[0]
+    on = TargetGroupConfig(tg.arn, tg.name, tg.target_type, tg.port, tg.health_protocol, tg.health_port, None,
+                           tg.interval, tg.timeout, tg.healthy_threshold, tg.unhealthy_threshold,
+                           {**tg.attributes, "load_balancing.cross_zone.enabled": "true"})
+    with_override = LbConfig(config.arn, config.name, config.dns_name, config.scheme, False, config.zones, (on,))
+    assert "cross-zone load balancing is off" in lb_config_check(config, Shutdown(30, 5, 60), "Cluster", AWS).message()
+    assert "cross-zone load balancing is off" not in lb_config_check(with_override, Shutdown(30, 5, 60), "Cluster",
+                                                                     AWS).message()
