@@ -309,9 +309,33 @@ def test_restore_after_a_killed_run_succeeds_with_the_shipped_rbac(restore_run: 
     assert not (message := mismatch(restore_run.uses, shipped_grants(), exact=False)), message
 
 
+# Grants the suites use on real clusters in an API group the proof's embedded cluster does not serve (its requests
+# there answer 404 and are not audited): AZ-ADDONS lists the webhook configurations (EKS always serves them).
+# Excused as unused only while the proof's cluster does not serve the group; once it does, the audit must show them.
+UNSERVED_HERE: dict[str, frozenset[Rule]] = {
+    "admissionregistration.k8s.io/v1": frozenset({
+        ("list", "admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+        ("list", "admissionregistration.k8s.io", "validatingwebhookconfigurations")}),
+}
+
+
+def excused(url: str) -> frozenset[Rule]:
+    """The ``UNSERVED_HERE`` grants whose group the cluster at ``url`` does not serve."""
+    out: set[Rule] = set()
+    for group_version, rules in UNSERVED_HERE.items():
+        if requests.get(f"{url}/apis/{group_version}", timeout=10).status_code == 404:
+            out |= rules
+    return frozenset(out)
+
+
 def test_shipped_rbac_grants_nothing_the_suites_and_restore_do_not_use(suite_run: SuiteRun,
-                                                                       restore_run: RestoreRun):
+                                                                       restore_run: RestoreRun,
+                                                                       rbac_cluster: ClusterHandle):
     uses = dict(suite_run.uses)
     for use, who in restore_run.uses.items():
         uses[use] = uses.get(use, set()) | who
-    assert not (message := mismatch(uses, shipped_grants(), exact=True)), message
+    shipped = shipped_grants()
+    unserved = excused(rbac_cluster.url)
+    assert unserved <= shipped.cluster, "an excused grant is no longer in rbac.yaml: drop it from UNSERVED_HERE"
+    grants = Grants(shipped.cluster - unserved, shipped.roles)
+    assert not (message := mismatch(uses, grants, exact=True)), message
