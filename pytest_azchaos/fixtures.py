@@ -538,7 +538,7 @@ def azchaos_gameday(request: pytest.FixtureRequest, azchaos_cluster: Cluster, az
             subject.evidence = azchaos_evidence  # one test, one evidence: every recording and phase in it
             scenario.add(subject)
         scenario.run()
-        for subject in scenario.subjects:
+        for subject in scenario.observed:
             for result, entry in zip(subject.results, subject.entries, strict=True):
                 _record_check(request, azchaos_evidence, result, subject.label, entry)
         failed = [f"{s.label}: {CheckFailed(r)}" for s, r in scenario.results() if r.verdict == "failed"]

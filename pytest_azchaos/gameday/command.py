@@ -224,7 +224,7 @@ def write_report(scenario: Any, report_dir: Path, write: Callable[[str], None]) 
     from ..report.html import render
 
     rows = [(r.check_id, s.label, r.verdict, r.summary) for s, r in scenario.results()]
-    rows += [(k.check_id, s.label, "not applicable", k.reason) for s in scenario.subjects for k in s.skipped]
+    rows += [(k.check_id, s.label, "not applicable", k.reason) for s in scenario.observed for k in s.skipped]
     width = max([len(r[1]) for r in rows] + [6])
     write("")
     write(f"{'check':<13} {'target':<{width}} {'verdict':<14} summary")
@@ -235,7 +235,7 @@ def write_report(scenario: Any, report_dir: Path, write: Callable[[str], None]) 
             write("")
             write(f"{s.label}: {r.message()}")
     evidences = []
-    for s in scenario.subjects:
+    for s in scenario.observed:
         s.evidence.finished = time.time()
         s.evidence.outcome = {0: "passed", 1: "failed", 3: "skipped"}[_code({r.verdict for r in s.results})]
         s.evidence.write_json(report_dir)

@@ -79,7 +79,7 @@ class LiveView:
         except Exception as e:  # our side: shown, never raised
             return [*out, f"[gameday]   (zones unreadable: {type(e).__name__})"]
         names = zones.zones()
-        for s in sc.subjects:
+        for s in sc.observed:
             try:
                 pods = s.app.pods()
                 pod_zones = {p.metadata.name: zones.zone_of(p.spec.node_name) or "unscheduled" for p in pods}
@@ -88,10 +88,10 @@ class LiveView:
             except Exception as e:
                 pod_zones, ready_text = dict(s.zones_before), f"(pods unreadable: {type(e).__name__})"
             out.append(f"[gameday]   {s.label}: ready pods  {ready_text}")
-            recent: list[RequestRecord] = []
-            if s.prober is not None:
-                now = s.prober.elapsed()
-                recent = [r for r in s.prober.recording.snapshot() if r.due >= now - self.interval]
+            if s.prober is None:  # a stateful app on zonal volumes: no traffic of its own
+                continue
+            now = s.prober.elapsed()
+            recent = [r for r in s.prober.recording.snapshot() if r.due >= now - self.interval]
             known = {**s.zones_before, **pod_zones}
             out.append(f"[gameday]   {s.label}: last {self.interval:.0f}s  {per_zone_line(recent, known, names)}")
         return out

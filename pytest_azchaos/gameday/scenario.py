@@ -91,10 +91,13 @@ class Scenario:
     aws: Any = None
     progress: Any = None
     subjects: list[Subject] = field(default_factory=list)
+    #: Stateful apps on zonal volumes (``gameday.volumes.VolumeSubject``): no traffic, their own checks.
+    volumes: list[Any] = field(default_factory=list)
     phase: str = "not started"
     fault_report: Any = None
     since: float = 0.0
     _zones: ZoneMap | None = None
+    _judged: bool = False
 
     def __post_init__(self) -> None:
         if self.fault not in FAULTS:
@@ -110,8 +113,16 @@ class Scenario:
     # ------------------------------------------------------------------ steps
 
     def add(self, subject: Subject) -> Subject:
-        self.subjects.append(subject)
+        """Observe ``subject``: traffic and the app checks, or for a ``VolumeSubject`` its volume checks."""
+        from .volumes import VolumeSubject
+
+        (self.volumes if isinstance(subject, VolumeSubject) else self.subjects).append(subject)
         return subject
+
+    @property
+    def observed(self) -> list[Subject]:
+        """Every subject, those with traffic first."""
+        return [*self.subjects, *self.volumes]
 
     def run(self) -> list[Subject]:
         """Every step; the fault is undone and traffic stopped even when a step raised."""
@@ -146,6 +157,8 @@ class Scenario:
                                                     "node port)"))
             s.traffic = Traffic(self.rate, s.evidence, self.profile.lb_ready_timeout, zone_map=lb_address_zones)
             s.prober = s.traffic.start(s.app)
+        for v in self.volumes:
+            v.prepare(self, zones)
         time.sleep(STEADY_SECONDS)
 
     def inject(self) -> None:
@@ -180,6 +193,9 @@ class Scenario:
             recording = s.prober.stop()
             self._judge_traffic(s, recording)
             s.record(recoveries[s.label])
+        for v in self.volumes:
+            v.judge_lost(self, self._zones)
+        self._judged = True
 
     def finish(self) -> list[str]:
         """Stop whatever traffic still runs and undo the fault (the ledger replays it)."""
@@ -190,10 +206,18 @@ class Scenario:
                     s.traffic.stop_all()
                 except RuntimeError as e:  # a crashed prober: its traffic is no evidence, said in the notes
                     s.evidence.notes.append(str(e))
-        lines = self.chaos.undo_all()
-        if self.fault in ("outage", "partition") and self.fault_report is not None:
-            self._set_phase(f"waiting for {self.zone} to rejoin")
-            self._rejoined()
+        try:
+            lines = self.chaos.undo_all()
+            if self.fault in ("outage", "partition") and self.fault_report is not None:
+                self._set_phase(f"waiting for {self.zone} to rejoin")
+                self._rejoined()
+            if self._judged and self.volumes:
+                self._set_phase(f"waiting for the stateful pods of {self.zone} to return on their volumes")
+                for v in self.volumes:
+                    v.judge_returned(self, self._zones)
+        finally:
+            for v in self.volumes:
+                v.stop()
         self._set_phase("done")
         return lines
 
@@ -212,7 +236,7 @@ class Scenario:
                    else f"the nodes of {self.zone} were not all Ready {back.elapsed:.0f}s after the undo")
         result = CheckResult(check_id, back.ok, summary, (back.describe(),), {"zone_return_s": round(back.elapsed, 1)},
                              "" if back.ok else back.inconclusive_reason())
-        for s in self.subjects:
+        for s in self.observed:
             s.record(result)
 
     # ------------------------------------------------------------------ checks
@@ -282,7 +306,7 @@ class Scenario:
     # ------------------------------------------------------------------ verdict
 
     def results(self) -> list[tuple[Subject, CheckResult]]:
-        return [(s, r) for s in self.subjects for r in s.results]
+        return [(s, r) for s in self.observed for r in s.results]
 
     def exit_code(self) -> int:
         """0 every check passed, 1 one failed (the cluster), 3 none failed but one was inconclusive (our side)."""

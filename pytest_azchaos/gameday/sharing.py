@@ -17,13 +17,23 @@ MARKER = "azchaos_shares"
 
 
 def covered_modules(items: Sequence[Any]) -> set[str]:
-    """File names of the suite modules the collected sharing tests cover."""
+    """What the collected sharing tests cover: suite module file names (``test_az_drain.py``: all its tests) or
+    one parametrisation of one (``test_az_ebs_drain.py[partition]``: the tests whose id ends so)."""
     out: set[str] = set()
     for item in items:
         marker = item.get_closest_marker(MARKER)
         if marker is not None:
             out.update(marker.kwargs.get("covers", ()))
     return out
+
+
+def is_covered(item: Any, covered: set[str]) -> bool:
+    """Whether ``item`` is one of the ``covered`` tests (see ``covered_modules``)."""
+    module = Path(str(item.path)).name
+    if module in covered:
+        return True
+    name = str(getattr(item, "name", ""))
+    return any(entry.startswith(module + "[") and name.endswith(entry[len(module):]) for entry in covered)
 
 
 def split_shared(items: Sequence[Any], share: bool) -> tuple[list[Any], list[Any]]:
@@ -36,5 +46,5 @@ def split_shared(items: Sequence[Any], share: bool) -> tuple[list[Any], list[Any
     dropped: list[Any] = []
     for item in items:
         shared = item.get_closest_marker(MARKER) is not None
-        (dropped if not shared and Path(str(item.path)).name in covered else keep).append(item)
+        (dropped if not shared and is_covered(item, covered) else keep).append(item)
     return keep, dropped

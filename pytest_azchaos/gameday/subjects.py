@@ -1,5 +1,6 @@
-"""What a shared fault observes: the sample echo app in both traffic policies, deployed side by side (their
-load balancers become ready in parallel, which under ``realistic`` timings is most of the set-up), or the
+"""What a shared fault observes: the sample echo app in both traffic policies and the stateful app on zonal
+EBS volumes, deployed side by side (their load balancers and volumes become ready in parallel, which under
+``realistic`` timings is most of the set-up), or the
 user's own workloads (``--azchaos-target``), found and never changed."""
 
 from __future__ import annotations
@@ -14,29 +15,39 @@ from ..report.evidence import Evidence
 from .scenario import Subject
 
 POLICIES = ("Cluster", "Local")
+STATEFUL = "stateful"
 
 
 def sample_subjects(cluster: Any, namespace: str, profile: Any, *, labels: dict[str, str], progress: Any = None,
-                    nodeid: str = "gameday", images: Any = None, lb: Any = None) -> list[Subject]:
-    """The echo app ``echo-cluster`` and ``echo-local`` in ``namespace``, Ready and reachable; ``AppError`` (from
-    the first that is not) says why. ``lb``: the load-balancer flavour (``lb.flavours.LbFlavour``); None: the one
+                    nodeid: str = "gameday", images: Any = None, lb: Any = None,
+                    stateful: bool = True) -> list[Subject]:
+    """The echo app ``echo-cluster`` and ``echo-local`` in ``namespace``, Ready and reachable, and with
+    ``stateful`` the stateful app (one zonal EBS volume per pod) as a ``VolumeSubject``; ``AppError`` (from
+    the first that is not ready) says why. ``lb``: the load-balancer flavour (``lb.flavours.LbFlavour``); None: the one
     the cluster gives a new LoadBalancer Service (``lb.detect``), internet-facing."""
-    from ..apps import EchoSpec
-    from ..apps.deploy import deploy_echo
+    from ..apps import EchoSpec, StatefulSpec
+    from ..apps.deploy import deploy_echo, deploy_stateful
+    from .volumes import VolumeSubject
 
     if lb is None:
         from ..lb.detect import choose, detect
 
         lb = choose("auto", "internet-facing", detect(cluster))
 
+    kwargs = {"images": images} if images is not None else {}
+
     def deploy(policy: str) -> Subject:
-        spec = EchoSpec(name=f"echo-{policy.lower()}", traffic_policy=policy, lb=lb)  # type: ignore[arg-type]
-        kwargs = {"images": images} if images is not None else {}
-        app = deploy_echo(cluster, namespace, spec, profile, labels=labels, progress=progress, **kwargs)
+        if policy == STATEFUL:
+            spec = StatefulSpec(node_loss_toleration=profile.app_node_loss_toleration)
+            app = deploy_stateful(cluster, namespace, spec, profile, labels=labels, progress=progress, **kwargs)
+            return VolumeSubject("sample/stateful", app, Evidence(nodeid=f"{nodeid}::sample/stateful"))
+        echo = EchoSpec(name=f"echo-{policy.lower()}", traffic_policy=policy, lb=lb)  # type: ignore[arg-type]
+        app = deploy_echo(cluster, namespace, echo, profile, labels=labels, progress=progress, **kwargs)
         return Subject(f"sample/{policy}", app, Evidence(nodeid=f"{nodeid}::sample/{policy}"), traffic_policy=policy)
 
-    with ThreadPoolExecutor(len(POLICIES), thread_name_prefix="azchaos-deploy") as pool:
-        return list(pool.map(deploy, POLICIES))
+    kinds = (*POLICIES, STATEFUL) if stateful else POLICIES
+    with ThreadPoolExecutor(len(kinds), thread_name_prefix="azchaos-deploy") as pool:
+        return list(pool.map(deploy, kinds))
 
 
 @contextlib.contextmanager

@@ -34,6 +34,8 @@ def test_gameday_drain_passes_every_applicable_check_on_the_sample_app(drained: 
         expected = set(CHECKS) - ({"AZ-HCNP"} if target == "sample/Cluster" else set())
         assert judged == expected, target
     assert table[-1][:4] == ["AZ-HCNP", "sample/Cluster", "not", "applicable"]
+    volumes = {row[0]: row[2] for row in table if row[1] == "sample/stateful"}
+    assert volumes == {"AZ-EBS-DRAIN": "passed", "AZ-EBS-RETURN": "passed"}
 
 
 def test_gameday_shows_the_phase_and_per_zone_traffic_while_it_runs(drained: dict[str, Any]) -> None:
@@ -48,7 +50,11 @@ def test_gameday_writes_the_html_and_json_report(drained: dict[str, Any]) -> Non
     html = (report / "index.html").read_text()
     assert "game day: drain us-east-1a" in html
     evidences = [json.loads(p.read_text()) for p in sorted(report.glob("gameday*.json"))]
-    assert [e["test"] for e in evidences] == ["gameday::sample/Cluster", "gameday::sample/Local"]
+    assert [e["test"] for e in evidences] == ["gameday::sample/Cluster", "gameday::sample/Local",
+                                              "gameday::sample/stateful"]
+    stateful = evidences.pop()
+    assert [c["check_id"] for c in stateful["checks"]] == ["AZ-EBS-DRAIN", "AZ-EBS-RETURN"]
+    assert stateful["predictions"] and stateful["predictions"][0]["fault"]
     for e in evidences:
         assert {c["check_id"] for c in e["checks"]} >= {"AZ-DRAIN", "AZ-RESCHED"}
         assert [p["name"] for p in e["phases"]][:1] == ["drain us-east-1a"]

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class _Item:
     def __init__(self, path: str, covers: tuple[str, ...] | None = None) -> None:
         self.path = Path(path)
+        self.name = "test_x"
         self.marker = pytest.mark.azchaos_shares(fault="drain", covers=covers).mark if covers else None
 
     def get_closest_marker(self, name: str) -> Any:
@@ -33,6 +34,13 @@ def test_sharing_runs_the_shared_test_and_drops_the_modules_it_covers() -> None:
 def test_without_sharing_the_shared_test_is_dropped_and_every_suite_runs() -> None:
     shared, drain = _Item("s/test_az_shared.py", ("test_az_drain.py",)), _Item("s/test_az_drain.py")
     assert split_shared([shared, drain], share=False) == ([drain], [shared])
+
+
+def test_a_covered_parametrisation_drops_only_the_tests_with_that_id() -> None:
+    shared = _Item("s/test_az_shared.py", ("test_az_ebs_drain.py[partition]",))
+    partition, drain = _Item("s/test_az_ebs_drain.py"), _Item("s/test_az_ebs_drain.py")
+    partition.name, drain.name = "test_pod_waits[partition]", "test_pod_waits[drain]"
+    assert split_shared([shared, partition, drain], share=True) == ([shared, drain], [partition])
 
 
 def test_a_covered_module_run_alone_is_kept_with_sharing_on() -> None:
@@ -52,7 +60,8 @@ def test_the_catalogue_with_shared_faults_collects_no_covered_suite() -> None:
     assert "test_az_shared.py" in modules
     assert not modules & {"test_az_drain.py", "test_az_srcip.py", "test_az_balance.py", "test_az_topo.py",
                           "test_az_hcnp.py", "test_az_outage.py"}
-    assert {"test_az_cordon.py", "test_az_podkill.py", "test_az_ebs_drain.py"} <= modules
+    assert not modules & {"test_az_partition.py", "test_az_ebs_drain.py", "test_az_ebs_return.py"}  # every flavour
+    assert {"test_az_cordon.py", "test_az_podkill.py", "test_az_ebs_bind.py"} <= modules
 
 
 def test_the_catalogue_without_sharing_collects_no_shared_test() -> None:
@@ -68,5 +77,5 @@ def test_the_shared_drain_suite_passes_on_the_embedded_cluster(embedded_cluster:
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     summary = {line.split()[0]: line.split()[1] for line in run.stdout.splitlines() if line.startswith("AZ-")}
-    assert summary == dict.fromkeys(("AZ-TOPO", "AZ-HCNP", "AZ-BALANCE", "AZ-SRCIP", "AZ-DRAIN", "AZ-RESCHED"),
-                                    "PASS")
+    assert summary == dict.fromkeys(("AZ-TOPO", "AZ-HCNP", "AZ-BALANCE", "AZ-SRCIP", "AZ-DRAIN", "AZ-RESCHED",
+                                     "AZ-EBS-DRAIN", "AZ-EBS-RETURN"), "PASS")
