@@ -11,13 +11,14 @@ import pytest
 from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.embedded.topology import Topology
 from tests import clusters
-from tests.embedded.dns.helpers import kube_dns_ip, query
+from tests.embedded.dns.helpers import know_dns_port, kube_dns_ip, query
 from tests.embedded.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
 def dns_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
     with clusters.own_cluster(tmp_path_factory.mktemp("dns"), topology=Topology(), profile="fast") as handle:
+        know_dns_port(handle)  # 10053 when port 53 needs root (network/dns_port.py)
         with clusters.api_client(handle) as api:
             server = kube_dns_ip(api)
         # The add-on's pods start with the cluster: wait until kube-dns answers before any test asks it.

@@ -92,10 +92,22 @@ def dial(pod_ip: str, host: str, port: int, protocol: str = "http", tries: int =
         return e.code, e.read().decode()
 
 
+# The port each known cluster serves DNS's 53 on (53, or 10053 when 53 needs root), by its addresses' second
+# octet: this process is outside the cluster, so it dials that port itself, as ``ClusterHandle.dns_port`` says.
+_DNS_PORTS: dict[int, int] = {}
+
+
+def know_dns_port(handle: ClusterHandle) -> None:
+    """Let :func:`query` find ``handle``'s DNS port for its ClusterIPs (127.<block>) and pods (127.<block+1>)."""
+    _DNS_PORTS[handle.block] = _DNS_PORTS[handle.block + 1] = handle.dns_port
+
+
 def query(server: str, name: str, rdtype: str = "A", tcp: bool = False, timeout: float = 2.0,
-          port: int = 53) -> dns.message.Message:
-    """One DNS question to ``server``:``port`` over UDP (or TCP) from this process (``port``: the cluster's
-    ``ClusterHandle.dns_port`` when 53 needs root)."""
+          port: int | None = None) -> dns.message.Message:
+    """One DNS question to ``server``:``port`` over UDP (or TCP) from this process; ``port`` None: the DNS port
+    of the cluster ``server`` is in (:func:`know_dns_port`), else 53."""
+    if port is None:
+        port = _DNS_PORTS.get(int(server.split(".")[1]), 53) if server.startswith("127.") else 53
     q = dns.message.make_query(name, rdtype)
     if tcp:
         return dns.query.tcp(q, server, timeout=timeout, port=port)
