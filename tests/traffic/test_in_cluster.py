@@ -3,6 +3,7 @@ with its source zone; lookups recorded; our own channel's failure never counted 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -104,3 +105,23 @@ def test_a_channel_the_cluster_does_not_serve_is_our_side_failing(plugin_cluster
 ])
 def test_netexec_error_texts_are_classified(text, kind):
     assert error_class(text) == kind
+
+
+def test_probers_are_admitted_where_pod_security_restricted_is_enforced(plugin_cluster):
+    from tests import clusters
+
+    core = plugin_cluster.core
+    with clusters.fresh_namespace(core, "psa") as ns:
+        core.patch_namespace(ns, {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+        pods = deploy_probers(plugin_cluster, ns, SampleImages(), timeout=60, zones=["us-east-1a"])
+        assert pods[0].ip
+        # The control: the same pod without the restricted securityContext is refused there.
+        from pytest_azchaos.traffic.in_cluster import prober_manifest
+
+        bare = prober_manifest("bare", "us-east-1a", SampleImages())
+        del bare["spec"]["securityContext"]
+        del bare["spec"]["containers"][0]["securityContext"]
+        with pytest.raises(client.ApiException) as refused:
+            core.create_namespaced_pod(ns, bare)
+        message = json.loads(refused.value.body)["message"]
+        assert refused.value.status == 403 and 'violates PodSecurity "restricted:latest"' in message, message
