@@ -47,4 +47,5 @@ def test_az_toporoute_prefer_same_zone_stays_local_and_falls_back_when_a_zone_is
     recording = run.stop()
     pod_zones.update(app.pod_zones(azchaos_zones))
     service = core.read_namespaced_service(SERVICE, app.namespace)
-    azchaos_check(topology_routing(recording, pod_zones, azchaos_zone, service=service, during=(settled, None)))
+    azchaos_check(topology_routing(recording, pod_zones, azchaos_zone, service=service, during=(settled, None),
+                                   refused_since=window[0]))

@@ -35,8 +35,11 @@ def service_routing(service: Any) -> dict[str, str | None]:
 
 def topology_routing(recording: Recording, pod_zones: Mapping[str, str], lost_zone: str, *,
                      service: Any = None, during: tuple[float | None, float | None] = (None, None),
-                     min_local: float = 1.0, check_id: str = CHECK_ID) -> CheckResult:
-    """Pass when surviving zones stayed local and the lost zone's clients fell back without failures."""
+                     refused_since: float | None = None, min_local: float = 1.0,
+                     check_id: str = CHECK_ID) -> CheckResult:
+    """Pass when surviving zones stayed local and the lost zone's clients fell back without failures (judged over
+    ``during``: after the fault has settled); with ``refused_since`` a refused connection from any zone from then on
+    (the fault's start: while the endpoints go) fails too, as a dataplane that refuses instead of falling back does."""
     from ..traffic.in_cluster import OUR_SIDE
 
     window = recording.between(*during)
@@ -92,6 +95,15 @@ def topology_routing(recording: Recording, pod_zones: Mapping[str, str], lost_zo
                 problems.append(f"clients in {zone} were served {local:.0%} from their own zone (want "
                                 f"{min_local:.0%}): {name} is not routed zone-locally"
                                 + ("" if routing.get("trafficDistribution") else " (it has no trafficDistribution)"))
+    if refused_since is not None:
+        refused = [r for r in recording.between(refused_since, None).snapshot()
+                   if r.kind == "service-ip" and r.error == "refused"]
+        figures["refused_during_fault"] = len(refused)
+        if refused:
+            where = Counter(r.source_zone or "unknown" for r in refused)
+            problems.append(f"{len(refused)} connection(s) refused during the fault (clients in "
+                            f"{', '.join(f'{z}: {n}' for z, n in sorted(where.items()))}; first at "
+                            f"t={refused[0].due:.2f}s: {refused[0].detail[:160]})")
     if lost_zone not in zones:
         unsure.append(f"no client in {lost_zone} made requests")
     if problems:

@@ -54,3 +54,22 @@ def test_a_service_without_traffic_distribution_fails_az_toporoute_as_not_zone_l
     service = azchaos_cluster.core.read_namespaced_service("spread", app.namespace)
     with pytest.raises(CheckFailed, match="is not routed zone-locally \\(it has no trafficDistribution\\)"):
         azchaos_check(topology_routing(recording, pod_zones, zone, service=service, during=(settled, None)))
+
+
+def test_a_connection_refused_while_the_endpoints_go_fails_az_toporoute():
+    from pytest_azchaos.traffic.recording import Recording, RequestRecord
+
+    recording = Recording()
+    for i, zone in enumerate(("a", "b", "c")):
+        recording.add(RequestRecord(i, 1.0, 1.0, 0.01, "10.0.0.1:80", 200, pod=f"p-{zone}", source_zone=zone,
+                                    kind="service-ip"))
+        recording.add(RequestRecord(10 + i, 9.0, 9.0, 0.01, "10.0.0.1:80", 200,
+                                    pod="p-b" if zone == "a" else f"p-{zone}", source_zone=zone, kind="service-ip"))
+    recording.add(RequestRecord(20, 3.0, 3.0, 0.001, "10.0.0.1:80", None, "refused",
+                                'Get "http://10.0.0.1:80/hostname": dial tcp 10.0.0.1:80: connect: connection refused',
+                                source_zone="a", kind="service-ip"))
+    pods = {"p-a": "a", "p-b": "b", "p-c": "c"}
+    assert topology_routing(recording, pods, "a", during=(8.0, None)).passed  # after the fault settled: fine
+    result = topology_routing(recording, pods, "a", during=(8.0, None), refused_since=2.0)
+    assert not result.passed
+    assert "1 connection(s) refused during the fault (clients in a: 1; first at t=3.00s" in result.summary
