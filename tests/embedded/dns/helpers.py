@@ -25,7 +25,8 @@ def kubectl(handle: ClusterHandle, *args: str) -> subprocess.CompletedProcess[st
 
 def netexec(kube: Any, namespace: str, name: str, *, zone: str | None = None, replicas: int = 1,
             pod_spec: dict | None = None, headless: bool = False) -> None:
-    """A netexec Deployment ``name`` (HTTP 8080, UDP 8081) and its Service (port 80 -> 8080, 81/UDP -> 8081)."""
+    """A netexec Deployment ``name`` (HTTP 8080, UDP 8081) and its Service (8080 -> 8080, 8081/UDP -> 8081: ports an
+    ordinary user's cluster can serve, as the sample app's)."""
     from kubernetes import client
 
     spec: dict = {"containers": [{"name": "netexec", "image": AGNHOST, "args": ["netexec", "--http-port=8080"]}],
@@ -39,8 +40,8 @@ def netexec(kube: Any, namespace: str, name: str, *, zone: str | None = None, re
     client.CoreV1Api(kube).create_namespaced_service(namespace, {
         "metadata": {"name": name},
         "spec": {"selector": {"app": name}, **({"clusterIP": "None"} if headless else {}),
-                 "ports": [{"name": "http", "port": 80 if not headless else 8080, "targetPort": 8080},
-                           {"name": "udp", "port": 81 if not headless else 8081, "targetPort": 8081,
+                 "ports": [{"name": "http", "port": 8080, "targetPort": 8080},
+                           {"name": "udp", "port": 8081, "targetPort": 8081,
                             "protocol": "UDP"}]}})
 
 
@@ -70,7 +71,7 @@ def service_routes(kube: Any, namespace: str, name: str, endpoints: int, timeout
 
     def fetch() -> set[str]:
         try:
-            with urllib.request.urlopen(f"http://{ip}:80/hostname", timeout=0.5) as r:
+            with urllib.request.urlopen(f"http://{ip}:8080/hostname", timeout=0.5) as r:
                 seen.add(r.read().decode())
         except OSError:
             pass

@@ -103,7 +103,7 @@ def test_service_name_resolves_from_a_pod(dns_cluster: ClusterHandle, kube: Any,
 def test_srv_record_names_the_service_and_its_port(kube: Any, ns: str) -> None:
     netexec(kube, ns, "web")
     msg = query(kube_dns_ip(kube), f"_http._tcp.web.{ns}.svc.cluster.local.", "SRV")
-    assert [rd.to_text() for rrset in msg.answer for rd in rrset] == [f"0 100 80 web.{ns}.svc.cluster.local."], msg
+    assert [rd.to_text() for rrset in msg.answer for rd in rrset] == [f"0 100 8080 web.{ns}.svc.cluster.local."], msg
     web_ip = client.CoreV1Api(kube).read_namespaced_service("web", ns).spec.cluster_ip
     assert [rd.to_text() for rrset in msg.additional for rd in rrset] == [web_ip], msg
 
@@ -130,10 +130,10 @@ def test_dial_by_service_name_reaches_another_services_pods(kube: Any, ns: str) 
     names = {p["metadata"]["name"] for p in ready_pods(kube, ns, "web", 2)}
     client_ip = ready_pods(kube, ns, "client", 1)[0]["status"]["podIP"]
     service_routes(kube, ns, "web", 2)
-    status, body = dial(client_ip, "web", 80, "http", tries=3)
+    status, body = dial(client_ip, "web", 8080, "http", tries=3)
     assert status == 200 and isinstance(body, dict) and len(body.get("responses", [])) == 3, body
     assert set(body["responses"]) <= names, (body, names)
-    status, body = dial(client_ip, f"web.{ns}.svc.cluster.local", 81, "udp", tries=2)
+    status, body = dial(client_ip, f"web.{ns}.svc.cluster.local", 8081, "udp", tries=2)
     assert status == 200 and isinstance(body, dict) and set(body.get("responses", [])) <= names, body
     assert len(body["responses"]) == 2, body
 
@@ -141,7 +141,7 @@ def test_dial_by_service_name_reaches_another_services_pods(kube: Any, ns: str) 
 def test_dial_to_an_unknown_name_is_no_such_host_from_the_cluster_dns(kube: Any, ns: str) -> None:
     netexec(kube, ns, "client")
     client_ip = ready_pods(kube, ns, "client", 1)[0]["status"]["podIP"]
-    status, body = dial(client_ip, "nope", 80)
+    status, body = dial(client_ip, "nope", 8080)
     assert (status, body) == (400, "host and/or port param are invalid. "
                                     f"lookup nope on {kube_dns_ip(kube)}:53: no such host\n")
 

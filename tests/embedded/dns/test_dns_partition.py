@@ -33,7 +33,7 @@ def _association(ec2: Any, subnet: str) -> tuple[str, str]:
 
 
 def _lookup_ok(client_ip: str, host: str) -> bool:
-    status, body = dial(client_ip, host, 80, timeout=10)
+    status, body = dial(client_ip, host, 8080, timeout=10)
     return status == 200 and isinstance(body, dict) and bool(body.get("responses"))
 
 
@@ -69,7 +69,7 @@ def test_partitioning_the_coredns_zone_takes_dns_from_the_other_zones_only(dns_c
     ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=deny_all)
     try:
         time.sleep(FAST.cloud_poll_interval * 3)  # the cloud layer polls the ACLs
-        status, body = dial(outside, far, 80, timeout=10)
+        status, body = dial(outside, far, 8080, timeout=10)
         assert status == 400 and isinstance(body, str) and body.endswith(f"->{kube_dns_ip(kube)}:53: i/o timeout\n"), \
             (status, body)
         assert _lookup_ok(inside, near), "the cut-off zone keeps its own CoreDNS"

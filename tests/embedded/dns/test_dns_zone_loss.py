@@ -62,7 +62,7 @@ def test_lookups_fail_with_the_coredns_zones_and_return_once_coredns_is_reschedu
     server = kube_dns_ip(kube)
     name = f"web.{ns}.svc.cluster.local."
     assert query(server, name).answer, "cluster DNS answers before the fault"
-    status, body = dial(client_ip, "web", 80)
+    status, body = dial(client_ip, "web", 8080)
     assert status == 200 and isinstance(body, dict) and set(body["responses"]) <= web, body
 
     stopped = sorted(n for n, zone in nodes.items() if zone in lost_zones)
@@ -74,7 +74,7 @@ def test_lookups_fail_with_the_coredns_zones_and_return_once_coredns_is_reschedu
         with pytest.raises(dns.exception.Timeout):
             query(server, name, tcp=True, timeout=1.0)
         # A rooted name is one question (the search list would take 5 s and outlast the node-loss detection).
-        status, body = dial(client_ip, name, 80)
+        status, body = dial(client_ip, name, 8080)
         assert status == 400 and isinstance(body, str), body
         assert f"lookup {name} on {server}:53: read udp {client_ip}:" in body, body
         assert body.endswith(f"->{server}:53: i/o timeout\n"), body
@@ -87,7 +87,7 @@ def test_lookups_fail_with_the_coredns_zones_and_return_once_coredns_is_reschedu
         msg = wait_for(lambda: _query_or_none(server, name), lambda m: m is not None and bool(m.answer),
                        timeout=10, interval=0.2, what="an answer from the rescheduled CoreDNS")
         assert msg is not None
-        status, body = dial(client_ip, "web", 80)
+        status, body = dial(client_ip, "web", 8080)
         assert status == 200 and isinstance(body, dict) and set(body["responses"]) <= web, body
         print(f"cluster DNS answered again {time.monotonic() - started:.1f}s after the failed lookups")
     finally:
