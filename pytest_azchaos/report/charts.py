@@ -188,6 +188,18 @@ def success_chart(ev: Mapping[str, Any], clock: Clock, styles: Mapping[str, tupl
     return "".join(parts) + "</svg>"
 
 
+def client_zone_chart(ev: Mapping[str, Any], clock: Clock, styles: Mapping[str, tuple[str, str]]) -> str:
+    """The in-cluster probers' success rate per zone they left from: each zone's own view of the cluster
+    (Service by IP and by name, DNS lookups), on the same clock as the faults and the checks."""
+    series = success_rate(ev.get("source_zone_buckets") or [])
+    desc = (f"Success rate of the requests sent from inside the cluster, per zone they left from, percent per "
+            f"second. {_describe_series(series, '%')}.")
+    parts = _frame("Success rate from inside, per client zone", desc, "success rate (%)", 100.0, clock)
+    parts += _phases(ev, clock, label=False) + _lines(series, styles, clock, 100.0) + _checks(ev, clock, label=False)
+    parts += _legend(styles)
+    return "".join(parts) + "</svg>"
+
+
 def _overall(ev: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per-second totals from the zone buckets (the same requests as the per-zone lines), else the prober's
     own per-second buckets (evidence written before zone buckets existed)."""
@@ -246,13 +258,16 @@ def timeline_svg(ev: Mapping[str, Any]) -> str:
     span = max([span] + [t for t, _ in check_times(ev)])
     clock = Clock(span)
     ready_zones = sorted({z for s in ev.get("ready_pods_per_zone") or [] for z in s["ready"]})
-    styles = zone_styles(sorted(set(zones_in(ev.get("zone_buckets") or [])) | set(ready_zones),
+    client_zones = zones_in(ev.get("source_zone_buckets") or [])
+    styles = zone_styles(sorted(set(zones_in(ev.get("zone_buckets") or [])) | set(ready_zones) | set(client_zones),
                                 key=lambda z: (z == UNKNOWN_ZONE, z)))
     charts = []
     if ev.get("zone_buckets") or ev.get("buckets"):
         charts.append(success_chart(ev, clock, styles))
     if ev.get("zone_buckets"):
         charts.append(share_chart(ev, clock, styles))
+    if ev.get("source_zone_buckets"):
+        charts.append(client_zone_chart(ev, clock, styles))
     if ev.get("ready_pods_per_zone"):
         charts.append(ready_chart(ev, clock, styles))
     if ev.get("buckets"):

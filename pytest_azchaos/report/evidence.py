@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..traffic.recording import Recording
-from .series import zone_buckets
+from .series import source_zone_buckets, source_zone_table, zone_buckets
 
 
 @dataclass
@@ -79,6 +79,8 @@ class Evidence:
                 row = {"t": round(r.due + offset, 4), "latency_ms": round(r.latency * 1000, 2), "ok": r.ok,
                        "target": r.target, "status": r.status, "error": r.error, "detail": r.detail,
                        "pod": r.pod, "client_ip": r.client_ip, "lb_zone": r.lb_zone}
+                if r.source_zone:  # an in-cluster prober's request: the zone it left from and what it asked
+                    row.update(source_zone=r.source_zone, kind=r.kind)
                 if not r.ok:
                     failed.append(row)
                 requests.append(row)
@@ -100,7 +102,11 @@ class Evidence:
             "notes": self.notes,
             "predictions": self.predictions,
             "pod_zones": pod_zones,
-            "zone_buckets": zone_buckets(requests, pod_zones),
+            # From outside, by the zone that answered; from inside, by the zone the request left from.
+            "zone_buckets": zone_buckets([r for r in requests if not r.get("source_zone")], pod_zones),
+            "source_zone_buckets": source_zone_buckets(requests),
+            "source_zone_table": [{"zone": z, "kind": k, "requests": n, "failed": f}
+                                  for (z, k), (n, f) in source_zone_table(requests).items()],
         }
 
     def write_json(self, directory: Path) -> Path:

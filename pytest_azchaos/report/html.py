@@ -193,6 +193,17 @@ def _zone_totals(ev: Mapping[str, Any]) -> str:
             f"<th scope='col'>failed</th><th scope='col'>succeeded</th></tr></thead><tbody>{cells}</tbody></table>")
 
 
+def _client_zone_totals(ev: Mapping[str, Any]) -> str:
+    rows = ev.get("source_zone_table") or []
+    if not rows:
+        return ""
+    cells = "".join(f"<tr><th scope='row'>{_e(r['zone'])}</th><td>{_e(r['kind'])}</td><td>{_e(r['requests'])}</td>"
+                    f"<td>{_e(r['failed'])}</td></tr>" for r in rows)
+    return ('<table class="zones"><caption>Requests from inside the cluster per zone they left from (in-cluster '
+            "probers)</caption><thead><tr><th scope='col'>client zone</th><th scope='col'>what</th>"
+            f"<th scope='col'>requests</th><th scope='col'>failed</th></tr></thead><tbody>{cells}</tbody></table>")
+
+
 def _failed_list(ev: Mapping[str, Any]) -> str:
     failed = ev.get("failed_requests") or []
     if not failed:
@@ -201,7 +212,9 @@ def _failed_list(ev: Mapping[str, Any]) -> str:
         f"<li>t={float(r['t']):.3f}s {_e(r.get('target'))} {_e(r.get('error'))}"
         + (f" HTTP {_e(r['status'])}" if r.get("status") else "")
         + (f" zone {_e(r['lb_zone'])}" if r.get("lb_zone") else "")
-        + (f" pod {_e(r['pod'])}" if r.get("pod") else "") + f": {_e(r.get('detail'))}</li>"
+        + (f" pod {_e(r['pod'])}" if r.get("pod") else "")
+        + (f" from {_e(r['source_zone'])} ({_e(r.get('kind'))})" if r.get("source_zone") else "")
+        + f": {_e(r.get('detail'))}</li>"
         for r in failed[:MAX_FAILED_LISTED])
     more = f"<li>… {len(failed) - MAX_FAILED_LISTED} more in the JSON</li>" if len(failed) > MAX_FAILED_LISTED else ""
     return f"<h3>{len(failed)} failed request(s)</h3><ul>{items}{more}</ul>"
@@ -220,7 +233,7 @@ def _section(ev: Mapping[str, Any], skip: tuple[str, str] | None) -> str:
     if "requests_total" not in ev and not ev.get("checks"):  # a test skipped before it had evidence
         return head + "</section>"
     return (head + f'<p>{_e(ev.get("requests_total", 0))} requests, {len(failed)} failed; faults: {phases or "none"}'
-            "</p>" + timeline_svg(ev) + _zone_totals(ev)
+            "</p>" + timeline_svg(ev) + _zone_totals(ev) + _client_zone_totals(ev)
             + f'<div class="judged"><div>{_checks_table(ev)}</div>{_predictions(ev)}</div>'
             + _failed_list(ev) + (f"<h3>Notes</h3><ul>{notes}</ul>" if notes else "")
             + '<p><a href="#overview">back to the overview</a></p></section>')

@@ -39,6 +39,33 @@ def zone_buckets(requests: Iterable[Mapping[str, Any]], pod_zones: Mapping[str, 
             for i, zones in sorted(buckets.items())]
 
 
+def source_zone_buckets(requests: Iterable[Mapping[str, Any]], step: float = 1.0) -> list[dict[str, Any]]:
+    """The in-cluster probers' requests per ``step`` seconds and per zone they left from (each zone's view of
+    the cluster), shaped as ``zone_buckets``; requests from outside the cluster are not in it."""
+    buckets: dict[int, dict[str, dict[str, int]]] = {}
+    for r in requests:
+        if not r.get("source_zone"):
+            continue
+        index = math.floor(float(r["t"]) / step)
+        counts = buckets.setdefault(index, {}).setdefault(str(r["source_zone"]), {"requests": 0, "ok": 0})
+        counts["requests"] += 1
+        counts["ok"] += 1 if r.get("ok") else 0
+    return [{"t": round(i * step, 3), "zones": {z: dict(c) for z, c in sorted(zones.items())}}
+            for i, zones in sorted(buckets.items())]
+
+
+def source_zone_table(requests: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """Per (zone the request left from, what it asked: ``dns``, ``service-name`` ...), ``(requests, failed)``:
+    e.g. the DNS lookups each surviving zone lost during the fault."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for r in requests:
+        if r.get("source_zone"):
+            counts = out.setdefault((str(r["source_zone"]), str(r.get("kind") or "request")), [0, 0])
+            counts[0] += 1
+            counts[1] += 0 if r.get("ok") else 1
+    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
+
+
 def zones_in(buckets: Iterable[Mapping[str, Any]]) -> list[str]:
     """Every zone seen in ``buckets``, sorted, with ``unknown`` last."""
     seen = {z for b in buckets for z in b["zones"]}
