@@ -179,11 +179,15 @@ def _summary(name: str, recording: Any) -> dict[str, Any]:
 
 def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cluster",
                     pdb_max_unavailable: int | None = 1, ready_timeout: float | None = None,
+                    lb: str = "auto", lb_scheme: str = "internet-facing",
                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Deploy the sample echo app (``apps.EchoSpec``: zone-spread Deployment, LoadBalancer Service, PDB) in
     ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable. Its image
     follows the experiment's configuration ``azchaos_image``, ``azchaos_image_repo_list`` (else
-    ``$KUBE_TEST_REPO_LIST``) and ``azchaos_image_pull_secrets``, as the plugin's ``--azchaos-image*`` options."""
+    ``$KUBE_TEST_REPO_LIST``) and ``azchaos_image_pull_secrets``, as the plugin's ``--azchaos-image*`` options.
+    Its load balancer is ``lb`` (``auto``: the controller the cluster gives a new LoadBalancer Service, as
+    ``lb.detect`` finds it, like the game day) with ``lb_scheme``: the Service states class, scheme and target type
+    explicitly, never relying on a webhook's or controller's default."""
     from kubernetes import client
     from kubernetes.client import ApiException
 
@@ -204,8 +208,16 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
     profile = state.chaos.profile
     if ready_timeout is not None:
         profile = replace(profile, app_ready_timeout=float(ready_timeout))
+    if lb_scheme not in ("internet-facing", "internal"):
+        raise ActivityFailed(f"lb_scheme must be internet-facing or internal, not {lb_scheme!r}")
+    try:
+        from ..lb.detect import LbChoiceError, choose, detect
+
+        flavour = choose(lb, lb_scheme, detect(state.cluster))  # type: ignore[arg-type]
+    except LbChoiceError as e:  # the action's own arguments, not pytest's flags
+        raise ActivityFailed(str(e).replace("--azchaos-lb", "lb")) from None
     spec = EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
-                    pdb_max_unavailable=pdb_max_unavailable)
+                    pdb_max_unavailable=pdb_max_unavailable, lb=flavour)
     conf = configuration or {}
     try:
         images = resolve_images(conf.get("azchaos_image"), conf.get("azchaos_image_repo_list"),
@@ -220,7 +232,7 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
         raise ActivityFailed(str(e)) from None
     addresses = app.addresses
     return {"namespace": namespace, "service": app.service, "label_selector": app.label_selector,
-            "replicas": spec.replicas, "addresses": addresses}
+            "replicas": spec.replicas, "addresses": addresses, "lb": flavour.describe()}
 
 
 def delete_app(namespace: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
