@@ -50,6 +50,8 @@ SOURCES: dict[str, str] = {
     "lbc_health_check_interval": "AWS Load Balancer Controller target groups: health check interval 10 s "
                                  "(TCP traffic-port 10/10 s 3/3; instance + ETP=Local HTTP /healthz 10/6 s 2/2; "
                                  "lbc pkg/service/model_builder.go)",
+    "zonal_shift_spacing": "EKS: wait at least 60 s between zonal shift operations on a cluster "
+                           "(eksug zone-shift-enable.adoc)",
     "nlb_registration_delay": "NLB target registration takes 90 to 180 s before health checks begin "
                               "(LBC maintainer, aws-load-balancer-controller#1834; #1786 saw 4-5 min)",
     "nlb_deregistration_new_connections": "an NLB keeps sending new connections to a deregistered target for "
@@ -145,6 +147,8 @@ class Profile:
     nlb_registration_delay: float = 90.0
     nlb_deregistration_new_connections: float = 120.0
     nlb_dns_ttl: float = 60.0
+    # ARC zonal shift for EKS (eks-flavours-facts.md §5)
+    zonal_shift_spacing: float = 60.0
 
     @classmethod
     def by_name(cls, name: str) -> Profile:
@@ -321,6 +325,7 @@ FAST = Profile(
     app_node_loss_toleration=2,
     lbc_health_check_interval=0.5,
     nlb_registration_delay=1.0,
+    zonal_shift_spacing=1.0,
     nlb_deregistration_new_connections=1.5,
     nlb_dns_ttl=1.0,
 )

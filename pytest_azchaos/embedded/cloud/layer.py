@@ -95,6 +95,7 @@ class CloudLayer:
         self._seen_running: dict[str, bool] = {}
         self._clients: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
+        self.zonal_shifts: Any = None  # zonal_shift.ZonalShifts once the account is populated
         from .loadbalancers import NlbMirror
         from .volumes import VolumeMirror
 
@@ -181,9 +182,58 @@ class CloudLayer:
             if sorted(got) != sorted(wanted):
                 raise RuntimeError(f"ASG {group.asg_name} launched {got}, expected the nodes' {wanted}")
             self.nodegroups[zone] = group
+        self._start_zonal_shift(ec2)
         self.populated = True
         if self._loop is not None:  # NLBs and volumes that exist already, before the first answer goes out
             asyncio.run_coroutine_threadsafe(self._mirror_all(), self._loop).result(timeout=120)
+
+    def _start_zonal_shift(self, ec2: Any) -> None:
+        """Serve ARC zonal shift for the cluster (moto does not): the zones' AZ IDs from EC2."""
+        from . import zonal_shift
+
+        zone_ids = {z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]
+                    if z["ZoneName"] in self.topology.zones}
+        self.zonal_shifts = zonal_shift.ZonalShifts(self.region, self.topology.cluster_name, zone_ids,
+                                                    spacing=self.cluster.profile.zonal_shift_spacing)
+        zonal_shift.CURRENT = self.zonal_shifts
+        self.server.app.services[zonal_shift.SERVICE] = self.zonal_shifts
+
+    def sync_zonal_shift(self) -> None:
+        """EKS's effects of the active zonal shifts (cordon, EndpointSlices), as they change."""
+        shifts = self.zonal_shifts
+        if shifts is None:
+            return
+        store = self.cluster.store
+
+        def nodes_in(zone: str) -> list[tuple[str, bool]]:
+            return [(n["metadata"]["name"], bool((n.get("spec") or {}).get("unschedulable")))
+                    for n in store.scan("nodes")
+                    if (n["metadata"].get("labels") or {}).get("topology.kubernetes.io/zone") == zone]
+
+        if shifts.sync(nodes_in, self._set_unschedulable, self._resync_endpoint_slices):
+            log.info("zonal shift: zones %s shifted away", sorted(shifts.applied))
+
+    def _set_unschedulable(self, name: str, unschedulable: bool) -> None:
+        """Cordon (or uncordon) a node as EKS does for a zonal shift: ``spec.unschedulable``."""
+        from ..controllers.node_lifecycle import NODES
+
+        def mutate(node: dict[str, Any]) -> dict[str, Any]:
+            node.setdefault("spec", {})["unschedulable"] = True
+            if not unschedulable:
+                node["spec"].pop("unschedulable", None)
+            return node
+
+        self.cluster.store.guaranteed_update(NODES, "", name, mutate)
+
+    def _resync_endpoint_slices(self) -> None:
+        """The EndpointSlice controller takes the zones under an applied zonal shift and resyncs every Service."""
+        from ..controllers.endpoints import EndpointSliceController
+
+        for ctl in self.cluster.controllers:
+            if isinstance(ctl, EndpointSliceController):
+                ctl.shifted_zones = self.zonal_shifts.applied
+                for svc in list(self.cluster.store.scan("services")):
+                    ctl.enqueue((svc["metadata"]["namespace"], svc["metadata"]["name"]))
 
     async def _mirror_all(self) -> None:
         for svc in list(self.cluster.store.scan("services")):
@@ -286,6 +336,7 @@ class CloudLayer:
                 if self.ready:
                     self.sync_power()
                     self.sync_network()
+                    self.sync_zonal_shift()
                     await self.nlbs.reconcile_targets()
             except Exception:  # a transient moto hiccup must not end the coupling
                 log.exception("cloud layer poll failed")

@@ -38,6 +38,8 @@ class LazyMotoApp:
         self._lock = threading.Lock()
         self.ready = threading.Event()
         self.error: BaseException | None = None
+        #: Services moto does not serve, by signing name (``arc-zonal-shift``): WSGI apps of the cloud layer.
+        self.services: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
 
     def ensure_started(self) -> None:
         """Build moto's app and run the population once (other callers wait for it)."""
@@ -65,6 +67,10 @@ class LazyMotoApp:
             start_response("500 Internal Server Error", [("Content-Type", "text/plain"),
                                                          ("Content-Length", str(len(body)))])
             return [body]
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        for name, app in self.services.items():
+            if f"/{name}/aws4_request" in auth:
+                return app(environ, start_response)
         return self._app(environ, start_response)
 
 

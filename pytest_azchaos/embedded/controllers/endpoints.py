@@ -199,6 +199,8 @@ class EndpointSliceController(_ServiceController):
         self.triggers = TriggerTimeTracker()
         self.recorder = EventRecorder(store, "endpoint-slice-controller")
         self._hinted: set[tuple[str, str]] = set()  # Services whose Auto hints are on (hintsPopulatedByService)
+        #: Zones under an ARC zonal shift (EKS drops their endpoints unless all of a Service's are there).
+        self.shifted_zones: frozenset[str] = frozenset()
 
     def _owned(self, ns: str, name: str) -> list[Obj]:
         return sorted((s for s in self.store.scan(SLICE_KEY, ns)
@@ -279,7 +281,18 @@ class EndpointSliceController(_ServiceController):
             pkey = json.dumps(ports, sort_keys=True)
             group = out.setdefault(pkey, (ports, {}))
             group[1][_ep_key(target_ref(pod))] = self._endpoint(service, pod)
-        return out
+        return self._zonal_shift(out)
+
+    def _zonal_shift(self, out: dict[str, tuple[list[Obj], dict[str, Obj]]]
+                     ) -> dict[str, tuple[list[Obj], dict[str, Obj]]]:
+        """EKS during a zonal shift: the shifted zones' endpoints leave, unless every endpoint is there (fail safe)."""
+        if not self.shifted_zones:
+            return out
+        eps = [ep for _, group in out.values() for ep in group.values()]
+        if all(ep.get("zone") in self.shifted_zones for ep in eps):
+            return out
+        return {k: (ports, {key: ep for key, ep in group.items() if ep.get("zone") not in self.shifted_zones})
+                for k, (ports, group) in out.items()}
 
     def _reconcile(self, service: Obj, existing: list[Obj], desired: dict[str, tuple[list[Obj], dict[str, Obj]]],
                    trigger: str) -> None:
