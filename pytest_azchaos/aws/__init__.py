@@ -15,9 +15,12 @@ from .outage import KIND, UNDO_HANDLERS, ZoneOutage, register_with_ledger, undo_
 from .partition import ZonePartition, zone_partition
 from .partition import register_with_ledger as _register_partition
 from .preflight import AwsPreflight, preflight
+from .zonal_shift import ZonalShiftFault, zonal_shift
+from .zonal_shift import register_with_ledger as _register_zonal_shift
 
 register_with_ledger()
 _register_partition()
+_register_zonal_shift()
 
 __all__ = [
     "KIND",
@@ -35,6 +38,7 @@ __all__ = [
     "PvVolume",
     "TargetHealth",
     "UnknownInstanceError",
+    "ZonalShiftFault",
     "ZoneOutage",
     "ZonePartition",
     "ZoneTargets",
@@ -50,6 +54,7 @@ __all__ = [
     "target_health_by_zone",
     "undo_zone_outage",
     "volume_handle",
+    "zonal_shift",
     "zone_outage",
     "zone_partition",
 ]

@@ -191,6 +191,25 @@ class Chaos:
             self.evidence.notes.append(partition.describe())
         return partition
 
+    def zonal_shift(self, zone: str, aws: Any = None) -> Any:
+        """ARC zonal shift of the EKS cluster away from ``zone`` (EKS cordons it and drops its endpoints; nothing is
+        evicted). Refused while another shift or autoshift practice run is active. Undo: cancel the shift."""
+        from ..aws import AwsContext, zonal_shift
+        from ..aws.zonal_shift import check_shift
+
+        self._guard(zone)
+        if aws is None:
+            aws = AwsContext.for_kubeconfig(self.cluster.kubeconfig)
+        check_shift(aws, zone)  # read-only: no cluster resource or a shift already active fails before lock, ledger
+        ledger = self._start()
+        self.zones_taken.append(zone)
+        with self._acting(f"zonal shift {zone}", "zonal_shift", stays_open=True, zone=zone):
+            shift = zonal_shift(aws, ledger, zone, spacing=self.profile.zonal_shift_spacing)
+        self.reports.append(shift)
+        if self.evidence is not None:
+            self.evidence.notes.append(shift.describe())
+        return shift
+
     @property
     def drain_timeout(self) -> float:
         return float(self.profile.drain_timeout)
