@@ -152,7 +152,14 @@ def start_traffic(namespace: str, service: str, name: str = "default", rate: flo
         port = app.port if port is None else int(port)
     except AppError as e:
         raise ActivityFailed(str(e)) from None
-    prober = Prober(ProbeTarget(addresses, port), rate=float(rate or state.settings.rate), timeout=timeout).start()
+    # An NLB hostname resolves through the DNS server the cluster's kubeconfig declares (as the plugin's traffic).
+    from pathlib import Path
+
+    from ..kube.kubeconfig import declared_resolver
+
+    resolver = declared_resolver(Path(state.cluster.kubeconfig), getattr(state.cluster, "context", None))
+    prober = Prober(ProbeTarget(addresses, port, resolver=resolver), rate=float(rate or state.settings.rate),
+                    timeout=timeout).start()
     state.probers[name] = prober
     state.apps[name] = (namespace, service)
     return {"name": name, "addresses": addresses, "rate": prober.rate}
