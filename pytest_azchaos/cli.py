@@ -34,7 +34,7 @@ def _local_up(args: argparse.Namespace) -> int:
     kubeconfig = Path(args.kubeconfig)
     try:
         handle = start_cluster(kubeconfig, topology, profile=args.profile, registry_mirrors=args.registry_mirror,
-                               lb_controller=args.lb_controller)
+                               lb_controller=args.lb_controller, provisioner=args.provisioner)
     except ClusterStartError as e:
         print(f"azchaos: {e}", file=sys.stderr)
         return 1
@@ -192,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="who provisions LoadBalancer Services: legacy (in-tree NLB, internet-facing, IPs; default), "
                     "lbc (AWS Load Balancer Controller: webhook, internal by default, instance|ip targets, DNS "
                     "names) or auto-mode (EKS Auto Mode's eks.amazonaws.com/nlb)")
+    up.add_argument("--provisioner", choices=("node-groups", "karpenter", "auto-mode"), default="node-groups",
+                    help="who adds nodes: node-groups (per-zone EKS managed node groups; default), karpenter "
+                    "(Karpenter v1 NodePool/NodeClaim/EC2NodeClass and its controller beside a static node group) or "
+                    "auto-mode (EKS Auto Mode's built-in NodePools; EC2 stop/terminate on its instances refused)")
     up.add_argument("--detach", action="store_true",
                     help="return once the API answers and leave the cluster running (stop: azchaos local down)")
     up.set_defaults(func=_local_up)

@@ -99,7 +99,8 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
     topology = Topology.make(zones=azchaos_settings.embedded_zones,
                              nodes_per_zone=azchaos_settings.embedded_nodes_per_zone)
     handle = start_cluster(path, topology, profile=azchaos_settings.effective_profile(),
-                           lb_controller=azchaos_settings.embedded_lb_controller)
+                           lb_controller=azchaos_settings.embedded_lb_controller,
+                           provisioner=azchaos_settings.embedded_provisioner)
     azchaos_run.progress.note(f"embedded cluster at {handle.url} (kubeconfig {path})")
     cluster = Cluster(path)
     try:

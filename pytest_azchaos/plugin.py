@@ -76,6 +76,10 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "internet-facing, instance targets, answering on IPs), 'lbc' (the AWS Load Balancer Controller in "
      "kube-system with its webhooks: internal NLBs by default, instance or ip targets, DNS names) or 'auto-mode' "
      "(EKS Auto Mode's eks.amazonaws.com/nlb class). Ignored with --azchaos-kubeconfig."),
+    ("embedded-provisioner", "string", "node-groups", "node-groups|karpenter|auto-mode",
+     "Who adds the embedded cluster's nodes: 'node-groups' (default: per-zone EKS managed node groups), "
+     "'karpenter' (Karpenter v1 NodePools and NodeClaims beside a static node group) or 'auto-mode' (EKS Auto "
+     "Mode's built-in NodePools). Ignored with --azchaos-kubeconfig."),
     ("lb", "string", "auto", "auto|legacy|lbc-instance|lbc-ip|auto-mode",
      "Load-balancer flavour of the sample app's Service: 'legacy' (in-tree NLB, instance targets), 'lbc-instance' / "
      "'lbc-ip' (AWS Load Balancer Controller, class service.k8s.aws/nlb), 'auto-mode' (EKS Auto Mode, class "
@@ -176,6 +180,7 @@ def pytest_configure(config: pytest.Config) -> None:
             image_pull_secrets=list(_value(config, "image-pull-secret") or []),
             share_faults=bool(_value(config, "share-faults")),
             embedded_lb_controller=_value(config, "embedded-lb-controller") or None,
+            embedded_provisioner=_value(config, "embedded-provisioner") or None,
             lb=_value(config, "lb") or None, lb_scheme=_value(config, "lb-scheme") or None,
         )
     except SettingsError as e:

@@ -52,6 +52,7 @@ class Settings:
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
     embedded_lb_controller: str = "legacy"  # --azchaos-embedded-lb-controller: legacy|lbc|auto-mode
+    embedded_provisioner: str = "node-groups"  # --azchaos-embedded-provisioner: node-groups|karpenter|auto-mode
     # --azchaos-lb: the load-balancer flavour the sample Service asks for (auto: the one the cluster's controllers
     # give a class-less Service, lb.detect); --azchaos-lb-scheme: internet-facing or internal.
     lb: str = "auto"
@@ -112,6 +113,7 @@ def build(
     image_repo_list: str | None = None,
     image_pull_secrets: list[str] | None = None,
     embedded_lb_controller: str | None = None,
+    embedded_provisioner: str | None = None,
     lb: str | None = None,
     lb_scheme: str | None = None,
 ) -> Settings:
@@ -138,6 +140,10 @@ def build(
     if lb_controller not in ("legacy", "lbc", "auto-mode"):
         raise SettingsError("--azchaos-embedded-lb-controller must be legacy, lbc or auto-mode, not "
                             f"{lb_controller!r}")
+    provisioner = (embedded_provisioner or "node-groups").strip()
+    if provisioner not in ("node-groups", "karpenter", "auto-mode"):
+        raise SettingsError("--azchaos-embedded-provisioner must be node-groups, karpenter or auto-mode, not "
+                            f"{provisioner!r}")
     lb_choice, lb_scheme_value = _lb(lb, lb_scheme)
     if profile and profile not in PROFILE_NAMES:
         raise SettingsError(f"--azchaos-profile must be {' or '.join(PROFILE_NAMES)}, not {profile!r}")
@@ -194,7 +200,7 @@ def build(
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
         images=images, share_faults=share_faults, embedded_lb_controller=lb_controller,
-        lb=lb_choice, lb_scheme=lb_scheme_value,
+        embedded_provisioner=provisioner, lb=lb_choice, lb_scheme=lb_scheme_value,
     )
 
 

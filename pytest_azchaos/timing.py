@@ -64,6 +64,7 @@ SOURCES: dict[str, str] = {
     "default_probe_timeout": "probe timeoutSeconds default 1 (from the pod spec)",
     "default_probe_failure_threshold": "probe failureThreshold default 3 (from the pod spec)",
     "scheduler_unschedulable_retry": "kube-scheduler podMaxInUnschedulablePodsDuration 5 min",
+    "karpenter_ice_ttl": "Karpenter pkg/cache/cache.go UnavailableOfferingsTTL 3 min (facts §2)",
     "cloud_poll_interval": "embedded cloud layer: how often it reconciles instances, groups and target health "
                            "with the cluster (ours; AWS health checks run on their own interval)",
     "pod_gc_orphan_quarantine": "pod GC deletes pods bound to a node that no longer exists after quarantineTime "
@@ -147,6 +148,8 @@ class Profile:
     nlb_registration_delay: float = 90.0
     nlb_deregistration_new_connections: float = 120.0
     nlb_dns_ttl: float = 60.0
+    # Karpenter: how long an offering that failed with InsufficientInstanceCapacity stays unavailable
+    karpenter_ice_ttl: float = 180.0
     # ARC zonal shift for EKS (eks-flavours-facts.md §5)
     zonal_shift_spacing: float = 60.0
 
@@ -328,6 +331,7 @@ FAST = Profile(
     zonal_shift_spacing=1.0,
     nlb_deregistration_new_connections=1.5,
     nlb_dns_ttl=1.0,
+    karpenter_ice_ttl=6.0,
 )
 
 NAMES: tuple[str, ...] = (FAST.name, REALISTIC.name)

@@ -82,6 +82,8 @@ class EmbeddedCluster:
         self.plan = plan
         self.profile = profile or Profile.by_name(DEFAULT_PROFILE)
         self.lb_controller = lb_controller  # legacy | lbc | auto-mode (lbc/)
+        self.provisioner = str(topology.extra.get("provisioner") or "node-groups")  # provisioners/
+        self.karpenter: Any = None
         self.store = Store()
         self.volumes = VolumeStore(state_dir)
         attach_volume_store(self.store, self.volumes)
@@ -202,7 +204,7 @@ class EmbeddedCluster:
             self.cloud.set_nodes(specs)  # its node groups' ASGs launch instances with these ids
         for spec in specs:
             node = node_object(spec, self.topology, now)
-            if self.lb_controller == "auto-mode":  # EKS Auto Mode's nodes say so (their lbc flavour's tell)
+            if "auto-mode" in (self.lb_controller, self.provisioner):  # EKS Auto Mode's nodes say so
                 node["metadata"].setdefault("labels", {})["eks.amazonaws.com/compute-type"] = "auto"
             self.store.create(nodes, "", node)
             self.kubelets.add_node(spec.name, spec.address)
@@ -212,6 +214,9 @@ class EmbeddedCluster:
             install_coredns(self.store, self.topology.region, self.dns_ip)
         if self.lb_controller == "lbc":
             install_lbc(self.store, self.topology.cluster_name)
+        from .provisioners import install as install_provisioner  # karpenter / auto-mode (provisioners/)
+
+        self.karpenter = install_provisioner(self, self.provisioner)
 
     def _kubelet_event(self, pod: dict, etype: str, reason: str, message: str, node: str,
                        field: str | None) -> None:
@@ -363,6 +368,8 @@ class EmbeddedCluster:
             self.lbc.start()
             self.lb_dns = await LbDnsServer(self.dataplane.resolve, self.profile.nlb_dns_ttl).start()
             vpc_dns.EXTRA_NAMES.append(self._nlb_name)  # pods resolve them too (CoreDNS forward, dnsPolicy Default)
+        if self.karpenter is not None:
+            self.karpenter.start()
         self.loop_lag.start()
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -379,6 +386,8 @@ class EmbeddedCluster:
         if self.cloud is not None:
             await self.cloud.stop()
         self.node_lifecycle.stop()
+        if self.karpenter is not None:
+            await self.karpenter.stop()
         for hb in self.heartbeats.values():
             hb.stop()
         await self.loop_lag.stop()

@@ -7,6 +7,7 @@ data plane and the plugin's traffic generator off one interpreter lock.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ CONTEXT_NAME = EMBEDDED_CONTEXT
 DEFAULT_KUBECONFIG = Path(".azchaos") / "kubeconfig"
 #: Who provisions ``type: LoadBalancer`` Services (``lbc/``): in-tree NLB, AWS Load Balancer Controller, Auto Mode.
 LB_CONTROLLERS = ("legacy", "lbc", "auto-mode")
+PROVISIONERS = ("node-groups", "karpenter", "auto-mode")  # = provisioners.PROVISIONERS (no import: cheap CLI)
 
 # Clusters this process started, kept so their Popen objects are waited for, not garbage collected.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -93,6 +95,7 @@ def start_cluster(
     profile: str = DEFAULT_PROFILE,
     registry_mirrors: Sequence[str] = (),
     lb_controller: str = "legacy",
+    provisioner: str = "node-groups",
 ) -> ClusterHandle:
     """Start a detached embedded cluster; return once its API answers and the kubeconfig is written.
 
@@ -101,6 +104,8 @@ def start_cluster(
     ``lb_controller``: who provisions LoadBalancer Services, one of ``LB_CONTROLLERS`` (default: today's legacy NLB)."""
     if lb_controller not in LB_CONTROLLERS:
         raise ClusterStartError(f"lb_controller must be one of {', '.join(LB_CONTROLLERS)}, not {lb_controller!r}")
+    if provisioner not in PROVISIONERS:  # who adds nodes: embedded/provisioners/
+        raise ClusterStartError(f"provisioner must be one of {', '.join(PROVISIONERS)}, not {provisioner!r}")
     from .images.mirror import MirrorSpecError, RegistryMirror
 
     try:
@@ -108,6 +113,8 @@ def start_cluster(
     except MirrorSpecError as e:
         raise ClusterStartError(str(e)) from None
     topology = topology or Topology()
+    if provisioner != "node-groups":
+        topology = dataclasses.replace(topology, extra={**topology.extra, "provisioner": provisioner})
     kubeconfig = Path(kubeconfig).absolute()
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
     existing = read_state(kubeconfig)

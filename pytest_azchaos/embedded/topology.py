@@ -132,13 +132,16 @@ class Topology:
              "instance_type": self.instance_type, "cluster_name": self.cluster_name}
         if self.shapes:
             d["shapes"] = [shape.to_dict() for shape in self.shapes]
+        if self.extra.get("provisioner"):  # who adds nodes (embedded/provisioners/)
+            d["provisioner"] = self.extra["provisioner"]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Topology:
         return cls(region=d["region"], zones=tuple(d["zones"]), nodes_per_zone=d["nodes_per_zone"],
                    instance_type=d.get("instance_type", "m5.large"), cluster_name=d.get("cluster_name", "azchaos"),
-                   shapes=tuple(NodeShape.from_dict(s) for s in d.get("shapes") or ()))
+                   shapes=tuple(NodeShape.from_dict(s) for s in d.get("shapes") or ()),
+                   extra={"provisioner": d["provisioner"]} if d.get("provisioner") else {})
 
 
 def node_object(spec: NodeSpec, topology: Topology, now: str) -> dict[str, Any]:
