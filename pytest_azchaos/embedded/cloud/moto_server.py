@@ -13,9 +13,11 @@ arrive meanwhile wait until the account is complete. The population's own reques
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,9 @@ class LazyMotoApp:
         self.error: BaseException | None = None
         #: Services moto does not serve, by signing name (``arc-zonal-shift``): WSGI apps of the cloud layer.
         self.services: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        #: Request guards (EKS Auto Mode's refusal of EC2 stop/terminate on its instances, ``provisioners/``):
+        #: each gets the WSGI environ and the request body and returns a refusal (status, code, message) or None.
+        self.guards: list[Callable[[dict[str, Any], bytes], tuple[int, str, str] | None]] = []
 
     def ensure_started(self) -> None:
         """Build moto's app and run the population once (other callers wait for it)."""
@@ -71,7 +76,28 @@ class LazyMotoApp:
         for name, app in self.services.items():
             if f"/{name}/aws4_request" in auth:
                 return app(environ, start_response)
+        if self.guards and not internal:
+            refusal = self._guard(environ)
+            if refusal is not None:
+                status, code, message = refusal
+                body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'
+                        f"<Message>{message}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID>"
+                        "</Response>").encode()
+                start_response(f"{status} Forbidden", [("Content-Type", "text/xml"),
+                                                       ("Content-Length", str(len(body)))])
+                return [body]
         return self._app(environ, start_response)
+
+    def _guard(self, environ: dict[str, Any]) -> tuple[int, str, str] | None:
+        """Read the body (and put it back for moto), then ask each guard."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        for guard in self.guards:
+            refusal = guard(environ, body)
+            if refusal is not None:
+                return refusal
+        return None
 
 
 class MotoServer:

@@ -69,4 +69,9 @@ def install(cluster: EmbeddedCluster, provisioner: str) -> KarpenterController |
             if pool_name == "system":  # CriticalAddonsOnly taint, as Auto Mode's system pool has
                 pool["spec"]["template"]["spec"]["taints"] = [{"key": "CriticalAddonsOnly", "effect": "NoSchedule"}]
             store.create(pools, "", pool)
+        cloud = cluster.cloud
+        if cloud is not None:  # EC2 stop/start/reboot/terminate on its (managed) instances refused
+            from .auto_mode import managed_instance_guard
+
+            cloud.server.app.guards.append(managed_instance_guard(cloud.region, lambda: set(cloud.node_by_instance)))
     return KarpenterController(cluster, provisioner)

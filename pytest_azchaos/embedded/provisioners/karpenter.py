@@ -109,6 +109,19 @@ def _unschedulable(pod: Obj) -> bool:
                for c in (pod.get("status") or {}).get("conditions") or [])
 
 
+def _tolerates(pod: Obj, taints: list[Obj]) -> bool:
+    """Whether the pod tolerates every NoSchedule/NoExecute taint (key, value, effect; Exists/Equal)."""
+    tolerations = pod["spec"].get("tolerations") or []
+    for t in taints:
+        if t.get("effect") == "PreferNoSchedule":
+            continue
+        if not any((tol.get("key") in (None, "", t.get("key")))
+                   and (tol.get("operator") == "Exists" or tol.get("value", "") == t.get("value", ""))
+                   and tol.get("effect") in (None, "", t.get("effect")) for tol in tolerations):
+            return False
+    return True
+
+
 def _cpu_milli(quantity: str) -> int:
     return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
 
@@ -168,12 +181,11 @@ class KarpenterController(Controller):
             self.enqueue("provision")
 
     def _shifted_zones(self) -> set[str]:
-        """Zones under an active ARC zonal shift (Karpenter >= v1.12 launches nothing there). Hook for the
-        embedded cloud's zonal shift (``cloud/zonal_shift.py``, when it exists)."""
+        """Zones under an active ARC zonal shift (Karpenter >= v1.12 with ``--enable-zonal-shift`` launches nothing
+        there; facts §2): the embedded cloud's ``cloud/zonal_shift.py``."""
         cloud = self.cluster.cloud
-        shifts = getattr(cloud, "zonal_shift", None) if cloud is not None else None
-        active = getattr(shifts, "active_zones", None)
-        return set(active()) if callable(active) else set()
+        shifts = cloud.zonal_shifts if cloud is not None else None
+        return set(shifts.active_zones()) if shifts is not None else set()
 
     def sync(self, key: Hashable) -> None:
         if key == "provision":
@@ -233,6 +245,8 @@ class KarpenterController(Controller):
         reasons = []
         for pool in self.pools():
             name = pool["metadata"]["name"]
+            if not _tolerates(pod, pool["spec"]["template"]["spec"].get("taints") or []):
+                continue  # "Karpenter won't use that NodePool to provision the pod" (NodePools concept doc)
             zones, types = self.offerings(pool)
             zones = _pod_zones(pod, zones)
             types = [t for t in types if _cpu_milli(INSTANCE_TYPES[t]["allocatable"]["cpu"]) >= need]
@@ -320,7 +334,7 @@ class KarpenterController(Controller):
                 "Name": f"{pool}/{claim}"}
         if self.flavour == "auto-mode":
             tags["eks:kubernetes-node-pool-name"] = pool
-        ec2 = cloud.client("ec2")
+        ec2 = cloud.client("ec2", internal=True)  # the controller's own role (Auto Mode's may act on its instances)
         out = ec2.run_instances(ImageId=EKS_AMI, InstanceType=itype, MinCount=1, MaxCount=1,
                                 SubnetId=cloud.subnets[zone], TagSpecifications=[{
                                     "ResourceType": "instance", "Tags": [{"Key": k, "Value": v}
@@ -407,7 +421,7 @@ class KarpenterController(Controller):
             cloud = self.cluster.cloud
             iid = info["instance"]
             task = asyncio.get_running_loop().create_task(asyncio.to_thread(
-                lambda: cloud.client("ec2").terminate_instances(InstanceIds=[iid])))
+                lambda: cloud.client("ec2", internal=True).terminate_instances(InstanceIds=[iid])))
             task.add_done_callback(lambda t: self._terminated(iid, t))
         with contextlib.suppress(Exception):
             self.store.delete(nodes, "", node)
