@@ -186,15 +186,16 @@ def _summary(name: str, recording: Any) -> dict[str, Any]:
 
 def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cluster",
                     pdb_max_unavailable: int | None = 1, ready_timeout: float | None = None,
-                    lb: str = "auto", lb_scheme: str = "internet-facing",
+                    lb: str | None = None, lb_scheme: str | None = None,
                     configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Deploy the sample echo app (``apps.EchoSpec``: zone-spread Deployment, LoadBalancer Service, PDB) in
     ``namespace`` (created, labelled with the run, if missing), wait until it is Ready and reachable. Its image
     follows the experiment's configuration ``azchaos_image``, ``azchaos_image_repo_list`` (else
     ``$KUBE_TEST_REPO_LIST``) and ``azchaos_image_pull_secrets``, as the plugin's ``--azchaos-image*`` options.
-    Its load balancer is ``lb`` (``auto``: the controller the cluster gives a new LoadBalancer Service, as
-    ``lb.detect`` finds it, like the game day) with ``lb_scheme``: the Service states class, scheme and target type
-    explicitly, never relying on a webhook's or controller's default."""
+    Its load balancer is ``lb`` (else the configuration's ``azchaos_lb``, which pytest sets to the run's
+    ``--azchaos-lb``, else ``auto``: the controller the cluster gives a new LoadBalancer Service, as ``lb.detect``
+    finds it, like the game day) with ``lb_scheme`` (else ``azchaos_lb_scheme``, else ``internet-facing``): the
+    Service states class, scheme and target type explicitly, never relying on a webhook's or controller's default."""
     from kubernetes import client
     from kubernetes.client import ApiException
 
@@ -215,6 +216,9 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
     profile = state.chaos.profile
     if ready_timeout is not None:
         profile = replace(profile, app_ready_timeout=float(ready_timeout))
+    conf = configuration or {}
+    lb = lb or conf.get("azchaos_lb") or "auto"
+    lb_scheme = lb_scheme or conf.get("azchaos_lb_scheme") or "internet-facing"
     if lb_scheme not in ("internet-facing", "internal"):
         raise ActivityFailed(f"lb_scheme must be internet-facing or internal, not {lb_scheme!r}")
     try:
@@ -225,7 +229,6 @@ def deploy_echo_app(namespace: str, replicas: int = 6, traffic_policy: str = "Cl
         raise ActivityFailed(str(e).replace("--azchaos-lb", "lb")) from None
     spec = EchoSpec(replicas=int(replicas), traffic_policy=traffic_policy,  # type: ignore[arg-type]
                     pdb_max_unavailable=pdb_max_unavailable, lb=flavour)
-    conf = configuration or {}
     try:
         images = resolve_images(conf.get("azchaos_image"), conf.get("azchaos_image_repo_list"),
                                 list(conf.get("azchaos_image_pull_secrets") or ()))

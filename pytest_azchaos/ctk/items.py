@@ -4,7 +4,8 @@ Each file is one item, a ``pytest.Function`` whose body runs the experiment with
 the session's fixtures like any test: the cluster comes from ``azchaos_cluster`` (the embedded one, or
 ``--azchaos-kubeconfig``). Before the run, the experiment's ``configuration`` gets that cluster's
 ``kubeconfig_path`` and ``kubernetes_context``, a fresh ``azchaos_run_id``, the session's
-``azchaos_allow_context`` and ``azchaos_report_dir``; ``KUBECONFIG``/``KUBERNETES_CONTEXT`` are set in the
+``azchaos_allow_context``, ``azchaos_report_dir`` and load-balancer flavour (``azchaos_lb``, ``azchaos_lb_scheme``:
+the run's ``--azchaos-lb``, as ``deploy_echo_app`` takes it); ``KUBECONFIG``/``KUBERNETES_CONTEXT`` are set in the
 environment for the run too, so chaosk8s activities aim at the same cluster. The experiment's ``runtime``
 (hypothesis and rollback strategies) is honoured as ``chaos run`` honours it.
 
@@ -56,7 +57,7 @@ class ExperimentItem(pytest.Function):
 
 
 def run_experiment_item(request: pytest.FixtureRequest, azchaos_cluster: Any, azchaos_settings: Any,
-                        azchaos_run: Any) -> None:
+                        azchaos_run: Any, azchaos_lb: Any) -> None:
     """The body of an experiment item: load, inject the cluster, run, judge the journal."""
     from chaoslib.experiment import run_experiment
     from chaoslib.loader import load_experiment
@@ -71,7 +72,8 @@ def run_experiment_item(request: pytest.FixtureRequest, azchaos_cluster: Any, az
     conf.update({"kubeconfig_path": str(azchaos_cluster.kubeconfig), "azchaos_run_id": run_id,
                  "azchaos_allow_context": list(azchaos_settings.allow_contexts),
                  "azchaos_report_dir": str(azchaos_settings.report_dir),
-                 "azchaos_profile": azchaos_settings.effective_profile()})
+                 "azchaos_profile": azchaos_settings.effective_profile(),
+                 "azchaos_lb": azchaos_lb.flavour, "azchaos_lb_scheme": azchaos_lb.scheme})
     if azchaos_cluster.context:
         conf["kubernetes_context"] = azchaos_cluster.context
     strategy, settings = runtime_of(experiment)
