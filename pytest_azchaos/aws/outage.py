@@ -116,13 +116,18 @@ def check_outage(ctx: AwsContext, zone: str, *, nodes: Iterable[Any] = (),
 
 
 def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterable[Any] = (),
-                instance_ids: Iterable[str] = (), wait: bool = True) -> ZoneOutage:
-    """Take ``zone`` away: the instances of ``nodes`` in it (plus ``instance_ids``) stop, their groups freeze."""
+                instance_ids: Iterable[str] = (), wait: bool = True, replaceable: Iterable[str] = ()) -> ZoneOutage:
+    """Take ``zone`` away: the instances of ``nodes`` in it (plus ``instance_ids``) stop, their groups freeze.
+    ``replaceable``: instances whose provisioner terminates them once stopped (Karpenter's interruption handling):
+    terminated counts as stopped, and their absence at undo is expected, not a failure."""
+    replace_ids = sorted(set(replaceable))
     _, found, groups = check_outage(ctx, zone, nodes=nodes, instance_ids=instance_ids)
     running = sorted(i.id for i in found.values() if i.state in ("running", "pending"))
     already = sorted(i.id for i in found.values() if i.id not in running)
     suspend = {g.name: [p for p in OUTAGE_PROCESSES if p not in g.suspended] for g in groups}
     undo = {"region": ctx.region, "zone": zone, "instances": running, "processes": suspend}
+    if replace_ids:
+        undo["replaceable"] = replace_ids
     entry_id = ledger.record(KIND, undo, f"zone/{zone}")
     for name, processes in suspend.items():
         if processes:
@@ -130,7 +135,12 @@ def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterab
     if running:
         ctx.ec2.stop_instances(InstanceIds=running)
         if wait:
-            wait_for_states(ctx, running, {"stopped"}, f"instances of {zone} to stop")
+            kept = [i for i in running if i not in replace_ids]
+            wait_for_states(ctx, kept, {"stopped"}, f"instances of {zone} to stop")
+            replaced = [i for i in running if i in replace_ids]
+            if replaced:
+                wait_for_states(ctx, replaced, {"stopped", "shutting-down", "terminated"},
+                                f"Karpenter's instances of {zone} to stop")
     return ZoneOutage(ctx, ledger, entry_id, zone, running, already, suspend, undo)
 
 
@@ -174,8 +184,9 @@ def undo_zone_outage(undo: dict[str, Any], ctx: AwsContext) -> UndoResult:
         found = wait_for_states(ctx, ids, {"running", "stopped", "terminated"} | {"shutting-down"},
                                 "stopping instances to settle")
         gone = sorted(set(ids) - {i for i, inst in found.items() if inst.state not in ("terminated", "shutting-down")})
-        if gone:
-            notes.append(f"cannot start {', '.join(gone)}: terminated or gone")
+        expected = set(undo.get("replaceable") or [])
+        if set(gone) - expected:
+            notes.append(f"cannot start {', '.join(sorted(set(gone) - expected))}: terminated or gone")
         to_start = sorted(i for i, inst in found.items() if inst.state == "stopped")
         if to_start:
             ctx.ec2.start_instances(InstanceIds=to_start)

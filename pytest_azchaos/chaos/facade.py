@@ -153,17 +153,36 @@ class Chaos:
         return report
 
     def zone_outage(self, zone: str, aws: Any) -> Any:
-        """Stop the zone's EC2 instances and freeze its Auto Scaling groups (undo: start, resume)."""
+        """Stop the zone's EC2 instances and freeze its Auto Scaling groups (undo: start, resume). The strategy
+        follows the node provisioner (``provisioners.detect``): on Karpenter its NodePools are first kept out of
+        the zone (``provisioners.karpenter_fence``, ledger); on EKS Auto Mode it is refused before anything."""
         from ..aws import zone_outage
         from ..aws.outage import check_outage
+        from ..provisioners.detect import detect, list_nodepools
 
         self._guard(zone)
         nodes = self.cluster.core.list_node().items
+        provisioner = detect(self.cluster.api, nodes)
+        if provisioner.kind == "auto-mode":
+            raise ChaosRefused(
+                f"zone_outage refused on EKS Auto Mode ({provisioner.evidence}): EC2 refuses StopInstances on its "
+                "managed instances (UnauthorizedOperation; Auto Mode does not support ec2:StopInstances, "
+                f"automode-learn-instances.adoc). Take {zone} away with a zonal shift instead: `--fault shift` or "
+                "azchaos_chaos.zonal_shift(zone). Nothing was changed")
         check_outage(aws, zone, nodes=nodes)  # read-only: a bad region or endpoint fails before lock and ledger
         ledger = self._start()
         self.zones_taken.append(zone)
         with self._acting(f"outage {zone}", "zone_outage", stays_open=True, zone=zone):
-            outage = zone_outage(aws, ledger, zone, nodes=nodes)
+            replaceable: list[str] = []
+            if provisioner.kind == "karpenter":  # keep it out of the zone first; its nodes there are replaced
+                from ..provisioners.karpenter_fence import fence_nodepools, karpenter_instance_ids
+
+                fence = fence_nodepools(self.cluster.api, ledger, zone, list_nodepools(self.cluster.api) or [])
+                self.reports.append(fence)
+                if self.evidence is not None:
+                    self.evidence.notes.append(fence.describe())
+                replaceable = karpenter_instance_ids(nodes, zone)
+            outage = zone_outage(aws, ledger, zone, nodes=nodes, replaceable=replaceable)
         self.reports.append(outage)
         return outage
 
