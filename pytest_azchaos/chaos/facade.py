@@ -27,6 +27,11 @@ class ChaosRefused(RuntimeError):
     """A fault was refused before touching anything; the message says why and what to change."""
 
 
+class ChaosUnsupported(ChaosRefused):
+    """A fault this kind of cluster cannot take at all (EC2 StopInstances on EKS Auto Mode), not a mistake in the
+    test: a suite skips naming the fault that can be used instead."""
+
+
 @dataclass
 class Chaos:
     """What a test (or a chaostoolkit run) injects faults through: the safety rules first, then the fault, its
@@ -164,7 +169,7 @@ class Chaos:
         nodes = self.cluster.core.list_node().items
         provisioner = detect(self.cluster.api, nodes)
         if provisioner.kind == "auto-mode":
-            raise ChaosRefused(
+            raise ChaosUnsupported(
                 f"zone_outage refused on EKS Auto Mode ({provisioner.evidence}): EC2 refuses StopInstances on its "
                 "managed instances (UnauthorizedOperation; Auto Mode does not support ec2:StopInstances, "
                 f"automode-learn-instances.adoc). Take {zone} away with a zonal shift instead: `--fault shift` or "
@@ -256,4 +261,4 @@ class Chaos:
         return lines
 
 
-__all__ = ["Chaos", "ChaosInputError", "ChaosRefused"]
+__all__ = ["Chaos", "ChaosInputError", "ChaosRefused", "ChaosUnsupported"]
