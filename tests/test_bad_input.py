@@ -250,7 +250,7 @@ CASES: tuple[Case, ...] = (
     Case("gameday-context-not-allowed", "`azchaos gameday --kubeconfig staging.yaml --context staging --fault drain`",
          "cli", ("gameday", "--kubeconfig", "staging.yaml", "--context", "staging", "--fault", "drain"),
          ("staging.yaml",)),
-    Case("gameday-shift", "`azchaos gameday --kubeconfig kubeconfig --fault shift`", "cli",
+    Case("gameday-shift-no-aws", "`azchaos gameday --kubeconfig kubeconfig --fault shift` (no AWS access)", "cli",
          ("gameday", "--kubeconfig", "kubeconfig", "--fault", "shift"), ("kubeconfig",)),
     Case("gameday-rate", "`azchaos gameday --kubeconfig kubeconfig --fault drain --rate 0`", "cli",
          ("gameday", "--kubeconfig", "kubeconfig", "--fault", "drain", "--rate", "0"), ("kubeconfig",)),

@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace, settings: Any, cluster: Any, write: Callable[
                                               "(--zone)"))
     profile = Profile.by_name(settings.effective_profile())
     aws = None
-    if args.fault in ("outage", "partition"):
+    if args.fault in ("outage", "partition", "shift"):
         try:
             aws = AwsContext.for_kubeconfig(settings.kubeconfig)
         except AwsConfigError as e:

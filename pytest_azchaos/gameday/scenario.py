@@ -98,15 +98,15 @@ class Scenario:
     since: float = 0.0
     _zones: ZoneMap | None = None
     _judged: bool = False
+    #: A zonal shift: each subject's pods and nodes of the zone before it (``checks.shift.ShiftBaseline``).
+    _shift_before: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.fault not in FAULTS:
             raise ScenarioError(f"unknown fault {self.fault!r}: choose one of {', '.join(FAULTS)}")
-        if self.fault == "shift":
-            raise ScenarioError("the fault 'shift' (an ARC zonal shift) is not available yet in this version: use "
-                                "--fault drain, outage or partition")
-        if self.fault in ("outage", "partition") and self.aws is None:
-            raise ScenarioError(f"the fault {self.fault!r} acts through AWS (EC2 instances, network ACLs) and no AWS "
+        if self.fault in ("outage", "partition", "shift") and self.aws is None:
+            raise ScenarioError(f"the fault {self.fault!r} acts through AWS (EC2 instances, network ACLs, ARC zonal "
+                                "shift) and no AWS "
                                 "access was found for this cluster: configure AWS credentials and region (AWS_PROFILE, "
                                 "AWS_REGION) or use --fault drain")
 
@@ -117,7 +117,14 @@ class Scenario:
         from .volumes import VolumeSubject
 
         (self.volumes if isinstance(subject, VolumeSubject) else self.subjects).append(subject)
+        if isinstance(subject, VolumeSubject) and self.fault == "shift":
+            subject.skipped.append(Skipped("AZ-EBS-DRAIN", "a zonal shift evicts nothing: the stateful pods stay on "
+                                                          "their volumes"))
         return subject
+
+    def _volumes_judged(self) -> list[Any]:
+        """The stateful subjects the fault has volume checks for (none under a zonal shift: nothing moves)."""
+        return [] if self.fault == "shift" else self.volumes
 
     @property
     def observed(self) -> list[Subject]:
@@ -157,7 +164,12 @@ class Scenario:
                                                     "node port)"))
             s.traffic = Traffic(self.rate, s.evidence, self.profile.lb_ready_timeout, zone_map=lb_address_zones)
             s.prober = s.traffic.start(s.app)
-        for v in self.volumes:
+        if self.fault == "shift":
+            from ..checks.shift import shift_before
+
+            self._shift_before = {s.label: shift_before(self.cluster.core, s.app.namespace, s.app.label_selector,
+                                                        self.zone, zones) for s in self.subjects}
+        for v in self._volumes_judged():
             v.prepare(self, zones)
         time.sleep(STEADY_SECONDS)
 
@@ -171,6 +183,8 @@ class Scenario:
             self.fault_report = self.chaos.drain_zone(self.zone)
         elif self.fault == "outage":
             self.fault_report = self.chaos.zone_outage(self.zone, self.aws)
+        elif self.fault == "shift":
+            self.fault_report = self.chaos.zonal_shift(self.zone, aws=self.aws)
         else:
             self.fault_report = self.chaos.zone_partition(self.zone, aws=self.aws)
         for s in self.subjects:
@@ -193,7 +207,7 @@ class Scenario:
             recording = s.prober.stop()
             self._judge_traffic(s, recording)
             s.record(recoveries[s.label])
-        for v in self.volumes:
+        for v in self._volumes_judged():
             v.judge_lost(self, self._zones)
         self._judged = True
 
@@ -211,15 +225,33 @@ class Scenario:
             if self.fault in ("outage", "partition") and self.fault_report is not None:
                 self._set_phase(f"waiting for {self.zone} to rejoin")
                 self._rejoined()
+            if self.fault == "shift" and self._judged:
+                self._set_phase(f"waiting for the endpoints of {self.zone} to return")
+                self._shift_returned()
             if self._judged and self.volumes:
                 self._set_phase(f"waiting for the stateful pods of {self.zone} to return on their volumes")
-                for v in self.volumes:
+                for v in self._volumes_judged():
                     v.judge_returned(self, self._zones)
         finally:
             for v in self.volumes:
                 v.stop()
         self._set_phase("done")
         return lines
+
+    def _shift_settle(self) -> float:
+        """How long EKS takes to apply a shift operation and the EndpointSlice change to reach the data plane."""
+        p = self.profile
+        return p.zonal_shift_spacing + p.cloud_poll_interval + p.endpoint_propagation_delay
+
+    def _shift_returned(self) -> None:
+        """After the cancel, each subject's Service has endpoints in the zone again (AZ-SHIFT)."""
+        from ..checks.shift import endpoints_return
+
+        for s in self.subjects:
+            if s.app.service:
+                s.record(endpoints_return(self.cluster.core, s.app.namespace, s.app.service, self.zone,
+                                          self._shift_settle() + self.profile.zone_return_timeout,
+                                          progress=self.progress))
 
     def _rejoined(self) -> None:
         """After an outage or partition is undone, the zone's nodes are Ready again within the profile's time
@@ -244,6 +276,14 @@ class Scenario:
     def _recovery(self, s: Subject) -> CheckResult:
         from ..checks.rescheduled import rescheduled
 
+        if self.fault == "shift":
+            from ..checks.shift import endpoints_leave
+
+            if not s.app.service:
+                return CheckResult("AZ-SHIFT", True, f"{s.app.name} has no Service: no endpoints to move")
+            return endpoints_leave(self.cluster.core, s.app.namespace, s.app.service, s.app.label_selector,
+                                   self._shift_before[s.label],
+                                   self._shift_settle() + self.profile.cordon_settle_timeout, progress=self.progress)
         if self.fault == "drain":
             return rescheduled(self.cluster.core, s.app.namespace, s.app.label_selector, self.zone, s.replicas,
                                timeout=self.profile.reschedule_timeout, zones=self._zones, since=self.since,
@@ -275,8 +315,9 @@ class Scenario:
             s.record(serves_through(recording, s.window[0],
                                     self.profile.partition_detection_window(s.traffic_policy == "Local"),
                                     core=self.cluster.core, namespace=s.app.namespace, pod_zones=pod_zones))
-        elif self.fault == "drain":
-            s.record(zero_downtime(recording, self.error_budget, during=(s.window[0], None), check_id="AZ-DRAIN",
+        elif self.fault in ("drain", "shift"):
+            s.record(zero_downtime(recording, self.error_budget, during=(s.window[0], None),
+                                   check_id="AZ-DRAIN" if self.fault == "drain" else "AZ-SHIFT",
                                    core=self.cluster.core, namespace=s.app.namespace, pod_zones=pod_zones))
         else:
             allowed = int(self.rate * (self.profile.lb_unhealthy_after(s.traffic_policy == "Local")

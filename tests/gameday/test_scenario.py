@@ -58,10 +58,33 @@ def test_one_unprotected_replica_fails_the_shared_drain_with_its_window_and_is_u
     assert [n.metadata.name for n in plugin_cluster.core.list_node().items if n.spec.unschedulable] == []
 
 
-def test_a_zonal_shift_is_refused_before_anything_is_touched(plugin_cluster: Any, embedded_cluster: Any,
-                                                              tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match=r"'shift' .* not available yet"):
+def test_a_zonal_shift_without_aws_access_is_refused_naming_the_credentials(plugin_cluster: Any,
+                                                                              embedded_cluster: Any,
+                                                                              tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"'shift' acts through AWS .*AWS_PROFILE"):
         _scenario(plugin_cluster, embedded_cluster, tmp_path, "us-east-1a", fault="shift")
+
+
+def test_a_shared_zonal_shift_fails_az_shift_for_an_app_all_in_the_zone_and_is_cancelled(
+        plugin_cluster: Any, embedded_cluster: Any, namespace: str, tmp_path: Path) -> None:
+    from pytest_azchaos.aws import AwsContext
+
+    profile = Profile.by_name("fast")
+    zone = "us-east-1a"
+    app = deploy_echo(plugin_cluster, namespace, EchoSpec(replicas=2, spread="one-zone", pinned_zone=zone,
+                                                          pdb_max_unavailable=None), profile)
+    aws = AwsContext.for_kubeconfig(embedded_cluster.kubeconfig)
+    scenario = _scenario(plugin_cluster, embedded_cluster, tmp_path, zone, fault="shift", aws=aws)
+    scenario.profile = scenario.chaos.profile = profile  # the embedded cluster's own timings (EKS's 60 s scaled)
+    scenario.add(Subject("one-zone", app, Evidence("one-zone")))
+    scenario.run()
+    shift = [r for _, r in scenario.results() if r.check_id == "AZ-SHIFT"]
+    failed = [r for r in shift if r.verdict == "failed"]
+    assert failed and "cannot move the traffic" in failed[0].summary and "fail safe" in failed[0].summary, shift
+    assert scenario.exit_code() == 1
+    arc = aws.client("arc-zonal-shift")
+    assert arc.list_zonal_shifts(status="ACTIVE")["items"] == [], "the shift was not cancelled"
+    assert [s["status"] for s in arc.list_zonal_shifts()["items"]][-1:] == ["CANCELED"]
 
 
 def test_an_outage_without_aws_access_is_refused_naming_the_credentials(plugin_cluster: Any, embedded_cluster: Any,
