@@ -152,6 +152,8 @@ CASES: tuple[Case, ...] = (
     _pytest("rate-zero", "`--azchaos-rate 0`", "--azchaos-rate", "0"),
     _pytest("embedded-lb-controller", "`--azchaos-embedded-lb-controller nginx`", "--azchaos-embedded-lb-controller",
             "nginx"),
+    _pytest("embedded-provisioner", "`--azchaos-embedded-provisioner cas`", "--azchaos-embedded-provisioner",
+            "cas"),
     _pytest("seed", "`--azchaos-seed x`", "--azchaos-seed", "x"),
     _pytest("namespace-prefix", "`--azchaos-namespace-prefix BAD_`", "--azchaos-namespace-prefix", "BAD_"),
     _pytest("namespace-label", "`--azchaos-namespace-label enforce:restricted`", "--azchaos-namespace-label",
