@@ -88,6 +88,7 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
             cluster.check_reachable()
         except ClusterConfigError as e:
             pytest.fail(str(e), pytrace=False)
+        _note_provisioner(cluster, azchaos_run)
         yield cluster
         cluster.close()
         return
@@ -103,12 +104,25 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
                            provisioner=azchaos_settings.embedded_provisioner)
     azchaos_run.progress.note(f"embedded cluster at {handle.url} (kubeconfig {path})")
     cluster = Cluster(path)
+    _note_provisioner(cluster, azchaos_run)
     try:
         yield cluster
         _report_background_errors(cluster, azchaos_run)
     finally:
         cluster.close()
         stop_cluster(path)
+
+
+def _note_provisioner(cluster: Cluster, run: Run) -> None:
+    """Preflight: print who adds the cluster's nodes (``provisioners.detect``; zone_outage's strategy follows it)."""
+    from kubernetes.client.exceptions import ApiException
+
+    from .provisioners.detect import detect
+
+    try:
+        run.progress.note(detect(cluster.api).describe())
+    except ApiException as e:
+        run.progress.note(f"node provisioner: not detected ({e.status} {e.reason}); zone_outage detects it again")
 
 
 def _report_background_errors(cluster: Cluster, run: Run) -> None:
