@@ -70,8 +70,9 @@ def zone_id(ctx: AwsContext, zone: str) -> str:
 def cluster_resource(ctx: AwsContext, cluster_name: str | None = None) -> str:
     """The ARN of the EKS cluster as an ARC managed resource (ListManagedResources), or an error naming the fix."""
     arns: list[str] = []
+    arc = _arc(ctx)
     try:
-        for page in _arc(ctx).get_paginator("list_managed_resources").paginate():
+        for page in arc.get_paginator("list_managed_resources").paginate():
             arns += [r["arn"] for r in page.get("items") or [] if str(r.get("arn", "")).startswith(EKS_ARN_PREFIX)]
     except (EndpointConnectionError, ConnectTimeoutError) as e:
         raise AwsConfigError(f"cannot reach AWS at {ctx.describe()} ({e}): check AWS_ENDPOINT_URL and the network; "
@@ -91,8 +92,9 @@ def cluster_resource(ctx: AwsContext, cluster_name: str | None = None) -> str:
 
 def active_shifts(ctx: AwsContext, resource: str) -> list[dict[str, Any]]:
     """Active zonal shifts, practice runs included, and autoshifts on ``resource`` (GetManagedResource)."""
+    arc = _arc(ctx)
     try:
-        got = _arc(ctx).get_managed_resource(resourceIdentifier=resource)
+        got = arc.get_managed_resource(resourceIdentifier=resource)
     except ClientError as e:
         raise AwsError(f"cannot read ARC managed resource {resource} ({_message(e)}); the role needs "
                        "arc-zonal-shift:GetManagedResource; nothing was changed") from None
@@ -167,8 +169,9 @@ def zonal_shift(ctx: AwsContext, ledger: LedgerLike, zone: str, *, expires_in: s
     undo = {"region": ctx.region, "zone": zone, "zone_id": plan.zone_id, "resource": plan.resource,
             "comment": comment, "spacing": spacing}
     entry_id = ledger.record(KIND, undo, f"zone/{zone}")
+    arc = _arc(ctx)
     try:
-        shift = _arc(ctx).start_zonal_shift(resourceIdentifier=plan.resource, awayFrom=plan.zone_id,
+        shift = arc.start_zonal_shift(resourceIdentifier=plan.resource, awayFrom=plan.zone_id,
                                             expiresIn=expires_in, comment=comment)
     except ClientError as e:
         raise AwsError(f"StartZonalShift of {plan.resource} away from {zone} ({plan.zone_id}) failed: "
