@@ -99,14 +99,22 @@ def endpoints_leave(core: Any, namespace: str, service: str, selector: str, befo
 
 def endpoints_return(core: Any, namespace: str, service: str, zone: str, timeout: float, *,
                      progress: Progress | None = None) -> CheckResult:
-    """Pass when, after the shift is cancelled, ``service`` has ready endpoints in ``zone`` again within ``timeout``."""
-    waited = wait_until(lambda: ready_endpoint_zones(core, namespace, service),
-                        lambda eps: zone in eps.values(), timeout=timeout,
+    """Pass when, after the shift is cancelled, ``service`` has ready endpoints in ``zone`` again and the zone's nodes
+    are uncordoned (EKS undoes its cordon) within ``timeout``."""
+
+    def fetch() -> tuple[dict[str, str], list[str]]:
+        cordoned = [n.name for n in ZoneMap.read(core).nodes_in(zone) if n.unschedulable]
+        return ready_endpoint_zones(core, namespace, service), cordoned
+
+    waited = wait_until(fetch, lambda got: zone in got[0].values() and not got[1], timeout=timeout,
                         what=f"endpoints of {namespace}/{service} in {zone} to return", progress=progress)
-    eps = waited.last or {}
-    evidence = (f"ready endpoints: {', '.join(f'{a} ({z})' for a, z in sorted(eps.items())) or 'none'}",)
+    eps, cordoned = waited.last or ({}, [])
+    evidence = (f"ready endpoints: {', '.join(f'{a} ({z})' for a, z in sorted(eps.items())) or 'none'}",
+                f"cordoned nodes of {zone}: {', '.join(cordoned) or 'none'}")
     if waited.ok:
-        return CheckResult(CHECK_ID, True, f"the endpoints in {zone} returned to {namespace}/{service} "
-                           f"{waited.elapsed:.1f}s after the cancel", evidence)
-    return CheckResult(CHECK_ID, False, f"no endpoint of {namespace}/{service} in {zone} {timeout:.0f}s after the "
-                       "shift was cancelled", evidence).undecided(waited.inconclusive_reason())
+        return CheckResult(CHECK_ID, True, f"the endpoints in {zone} returned to {namespace}/{service} and its nodes "
+                           f"were uncordoned {waited.elapsed:.1f}s after the cancel", evidence)
+    missing = f"no endpoint of {namespace}/{service} in {zone}" if zone not in eps.values() else \
+        f"node(s) {', '.join(cordoned)} of {zone} still cordoned"
+    return CheckResult(CHECK_ID, False, f"{missing} {timeout:.0f}s after the shift was cancelled",
+                       evidence).undecided(waited.inconclusive_reason())

@@ -8,6 +8,8 @@ import pytest
 from pytest_azchaos.apps import EchoSpec
 from pytest_azchaos.checks import CheckFailed
 from pytest_azchaos.checks.shift import endpoints_leave, shift_before
+from pytest_azchaos.kube.topology import ZoneMap
+from pytest_azchaos.kube.wait import wait_until
 
 pytestmark = pytest.mark.azchaos_destructive
 
@@ -24,3 +26,7 @@ def test_an_app_all_in_the_shifted_zone_fails_az_shift_naming_the_fail_safe(
     with pytest.raises(CheckFailed, match=rf"AZ-SHIFT FAILED: AZ-SHIFT cannot move the traffic of .*all its 2 "
                                           rf"endpoint\(s\) are in {zone}, and EKS keeps a Service's endpoints"):
         azchaos_check(endpoints_leave(core, app.namespace, app.service, app.label_selector, before, budget))
+    azchaos_chaos.undo_all()  # cancel; EKS uncordons the zone with its endpoints, before the next test guards zones
+    uncordoned = wait_until(lambda: [n.name for n in ZoneMap.read(core).nodes_in(zone) if n.unschedulable],
+                            lambda cordoned: not cordoned, timeout=budget + 10, what=f"{zone} uncordoned")
+    assert uncordoned.ok, f"{zone} still cordoned after the cancel: {uncordoned.last}"
