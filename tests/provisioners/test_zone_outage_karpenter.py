@@ -193,3 +193,38 @@ def test_zone_outage_on_auto_mode_is_refused_before_anything_changed(auto_handle
         assert all(not n.spec.unschedulable for n in cluster.core.list_node().items)
     finally:
         cluster.close()
+
+
+def test_az_resched_fails_naming_the_nodepool_requirement_when_the_nodepool_allows_only_the_lost_zone(
+        cluster: Cluster, handle: ClusterHandle, tmp_path: Path) -> None:
+    """Negative control: NodePool ``default`` allowed only ZONE; after the outage (fenced) no replacement can be
+    launched anywhere, and AZ-RESCHED's failure carries Karpenter's event naming the NodePool's zone requirement."""
+    from pytest_azchaos.checks.rescheduled import rescheduled
+
+    custom = client.CustomObjectsApi(cluster.api)
+    reqs = [r for r in _pool(cluster)["spec"]["template"]["spec"]["requirements"]
+            if r["key"] != "topology.kubernetes.io/zone"]
+    reqs.append({"key": "topology.kubernetes.io/zone", "operator": "In", "values": [ZONE]})
+    custom.patch_cluster_custom_object(GROUP, VERSION, "nodepools", "default",
+                                       {"spec": {"template": {"spec": {"requirements": reqs}}}})
+    ns = f"karp-{uuid.uuid4().hex[:5]}"
+    cluster.core.create_namespace({"metadata": {"name": ns}})
+    client.AppsV1Api(cluster.api).create_namespaced_deployment(ns, {
+        "metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                                              "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+            "nodeSelector": {"karpenter.sh/capacity-type": "on-demand"}, "terminationGracePeriodSeconds": 0,
+            "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}}}})
+    wait_for(lambda: cluster.core.list_namespaced_pod(ns).items,
+             lambda ps: len(ps) == 2 and all(p.spec.node_name for p in ps), timeout=30, what="both pods bound in "
+             + ZONE)
+    chaos = _chaos(cluster, handle, tmp_path)
+    try:
+        chaos.zone_outage(ZONE, AwsContext.for_kubeconfig(handle.kubeconfig))
+        result = rescheduled(cluster.core, ns, "app=web", ZONE, 2, timeout=8)
+    finally:
+        chaos.undo_all()
+    assert not result.passed, result
+    evidence = "\n".join(result.evidence)
+    assert 'incompatible with nodepool "default"' in evidence, evidence
+    assert f"topology.kubernetes.io/zone In [{ZONE}]" in evidence or "topology.kubernetes.io/zone DoesNotExist" \
+        in evidence, evidence

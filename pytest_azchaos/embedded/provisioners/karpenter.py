@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import math
 import time
@@ -243,12 +244,17 @@ class KarpenterController(Controller):
         """The first NodePool (by weight) with an offering the pod can use: the least-used allowed zone."""
         need = pod_requests(pod).get("cpu", 0)
         reasons = []
+        overhead = json.dumps(self._daemonset_overhead(), separators=(",", ":"))
         for pool in self.pools():
             name = pool["metadata"]["name"]
-            if not _tolerates(pod, pool["spec"]["template"]["spec"].get("taints") or []):
-                continue  # "Karpenter won't use that NodePool to provision the pod" (NodePools concept doc)
-            zones, types = self.offerings(pool)
-            zones = _pod_zones(pod, zones)
+            head = f'incompatible with nodepool "{name}", daemonset overhead={overhead}, '
+            taints = pool["spec"]["template"]["spec"].get("taints") or []
+            if not _tolerates(pod, taints):  # "Karpenter won't use that NodePool to provision the pod"
+                reasons.append(head + "did not tolerate " + ", ".join(
+                    f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in taints))
+                continue
+            pool_zones, types = self.offerings(pool)
+            zones = _pod_zones(pod, pool_zones)
             types = [t for t in types if _cpu_milli(INSTANCE_TYPES[t]["allocatable"]["cpu"]) >= need]
             limit = ((pool["spec"].get("limits") or {}).get("cpu"))
             options = [(z, t) for z in zones for t in types if (t, z) not in self.ice
@@ -259,14 +265,25 @@ class KarpenterController(Controller):
                 zone, itype = min(options, key=lambda o: (used.get(o[0], 0), _cpu_milli(
                     INSTANCE_TYPES[o[1]]["capacity"]["cpu"]), o))
                 return name, zone, itype
-            reqs = pool["spec"]["template"]["spec"].get("requirements") or []
-            zone_reqs = [f"{r['key']} {r['operator']} {r.get('values') or []}" for r in reqs if r.get("key") == ZONE]
-            reasons.append(f'NodePool "{name}": requirements {zone_reqs or "(any zone)"} allow zones {zones}')
-        pod_ref = f'{pod["metadata"]["namespace"]}/{pod["metadata"]["name"]}'
-        message = (f"Failed to schedule pod, incompatible with nodepool requirements or no offering available "
-                   f"for pod {pod_ref}: " + "; ".join(reasons)) if reasons else "no nodepools found"
+            if not zones:  # upstream's scheduling.Requirements.Compatible wording
+                wanted = _pod_zones(pod, list(self.topology.zones))
+                reasons.append(head + f"incompatible requirements, key {ZONE}, {ZONE} In [{' '.join(wanted)}] not in "
+                               + (f"{ZONE} In [{' '.join(pool_zones)}]" if pool_zones else f"{ZONE} DoesNotExist"))
+            else:
+                reasons.append(head + "no instance type met the scheduling requirements or had enough resources or "
+                               "had a required offering")
+        message = "Failed to schedule pod, " + "; ".join(reasons) if reasons else "no nodepools found"
         self.events.event(pod, "Warning", "FailedScheduling", message)
         return None
+
+    def _daemonset_overhead(self) -> dict[str, str]:
+        """What the DaemonSets' pods take on a new node (upstream prints it in every incompatibility)."""
+        cpu = memory = pods = 0
+        for ds in self.store.scan("daemonsets.apps"):
+            req = pod_requests({"spec": ds["spec"]["template"].get("spec") or {}})
+            cpu, memory, pods = cpu + req.get("cpu", 0), memory + req.get("memory", 0), pods + 1
+        out = {"cpu": f"{cpu}m", "memory": f"{memory // (1024 * 1024)}Mi", "pods": str(pods)}
+        return {k: v for k, v in out.items() if not v.startswith("0")} or {"pods": "0"}
 
     def _start_launch(self, pool: str, zone: str, itype: str, pods: list[Obj]) -> None:
         uids = [p["metadata"]["uid"] for p in pods]

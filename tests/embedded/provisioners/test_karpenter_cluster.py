@@ -176,8 +176,10 @@ def test_a_pod_the_nodepool_cannot_serve_gets_karpenters_event_naming_the_requir
                 if e.source.component == "karpenter" and e.involved_object.name == "wants-c"]
 
     messages = wait_for(karpenter_events, bool, timeout=30, what="Karpenter's FailedScheduling event")
-    assert "NodePool \"default\"" in messages[0] and "topology.kubernetes.io/zone In ['us-east-1a']" in messages[0], \
-        messages
+    head = 'Failed to schedule pod, incompatible with nodepool "default", daemonset overhead='
+    assert messages[0].startswith(head), messages
+    assert ("incompatible requirements, key topology.kubernetes.io/zone, topology.kubernetes.io/zone In [us-east-1c] "
+            "not in topology.kubernetes.io/zone In [us-east-1a]") in messages[0], messages
     assert not core.read_namespaced_pod("wants-c", ns).spec.node_name
 
 
