@@ -214,3 +214,35 @@ def test_budget_zero_freezes_consolidation_and_empty_nodes_go_without_it(api: cl
         "budgets": [{"nodes": "10%"}]}}})
     wait_for(lambda: _claim_for_node(api, node_name), lambda c: c is None, timeout=30,
              what=f"empty node {node_name} consolidated")
+
+
+def test_karpenter_launches_nothing_in_a_zone_under_zonal_shift_and_resumes_after_the_cancel(
+        cluster: ClusterHandle, api: client.ApiClient, ns: str, ec2: Any, default_pool: dict) -> None:
+    env = cluster.aws_env
+    arc = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                                region_name=env["AWS_DEFAULT_REGION"]).client(
+        "arc-zonal-shift", endpoint_url=env["AWS_ENDPOINT_URL"])
+    zone_ids = {z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+    resource = next(r["arn"] for r in arc.list_managed_resources()["items"] if r["arn"].startswith("arn:aws:eks:"))
+    reqs = [r for r in default_pool["spec"]["template"]["spec"]["requirements"] if r["key"] != ZONE]
+    reqs.append({"key": ZONE, "operator": "In", "values": ["us-east-1a"]})
+    client.CustomObjectsApi(api).patch_cluster_custom_object(
+        GROUP, VERSION, "nodepools", "default", {"spec": {"template": {"spec": {"requirements": reqs}}}})
+    shift = arc.start_zonal_shift(resourceIdentifier=resource, awayFrom=zone_ids["us-east-1a"], expiresIn="5m",
+                                  comment="karpenter test")["zonalShiftId"]
+    core = client.CoreV1Api(api)
+    try:
+        _pod(core, ns, "shifted")
+
+        def karpenter_events() -> list[str]:
+            return [e.message for e in core.list_namespaced_event(ns).items
+                    if e.source.component == "karpenter" and e.involved_object.name == "shifted"]
+
+        messages = wait_for(karpenter_events, bool, timeout=30, what="Karpenter's FailedScheduling event")
+        assert f"not in {ZONE} DoesNotExist" in messages[0], messages
+        assert not core.read_namespaced_pod("shifted", ns).spec.node_name
+    finally:
+        arc.cancel_zonal_shift(zonalShiftId=shift)
+    node = _bound_node(core, ns, "shifted")
+    assert core.read_node(node).metadata.labels[ZONE] == "us-east-1a"
