@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Item:
-    def __init__(self, path: str, covers: tuple[str, ...] | None = None) -> None:
+    def __init__(self, path: str, covers: tuple[str, ...] | None = None, fault: str = "drain") -> None:
         self.path = Path(path)
         self.name = "test_x"
-        self.marker = pytest.mark.azchaos_shares(fault="drain", covers=covers).mark if covers else None
+        self.marker = pytest.mark.azchaos_shares(fault=fault, covers=covers).mark if covers else None
 
     def get_closest_marker(self, name: str) -> Any:
         return self.marker if name == "azchaos_shares" else None
@@ -28,7 +28,7 @@ class _Item:
 def test_sharing_runs_the_shared_test_and_drops_the_modules_it_covers() -> None:
     shared, drain, ebs = _Item("s/test_az_shared.py", ("test_az_drain.py",)), _Item("s/test_az_drain.py"), \
         _Item("s/test_az_ebs_bind.py")
-    assert split_shared([shared, drain, ebs], share=True) == ([shared, ebs], [drain])
+    assert split_shared([drain, ebs, shared], share=True) == ([shared, ebs], [drain])  # shared faults start first
 
 
 def test_without_sharing_the_shared_test_is_dropped_and_every_suite_runs() -> None:
@@ -37,10 +37,18 @@ def test_without_sharing_the_shared_test_is_dropped_and_every_suite_runs() -> No
 
 
 def test_a_covered_parametrisation_drops_only_the_tests_with_that_id() -> None:
-    shared = _Item("s/test_az_shared.py", ("test_az_ebs_drain.py[partition]",))
+    shared = _Item("s/test_az_shared.py", ("test_az_ebs_drain.py[partition]",), fault="partition")
     partition, drain = _Item("s/test_az_ebs_drain.py"), _Item("s/test_az_ebs_drain.py")
     partition.name, drain.name = "test_pod_waits[partition]", "test_pod_waits[drain]"
     assert split_shared([shared, partition, drain], share=True) == ([shared, drain], [partition])
+
+
+def test_the_faults_that_wait_out_evictions_start_first_and_apart() -> None:
+    faults = [_Item("s/test_az_shared.py", ("x.py",), fault=f) for f in ("drain", "partition", "outage")]
+    other = _Item("s/test_az_cordon.py")
+    keep, _ = split_shared([other, *faults], share=True)
+    assert [i.marker.kwargs["fault"] if i.marker else "other" for i in keep] == ["outage", "drain", "partition",
+                                                                                   "other"]
 
 
 def test_a_covered_module_run_alone_is_kept_with_sharing_on() -> None:
