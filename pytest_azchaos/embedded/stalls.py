@@ -4,7 +4,9 @@ mistakes them for the cluster under test failing.
 The API server, controllers, kubelets and the data plane (NLB, kube-proxy, pods) share one asyncio
 loop. When the machine is overloaded the loop runs late, and requests through the emulated load
 balancer time out although nothing in the emulated cluster failed. ``LoopLagMonitor`` ticks every
-``tick`` seconds and keeps every tick that came ``threshold`` or more late, as a wall-clock window;
+``tick`` seconds and keeps every run of consecutive late ticks (each at least a tick late) that lost
+``threshold`` or more in all, as one wall-clock window with the run's total lag (a starved loop is late
+by a little on every tick, never by much on one);
 the plugin reads them (``GET /azchaos/v1/stalls``) and calls failures inside them inconclusive.
 """
 
@@ -15,6 +17,8 @@ import collections
 import contextlib
 import time
 from dataclasses import dataclass
+
+from ..eventloop import LateRun
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,21 @@ class LoopLagMonitor:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        run = LateRun(floor=self.tick)  # a tick as late as the tick itself: the loop runs at half speed or worse
+        kept = False  # whether the current run is already the last stall kept
         while True:
             before = loop.time()
             await asyncio.sleep(self.tick)
             late = loop.time() - before - self.tick
-            if late >= self.threshold:
-                now = time.time()
-                self._stalls.append(LoopStall(now - late, now, late))
+            span = run.add(time.time(), late)
+            if span is None:
+                kept = False
+            elif span[2] >= self.threshold:
+                if kept:
+                    self._stalls[-1] = LoopStall(*span)
+                else:
+                    self._stalls.append(LoopStall(*span))
+                kept = True
 
     def stalls(self, since: float | None = None) -> list[LoopStall]:
         """The stalls that ended at or after ``since`` (wall clock), oldest first."""

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .. import eventloop
+from ..eventloop import LateRun
 from .recording import ErrorClass, Recording, RequestRecord, Stall
 
 #: Stalls of the prober's own loop shorter than this are timing noise; longer ones are kept on the recording.
@@ -289,16 +290,26 @@ class Prober:
                 w.close()
 
     async def _watch_lag(self, origin: float) -> None:
-        """Keep every moment this loop ran ``STALL_THRESHOLD`` or more late (GIL, CPU starvation): requests
-        that fail then failed on our side."""
+        """Keep every run of late ticks that made this loop ``STALL_THRESHOLD`` or more late in all (GIL, CPU
+        starvation: late by a little on every tick adds up as much as one long hold): requests that fail
+        then failed on our side."""
         loop = asyncio.get_running_loop()
+        run = LateRun(floor=STALL_TICK)  # consecutive late ticks are one stall with their total lag
+        kept: Stall | None = None  # the current run's stall, once kept
         while True:
             before = loop.time()
             await asyncio.sleep(STALL_TICK)
             now = loop.time()
-            late = now - before - STALL_TICK
-            if late >= STALL_THRESHOLD:
-                self.recording.add_stall(Stall(now - late - origin, now - origin, late, "the prober's event loop"))
+            span = run.add(now - origin, now - before - STALL_TICK)
+            if span is None:
+                kept = None
+            elif span[2] >= STALL_THRESHOLD:
+                stall = Stall(*span, "the prober's event loop")
+                if kept is None:
+                    self.recording.add_stall(stall)
+                else:
+                    self.recording.replace_stall(kept, stall)
+                kept = stall
 
     async def _addresses(self, host: str) -> list[str]:
         """``host``'s addresses now: kept for the record's TTL, then asked again (``lb.resolve``), so a zone the

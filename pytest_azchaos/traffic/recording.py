@@ -95,6 +95,15 @@ class Recording:
         with self._lock:
             self.stalls.append(stall)
 
+    def replace_stall(self, old: Stall, new: Stall) -> None:
+        """``new`` in place of ``old`` (a run of late ticks that grew); appended when ``old`` is not kept."""
+        with self._lock:
+            for i, s in enumerate(self.stalls):
+                if s == old:
+                    self.stalls[i] = new
+                    return
+            self.stalls.append(new)
+
     def snapshot(self) -> list[RequestRecord]:
         with self._lock:
             return sorted(self.records, key=lambda r: r.seq)

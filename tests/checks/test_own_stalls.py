@@ -77,6 +77,26 @@ def test_a_blocked_prober_loop_is_recorded_as_a_stall() -> None:
     assert stalls and max(s.lag for s in stalls) == pytest.approx(0.6, abs=0.15), rec.stalls
 
 
+def test_a_prober_loop_starved_a_little_on_every_tick_is_one_stall_with_the_time_it_lost() -> None:
+    """CPU starvation makes every tick a little late (0.08 s here), never 0.2 s at once: the run is one stall."""
+    prober = Prober(ProbeTarget(["127.0.0.1"], 9), rate=20, timeout=0.2).start()
+    time.sleep(0.3)
+    loop = prober._loop
+    assert loop is not None
+    end = time.monotonic() + 1.2
+
+    def busy() -> None:
+        time.sleep(0.08)
+        if time.monotonic() < end:
+            loop.call_soon(busy)
+
+    loop.call_soon_threadsafe(busy)
+    time.sleep(1.6)
+    rec = prober.stop()
+    stalls = [s for s in rec.stalls if s.source == "the prober's event loop"]
+    assert stalls and max(s.lag for s in stalls) >= 0.5, rec.stalls
+
+
 def test_requests_failing_while_the_embedded_cluster_stalls_are_inconclusive(
         plugin_cluster: Cluster, core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str,
         api_url: str) -> None:
