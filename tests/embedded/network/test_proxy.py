@@ -114,6 +114,22 @@ def test_terminating_serving_endpoints_are_used_when_nothing_is_ready() -> None:
     run(scenario)
 
 
+def test_local_policy_node_keeps_routing_to_its_serving_terminating_endpoint_while_health_says_503() -> None:
+    """KEP-1669 for Local: no ready local endpoint, a serving-terminating one -> still routed there (the NLB keeps
+    sending until its health checks catch up), while the health check node port already answers 503."""
+    import requests
+
+    async def scenario(proxy: KubeProxy) -> None:
+        await proxy.sync_service("ns", "web", _service("Local", 31014, hc=32014))
+        proxy.set_endpoints("ns", "web", [_slice((POD_A, "a", TERMINATING))])
+        assert (await _ask(NODE_A, 31014, CLIENT)).startswith(POD_A)
+        loop = asyncio.get_running_loop()
+        health = await loop.run_in_executor(None, lambda: requests.get(f"http://{NODE_A}:32014/healthz", timeout=2))
+        assert health.status_code == 503 and '"localEndpoints": 0' in health.text, health.text
+
+    run(scenario)
+
+
 def test_cluster_ip_reaches_an_endpoint_with_the_client_address() -> None:
     async def scenario(proxy: KubeProxy) -> None:
         await proxy.sync_service("ns", "web", _service("Cluster", 31005))
