@@ -313,12 +313,16 @@ def test_restore_after_a_killed_run_succeeds_with_the_shipped_rbac(restore_run: 
 
 
 # Grants the suites use on real clusters in an API group the proof's embedded cluster does not serve (its requests
-# there answer 404 and are not audited): AZ-ADDONS lists the webhook configurations (EKS always serves them).
+# there answer 404 and are not audited): AZ-ADDONS lists the webhook configurations (EKS always serves them), and
+# on Karpenter clusters the outage fences the NodePools.
 # Excused as unused only while the proof's cluster does not serve the group; once it does, the audit must show them.
 UNSERVED_HERE: dict[str, frozenset[Rule]] = {
     "admissionregistration.k8s.io/v1": frozenset({
         ("list", "admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
         ("list", "admissionregistration.k8s.io", "validatingwebhookconfigurations")}),
+    # Karpenter clusters: the provisioner's detection and the outage's NodePool fence (the proof's default cluster
+    # runs node groups, so the group is not served there).
+    "karpenter.sh/v1": frozenset({("list", "karpenter.sh", "nodepools"), ("patch", "karpenter.sh", "nodepools")}),
 }
 
 
