@@ -210,19 +210,8 @@ def undo_zone_partition(undo: dict[str, Any], ctx: AwsContext) -> UndoResult:
 UNDO_HANDLERS = {KIND: undo_zone_partition}
 
 
-def _ledger_handler(undo: dict[str, Any], cluster: Any) -> Any:
-    """The ledger's replay hook (``fn(undo, cluster)``): the AWS context of the cluster's kubeconfig."""
-    from ..chaos.ledger import UndoOutcome
-
-    ctx = AwsContext.for_kubeconfig(cluster.kubeconfig, region=undo.get("region"))
-    result = undo_zone_partition(undo, ctx)
-    return UndoOutcome(KIND, f"zone/{undo.get('zone')}", result.ok, result.action, result.detail)
-
-
 def register_with_ledger() -> None:
     """Make ``Ledger.replay`` / ``azchaos restore`` able to undo zone partitions."""
-    try:
-        from ..chaos.ledger import register_undo
-    except ImportError:  # the chaos package is optional for the AWS helpers
-        return
-    register_undo(KIND, _ledger_handler)
+    from .ledger_hooks import register_aws_undo
+
+    register_aws_undo(KIND, undo_zone_partition)

@@ -211,19 +211,8 @@ def undo_zonal_shift(undo: dict[str, Any], ctx: AwsContext) -> UndoResult:
 UNDO_HANDLERS = {KIND: undo_zonal_shift}
 
 
-def _ledger_handler(undo: dict[str, Any], cluster: Any) -> Any:
-    """The ledger's replay hook (``fn(undo, cluster)``): the AWS context of the cluster's kubeconfig."""
-    from ..chaos.ledger import UndoOutcome
-
-    ctx = AwsContext.for_kubeconfig(cluster.kubeconfig, region=undo.get("region"))
-    result = undo_zonal_shift(undo, ctx)
-    return UndoOutcome(KIND, f"zone/{undo.get('zone')}", result.ok, result.action, result.detail)
-
-
 def register_with_ledger() -> None:
     """Make ``Ledger.replay`` / ``azchaos restore`` able to cancel zonal shifts."""
-    try:
-        from ..chaos.ledger import register_undo
-    except ImportError:  # the chaos package is optional for the AWS helpers
-        return
-    register_undo(KIND, _ledger_handler)
+    from .ledger_hooks import register_aws_undo
+
+    register_aws_undo(KIND, undo_zonal_shift)
