@@ -62,9 +62,9 @@ DRAIN_SECONDS = 1.5
 OUTAGE_SECONDS = 0.5
 #: How far past the moment the fault is seen in the cluster a timed kill may still land (covers the undo).
 TAIL_SECONDS = 2.0
-#: A SIGTERM/SIGINT'ed run must be gone within this (its undo included). Typically 1-3 s; on a 2-core machine
-#: loaded by other test runs the outage's undo (start the instances, resume the groups) once took over 15 s.
-EXIT_BUDGET = 30.0
+#: A SIGTERM/SIGINT'ed run must be gone within this (its undo included). Typically a few seconds alone; in a full
+#: parallel test run on 2 cores the outage's undo (start the instances, resume the groups) took over 30 s.
+EXIT_BUDGET = 90.0
 
 PLUGIN_RUN = f'''
 import time
