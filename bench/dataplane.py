@@ -50,6 +50,29 @@ def deploy(api: client.ApiClient, policy: str) -> list[str]:
     raise SystemExit("bench app did not become ready")
 
 
+def rate_steps(addresses: list[str], rates: list[float], seconds: float) -> float:
+    """Probe ``addresses`` on port 8080 at each rate for ``seconds``, print a row per rate; the highest rate served
+    with >= 99.9 % success and prober lag p99 < 50 ms (bench/nlb_ip.py uses it too)."""
+    print(f"{'rate':>6} {'sent':>7} {'ok %':>8} {'p50 ms':>8} {'p99 ms':>8} {'lag p99 ms':>11}  errors")
+    best = 0.0
+    for rate in rates:
+        prober = Prober(ProbeTarget(addresses, 8080), rate=rate, timeout=2.0).start()
+        time.sleep(seconds)
+        rec = prober.stop()
+        lat = rec.latency_percentiles()
+        lag = rec.lag_percentiles()[99]
+        ok = rec.success_ratio()
+        print(f"{rate:6.0f} {rec.total:7d} {ok * 100:8.3f} {lat[50] * 1000:8.1f} {lat[99] * 1000:8.1f} "
+              f"{lag * 1000:11.1f}  {rec.error_counts() or ''}")
+        fails = rec.failures()
+        if fails:
+            print(f"       first failure: {fails[0].detail}")
+        if ok >= 0.999 and lag < 0.05:
+            best = rate
+        time.sleep(1)
+    return best
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rates", default="250,500,1000,1500,2000,2500,3000")
@@ -63,23 +86,7 @@ def main() -> None:
             api = config.new_client_from_config(config_file=str(kubeconfig))
             addresses = deploy(api, args.policy)
             print(f"NLB addresses: {' '.join(addresses)}  policy: {args.policy}  {args.seconds:g}s per step")
-            print(f"{'rate':>6} {'sent':>7} {'ok %':>8} {'p50 ms':>8} {'p99 ms':>8} {'lag p99 ms':>11}  errors")
-            best = 0.0
-            for rate in [float(r) for r in args.rates.split(",")]:
-                prober = Prober(ProbeTarget(addresses, 8080), rate=rate, timeout=2.0).start()
-                time.sleep(args.seconds)
-                rec = prober.stop()
-                lat = rec.latency_percentiles()
-                lag = rec.lag_percentiles()[99]
-                ok = rec.success_ratio()
-                print(f"{rate:6.0f} {rec.total:7d} {ok * 100:8.3f} {lat[50] * 1000:8.1f} {lat[99] * 1000:8.1f} "
-                      f"{lag * 1000:11.1f}  {rec.error_counts() or ''}")
-                fails = rec.failures()
-                if fails:
-                    print(f"       first failure: {fails[0].detail}")
-                if ok >= 0.999 and lag < 0.05:
-                    best = rate
-                time.sleep(1)
+            best = rate_steps(addresses, [float(r) for r in args.rates.split(",")], args.seconds)
             print(f"sustained: {best:.0f} req/s through NLB -> node -> pod (target >= 2000)")
         finally:
             stop_cluster(kubeconfig)

@@ -19,11 +19,11 @@ from pathlib import Path
 import dns.message
 import dns.query
 import dns.rdatatype
+from dataplane import rate_steps  # bench/ is on sys.path when run as a script
 from kubernetes import client, config
 
 from pytest_azchaos.embedded.process import start_cluster, stop_cluster
 from pytest_azchaos.kube.kubeconfig import declared_resolver
-from pytest_azchaos.traffic import Prober, ProbeTarget
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52"
 ANN = "service.beta.kubernetes.io/"
@@ -87,23 +87,7 @@ def main() -> None:
             hostname = deploy(api)
             addresses = resolve(kubeconfig, hostname)
             print(f"NLB {hostname} -> {' '.join(addresses)}  ip targets  {args.seconds:g}s per step")
-            print(f"{'rate':>6} {'sent':>7} {'ok %':>8} {'p50 ms':>8} {'p99 ms':>8} {'lag p99 ms':>11}  errors")
-            best = 0.0
-            for rate in [float(r) for r in args.rates.split(",")]:
-                prober = Prober(ProbeTarget(addresses, 8080), rate=rate, timeout=2.0).start()
-                time.sleep(args.seconds)
-                rec = prober.stop()
-                lat = rec.latency_percentiles()
-                lag = rec.lag_percentiles()[99]
-                ok = rec.success_ratio()
-                print(f"{rate:6.0f} {rec.total:7d} {ok * 100:8.3f} {lat[50] * 1000:8.1f} {lat[99] * 1000:8.1f} "
-                      f"{lag * 1000:11.1f}  {rec.error_counts() or ''}")
-                fails = rec.failures()
-                if fails:
-                    print(f"       first failure: {fails[0].detail}")
-                if ok >= 0.999 and lag < 0.05:
-                    best = rate
-                time.sleep(1)
+            best = rate_steps(addresses, [float(r) for r in args.rates.split(",")], args.seconds)
             print(f"sustained: {best:.0f} req/s through an ip-target NLB -> pod (target >= 2000)")
         finally:
             stop_cluster(kubeconfig)
