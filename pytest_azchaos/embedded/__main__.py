@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import sys
 from pathlib import Path
 
 from ..timing import DEFAULT_PROFILE, NAMES
 from .cluster import serve
 from .images.mirror import SPEC_FORMAT, MirrorSpecError, RegistryMirror
+from .network.addresses import ADDRESS_IN_USE_EXIT
 from .topology import Topology
 
 
@@ -30,8 +33,14 @@ def main(argv: list[str] | None = None) -> None:
         mirrors = tuple(RegistryMirror.parse(spec) for spec in args.registry_mirror)
     except MirrorSpecError as e:
         p.error(str(e))
-    serve(Topology.from_dict(json.loads(args.topology)), args.block, args.ready_file, args.port, args.profile,
-          mirrors, args.lb_controller)
+    try:
+        serve(Topology.from_dict(json.loads(args.topology)), args.block, args.ready_file, args.port, args.profile,
+              mirrors, args.lb_controller)
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE:
+            raise
+        print(f"embedded cluster: {e}; the starter will choose another loopback block", file=sys.stderr)
+        sys.exit(ADDRESS_IN_USE_EXIT)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 from ..timing import DEFAULT_PROFILE
 from ..wellknown import EMBEDDED_CONTEXT, EMBEDDED_TOKEN, profile_extension, resolver_extension
 from .cloud.endpoint import AwsEndpoint, env_file_for, remove_env_files, write_env_files
-from .network.addresses import choose_block, loopback_usable
+from .network.addresses import ADDRESS_IN_USE_EXIT, choose_block, loopback_usable
 from .network.dns_port import PORT_ENV as DNS_PORT_ENV
 from .network.dns_port import choose as choose_dns_port
 from .topology import Topology
@@ -130,31 +130,18 @@ def start_cluster(
         served_dns_port = choose_dns_port()
     except ValueError as e:
         raise ClusterStartError(str(e)) from None
-    block = choose_block()
     ready = kubeconfig.with_name(kubeconfig.name + ".ready")
-    with contextlib.suppress(FileNotFoundError):
-        ready.unlink()
     log_path = log_file or kubeconfig.with_name(kubeconfig.name + ".log")
-    cmd = [sys.executable, "-m", "pytest_azchaos.embedded", "serve", "--topology", json.dumps(topology.to_dict()),
-           "--block", str(block), "--ready-file", str(ready), "--profile", profile,
-           "--lb-controller", lb_controller]
-    for spec in mirrors:
-        cmd += ["--registry-mirror", spec]
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env={**os.environ, DNS_PORT_ENV: str(served_dns_port)})
-    _CHILDREN[proc.pid] = proc
-    deadline = time.monotonic() + timeout
-    while not ready.exists():
-        if proc.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-2000:]
-            raise ClusterStartError(f"the embedded cluster exited with code {proc.returncode}; its log "
-                                    f"({log_path}) ends with:\n{tail}")
-        if time.monotonic() > deadline:
-            proc.terminate()
-            proc.wait()
-            raise ClusterStartError(f"the embedded cluster did not answer within {timeout:.0f}s; see {log_path}")
-        time.sleep(0.02)
+    tried: list[int] = []
+    for _attempt in range(BLOCK_ATTEMPTS):
+        block = choose_block(exclude=tried)
+        tried.append(block)
+        proc = _launch(topology, block, ready, profile, lb_controller, mirrors, served_dns_port, log_path)
+        if _await_ready(proc, ready, log_path, time.monotonic() + timeout, timeout):
+            break
+    else:
+        raise ClusterStartError(f"loopback blocks {', '.join(map(str, tried))} were each taken by another cluster "
+                                f"while this one started; stop stray clusters (`pgrep -af 'embedded serve'`) or retry")
     info = json.loads(ready.read_text())
     ready.unlink()
     doc = kubeconfig_document(info["url"], profile=profile, resolver=info.get("resolver"))
@@ -167,6 +154,44 @@ def start_cluster(
                                                       "topology": topology.to_dict(), "dns_port": served_dns_port},
                                                      indent=2) + "\n")
     return handle
+
+
+#: Starts tried before giving up when other clusters keep taking the chosen loopback block first.
+BLOCK_ATTEMPTS = 5
+
+
+def _launch(topology: Topology, block: int, ready: Path, profile: str, lb_controller: str, mirrors: list[str],
+            dns_port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """The detached cluster process on ``block`` (it writes ``ready`` once its API answers)."""
+    with contextlib.suppress(FileNotFoundError):
+        ready.unlink()
+    cmd = [sys.executable, "-m", "pytest_azchaos.embedded", "serve", "--topology", json.dumps(topology.to_dict()),
+           "--block", str(block), "--ready-file", str(ready), "--profile", profile,
+           "--lb-controller", lb_controller]
+    for spec in mirrors:
+        cmd += ["--registry-mirror", spec]
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env={**os.environ, DNS_PORT_ENV: str(dns_port)})
+    _CHILDREN[proc.pid] = proc
+    return proc
+
+
+def _await_ready(proc: subprocess.Popen[bytes], ready: Path, log_path: Path, deadline: float, timeout: float) -> bool:
+    """True once ``ready`` exists; False when the process lost its block to another cluster; raises otherwise."""
+    while not ready.exists():
+        if proc.poll() is not None:
+            if proc.returncode == ADDRESS_IN_USE_EXIT:
+                return False
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise ClusterStartError(f"the embedded cluster exited with code {proc.returncode}; its log "
+                                    f"({log_path}) ends with:\n{tail}")
+        if time.monotonic() > deadline:
+            proc.terminate()
+            proc.wait()
+            raise ClusterStartError(f"the embedded cluster did not answer within {timeout:.0f}s; see {log_path}")
+        time.sleep(0.02)
+    return True
 
 
 def read_state(kubeconfig: Path) -> dict[str, Any] | None:

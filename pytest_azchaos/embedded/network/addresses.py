@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import os
 import random
 import socket
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -60,10 +60,15 @@ def _block_free(block: int) -> bool:
         return False
 
 
-def choose_block(seed: int | None = None) -> int:
-    """A free even block in 10..248 (the API server binds 127.<block>.0.1:6443 while it runs)."""
-    rng = random.Random(seed if seed is not None else os.getpid())
-    candidates = list(range(10, 250, 2))
+#: The cluster process's exit code when one of its addresses is taken: two clusters starting at the same moment can
+#: both find a block free before either binds it; the loser exits with this and its starter picks another block.
+ADDRESS_IN_USE_EXIT = 98
+
+
+def choose_block(seed: int | None = None, exclude: Collection[int] = ()) -> int:
+    """A free even block in 10..248, not in ``exclude`` (the API server binds 127.<block>.0.1:6443 while it runs)."""
+    rng = random.Random(seed)  # None: seeded from the OS, so concurrent starters rarely try the same order
+    candidates = [b for b in range(10, 250, 2) if b not in exclude]
     rng.shuffle(candidates)
     for block in candidates:
         if _block_free(block):
