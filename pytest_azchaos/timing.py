@@ -81,6 +81,8 @@ SOURCES: dict[str, str] = {
     "volume_wait_timeout": "budget for a stateful pod to show it waits on its volume's zone (scheduler retry)",
     "volume_return_timeout": "budget for a stateful pod to come back on its own volume once its zone returns",
     "zone_return_timeout": "budget for a stopped zone's instances and nodes to be back and Ready",
+    "capacity_timeout": "budget for the autoscaler or Karpenter to add a node where a Pending pod can run and the "
+                        "pod to be Ready on it (scan, EC2 launch, node registration; AZ-CAPACITY)",
     "app_node_loss_toleration": "tolerationSeconds the sample app sets for not-ready/unreachable nodes; "
                                 "None keeps the API server's default 300 s",
 }
@@ -152,6 +154,8 @@ class Profile:
     karpenter_ice_ttl: float = 180.0
     # ARC zonal shift for EKS (eks-flavours-facts.md §5)
     zonal_shift_spacing: float = 60.0
+    # AZ-CAPACITY: a new node from the node provisioner and the Pending pod Ready on it
+    capacity_timeout: float = 600.0
 
     @classmethod
     def by_name(cls, name: str) -> Profile:
@@ -332,6 +336,7 @@ FAST = Profile(
     nlb_deregistration_new_connections=1.5,
     nlb_dns_ttl=1.0,
     karpenter_ice_ttl=6.0,
+    capacity_timeout=60.0,
 )
 
 NAMES: tuple[str, ...] = (FAST.name, REALISTIC.name)
