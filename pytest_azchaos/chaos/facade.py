@@ -123,14 +123,26 @@ class Chaos:
         self.reports.append(report)
         return report
 
-    def drain_zone(self, zone: str, timeout: float | None = None) -> Any:
-        """Cordon ``zone`` and evict its pods in parallel, retrying PDB refusals until ``timeout``."""
+    def drain_zone(self, zone: str, timeout: float | None = None, *, keep_provisioner_out: bool = False) -> Any:
+        """Cordon ``zone`` and evict its pods in parallel, retrying PDB refusals until ``timeout``.
+        ``keep_provisioner_out``: on Karpenter, first fence its NodePools out of the zone as ``zone_outage`` does
+        (a cordoned zone is invisible to Karpenter, which would launch the replacements' nodes back into it)."""
         from .drain import drain_zone
 
         self._guard(zone)
         ledger = self._start()
         self.zones_taken.append(zone)
         timeout = timeout or self.drain_timeout
+        if keep_provisioner_out:
+            from ..provisioners.detect import detect, list_nodepools
+
+            if detect(self.cluster.api).kind == "karpenter":
+                from ..provisioners.karpenter_fence import fence_nodepools
+
+                fence = fence_nodepools(self.cluster.api, ledger, zone, list_nodepools(self.cluster.api) or [])
+                self.reports.append(fence)
+                if self.evidence is not None:
+                    self.evidence.notes.append(fence.describe())
         with self._acting(f"drain {zone}", "drain_zone", zone=zone, timeout=timeout):
             report = drain_zone(self.cluster, zone, ledger, timeout, self.run.progress,
                                 retry_interval=self.profile.drain_evict_retry)
