@@ -234,6 +234,21 @@ def judge_capacity(obs: CapacityObservation, check_id: str = CHECK_ID) -> CheckR
 # ------------------------------------------------------------------------------------------------ observation
 
 
+def filling_size(nodes: Iterable[Any], share: float = 0.6) -> tuple[int, str]:
+    """(replicas, cpu request) of a workload that fills the schedulable Ready nodes with one pod per node (each pod
+    asks ``share`` of the smallest node's allocatable cpu, so no node holds two): the lost zone's pods then find
+    no room in the surviving zones and only new nodes can take them."""
+    from kubernetes.utils import parse_quantity
+
+    usable = [n for n in nodes if not n.spec.unschedulable and _node_ready(n)]
+    if not usable:
+        raise ValueError("no schedulable Ready node to size the workload by")
+    cpu = [float(parse_quantity((n.status.allocatable or {}).get("cpu", "0"))) for n in usable]
+    request = int(min(cpu) * 1000 * share)
+    replicas = sum(int(c * 1000 // request) for c in cpu)
+    return replicas, f"{request}m"
+
+
 def node_source(node: Any) -> str:
     """What added a node, from its labels: ``NodePool X`` (Karpenter, Auto Mode), ``node group X``, or ''."""
     labels = dict(node.metadata.labels or {})
@@ -290,7 +305,11 @@ def capacity_added(core: Any, namespace: str, selector: str, lost_zone: str, exp
         new = tuple(NewNode(n.metadata.name, node_zones[n.metadata.name], node_source(n), _node_ready(n),
                             bool(n.spec.unschedulable)) for n in nodes if n.metadata.name not in before)
         pods = read_pods(core, namespace, selector, zones, node_zones)
-        pending_seen.update(p.name for p in pods if not p.node)
+        # Pending now, or Pending since the fault and already placed (a PDB-gated drain returns only once a
+        # replacement is Ready): the scheduler's FailedScheduling events since the fault remember those.
+        waited_for_room = {e.name for e in events_for(core, namespace, since=since, reasons=["FailedScheduling"],
+                                                      kinds=["Pod"])}
+        pending_seen.update(p.name for p in pods if not p.node or p.name in waited_for_room)
         return CapacityObservation(provisioner, lost_zone, tuple(zones.zones()), expected, tuple(pods),
                                    tuple(sorted(pending_seen)), new, waited_s=time.time() - t0, budget_s=timeout)
 
