@@ -9,6 +9,26 @@ from .context import AwsContext
 
 #: What a zone outage suspends so nothing replaces, rebalances or health-replaces the stopped instances.
 OUTAGE_PROCESSES = ("Launch", "Terminate", "AZRebalance", "HealthCheck", "ReplaceUnhealthy")
+#: Every process SuspendProcesses accepts (EC2 Auto Scaling API, ``ScalingProcesses``).
+SCALING_PROCESSES = ("Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck",
+                     "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions")
+#: Left active, these terminate a stopped instance: "with Launch suspended, ReplaceUnhealthy continues to terminate
+#: unhealthy instances, but does not launch replacements", and the EC2 health check fails an instance that is not
+#: running (EC2 Auto Scaling user guide: "How suspended processes affect other processes", "Health checks").
+KEEPS_STOPPED = ("HealthCheck", "ReplaceUnhealthy")
+
+
+def validate_processes(processes: Iterable[str]) -> tuple[str, ...]:
+    """``processes`` as a tuple in the API's spelling, or ``ValueError`` naming the valid ones (nothing touched)."""
+    if isinstance(processes, str):
+        processes = (processes,)
+    asked = tuple(dict.fromkeys(processes))
+    unknown = [p for p in asked if p not in SCALING_PROCESSES]
+    if unknown:
+        raise ValueError(f"unknown Auto Scaling process(es) {', '.join(map(repr, unknown))} in suspend_processes: "
+                         f"valid ones are {', '.join(SCALING_PROCESSES)} (default "
+                         f"{', '.join(OUTAGE_PROCESSES)}); nothing was changed")
+    return asked
 
 
 @dataclass(frozen=True)

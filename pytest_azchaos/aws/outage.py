@@ -6,11 +6,18 @@ Order (as AWS's own AZ-failure guidance for Auto Scaling does it):
    Auto Scaling group involved covers only that zone) -- an error here has changed nothing;
 2. record the undo in the ledger (instances this run stops, processes this run suspends);
 3. suspend the zone's groups' ``Launch``, ``Terminate``, ``AZRebalance``, ``HealthCheck``,
-   ``ReplaceUnhealthy`` (only those not already suspended: only what this run changed is undone);
+   ``ReplaceUnhealthy`` (or the ``suspend_processes`` asked for; only those not already suspended: only what
+   this run changed is undone);
 4. stop the zone's running instances, and wait (tenacity) until they are ``stopped``.
 
-Undo: start those instances, wait until ``running``, then resume exactly the processes this run
-suspended (resuming first would let the groups replace the still-stopped instances).
+A group whose ``HealthCheck``/``ReplaceUnhealthy`` stay active terminates the stopped instances even with
+``Launch`` suspended (EC2 Auto Scaling user guide, "How suspended processes affect other processes"). The outage
+watches for that (``outage_watch``): ``ZoneOutage.watch()`` and the undo name each terminated instance, its node,
+its group and the group's scaling activity for it.
+
+Undo: start those instances (a terminated one cannot be: it is reported, not retried), wait until ``running``,
+then resume exactly the processes this run suspended (resuming first would let the groups replace the
+still-stopped instances).
 """
 
 from __future__ import annotations
@@ -22,11 +29,12 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from .asg import OUTAGE_PROCESSES, groups_of
+from .asg import KEEPS_STOPPED, OUTAGE_PROCESSES, groups_of, validate_processes
 from .context import AwsContext
 from .errors import AwsConfigError, AwsError, AwsSafetyError, AwsTimeoutError, UnknownInstanceError
 from .inventory import Instance, describe_instances, parse_provider_id
-from .kube_objects import get
+from .kube_objects import get, name_of
+from .outage_watch import GONE_STATES, StoppedWatch, Termination, describe_tolerant
 
 KIND = "aws.zone-outage"
 TRANSITIONAL = ("pending", "stopping", "shutting-down")
@@ -45,6 +53,8 @@ class UndoResult:
     ok: bool
     action: str
     detail: str = ""
+    #: Stopped instances that could not be started: terminated (or gone) while the zone was out.
+    terminated: tuple[Termination, ...] = ()
 
 
 @dataclass
@@ -60,13 +70,35 @@ class ZoneOutage:
     suspended: dict[str, list[str]]
     undo_record: dict[str, Any] = field(default_factory=dict)
     result: UndoResult | None = None
+    watcher: StoppedWatch | None = None
+
+    @property
+    def active(self) -> dict[str, list[str]]:
+        """Group -> the processes that terminate stopped instances (HealthCheck, ReplaceUnhealthy) left active."""
+        return {g: list(p) for g, p in (self.undo_record.get("active") or {}).items() if p}
+
+    def watch(self) -> list[Termination]:
+        """Look at the stopped instances now: every one found terminated, gone or out of its group so far (a
+        Karpenter instance's termination is expected and not listed)."""
+        if self.watcher is None:
+            self.watcher = watch_of(self.undo_record)
+        return self.watcher.poll(self.ctx)
+
+    @property
+    def terminated(self) -> list[Termination]:
+        """What ``watch()`` and the undo found so far (no AWS call)."""
+        return sorted(self.watcher.found.values(), key=lambda t: (t.when or t.seen_at, t.instance_id)) \
+            if self.watcher else []
 
     def undo(self) -> UndoResult:
         """Start the instances, resume the processes, mark the ledger entry done (idempotent)."""
         if self.result is None or not self.result.ok:
-            self.result = undo_zone_outage(self.undo_record, self.ctx)
+            if self.watcher is None:
+                self.watcher = watch_of(self.undo_record)
+            self.result = undo_zone_outage(self.undo_record, self.ctx, watcher=self.watcher)
             if self.result.ok:
-                self.ledger.done(self.entry_id, self.result.action)
+                self.ledger.done(self.entry_id, self.result.action + (
+                    f": {self.result.detail}" if self.result.detail else ""))
         return self.result
 
     def describe(self) -> str:
@@ -74,7 +106,19 @@ class ZoneOutage:
         if self.already_stopped:
             parts.append(f"already stopped before the run (left alone): {', '.join(self.already_stopped)}")
         parts.append("suspended " + ("; ".join(f"{g}: {','.join(p)}" for g, p in self.suspended.items()) or "nothing"))
+        if self.active:
+            parts.append("left active (they terminate stopped instances): " + "; ".join(
+                f"{g}: {','.join(p)}" for g, p in self.active.items()))
+        if self.terminated:
+            parts.append("terminated while stopped: " + "; ".join(t.describe() for t in self.terminated))
         return "; ".join(parts)
+
+
+def watch_of(undo: dict[str, Any]) -> StoppedWatch:
+    """The watch over an outage's stopped instances, from its undo record (so ``azchaos restore`` has it too)."""
+    return StoppedWatch(list(undo.get("instances") or []), dict(undo.get("nodes") or {}),
+                        dict(undo.get("groups") or {}), {g: list(p) for g, p in (undo.get("active") or {}).items()},
+                        frozenset(undo.get("replaceable") or ()))
 
 
 def zone_instance_ids(nodes: Iterable[Any], zone: str) -> list[str]:
@@ -116,32 +160,50 @@ def check_outage(ctx: AwsContext, zone: str, *, nodes: Iterable[Any] = (),
 
 
 def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterable[Any] = (),
-                instance_ids: Iterable[str] = (), wait: bool = True, replaceable: Iterable[str] = ()) -> ZoneOutage:
+                instance_ids: Iterable[str] = (), wait: bool = True, replaceable: Iterable[str] = (),
+                suspend_processes: Iterable[str] = OUTAGE_PROCESSES) -> ZoneOutage:
     """Take ``zone`` away: the instances of ``nodes`` in it (plus ``instance_ids``) stop, their groups freeze.
     ``replaceable``: instances whose provisioner terminates them once stopped (Karpenter's interruption handling):
-    terminated counts as stopped, and their absence at undo is expected, not a failure."""
+    terminated counts as stopped, and their absence at undo is expected, not a failure.
+    ``suspend_processes``: the Auto Scaling processes to suspend (default ``OUTAGE_PROCESSES``; an unknown name is
+    a ``ValueError`` naming the valid ones, before anything). Leaving ``HealthCheck``/``ReplaceUnhealthy`` active
+    lets the groups terminate the stopped instances: ``ZoneOutage.watch()`` and the undo report them."""
+    asked = validate_processes(suspend_processes)
     replace_ids = sorted(set(replaceable))
+    nodes = list(nodes)
     _, found, groups = check_outage(ctx, zone, nodes=nodes, instance_ids=instance_ids)
     running = sorted(i.id for i in found.values() if i.state in ("running", "pending"))
     already = sorted(i.id for i in found.values() if i.id not in running)
-    suspend = {g.name: [p for p in OUTAGE_PROCESSES if p not in g.suspended] for g in groups}
-    undo = {"region": ctx.region, "zone": zone, "instances": running, "processes": suspend}
+    suspend = {g.name: [p for p in asked if p not in g.suspended] for g in groups}
+    active = {g.name: [p for p in KEEPS_STOPPED if p not in g.suspended and p not in asked] for g in groups}
+    by_instance = {i: g.name for g in groups for i in g.instance_ids if i in found}
+    node_names = {iid: name_of(n) for n in nodes
+                  for iid in zone_instance_ids([n], zone) if iid in running}
+    undo: dict[str, Any] = {"region": ctx.region, "zone": zone, "instances": running, "processes": suspend,
+                            "nodes": node_names, "groups": {i: g for i, g in by_instance.items() if i in running},
+                            "active": {g: p for g, p in active.items() if p}}
+    if tuple(asked) != OUTAGE_PROCESSES:
+        undo["suspend_processes"] = list(asked)
     if replace_ids:
         undo["replaceable"] = replace_ids
     entry_id = ledger.record(KIND, undo, f"zone/{zone}")
     for name, processes in suspend.items():
         if processes:
             ctx.autoscaling.suspend_processes(AutoScalingGroupName=name, ScalingProcesses=processes)
+    outage = ZoneOutage(ctx, ledger, entry_id, zone, running, already, suspend, undo)
+    outage.watcher = watch_of(undo)
     if running:
         ctx.ec2.stop_instances(InstanceIds=running)
         if wait:
+            # A group left with HealthCheck/ReplaceUnhealthy active may terminate an instance before it is stopped.
             kept = [i for i in running if i not in replace_ids]
-            wait_for_states(ctx, kept, {"stopped"}, f"instances of {zone} to stop")
+            seen = wait_for_states(ctx, kept, {"stopped", *GONE_STATES}, f"instances of {zone} to stop")
+            outage.watcher.poll(ctx, seen)
             replaced = [i for i in running if i in replace_ids]
             if replaced:
                 wait_for_states(ctx, replaced, {"stopped", "shutting-down", "terminated"},
                                 f"Karpenter's instances of {zone} to stop")
-    return ZoneOutage(ctx, ledger, entry_id, zone, running, already, suspend, undo)
+    return outage
 
 
 def wait_for_states(ctx: AwsContext, ids: list[str], states: set[str], what: str) -> dict[str, Instance]:
@@ -164,35 +226,38 @@ def wait_for_states(ctx: AwsContext, ids: list[str], states: set[str], what: str
 
 def _describe_tolerant(ctx: AwsContext, ids: list[str]) -> dict[str, Instance]:
     """Like ``describe_instances`` but instances that are gone are simply absent."""
-    try:
-        return describe_instances(ctx, ids)
-    except UnknownInstanceError:
-        out = {}
-        for iid in ids:
-            try:
-                out.update(describe_instances(ctx, [iid]))
-            except UnknownInstanceError:
-                continue
-        return out
+    return describe_tolerant(ctx, ids)
 
 
-def undo_zone_outage(undo: dict[str, Any], ctx: AwsContext) -> UndoResult:
-    """Start the instances the outage stopped, then resume the processes it suspended. Idempotent."""
+def undo_zone_outage(undo: dict[str, Any], ctx: AwsContext, *, watcher: StoppedWatch | None = None) -> UndoResult:
+    """Start the instances the outage stopped, then resume exactly the processes it suspended. Idempotent.
+    An instance terminated meanwhile cannot be started: it is reported (``terminated``, and named in ``detail``)
+    and the undo is still ok, as nothing of this run's is left to undo (a group whose ``Launch`` is resumed
+    replaces it). Only a failure to start or resume makes it not ok."""
     ids = list(undo.get("instances") or [])
-    notes = []
+    watcher = watcher or watch_of(undo)
+    notes: list[str] = []
     if ids:
-        found = wait_for_states(ctx, ids, {"running", "stopped", "terminated"} | {"shutting-down"},
-                                "stopping instances to settle")
-        gone = sorted(set(ids) - {i for i, inst in found.items() if inst.state not in ("terminated", "shutting-down")})
-        expected = set(undo.get("replaceable") or [])
-        if set(gone) - expected:
-            notes.append(f"cannot start {', '.join(sorted(set(gone) - expected))}: terminated or gone")
-        to_start = sorted(i for i, inst in found.items() if inst.state == "stopped")
-        if to_start:
-            ctx.ec2.start_instances(InstanceIds=to_start)
-        alive = sorted(set(ids) - set(gone))
+        found = wait_for_states(ctx, ids, {"running", "stopped", *GONE_STATES}, "stopping instances to settle")
+        watcher.poll(ctx, found)
+        for _ in range(3):  # a group may terminate an instance between our look and the start: look again
+            to_start = sorted(i for i, inst in found.items() if inst.state == "stopped")
+            if not to_start:
+                break
+            try:
+                ctx.ec2.start_instances(InstanceIds=to_start)
+                break
+            except ClientError as e:
+                if e.response.get("Error", {}).get("Code") != "IncorrectInstanceState":
+                    notes.append(f"cannot start {', '.join(to_start)}: {e.response.get('Error', {}).get('Message', e)}")
+                    break
+                found = describe_tolerant(ctx, ids)
+                watcher.poll(ctx, found)
+        alive = sorted(i for i, inst in found.items() if inst.state not in GONE_STATES)
         if alive:
-            wait_for_states(ctx, alive, {"running"}, f"instances of {undo.get('zone')} to run again")
+            settled = wait_for_states(ctx, alive, {"running", *GONE_STATES},
+                                      f"instances of {undo.get('zone')} to run again")
+            watcher.poll(ctx, settled)
     for name, processes in (undo.get("processes") or {}).items():
         if not processes:
             continue
@@ -200,9 +265,13 @@ def undo_zone_outage(undo: dict[str, Any], ctx: AwsContext) -> UndoResult:
             ctx.autoscaling.resume_processes(AutoScalingGroupName=name, ScalingProcesses=list(processes))
         except ClientError as e:
             notes.append(f"cannot resume {name}: {e.response.get('Error', {}).get('Message', e)}")
-    action = f"started {len(ids)} instance(s) in {undo.get('zone')}, resumed processes of " \
+    lost = tuple(sorted(watcher.found.values(), key=lambda t: (t.when or t.seen_at, t.instance_id)))
+    action = f"started {len(ids) - len([t for t in lost if t.state != 'detached'])} of {len(ids)} instance(s) " \
+             f"in {undo.get('zone')}, resumed processes of " \
              f"{len([p for p in (undo.get('processes') or {}).values() if p])} group(s)"
-    return UndoResult(not notes, action, "; ".join(notes))
+    detail = "; ".join(notes + [f"not started: {t.describe()}" for t in lost if t.state != "detached"]
+                       + [f"started but no longer in its group: {t.describe()}" for t in lost if t.state == "detached"])
+    return UndoResult(not notes, action, detail, lost)
 
 
 #: Undo kinds this module defines -> ``fn(undo_dict, aws_context)``.

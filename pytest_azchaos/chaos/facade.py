@@ -169,14 +169,21 @@ class Chaos:
         self.reports.append(report)
         return report
 
-    def zone_outage(self, zone: str, aws: Any) -> Any:
+    def zone_outage(self, zone: str, aws: Any, suspend_processes: Any = None) -> Any:
         """Stop the zone's EC2 instances and freeze its Auto Scaling groups (undo: start, resume). The strategy
         follows the node provisioner (``provisioners.detect``): on Karpenter its NodePools are first kept out of
-        the zone (``provisioners.karpenter_fence``, ledger); on EKS Auto Mode it is refused before anything."""
-        from ..aws import zone_outage
+        the zone (``provisioners.karpenter_fence``, ledger); on EKS Auto Mode it is refused before anything.
+        ``suspend_processes``: the groups' processes to suspend (default ``aws.OUTAGE_PROCESSES``); leaving
+        HealthCheck/ReplaceUnhealthy active lets the groups terminate the stopped instances (reported)."""
+        from ..aws import OUTAGE_PROCESSES, zone_outage
+        from ..aws.asg import validate_processes
         from ..aws.outage import check_outage
         from ..provisioners.detect import detect, list_nodepools
 
+        try:
+            processes = validate_processes(OUTAGE_PROCESSES if suspend_processes is None else suspend_processes)
+        except ValueError as e:
+            raise ChaosInputError(str(e)) from None
         self._guard(zone)
         nodes = self.cluster.core.list_node().items
         provisioner = detect(self.cluster.api, nodes)
@@ -199,7 +206,8 @@ class Chaos:
                 if self.evidence is not None:
                     self.evidence.notes.append(fence.describe())
                 replaceable = karpenter_instance_ids(nodes, zone)
-            outage = zone_outage(aws, ledger, zone, nodes=nodes, replaceable=replaceable)
+            outage = zone_outage(aws, ledger, zone, nodes=nodes, replaceable=replaceable,
+                                 suspend_processes=processes)
         self.reports.append(outage)
         return outage
 
