@@ -96,9 +96,25 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "ingress=NAME or url=URL; default: the LoadBalancer Service selecting its pods) and what to ask (path=, "
      "status=200-299,301, host=, header=NAME:VALUE, scheme=https, ca=FILE, verify=false, keep-alive=true, "
      "echo=/PATH, pod-header=NAME). Nothing about a target is deployed or deleted. Default: none (the sample app)."),
+    ("docs-url", "string", None, "URL",
+     "Base URL of a built copy of the documentation site: every failure message then ends with "
+     "<URL>/checks/<CHECK-ID>/. Default: none, messages name the page in the repository (docs/checks/<CHECK-ID>.md)."),
 )
 # Ini keys that are not azchaos_<name>: a repeatable list reads better in the plural.
 INI_NAMES = {"target": "azchaos_targets", "image-pull-secret": "azchaos_image_pull_secrets"}
+
+# Every marker as `pytest --markers` shows it (signature: help); the reference page is generated from these.
+MARKERS: tuple[str, ...] = (
+    "azchaos_destructive: the test takes a zone away or kills pods; it runs alone (never in parallel "
+    "with another destructive test), only against allowed contexts, and is skipped under --azchaos-dry-run "
+    "with a listing of what it would touch.",
+    "azchaos_zone(name): take this zone away instead of the --azchaos-zone choice.",
+    "azchaos_app(**params): parameters of the sample echo app for this test (replicas, traffic_policy, "
+    "spread, pdb_max_unavailable, delay_shutdown, ...; see pytest_azchaos.apps.EchoSpec).",
+    "azchaos_check(id): the conformance check this test proves (AZ-DRAIN, AZ-SRCIP ...).",
+    "azchaos_shares(fault, covers=(module, ...)): the test judges the checks of the named suite modules over "
+    "one shared fault; it runs under --azchaos-share-faults, which deselects the modules it covers.",
+)
 
 
 def _dest(name: str) -> str:
@@ -146,23 +162,8 @@ def _as_given(config: pytest.Config, message: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "azchaos_destructive: the test takes a zone away or kills pods; it runs alone (never in parallel "
-        "with another destructive test), only against allowed contexts, and is skipped under --azchaos-dry-run "
-        "with a listing of what it would touch.")
-    config.addinivalue_line(
-        "markers", "azchaos_zone(name): take this zone away instead of the --azchaos-zone choice.")
-    config.addinivalue_line(
-        "markers",
-        "azchaos_app(**params): parameters of the sample echo app for this test (replicas, traffic_policy, "
-        "spread, pdb_max_unavailable, delay_shutdown, ...; see pytest_azchaos.apps.EchoSpec).")
-    config.addinivalue_line(
-        "markers", "azchaos_check(id): the conformance check this test proves (AZ-DRAIN, AZ-SRCIP ...).")
-    config.addinivalue_line(
-        "markers",
-        "azchaos_shares(fault, covers=(module, ...)): the test judges the checks of the named suite modules over "
-        "one shared fault; it runs under --azchaos-share-faults, which deselects the modules it covers.")
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     from .settings import SettingsError, build
 
     try:
@@ -182,10 +183,14 @@ def pytest_configure(config: pytest.Config) -> None:
             embedded_lb_controller=_value(config, "embedded-lb-controller") or None,
             embedded_provisioner=_value(config, "embedded-provisioner") or None,
             lb=_value(config, "lb") or None, lb_scheme=_value(config, "lb-scheme") or None,
+            docs_url=_value(config, "docs-url") or None,
         )
     except SettingsError as e:
         raise pytest.UsageError(f"pytest-azchaos: {_as_given(config, str(e))}") from None
     config.stash[SETTINGS] = settings
+    from .checks.result import set_docs_url
+
+    set_docs_url(settings.docs_url)
     from .parallel import ParallelRunRefused, configure_distribution
 
     try:

@@ -57,6 +57,8 @@ class Settings:
     # give a class-less Service, lb.detect); --azchaos-lb-scheme: internet-facing or internal.
     lb: str = "auto"
     lb_scheme: str = "internet-facing"
+    # --azchaos-docs-url: the site failure messages link to (<url>/checks/<ID>/); None: docs/checks/<ID>.md
+    docs_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -116,6 +118,7 @@ def build(
     embedded_provisioner: str | None = None,
     lb: str | None = None,
     lb_scheme: str | None = None,
+    docs_url: str | None = None,
 ) -> Settings:
     """Validate raw option values; raise ``SettingsError`` naming the fix."""
     choice = (cluster or "auto").strip()
@@ -192,6 +195,10 @@ def build(
         images = resolve(image or None, image_repo_list or None, image_pull_secrets or ())
     except ImageConfigError as e:
         raise SettingsError(str(e)) from None
+    docs = (docs_url or "").strip() or None
+    if docs is not None and not re.fullmatch(r"(https?|file)://\S+", docs):
+        raise SettingsError(f"--azchaos-docs-url must be the URL of the documentation site, such as "
+                            f"https://docs.example.com/azchaos, not {docs!r}")
     return Settings(
         kubeconfig=path, context=(context or None), cluster=choice,  # type: ignore[arg-type]
         zone=None if zone_value == "auto" else zone_value, seed=seed_value, namespace_prefix=prefix,
@@ -200,7 +207,7 @@ def build(
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
         images=images, share_faults=share_faults, embedded_lb_controller=lb_controller,
-        embedded_provisioner=provisioner, lb=lb_choice, lb_scheme=lb_scheme_value,
+        embedded_provisioner=provisioner, lb=lb_choice, lb_scheme=lb_scheme_value, docs_url=docs,
     )
 
 

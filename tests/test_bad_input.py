@@ -155,6 +155,7 @@ CASES: tuple[Case, ...] = (
     _pytest("embedded-provisioner", "`--azchaos-embedded-provisioner cas`", "--azchaos-embedded-provisioner",
             "cas"),
     _pytest("seed", "`--azchaos-seed x`", "--azchaos-seed", "x"),
+    _pytest("docs-url", "`--azchaos-docs-url docs.example.com`", "--azchaos-docs-url", "docs.example.com"),
     _pytest("namespace-prefix", "`--azchaos-namespace-prefix BAD_`", "--azchaos-namespace-prefix", "BAD_"),
     _pytest("namespace-label", "`--azchaos-namespace-label enforce:restricted`", "--azchaos-namespace-label",
             "enforce:restricted"),

@@ -12,6 +12,23 @@ from typing import Any, Literal
 
 Verdict = Literal["passed", "failed", "inconclusive"]
 
+#: Where a failure message sends its reader: None is the page in the repository (docs/checks/<ID>.md), a URL
+#: is a built copy of the site (``--azchaos-docs-url``, set once per session by the plugin).
+_docs_url: str | None = None
+
+
+def set_docs_url(url: str | None) -> None:
+    """Point every check's failure message at the site under ``url`` (None: the repository's docs/ pages)."""
+    global _docs_url
+    _docs_url = url.rstrip("/") if url else None
+
+
+def docs_page(check_id: str) -> str:
+    """The page of ``check_id`` that its failure message ends with: ``docs/checks/AZ-DRAIN.md`` by default,
+    ``<url>/checks/AZ-DRAIN/`` when a site URL is set. A flavour suffix (``AZ-DRAIN[Local]``) is dropped."""
+    page = check_id.split("[", 1)[0].strip()
+    return f"{_docs_url}/checks/{page}/" if _docs_url else f"docs/checks/{page}.md"
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -32,14 +49,16 @@ class CheckResult:
         return "passed" if self.passed else "failed"
 
     def message(self) -> str:
-        """The message a user reads: verdict line, then the evidence, one item per line."""
+        """The message a user reads: verdict line, then the evidence, one item per line; a failed or
+        inconclusive one ends with the check's documentation page (what it asserts, the fix)."""
         if self.inconclusive:
             head = f"{self.check_id} INCONCLUSIVE: {self.inconclusive}; observed: {self.summary}"
         else:
             head = f"{self.check_id} {'passed' if self.passed else 'FAILED'}: {self.summary}"
-        if not self.evidence:
-            return head
-        return head + "\n" + "\n".join(f"  - {line}" for line in self.evidence)
+        lines = [head, *(f"  - {line}" for line in self.evidence)]
+        if not self.passed:
+            lines.append(f"  see {docs_page(self.check_id)}")
+        return "\n".join(lines)
 
     def undecided(self, reason: str) -> CheckResult:
         """This result made inconclusive for ``reason`` (a pass is kept: what passed despite our trouble holds)."""

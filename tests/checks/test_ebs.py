@@ -23,6 +23,7 @@ from pytest_azchaos.checks.ebs import (
 )
 from pytest_azchaos.kube.topology import ZONE_LABEL, NodeView, ZoneMap
 
+from ..docs.capture import capture_failure
 from ..embedded.waiting import wait_for
 from .conftest import AGNHOST
 
@@ -84,7 +85,8 @@ def test_binding_in_another_zone_fails_naming_both_zones() -> None:
     assert not result.passed
     assert result.message() == ("AZ-EBS-BIND FAILED: 1 volume(s) not bound in their pod's node zone\n"
                                 "  - pod data-0 on node-a1 (us-east-1a): claim data-data-0 -> PV pv-1 zone us-east-1b"
-                                "  <-- MISMATCH")
+                                "  <-- MISMATCH\n"
+                                "  see docs/checks/AZ-EBS-BIND.md")
 
 
 def test_unbound_claim_fails_binding() -> None:
@@ -106,6 +108,7 @@ def test_pod_moved_to_another_zone_with_a_new_volume_fails_drain() -> None:
     assert result.summary == ("pod data-0 was scheduled to node-b1 in us-east-1b: it moved away from its volume; "
                               "claim data-data-0 is no longer bound to pv-1; new PV(s) pv-2 were provisioned for "
                               "claim data-data-0")
+    capture_failure("AZ-EBS-DRAIN", result)
 
 
 def test_pending_for_another_reason_fails_drain_listing_the_accepted_wordings() -> None:
@@ -131,6 +134,7 @@ def test_return_elsewhere_with_empty_data_fails() -> None:
                               "pv-9, not pv-1; the data written before the drain did not read back (empty or new "
                               "volume?)")
     assert "data written before: 'hello'; read back: ''" in result.evidence
+    capture_failure("AZ-EBS-RETURN", result)
 
 
 def test_write_permission_denied_names_the_fsgroup_fix() -> None:
