@@ -1,5 +1,5 @@
-"""AZ-CAPACITY: when the surviving zones lack room for the lost zone's replacements (or a stateful pod needs its volume's
-zone back), the node provisioner adds capacity where the Pending pods can run, within the profile's
+"""AZ-CAPACITY: when the surviving zones lack room for the lost zone's replacements (or a stateful pod needs its
+volume's zone back), the node provisioner adds capacity where the Pending pods can run, within the profile's
 ``capacity_timeout``.
 
 Expectations follow the provisioner (``provisioners.detect``): Karpenter / EKS Auto Mode (NodePools) and the Cluster

@@ -68,9 +68,10 @@ class PodState:
         return [z for z in zones if z != lost_zone]
 
     def line(self, lost_zone: str, zones: Iterable[str]) -> str:
-        where = f"on {self.node} ({self.node_zone or 'no zone'})" if self.node else "Pending (unscheduled)"
+        where = (f"{self.phase}{', Ready' if self.ready else ''} on {self.node} ({self.node_zone or 'no zone'})"
+                 if self.node else "Pending (unscheduled)")
         volume = f", volume zone {', '.join(self.volume_zones)}" if self.volume_zones else ""
-        return (f"pod {self.name}: {self.phase}{', Ready' if self.ready else ''} {where}{volume}; can run in "
+        return (f"pod {self.name}: {where}{volume}; can run in "
                 f"{', '.join(self.allowed_zones(zones, lost_zone)) or 'no zone'}")
 
 
@@ -224,7 +225,8 @@ def judge_capacity(obs: CapacityObservation, check_id: str = CHECK_ID) -> CheckR
         if p is not None and not p.node:
             evidence.append(f"pod {p.name} Pending: FailedScheduling: {p.scheduling or 'no FailedScheduling event'}")
     evidence += blame
-    shown = [e for e in obs.events if e.reason in POD_REASONS | NODE_REASONS][-25:]
+    shown = [e for e in obs.events if (e.kind != "Pod" or e.name in obs.pending_seen)
+             and e.reason in POD_REASONS | NODE_REASONS][-25:]
     evidence += [f"event {e.describe()}" for e in shown]
     summary = (f"{'; '.join(problems)} after {obs.waited_s:.1f}s (budget {obs.budget_s:.0f}s, {obs.provisioner})"
                + (f"; {blame[0]}" if blame else ""))
