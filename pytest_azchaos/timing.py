@@ -65,6 +65,13 @@ SOURCES: dict[str, str] = {
     "default_probe_failure_threshold": "probe failureThreshold default 3 (from the pod spec)",
     "scheduler_unschedulable_retry": "kube-scheduler podMaxInUnschedulablePodsDuration 5 min",
     "karpenter_ice_ttl": "Karpenter pkg/cache/cache.go UnavailableOfferingsTTL 3 min (facts §2)",
+    "asg_health_check_interval": "how often the embedded ASGs run EC2 health checks (AWS checks periodically and "
+                                 "publishes no interval; ours)",
+    "asg_health_check_grace_period": "HealthCheckGracePeriod of the embedded node groups' ASGs: 15 s, as EKS "
+                                     "managed node groups set it",
+    "ca_scan_interval": "cluster-autoscaler --scan-interval default 10 s",
+    "ca_scale_down_unneeded_time": "cluster-autoscaler --scale-down-unneeded-time default 10 min",
+    "ca_scale_down_delay_after_add": "cluster-autoscaler --scale-down-delay-after-add default 10 min",
     "cloud_poll_interval": "embedded cloud layer: how often it reconciles instances, groups and target health "
                            "with the cluster (ours; AWS health checks run on their own interval)",
     "pod_gc_orphan_quarantine": "pod GC deletes pods bound to a node that no longer exists after quarantineTime "
@@ -152,6 +159,12 @@ class Profile:
     nlb_dns_ttl: float = 60.0
     # Karpenter: how long an offering that failed with InsufficientInstanceCapacity stays unavailable
     karpenter_ice_ttl: float = 180.0
+    # EC2 Auto Scaling health checks and the Cluster Autoscaler (embedded node groups)
+    asg_health_check_interval: float = 10.0
+    asg_health_check_grace_period: int = 15
+    ca_scan_interval: float = 10.0
+    ca_scale_down_unneeded_time: float = 600.0
+    ca_scale_down_delay_after_add: float = 600.0
     # ARC zonal shift for EKS (eks-flavours-facts.md §5)
     zonal_shift_spacing: float = 60.0
     # AZ-CAPACITY: a new node from the node provisioner and the Pending pod Ready on it
@@ -336,6 +349,11 @@ FAST = Profile(
     nlb_deregistration_new_connections=1.5,
     nlb_dns_ttl=1.0,
     karpenter_ice_ttl=6.0,
+    asg_health_check_interval=0.5,
+    asg_health_check_grace_period=1,
+    ca_scan_interval=0.5,
+    ca_scale_down_unneeded_time=3.0,
+    ca_scale_down_delay_after_add=3.0,
     capacity_timeout=60.0,
 )
 

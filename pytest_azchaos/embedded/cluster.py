@@ -84,6 +84,7 @@ class EmbeddedCluster:
         self.lb_controller = lb_controller  # legacy | lbc | auto-mode (lbc/)
         self.provisioner = str(topology.extra.get("provisioner") or "node-groups")  # provisioners/
         self.karpenter: Any = None
+        self.autoscaler: Any = None  # autoscaler.controller.ClusterAutoscaler (node-groups provisioner)
         self.store = Store()
         self.volumes = VolumeStore(state_dir)
         attach_volume_store(self.store, self.volumes)
@@ -114,6 +115,9 @@ class EmbeddedCluster:
         images = default_registry()
         for mirror in registry_mirrors:
             images.add_mirror(mirror)
+        from .images.cluster_autoscaler import CA_REPOSITORY, ca_definition
+
+        images.register(CA_REPOSITORY, ca_definition(lambda: self.autoscaler))
         self.kubelets = KubeletManager(self.store, images, PodAddresses(plan.pod), self._kubelet_event)
         # Cluster DNS (the EKS CoreDNS add-on, created in bootstrap; AZCHAOS_EMBEDDED_COREDNS=0 leaves it out):
         # kube-dns on the service CIDR's 10th address is every kubelet's clusterDNS; CoreDNS pods answer from the
@@ -217,6 +221,12 @@ class EmbeddedCluster:
         from .provisioners import install as install_provisioner  # karpenter / auto-mode (provisioners/)
 
         self.karpenter = install_provisioner(self, self.provisioner)
+        if self.provisioner == "node-groups" and self.cloud is not None:  # the Cluster Autoscaler (autoscaler/)
+            from .autoscaler.addon import install_cluster_autoscaler
+            from .autoscaler.controller import ClusterAutoscaler
+
+            install_cluster_autoscaler(self.store, self.topology.cluster_name, self.topology.region)
+            self.autoscaler = ClusterAutoscaler(self)
 
     def _kubelet_event(self, pod: dict, etype: str, reason: str, message: str, node: str,
                        field: str | None) -> None:
@@ -370,6 +380,8 @@ class EmbeddedCluster:
             vpc_dns.EXTRA_NAMES.append(self._nlb_name)  # pods resolve them too (CoreDNS forward, dnsPolicy Default)
         if self.karpenter is not None:
             self.karpenter.start()
+        if self.autoscaler is not None:
+            self.autoscaler.start()
         self.loop_lag.start()
         self._runner = web.AppRunner(self.api.app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -388,6 +400,8 @@ class EmbeddedCluster:
         self.node_lifecycle.stop()
         if self.karpenter is not None:
             await self.karpenter.stop()
+        if self.autoscaler is not None:
+            await self.autoscaler.stop()
         for hb in self.heartbeats.values():
             hb.stop()
         await self.loop_lag.stop()

@@ -118,12 +118,13 @@ class Topology:
                 out.append(NodeSpec(shape.name, shape.zone, plan.node(index), "i-0" + digest[:16],
                                     f"ng-{shape.zone}", shape))
             return out
+        regional = self.extra.get("node_groups") == "regional"  # one node group over every zone (cloud/layer.py)
         for zone in self.zones:
             for _ in range(self.nodes_per_zone):
                 addr = plan.node(index)
                 name = "ip-" + addr.replace(".", "-") + f".{self.region}.compute.internal"
                 digest = hashlib.sha1(f"{self.cluster_name}/{plan.block}/{name}".encode()).hexdigest()
-                out.append(NodeSpec(name, zone, addr, "i-0" + digest[:16], f"ng-{zone}"))
+                out.append(NodeSpec(name, zone, addr, "i-0" + digest[:16], "ng-regional" if regional else f"ng-{zone}"))
                 index += 1
         return out
 
@@ -134,6 +135,8 @@ class Topology:
             d["shapes"] = [shape.to_dict() for shape in self.shapes]
         if self.extra.get("provisioner"):  # who adds nodes (embedded/provisioners/)
             d["provisioner"] = self.extra["provisioner"]
+        if self.extra.get("node_groups"):  # node-group layout: per-zone | regional (cloud/layer.py)
+            d["node_groups"] = self.extra["node_groups"]
         return d
 
     @classmethod
@@ -141,7 +144,7 @@ class Topology:
         return cls(region=d["region"], zones=tuple(d["zones"]), nodes_per_zone=d["nodes_per_zone"],
                    instance_type=d.get("instance_type", "m5.large"), cluster_name=d.get("cluster_name", "azchaos"),
                    shapes=tuple(NodeShape.from_dict(s) for s in d.get("shapes") or ()),
-                   extra={"provisioner": d["provisioner"]} if d.get("provisioner") else {})
+                   extra={k: d[k] for k in ("provisioner", "node_groups") if d.get(k)})
 
 
 def node_object(spec: NodeSpec, topology: Topology, now: str) -> dict[str, Any]:

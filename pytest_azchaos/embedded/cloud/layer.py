@@ -15,10 +15,11 @@ denies the VPC's traffic (``nacl.py``) cuts its nodes, or its load-balancer zone
 the fast profile, 5 s realistic) costs a dict walk, needs no hook into moto, and sees ACL changes made
 by any client, which a notification from our own fault would not.
 
-Auto Scaling: moto never replaces a stopped instance on its own, and neither do we: a real ASG
-would (EC2 health check -> ReplaceUnhealthy) unless its processes are suspended, which is what the
-plugin's zone outage does first. So "Launch suspended: nothing replaces the stopped instances" holds,
-and the not-suspended replacement is a documented gap.
+Auto Scaling (``autoscaling.py``): the groups launch, health-check and replace as AWS documents (EC2 health
+check -> ReplaceUnhealthy unless suspended, nothing launched while ``Launch`` is suspended), new instances
+join as nodes and terminated ones leave. Layout (``Topology.extra["node_groups"]``): ``per-zone`` (default,
+one group per zone, as EKS advises for EBS-backed workloads under the Cluster Autoscaler) or ``regional`` (one
+group over every zone's private subnet; EC2 balances new instances across the zones).
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ class CloudLayer:
         self._clients: dict[str, Any] = {}
         self._task: asyncio.Task[None] | None = None
         self.zonal_shifts: Any = None  # zonal_shift.ZonalShifts once the account is populated
+        self.layout = str(self.topology.extra.get("node_groups") or "per-zone")  # per-zone | regional
+        from .autoscaling import GroupSemantics
+
+        self.groups = GroupSemantics(self)
         from .loadbalancers import NlbMirror
         from .volumes import VolumeMirror
 
@@ -171,9 +176,15 @@ class CloudLayer:
                         {"Key": "Name", "Value": f"eksctl-{name}-cluster/Subnet{kind}{zone[-1].upper()}"},
                         {"Key": cluster_tag, "Value": "shared"}, {"Key": role, "Value": "1"}]}],
                 )["Subnet"]["SubnetId"]
+        from .autoscaling import install_launch_policy
+
+        install_launch_policy()
         by_zone: dict[str, list[NodeSpec]] = {}
         for spec in self._specs:
             by_zone.setdefault(spec.zone, []).append(spec)
+        if self.layout == "regional":
+            self._populate_regional(by_zone)
+            by_zone = {}
         for zone, zone_specs in by_zone.items():
             wanted = [s.instance_id for s in zone_specs]
             with _instance_ids(wanted):
@@ -241,8 +252,41 @@ class CloudLayer:
         for pv in list(self.cluster.store.scan("persistentvolumes")):
             await self.volumes._guarded(pv["metadata"]["name"])
 
-    def _create_nodegroup(self, zone: str, nodegroup: str, size: int) -> NodeGroup:
-        """An EKS managed node group as AWS holds it: launch template ``eks-<uuid>``, ASG ``eks-<ng>-<uuid>``."""
+    def _populate_regional(self, by_zone: dict[str, list[NodeSpec]]) -> None:
+        """One node group over every zone: EC2 places its instances zone by zone in turn (fewest first), so
+        the ids are handed out in that order (a1, b1, c1, a2, ...)."""
+        zones = [z for z in self.topology.zones if z in by_zone]
+        if not zones:
+            return
+        order = [by_zone[z][i].instance_id for i in range(max(len(v) for v in by_zone.values()))
+                 for z in zones if i < len(by_zone[z])]
+        first = by_zone[zones[0]][0]
+        with _instance_ids(order):
+            group = self._create_nodegroup(zones[0], first.nodegroup, len(order), zones=zones)
+        got = self._group_instance_ids(group.asg_name)
+        if sorted(got) != sorted(order):
+            raise RuntimeError(f"ASG {group.asg_name} launched {got}, expected the nodes' {order}")
+        states = self.instance_zones(got)
+        wrong = {iid: z for iid, z in states.items() if z != next(s.zone for s in self._specs if s.instance_id == iid)}
+        if wrong:
+            raise RuntimeError(f"ASG {group.asg_name} placed {wrong} in other zones than their nodes")
+        for zone in zones:
+            self.nodegroups[zone] = NodeGroup(group.name, zone, self.subnets[zone], group.asg_name,
+                                              group.launch_template_id)
+
+    def instance_zones(self, ids: list[str]) -> dict[str, str]:
+        """Instance id -> its Availability Zone (the emulator's backend)."""
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.ec2.models import ec2_backends
+
+        backend = ec2_backends[DEFAULT_ACCOUNT_ID][self.region]
+        return {iid: backend.get_instance_by_id(iid).placement.zone for iid in ids}
+
+    def _create_nodegroup(self, zone: str, nodegroup: str, size: int, zones: list[str] | None = None) -> NodeGroup:
+        """An EKS managed node group as AWS holds it: launch template ``eks-<uuid>``, ASG ``eks-<ng>-<uuid>``;
+        its subnets: ``zone``'s private one, or those of every zone in ``zones`` (regional layout).
+        Tagged for the Cluster Autoscaler's auto-discovery (``k8s.io/cluster-autoscaler/enabled``,
+        ``k8s.io/cluster-autoscaler/<cluster>``), as eksctl tags node groups."""
         name = self.topology.cluster_name
         suffix = stable_uuid(name, nodegroup)
         instance_tags = [
@@ -269,7 +313,8 @@ class CloudLayer:
         self.client("autoscaling", internal=True).create_auto_scaling_group(
             AutoScalingGroupName=asg_name, MinSize=size, MaxSize=size, DesiredCapacity=size,
             LaunchTemplate={"LaunchTemplateId": lt_id, "Version": "1"},
-            VPCZoneIdentifier=self.subnets[zone], HealthCheckType="EC2", HealthCheckGracePeriod=15,
+            VPCZoneIdentifier=",".join(self.subnets[z] for z in (zones or [zone])), HealthCheckType="EC2",
+            HealthCheckGracePeriod=int(getattr(self.cluster.profile, "asg_health_check_grace_period", 15)),
             Tags=[{**t, "ResourceId": asg_name, "ResourceType": "auto-scaling-group"} for t in asg_tags],
         )
         return NodeGroup(nodegroup, zone, self.subnets[zone], asg_name, lt_id)
@@ -337,6 +382,7 @@ class CloudLayer:
                     self.sync_power()
                     self.sync_network()
                     self.sync_zonal_shift()
+                    self.groups.sync()
                     await self.nlbs.reconcile_targets()
             except Exception:  # a transient moto hiccup must not end the coupling
                 log.exception("cloud layer poll failed")

@@ -168,12 +168,18 @@ def test_nlb_target_health_is_the_embedded_health_checks_not_the_instance_state(
 
 
 def test_stopping_an_instance_takes_its_node_down_and_its_pods_are_replaced_after_the_toleration(
-        cluster, core, ec2, ns) -> None:
+        aws, cluster, core, ec2, ns) -> None:
+    """With HealthCheck and ReplaceUnhealthy suspended (else its ASG replaces the stopped instance, see
+    tests/embedded/autoscaler), the same instance and node come back."""
     apps = client.AppsV1Api(core.api_client)
     apps.create_namespaced_deployment(ns, echo("solo", 1, toleration_seconds=1))
     pod = wait_for(lambda: ready_pods(core, ns, "solo"), lambda p: len(p) == 1, timeout=20, what="the pod Ready")[0]
     node = pod.spec.node_name
     iid = core.read_node(node).spec.provider_id.rsplit("/", 1)[1]
+    asg = client_for(aws, cluster, "autoscaling")
+    group = asg.describe_auto_scaling_instances(InstanceIds=[iid])["AutoScalingInstances"][0]["AutoScalingGroupName"]
+    keep = ["HealthCheck", "ReplaceUnhealthy"]
+    asg.suspend_processes(AutoScalingGroupName=group, ScalingProcesses=keep)
     ec2.stop_instances(InstanceIds=[iid])
     try:
         wait_for(lambda: node_ready(core, node), lambda s: s != "True", timeout=15, what=f"{node} not Ready")
@@ -183,6 +189,7 @@ def test_stopping_an_instance_takes_its_node_down_and_its_pods_are_replaced_afte
         assert moved[0].metadata.name != pod.metadata.name
     finally:
         ec2.start_instances(InstanceIds=[iid])
+        asg.resume_processes(AutoScalingGroupName=group, ScalingProcesses=keep)
     wait_for(lambda: node_ready(core, node), lambda s: s == "True", timeout=15, what=f"{node} Ready again")
     assert instances(ec2)[iid]["State"]["Name"] == "running"
 
