@@ -1,5 +1,6 @@
 """AZ-OUTAGE: stop a zone's instances through the AWS API under traffic: nodes go NotReady, pods are evicted
-and come back elsewhere in time, the service stays inside the outage budget; then the zone rejoins."""
+and come back elsewhere in time, the service stays inside the outage budget; then the zone's capacity comes back
+(the same instances: none terminated by its Auto Scaling group meanwhile) and the zone rejoins."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from pytest_azchaos.chaos.facade import ChaosUnsupported
 from pytest_azchaos.checks.downtime import zero_downtime
+from pytest_azchaos.checks.outage_capacity import instances_came_back
 from pytest_azchaos.checks.rescheduled import rescheduled
 from pytest_azchaos.kube.topology import ZoneMap
 from pytest_azchaos.kube.wait import wait_until
@@ -34,7 +36,7 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
     since = time.time()
     with fault_window(prober) as window:
         try:
-            azchaos_chaos.zone_outage(azchaos_zone, azchaos_aws)
+            outage = azchaos_chaos.zone_outage(azchaos_zone, azchaos_aws)
         except ChaosUnsupported as e:  # EKS Auto Mode: no StopInstances; nothing was changed
             pytest.skip(str(e))
     toleration = app.spec.node_loss_toleration if app.spec.node_loss_toleration is not None else 300
@@ -62,6 +64,7 @@ def test_az_outage_zone_instances_stopped_service_recovers_and_zone_rejoins(
                                  "Terminating on their unreachable nodes (gone or still running); the oracle "
                                  f"predicted:\n{prediction}")
     azchaos_chaos.undo_all()  # start the instances, resume the groups
+    azchaos_check(instances_came_back(outage))  # none terminated while stopped (a group's ReplaceUnhealthy)
     rejoined = wait_until(lambda: ZoneMap.read(core).nodes_in(azchaos_zone),
                           lambda nodes: bool(nodes) and all(n.ready for n in nodes),
                           timeout=azchaos_profile.zone_return_timeout,

@@ -48,7 +48,7 @@ def instances_came_back(outage: Any) -> CheckResult:
             parts.append(f"instances {names} left group {group or '?'}")
             continue
         if active.get(group):
-            who = (f"{group}'s health replacement: {', '.join(active[group])} were not suspended (this run "
+            who = (f"the group's health replacement: {', '.join(active[group])} were not suspended (this run "
                    f"suspended {', '.join(outage.suspended.get(group) or []) or 'nothing'}), and ReplaceUnhealthy "
                    "terminates an instance that is not running even while Launch is suspended")
         else:
