@@ -23,6 +23,7 @@ from pytest_azchaos.settings import Settings
 from pytest_azchaos.timing import Profile
 
 from .. import clusters
+from ..docs.capture import capture_failure
 from ..embedded.waiting import wait_for
 
 ZONE = "us-east-1c"
@@ -86,6 +87,7 @@ def test_az_capacity_fails_naming_the_nodepool_whose_limits_leave_no_room(karpen
     assert "NodePool default could not help pod filler-" in text, text
     assert 'Warning FailedScheduling pod/filler-' in text and 'incompatible with nodepool "default"' in text, text
     assert "no new node joined the cluster" in text, text
+    capture_failure("AZ-CAPACITY", result)
 
 
 def test_az_capacity_fails_naming_the_refill_when_karpenter_is_not_kept_out_of_the_drained_zone(
@@ -117,3 +119,4 @@ def test_az_capacity_fails_naming_the_refill_when_karpenter_is_not_kept_out_of_t
     text = result.message()
     assert f"in {ZONE}, the zone taken away: the provisioner refilled {ZONE}" in text, text
     assert "NodePool default launched ip-" in text and f"into {ZONE}, the zone taken away" in text, text
+    capture_failure("AZ-CAPACITY", result, name="refill")
