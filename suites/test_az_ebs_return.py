@@ -12,6 +12,7 @@ import pytest
 
 from pytest_azchaos.chaos.facade import ChaosUnsupported
 from pytest_azchaos.checks.ebs import returned_on_volume, stays_on_lost_node, waits_for_volume
+from pytest_azchaos.provisioners.detect import detect
 
 EXPECTED = {"drain": "pending", "power-off": "terminating", "partition": "terminating"}
 
@@ -39,7 +40,9 @@ def test_az_ebs_return_pod_comes_back_with_its_data(flavour, request, azchaos_cl
         f"unexpected: the oracle predicts {expected.line() if expected else 'nothing'} for {name}:\n{prediction}")
     # The zone is lost until the pod shows the state the oracle predicted; only then does it come back.
     if flavour == "drain":
-        azchaos_chaos.drain_zone(azchaos_zone)
+        # The zone is lost: on Karpenter its NodePools are fenced out of it too (a cordoned zone is invisible to
+        # Karpenter, which would launch a node for the pod in its volume's zone and undo the loss).
+        azchaos_chaos.drain_zone(azchaos_zone, keep_provisioner_out=True)
         lost = waits_for_volume(core, app.namespace, name, claim, pv, timeout=azchaos_profile.volume_wait_timeout,
                                 zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction)
     else:
@@ -57,10 +60,15 @@ def test_az_ebs_return_pod_comes_back_with_its_data(flavour, request, azchaos_cl
     assert lost.passed and lost.figures.get("agrees"), lost.message()
     azchaos_chaos.undo_all()  # the zone comes back
     timeout = azchaos_profile.volume_return_timeout + (azchaos_profile.zone_return_timeout if aws else 0)
+    # Where "back" is follows the provisioner: on Karpenter the stopped node was replaced, so a new node in the
+    # volume's zone is the return; node groups restart their instances.
+    provisioner = detect(azchaos_cluster.api).kind
     result = returned_on_volume(core, app.namespace, name, claim, pv, azchaos_zone, timeout=timeout,
-                                zones=azchaos_zones, progress=azchaos_run.progress)
+                                zones=azchaos_zones, progress=azchaos_run.progress, old_node=node,
+                                provisioner=provisioner)
     read = app.exec(name, ["cat", f"{app.spec.mount_path}/marker"]) if result.passed else None
     if read is not None:
         result = returned_on_volume(core, app.namespace, name, claim, pv, azchaos_zone, timeout=5,
-                                    zones=azchaos_zones, expected_data=marker, read_back=read.output.strip())
+                                    zones=azchaos_zones, expected_data=marker, read_back=read.output.strip(),
+                                    old_node=node, provisioner=provisioner)
     azchaos_check(result)

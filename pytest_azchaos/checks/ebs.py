@@ -165,7 +165,7 @@ def waits_for_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: s
     ``predicted`` (an ``oracle.Prediction``) the result says whether this was expected."""
     zones = zones or ZoneMap.read(core)
 
-    def fetch() -> CheckResult:
+    def fetch(with_data: bool = False) -> CheckResult:
         p = _read(core.read_namespaced_pod, pod, namespace)
         message = ""
         if p is not None and not p.spec.node_name:
@@ -181,56 +181,97 @@ def waits_for_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: s
 # ---------------------------------------------------------------------------------------------- AZ-EBS-RETURN
 
 
+#: Provisioners that replace a lost node rather than restart it (facts §2: a stopped Karpenter node is terminated,
+#: its NodeClaim deleted; Auto Mode's nodes likewise): the pod comes back on a *new* node in its volume's zone.
+REPLACING_PROVISIONERS = ("karpenter", "auto-mode")
+NODEPOOL_LABEL = "karpenter.sh/nodepool"
+
+
 def judge_returned(pod: Any, pvc: Any, pv_name: str, zone: str, zones: ZoneMap, *, expected_data: str | None = None,
-                   read_back: str | None = None, check_id: str = "AZ-EBS-RETURN") -> CheckResult:
-    """The pod is Running and Ready in ``zone`` on ``pv_name`` (and read back the data, when given)."""
+                   read_back: str | None = None, old_node: str | None = None, provisioner: str = "",
+                   known_nodes: Iterable[str] | None = None, node_labels: dict[str, str] | None = None,
+                   claim_pvs: list[str] | None = None, check_id: str = "AZ-EBS-RETURN") -> CheckResult:
+    """The pod is Running and Ready in ``zone`` on ``pv_name`` (and read back the data, when given), and no other
+    volume was provisioned for its claim (``claim_pvs``: the PVs whose claimRef names it).
+
+    ``old_node`` / ``known_nodes`` (the nodes before the fault) and ``provisioner`` (``provisioners.detect``'s kind)
+    say where "back" may be: on Karpenter or Auto Mode the lost node was terminated and replaced, so a new node in
+    the volume's zone is the expected return (its NodePool named from ``node_labels``); on node groups the lost
+    instances restart, and a new node is reported as such. Either way the volume's zone is what decides."""
     name = pod.metadata.name if pod else "<missing>"
     node = pod.spec.node_name if pod else None
     node_zone = zones.zone_of(node)
     ready = bool(pod) and any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
     bound_to = pvc.spec.volume_name if pvc and pvc.spec else None
+    claim = pvc.metadata.name if pvc else "<missing>"
     evidence = [f"pod {name}: {pod.status.phase if pod else 'missing'}{', Ready' if ready else ''} on "
                 f"{node or '<no node>'} ({node_zone or 'no zone'}); expected zone {zone}",
-                f"claim {pvc.metadata.name if pvc else '<missing>'} -> PV {bound_to or '<none>'} (expected {pv_name})"]
+                f"claim {claim} -> PV {bound_to or '<none>'} (expected {pv_name})"]
+    new_node = bool(node and known_nodes is not None and node not in set(known_nodes))
+    if node and old_node and node != old_node:
+        labels = node_labels or {}
+        how = (f"a new node (NodePool {labels[NODEPOOL_LABEL]})" if NODEPOOL_LABEL in labels else
+               "a new node" if new_node else "another node that was there before")
+        if provisioner in REPLACING_PROVISIONERS:
+            evidence.append(f"{provisioner}: its old node {old_node} was replaced, not restarted; back on {how}")
+        else:
+            evidence.append(f"{provisioner or 'provisioner unknown'}: back on {how}, not on its old node {old_node}")
     problems = []
     if not ready:
         if pod is not None and not node:
             evidence.append(f"scheduler: {unscheduled_reason(pod) or '<no message>'}")
         problems.append(f"pod {name} is not Running and Ready")
     if node and node_zone != zone:
-        problems.append(f"pod {name} runs in {node_zone}, not in its volume's zone {zone}")
+        problems.append(f"pod {name} runs in {node_zone or f'no known zone (node {node})'}, not in its volume's "
+                        f"zone {zone}")
     if bound_to != pv_name:
         problems.append(f"claim is bound to {bound_to or 'nothing'}, not {pv_name}")
+    new_pvs = sorted(set(claim_pvs or ()) - {pv_name})
+    if claim_pvs is not None:
+        evidence.append(f"PVs for claim {claim}: {', '.join(sorted(claim_pvs)) or '<none>'}")
+    if new_pvs:
+        problems.append(f"new PV(s) {', '.join(new_pvs)} were provisioned for claim {claim}")
     if expected_data is not None:
         evidence.append(f"data written before: {expected_data!r}; read back: {read_back!r}")
         if read_back != expected_data:
             problems.append("the data written before the drain did not read back (empty or new volume?)")
+    figures = {"ready": ready, "new_node": new_node, "new_pvs": len(new_pvs)}
     if problems:
-        return CheckResult(check_id, False, "; ".join(problems), tuple(evidence), {"ready": ready})
-    return CheckResult(check_id, True, f"pod {name} is back in {zone} on {pv_name}"
-                       + (" with its data" if expected_data is not None else ""), tuple(evidence), {"ready": ready})
+        return CheckResult(check_id, False, "; ".join(problems), tuple(evidence), figures)
+    where = " on a new node" if new_node else ""
+    return CheckResult(check_id, True, f"pod {name} is back in {zone}{where} on {pv_name}"
+                       + (" with its data" if expected_data is not None else ""), tuple(evidence), figures)
 
 
 def returned_on_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: str, zone: str,
                        timeout: float = 30.0, *, zones: ZoneMap | None = None, expected_data: str | None = None,
-                       read_back: str | None = None, progress: Progress | None = None,
-                       check_id: str = "AZ-EBS-RETURN") -> CheckResult:
-    """AZ-EBS-RETURN against the cluster; waits up to ``timeout`` for the pod to come back."""
-    zones = zones or ZoneMap.read(core)
+                       read_back: str | None = None, progress: Progress | None = None, old_node: str | None = None,
+                       provisioner: str = "", check_id: str = "AZ-EBS-RETURN") -> CheckResult:
+    """AZ-EBS-RETURN against the cluster; waits up to ``timeout`` for the pod to come back. ``zones`` are the nodes
+    before the fault; a node that joined since (Karpenter's replacement) is read fresh for its zone."""
+    before = zones or ZoneMap.read(core)
+    known = [n.name for n in before.nodes]
 
-    def fetch() -> CheckResult:
-        return judge_returned(_read(core.read_namespaced_pod, pod, namespace),
-                              _read(core.read_namespaced_persistent_volume_claim, claim, namespace), pv_name, zone,
-                              zones, check_id=check_id)
+    def fetch(with_data: bool = False) -> CheckResult:
+        p = _read(core.read_namespaced_pod, pod, namespace)
+        node = p.spec.node_name if p is not None else None
+        now = before if node is None or before.node(node) is not None else ZoneMap.read(core)
+        labels: dict[str, str] = {}
+        if node and node not in known:
+            n = _read(core.read_node, node)
+            labels = dict((n.metadata.labels or {}) if n is not None else {})
+        return judge_returned(p, _read(core.read_namespaced_persistent_volume_claim, claim, namespace), pv_name, zone,
+                              now, expected_data=expected_data if with_data else None, read_back=read_back,
+                              old_node=old_node,
+                              provisioner=provisioner, known_nodes=known, node_labels=labels,
+                              claim_pvs=_claim_pvs(core, namespace, claim), check_id=check_id)
 
-    result = wait_until(fetch, lambda r: r.passed, timeout=timeout, what=f"pod {pod} back in {zone} on {pv_name}",
-                        progress=progress)
+    result = wait_until(fetch, lambda r: r.passed or bool(r.figures["new_pvs"]), timeout=timeout,
+                        what=f"pod {pod} back in {zone} on {pv_name}", progress=progress)
     last = result.last or fetch()
     if expected_data is None or not last.passed:
         return last.undecided(result.inconclusive_reason())
-    return judge_returned(_read(core.read_namespaced_pod, pod, namespace),
-                          _read(core.read_namespaced_persistent_volume_claim, claim, namespace), pv_name, zone, zones,
-                          expected_data=expected_data, read_back=read_back, check_id=check_id)
+    return fetch(with_data=True)
 
 
 # ---------------------------------------------------------------------------------------------- AZ-EBS-PERM
