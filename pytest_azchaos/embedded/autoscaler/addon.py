@@ -15,7 +15,7 @@ from ..images.cluster_autoscaler import CA_REPOSITORY, HEALTH_PORT
 Obj = dict[str, Any]
 NAMESPACE = "kube-system"
 NAME = "cluster-autoscaler"
-IMAGE_TAG = "v1.32.1"
+IMAGE_TAG = "v1.36.0"  # the minor follows the cluster's (v1.36), as the project advises
 LABELS = {"app.kubernetes.io/name": "aws-cluster-autoscaler", "app.kubernetes.io/instance": NAME}
 ENABLED_TAG = "k8s.io/cluster-autoscaler/enabled"
 

@@ -31,8 +31,10 @@ joins them with spaces in brackets; ``core/scaledown/actuation/actuator.go``):
 - on each pod left unschedulable when no scale-up happened in the loop: Normal ``NotTriggerScaleUp``
   ``pod didn't trigger scale-up: `` + ``ReasonsMessage``: per reason, ``<number of node groups> <reason>``, joined
   with ``, `` (Go map order upstream; sorted here), e.g. ``pod didn't trigger scale-up: 1 max node group size
-  reached, 2 node(s) had volume node affinity conflict``; reasons are the scheduler's filter reasons on the
-  template node, or ``max node group size reached`` for a group at its MaxSize;
+  reached, 2 node(s) didn't match PersistentVolume's node affinity``; reasons are the filter reasons of the
+  scheduler the autoscaler vendors (its minor is the cluster's, v1.36: VolumeBinding says ``didn't match
+  PersistentVolume's node affinity`` since v1.33, ``had volume node affinity conflict`` before) on the template
+  node, or ``max node group size reached`` for a group at its MaxSize;
 - on a node being removed: Normal ``ScaleDown`` ``marked the node as toBeDeleted/unschedulable``.
 """
 
