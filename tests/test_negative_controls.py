@@ -20,6 +20,8 @@ from pytest_azchaos.checks.source_ip import source_ip_preserved
 from pytest_azchaos.checks.spread import balance, spread
 from pytest_azchaos.traffic.window import fault_window, settle
 
+from .docs.capture import capture_failure
+
 pytestmark = pytest.mark.azchaos_destructive
 
 
@@ -38,6 +40,7 @@ def test_one_replica_fails_az_drain_naming_the_failure_window(azchaos_cluster, a
         azchaos_check(zero_downtime(recording, 0.0, during=(window[0], None), check_id="AZ-DRAIN",
                                     core=azchaos_cluster.core, namespace=app.namespace))
     assert "window" in str(failed.value)
+    capture_failure("AZ-DRAIN", failed.value)
 
 
 def test_all_replicas_in_one_zone_fail_az_topo(azchaos_cluster, azchaos_deploy, azchaos_zones, azchaos_check):
@@ -45,6 +48,7 @@ def test_all_replicas_in_one_zone_fail_az_topo(azchaos_cluster, azchaos_deploy, 
     with pytest.raises(CheckFailed, match="AZ-TOPO FAILED") as failed:
         azchaos_check(spread(azchaos_cluster.core, app.namespace, app.label_selector, azchaos_zones))
     assert "skew" in str(failed.value)
+    capture_failure("AZ-TOPO", failed.value)
 
 
 def test_no_pdb_and_one_replica_fail_preflight(azchaos_cluster, azchaos_deploy, azchaos_zones):
@@ -66,9 +70,10 @@ def test_shutdown_without_delay_drops_requests_during_a_drain(azchaos_cluster, a
         azchaos_chaos.drain_zone(zone)
     settle(2)
     recording = prober.stop()
-    with pytest.raises(CheckFailed, match="AZ-DRAIN FAILED"):
+    with pytest.raises(CheckFailed, match="AZ-DRAIN FAILED") as failed:
         azchaos_check(zero_downtime(recording, 0.0, during=(window[0], None), check_id="AZ-DRAIN",
                                     core=azchaos_cluster.core, namespace=app.namespace))
+    capture_failure("AZ-DRAIN", failed.value, name="no-graceful-shutdown")
 
 
 def test_cluster_policy_fails_the_source_ip_preserved_check(azchaos_deploy, azchaos_traffic, azchaos_zones,
@@ -81,6 +86,7 @@ def test_cluster_policy_fails_the_source_ip_preserved_check(azchaos_deploy, azch
     with pytest.raises(CheckFailed, match="AZ-SRCIP FAILED") as failed:
         azchaos_check(source_ip_preserved(recording, nodes))
     assert "(node" in str(failed.value)
+    capture_failure("AZ-SRCIP", failed.value)
 
 
 def test_uneven_placement_under_local_fails_az_balance(azchaos_deploy, azchaos_traffic, azchaos_zones,
@@ -104,8 +110,9 @@ def test_uneven_placement_under_local_fails_az_balance(azchaos_deploy, azchaos_t
     prober = azchaos_traffic.start(app, rate=100)
     settle(3)
     recording = prober.stop()
-    with pytest.raises(CheckFailed, match="AZ-BALANCE FAILED"):
+    with pytest.raises(CheckFailed, match="AZ-BALANCE FAILED") as failed:
         azchaos_check(balance(recording, app.pod_zones(azchaos_zones), tolerance=0.15))
+    capture_failure("AZ-BALANCE", failed.value)
 
 
 def test_zone_spread_without_honor_strands_replacements_and_fails_az_resched(
@@ -118,6 +125,7 @@ def test_zone_spread_without_honor_strands_replacements_and_fails_az_resched(
         azchaos_check(rescheduled(azchaos_cluster.core, app.namespace, app.label_selector, zone, 6, timeout=8,
                                   zones=azchaos_zones, since=since, progress=azchaos_run.progress))
     assert "didn't match pod topology spread constraints" in str(failed.value)
+    capture_failure("AZ-RESCHED", failed.value)
 
 
 def test_non_root_writer_without_fsgroup_fails_az_ebs_perm(azchaos_deploy_stateful, azchaos_check):
@@ -127,6 +135,7 @@ def test_non_root_writer_without_fsgroup_fails_az_ebs_perm(azchaos_deploy_statef
     with pytest.raises(CheckFailed, match="Permission denied") as failed:
         azchaos_check(volume_writable(result, pod, "/data/perm-check", run_as_user=1000, fs_group=None))
     assert "securityContext.fsGroup" in str(failed.value)
+    capture_failure("AZ-EBS-PERM", failed.value)
 
 
 def test_immediate_binding_pinned_to_the_wrong_zone_fails_az_ebs_bind(azchaos_cluster, azchaos_deploy_stateful,
@@ -150,6 +159,7 @@ def test_immediate_binding_pinned_to_the_wrong_zone_fails_az_ebs_bind(azchaos_cl
             azchaos_check(volumes_in_node_zone(azchaos_cluster.core, app.namespace, app.label_selector,
                                                azchaos_zones))
         assert "PersistentVolume's node affinity" in str(failed.value)
+        capture_failure("AZ-EBS-BIND", failed.value)
     finally:
         storage.delete_storage_class(name)
 
@@ -172,6 +182,8 @@ def test_one_zone_app_fails_az_outage_with_evidence(azchaos_cluster, azchaos_dep
         azchaos_check(zero_downtime(recording, max_failed=allowed, during=(window[0], None), check_id="AZ-OUTAGE",
                                     core=azchaos_cluster.core, namespace=app.namespace))
     assert "failure window" in str(failed.value)
+    capture_failure("AZ-OUTAGE", failed.value)
     with pytest.raises(CheckFailed, match="AZ-OUTAGE FAILED") as stranded:
         azchaos_check(back)
     assert "didn't match Pod's node affinity/selector" in str(stranded.value)
+    capture_failure("AZ-OUTAGE", stranded.value, name="stranded")

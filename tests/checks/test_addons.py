@@ -11,6 +11,7 @@ from pytest_azchaos.checks import CheckFailed
 from pytest_azchaos.checks.addons import Placement, addons, coredns_problems, one_zone_problem, quorum_problems
 from pytest_azchaos.wellknown import ZONE_LABEL
 
+from ..docs.capture import capture_failure
 from ..embedded.waiting import wait_for
 from .in_cluster_helpers import coredns_changed
 
@@ -42,6 +43,7 @@ def test_coredns_pinned_to_one_zone_fails_az_addons_naming_the_zone(azchaos_clus
         azchaos_check(addons(azchaos_cluster.core, azchaos_zones))
     assert (f"AZ-ADDONS FAILED: CoreDNS (Deployment kube-system/coredns: 2 pod(s) of 2 desired in {zone}: 2) runs "
             f"only in {zone}: losing {zone} takes cluster DNS with it; fix: scale CoreDNS") in str(e.value)
+    capture_failure("AZ-ADDONS", e.value)
 
 
 @pytest.mark.azchaos_destructive

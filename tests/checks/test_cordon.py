@@ -9,6 +9,7 @@ from kubernetes import client
 from pytest_azchaos.checks.cordon import new_pods_avoid
 from pytest_azchaos.kube.topology import ZONE_LABEL
 
+from ..docs.capture import capture_failure
 from ..embedded.waiting import wait_for
 from .conftest import echo_deployment
 
@@ -42,6 +43,7 @@ def test_pods_tolerating_the_cordon_land_in_the_zone_and_fail(own_core: client.C
     intruders = [line for line in result.evidence if line.startswith("new pod in cordoned zone intrude-")]
     assert len(intruders) == 2
     assert all(any(n in line for n in nodes) and f"({ZONE})" in line for line in intruders)
+    capture_failure("AZ-CORDON", result)
 
 
 def test_pending_new_pods_are_listed_with_their_failed_scheduling(own_core: client.CoreV1Api,

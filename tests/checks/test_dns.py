@@ -13,6 +13,7 @@ from pytest_azchaos.checks.dns import dns_answers, dns_budget
 from pytest_azchaos.traffic.in_cluster import DialTarget
 from pytest_azchaos.traffic.window import fault_window, settle
 
+from ..docs.capture import capture_failure
 from .in_cluster_helpers import coredns_changed
 
 pytestmark = pytest.mark.azchaos_destructive
@@ -44,6 +45,7 @@ def test_coredns_pinned_to_the_lost_zone_fails_az_dns_naming_its_placement(
     assert "Deployment kube-system/coredns: coredns-" in message
     assert "failed_lookups" not in message  # figures stay figures; the evidence lists each zone's counts
     assert all(f"{z} (surviving): " in message for z in azchaos_zones.zones()[1:])
+    capture_failure("AZ-DNS", e.value)
 
 
 def test_lookups_from_surviving_zones_keep_answering_when_coredns_survives(

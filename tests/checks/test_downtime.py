@@ -10,6 +10,7 @@ from kubernetes import client
 from pytest_azchaos.checks import CheckFailed, require
 from pytest_azchaos.checks.downtime import zero_downtime
 
+from ..docs.capture import capture_failure
 from ..embedded.waiting import wait_for
 from .conftest import AGNHOST
 from .records import failed, recording
@@ -150,3 +151,4 @@ def test_killing_the_only_replica_under_real_traffic_fails_with_window_and_event
     assert f"served per pod before: {victim} " in msg
     assert f"Normal Killing pod/{victim} [kubelet]: Stopping container echo" in msg, msg
     assert "Normal SuccessfulCreate replicaset/one-" in msg  # the replacement asked for
+    capture_failure("AZ-PODKILL", result)

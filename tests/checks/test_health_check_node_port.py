@@ -6,6 +6,7 @@ from kubernetes import client
 
 from pytest_azchaos.checks.health_check_node_port import NodeHealth, health_check_node_port
 
+from ..docs.capture import capture_failure
 from ..embedded.waiting import wait_for
 from .conftest import echo_deployment, wait_ready
 
@@ -54,6 +55,7 @@ def test_cluster_policy_service_fails_with_the_reason(core: client.CoreV1Api, ap
     assert result.summary == (
         f"service {namespace}/hcc has externalTrafficPolicy: Cluster and healthCheckNodePort: None; the health check "
         "port exists only for type LoadBalancer with externalTrafficPolicy: Local")
+    capture_failure("AZ-HCNP", result)
 
 
 def test_node_mismatch_line_names_expected_and_actual() -> None:

@@ -13,6 +13,8 @@ from pytest_azchaos.lb.service import Shutdown
 from pytest_azchaos.lb.window import LbClock
 from pytest_azchaos.timing import REALISTIC
 
+from ..docs.capture import capture_failure
+
 AWS = LbClock.of(REALISTIC)  # AWS's seconds as they are
 
 
@@ -66,6 +68,7 @@ def test_negative_control_prestop_shorter_than_the_window_fails_naming_the_prest
     needed = azchaos_profile.nlb_local_interval * azchaos_profile.nlb_local_unhealthy_threshold
     assert f"for {needed + 2 * azchaos_profile.endpoint_propagation_delay:g}s" in text
     assert "set the preStop sleep to at least" in text and "lifecycle.preStop.sleep.seconds" in text
+    capture_failure("AZ-LBCONF", e.value)
 
 
 def test_internal_nlb_with_client_ip_preservation_warns_of_hairpin_timeouts() -> None:

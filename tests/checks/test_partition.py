@@ -13,6 +13,7 @@ from pytest_azchaos.checks.partition import HeldPod, WriterWatch, judge_held, se
 from pytest_azchaos.checks.rescheduled import rescheduled
 from pytest_azchaos.traffic.window import fault_window, settle
 
+from ..docs.capture import capture_failure
 from .records import failed, recording
 
 NODE = "ip-10-0-1-1"
@@ -98,6 +99,7 @@ def test_one_zone_app_under_partition_fails_az_partition_showing_the_failure_win
         azchaos_check(serves_through(recording_, window[0], detection, core=azchaos_cluster.core,
                                      namespace=app.namespace))
     assert "failure window t=" in str(failed_.value)
+    capture_failure("AZ-PARTITION", failed_.value)
     # The replacements have nowhere to go, as the oracle said before the fault.
     stranded = rescheduled(azchaos_cluster.core, app.namespace, app.label_selector, zone, 2,
                            timeout=azchaos_profile.taint_eviction_after(app.spec.node_loss_toleration) + 2,

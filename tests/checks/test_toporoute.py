@@ -11,6 +11,8 @@ from pytest_azchaos.traffic.in_cluster import DialTarget
 from pytest_azchaos.traffic.window import fault_window, settle
 from suites.test_az_toporoute import routed_service
 
+from ..docs.capture import capture_failure
+
 pytestmark = pytest.mark.azchaos_destructive
 
 
@@ -42,6 +44,7 @@ def test_internal_traffic_policy_local_fails_az_toporoute_naming_it(
         azchaos_check(topology_routing(recording, pod_zones, zone, service=service, during=(settled, None)))
     assert "internalTrafficPolicy: Local never falls back" in str(e.value)
     assert "internalTrafficPolicy Local" in str(e.value)  # the evidence names the Service's knobs
+    capture_failure("AZ-TOPOROUTE", e.value)
 
 
 def test_a_service_without_traffic_distribution_fails_az_toporoute_as_not_zone_local(

@@ -48,7 +48,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?", "<time>"),
     (r"\b\d\d:\d\d:\d\d(\.\d+)?\b", "<time>"),
     (r"\b(?:\d{1,3}\.){3}\d{1,3}(:\d+)?\b", "<address>"),
-    (r"\b[a-z0-9-]+\.elb\.[a-z0-9-]+\.amazonaws\.com\b", "<nlb-dns-name>"),
+    (r"\b[a-z0-9-]+(\.[a-z0-9-]+)?\.elb\.amazonaws\.com\b", "<nlb-dns-name>"),
+    (r"\ba[0-9a-f]{31}\b", "<nlb-name>"),  # the in-tree controller's load-balancer name
+    (r"\bk8s-[a-z0-9]+-[a-z0-9]+-[0-9a-f]{10}\b", "<target-group>"),
     (r"\b3\d{4}\b", "<node-port>"),
 )
 
@@ -63,8 +65,8 @@ def normalise(text: str) -> str:
 def shape(text: str) -> str:
     """What a snippet and a new capture must share, so that a changed message fails but a loaded machine does
     not: the verdict and the first words of the summary, and the kinds of evidence line (their first three
-    words), figures as ``#``. Lines that come and go with timing (each event, each failed request listed, the
-    "... and N more" line) are left out."""
+    words), figures as ``#``. Lines that come and go with timing (each event, each failed or offending request
+    listed, our own side's stalls, the "... and N more" line) are left out."""
     def words(line: str, n: int) -> str:
         return " ".join(re.sub(r"\d+(\.\d+)?", "#", line).split()[:n])
 
@@ -72,7 +74,7 @@ def shape(text: str) -> str:
     kinds = set()
     for line in rest:
         item = line.strip().removeprefix("- ").strip()
-        if not item.startswith(("event ", "failed request", "...")):
+        if not item.startswith(("event ", "failed request", "offending request", "own-side", "...")):
             kinds.add(words(item, 3))
     return "\n".join([words(head, 8), *sorted(kinds)])
 
