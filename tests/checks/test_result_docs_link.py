@@ -8,6 +8,8 @@ import pytest
 
 from pytest_azchaos.checks.result import CheckResult, set_docs_url
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def _default_docs_url() -> Iterator[None]:
@@ -30,3 +32,20 @@ def test_an_inconclusive_result_links_its_page_and_a_pass_does_not() -> None:
     failed = CheckResult("AZ-SRCIP[Local]", False, "2 rewritten", inconclusive="the prober stalled")
     assert failed.message().endswith("see docs/checks/AZ-SRCIP.md")
     assert "see " not in CheckResult("AZ-TOPO", True, "zone skew 0").message()
+
+
+@pytest.mark.parametrize(("args", "page"), [
+    ([], "see docs/checks/AZ-DRAIN.md"),
+    (["--azchaos-docs-url", "https://docs.example.com/azchaos"], "see https://docs.example.com/azchaos/checks/AZ-DRAIN/"),
+])
+def test_the_plugin_points_failure_messages_at_the_docs_url_option(pytester: pytest.Pytester, args: list[str],
+                                                                    page: str) -> None:
+    pytester.makepyfile("""
+        from pytest_azchaos.checks.result import CheckResult, require
+
+        def test_fails():
+            require(CheckResult("AZ-DRAIN", False, "3 of 10 requests failed"))
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{page}*"])
