@@ -30,7 +30,8 @@ def _local_up(args: argparse.Namespace) -> int:
     except MirrorSpecError as e:
         print(f"azchaos: {e}", file=sys.stderr)
         return 2
-    topology = Topology.make(zones=args.zones, nodes_per_zone=args.nodes_per_zone, region=args.region)
+    topology = Topology.make(zones=args.zones, nodes_per_zone=args.nodes_per_zone, region=args.region,
+                             extra={"node_groups": args.node_groups})
     kubeconfig = Path(args.kubeconfig)
     try:
         handle = start_cluster(kubeconfig, topology, profile=args.profile, registry_mirrors=args.registry_mirror,
@@ -196,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="who adds nodes: node-groups (per-zone EKS managed node groups; default), karpenter "
                     "(Karpenter v1 NodePool/NodeClaim/EC2NodeClass and its controller beside a static node group) or "
                     "auto-mode (EKS Auto Mode's built-in NodePools; EC2 stop/terminate on its instances refused)")
+    up.add_argument("--node-groups", choices=("per-zone", "regional"), default="per-zone",
+                    help="node-group layout (node-groups provisioner): per-zone (one Auto Scaling group per zone; "
+                    "default) or regional (one group spanning every zone, instances balanced across zones)")
     up.add_argument("--detach", action="store_true",
                     help="return once the API answers and leave the cluster running (stop: azchaos local down)")
     up.set_defaults(func=_local_up)

@@ -98,7 +98,8 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
 
     path = tmp_path_factory.mktemp("azchaos-embedded") / "kubeconfig"
     topology = Topology.make(zones=azchaos_settings.embedded_zones,
-                             nodes_per_zone=azchaos_settings.embedded_nodes_per_zone)
+                             nodes_per_zone=azchaos_settings.embedded_nodes_per_zone,
+                             extra={"node_groups": azchaos_settings.embedded_node_groups})
     handle = start_cluster(path, topology, profile=azchaos_settings.effective_profile(),
                            lb_controller=azchaos_settings.embedded_lb_controller,
                            provisioner=azchaos_settings.embedded_provisioner)

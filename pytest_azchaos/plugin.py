@@ -80,6 +80,11 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "Who adds the embedded cluster's nodes: 'node-groups' (default: per-zone EKS managed node groups), "
      "'karpenter' (Karpenter v1 NodePools and NodeClaims beside a static node group) or 'auto-mode' (EKS Auto "
      "Mode's built-in NodePools). Ignored with --azchaos-kubeconfig."),
+    ("embedded-node-groups", "string", "per-zone", "per-zone|regional",
+     "Layout of the embedded cluster's node groups (with the node-groups provisioner): 'per-zone' (default: one "
+     "EKS managed node group, an Auto Scaling group, per zone, as EKS advises for EBS-backed workloads under the "
+     "Cluster Autoscaler) or 'regional' (one group spanning every zone: EC2 balances new instances across zones, so "
+     "the autoscaler cannot choose the zone a Pending pod's volume needs). Ignored with --azchaos-kubeconfig."),
     ("lb", "string", "auto", "auto|legacy|lbc-instance|lbc-ip|auto-mode",
      "Load-balancer flavour of the sample app's Service: 'legacy' (in-tree NLB, instance targets), 'lbc-instance' / "
      "'lbc-ip' (AWS Load Balancer Controller, class service.k8s.aws/nlb), 'auto-mode' (EKS Auto Mode, class "
@@ -182,6 +187,7 @@ def pytest_configure(config: pytest.Config) -> None:
             share_faults=bool(_value(config, "share-faults")),
             embedded_lb_controller=_value(config, "embedded-lb-controller") or None,
             embedded_provisioner=_value(config, "embedded-provisioner") or None,
+            embedded_node_groups=_value(config, "embedded-node-groups") or None,
             lb=_value(config, "lb") or None, lb_scheme=_value(config, "lb-scheme") or None,
             docs_url=_value(config, "docs-url") or None,
         )

@@ -53,6 +53,7 @@ class Settings:
     embedded_nodes_per_zone: int = 2
     embedded_lb_controller: str = "legacy"  # --azchaos-embedded-lb-controller: legacy|lbc|auto-mode
     embedded_provisioner: str = "node-groups"  # --azchaos-embedded-provisioner: node-groups|karpenter|auto-mode
+    embedded_node_groups: str = "per-zone"  # --azchaos-embedded-node-groups: per-zone|regional
     # --azchaos-lb: the load-balancer flavour the sample Service asks for (auto: the one the cluster's controllers
     # give a class-less Service, lb.detect); --azchaos-lb-scheme: internet-facing or internal.
     lb: str = "auto"
@@ -116,6 +117,7 @@ def build(
     image_pull_secrets: list[str] | None = None,
     embedded_lb_controller: str | None = None,
     embedded_provisioner: str | None = None,
+    embedded_node_groups: str | None = None,
     lb: str | None = None,
     lb_scheme: str | None = None,
     docs_url: str | None = None,
@@ -147,6 +149,9 @@ def build(
     if provisioner not in ("node-groups", "karpenter", "auto-mode"):
         raise SettingsError("--azchaos-embedded-provisioner must be node-groups, karpenter or auto-mode, not "
                             f"{provisioner!r}")
+    node_groups = (embedded_node_groups or "per-zone").strip()
+    if node_groups not in ("per-zone", "regional"):
+        raise SettingsError(f"--azchaos-embedded-node-groups must be per-zone or regional, not {node_groups!r}")
     lb_choice, lb_scheme_value = _lb(lb, lb_scheme)
     if profile and profile not in PROFILE_NAMES:
         raise SettingsError(f"--azchaos-profile must be {' or '.join(PROFILE_NAMES)}, not {profile!r}")
@@ -207,7 +212,8 @@ def build(
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
         images=images, share_faults=share_faults, embedded_lb_controller=lb_controller,
-        embedded_provisioner=provisioner, lb=lb_choice, lb_scheme=lb_scheme_value, docs_url=docs,
+        embedded_provisioner=provisioner, embedded_node_groups=node_groups, lb=lb_choice, lb_scheme=lb_scheme_value,
+        docs_url=docs,
     )
 
 

@@ -154,6 +154,8 @@ CASES: tuple[Case, ...] = (
             "nginx"),
     _pytest("embedded-provisioner", "`--azchaos-embedded-provisioner cas`", "--azchaos-embedded-provisioner",
             "cas"),
+    _pytest("embedded-node-groups", "`--azchaos-embedded-node-groups zonal`", "--azchaos-embedded-node-groups",
+            "zonal"),
     _pytest("seed", "`--azchaos-seed x`", "--azchaos-seed", "x"),
     _pytest("docs-url", "`--azchaos-docs-url docs.example.com`", "--azchaos-docs-url", "docs.example.com"),
     _pytest("namespace-prefix", "`--azchaos-namespace-prefix BAD_`", "--azchaos-namespace-prefix", "BAD_"),
