@@ -22,6 +22,7 @@ still-stopped instances).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -71,6 +72,7 @@ class ZoneOutage:
     undo_record: dict[str, Any] = field(default_factory=dict)
     result: UndoResult | None = None
     watcher: StoppedWatch | None = None
+    _watching: tuple[threading.Thread, threading.Event] | None = field(default=None, repr=False)
 
     @property
     def active(self) -> dict[str, list[str]]:
@@ -86,12 +88,41 @@ class ZoneOutage:
 
     @property
     def terminated(self) -> list[Termination]:
-        """What ``watch()`` and the undo found so far (no AWS call)."""
-        return sorted(self.watcher.found.values(), key=lambda t: (t.when or t.seen_at, t.instance_id)) \
-            if self.watcher else []
+        """What ``watch()``, the background watch and the undo found so far (no AWS call)."""
+        return self.watcher.terminations() if self.watcher else []
+
+    def start_watching(self, every: float) -> None:
+        """Poll the stopped instances every ``every`` seconds in a daemon thread until ``stop_watching()`` (or the
+        undo), so a termination is seen when it happens, not only when someone looks. A failed look is skipped:
+        ``watch()`` (the check's look) reports our side's errors."""
+        if self._watching is not None or not self.stopped:
+            return
+        if self.watcher is None:
+            self.watcher = watch_of(self.undo_record)
+        watcher, stop = self.watcher, threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every):
+                try:
+                    watcher.poll(self.ctx)
+                except Exception:  # our side; the next look (or the check's) tries again
+                    continue
+
+        thread = threading.Thread(target=loop, name=f"azchaos-outage-watch-{self.zone}", daemon=True)
+        thread.start()
+        self._watching = (thread, stop)
+
+    def stop_watching(self) -> None:
+        """End the background watch (idempotent)."""
+        if self._watching is not None:
+            thread, stop = self._watching
+            stop.set()
+            thread.join(timeout=30)
+            self._watching = None
 
     def undo(self) -> UndoResult:
         """Start the instances, resume the processes, mark the ledger entry done (idempotent)."""
+        self.stop_watching()
         if self.result is None or not self.result.ok:
             if self.watcher is None:
                 self.watcher = watch_of(self.undo_record)
@@ -161,13 +192,14 @@ def check_outage(ctx: AwsContext, zone: str, *, nodes: Iterable[Any] = (),
 
 def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterable[Any] = (),
                 instance_ids: Iterable[str] = (), wait: bool = True, replaceable: Iterable[str] = (),
-                suspend_processes: Iterable[str] = OUTAGE_PROCESSES) -> ZoneOutage:
+                suspend_processes: Iterable[str] = OUTAGE_PROCESSES, watch_every: float | None = None) -> ZoneOutage:
     """Take ``zone`` away: the instances of ``nodes`` in it (plus ``instance_ids``) stop, their groups freeze.
     ``replaceable``: instances whose provisioner terminates them once stopped (Karpenter's interruption handling):
     terminated counts as stopped, and their absence at undo is expected, not a failure.
     ``suspend_processes``: the Auto Scaling processes to suspend (default ``OUTAGE_PROCESSES``; an unknown name is
     a ``ValueError`` naming the valid ones, before anything). Leaving ``HealthCheck``/``ReplaceUnhealthy`` active
-    lets the groups terminate the stopped instances: ``ZoneOutage.watch()`` and the undo report them."""
+    lets the groups terminate the stopped instances: ``ZoneOutage.watch()`` and the undo report them;
+    ``watch_every``: also watch them in the background every so many seconds until the undo (``stop_watching``)."""
     asked = validate_processes(suspend_processes)
     replace_ids = sorted(set(replaceable))
     nodes = list(nodes)
@@ -203,6 +235,8 @@ def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterab
             if replaced:
                 wait_for_states(ctx, replaced, {"stopped", "shutting-down", "terminated"},
                                 f"Karpenter's instances of {zone} to stop")
+    if watch_every:
+        outage.start_watching(watch_every)
     return outage
 
 
@@ -265,7 +299,7 @@ def undo_zone_outage(undo: dict[str, Any], ctx: AwsContext, *, watcher: StoppedW
             ctx.autoscaling.resume_processes(AutoScalingGroupName=name, ScalingProcesses=list(processes))
         except ClientError as e:
             notes.append(f"cannot resume {name}: {e.response.get('Error', {}).get('Message', e)}")
-    lost = tuple(sorted(watcher.found.values(), key=lambda t: (t.when or t.seen_at, t.instance_id)))
+    lost = tuple(watcher.terminations())
     action = f"started {len(ids) - len([t for t in lost if t.state != 'detached'])} of {len(ids)} instance(s) " \
              f"in {undo.get('zone')}, resumed processes of " \
              f"{len([p for p in (undo.get('processes') or {}).values() if p])} group(s)"

@@ -10,8 +10,9 @@ activity for it (``DescribeScalingActivities``) is quoted verbatim when there is
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,20 +80,33 @@ class StoppedWatch:
     #: Instances whose provisioner replaces them once stopped (Karpenter): their termination is expected.
     expected: frozenset[str] = frozenset()
     found: dict[str, Termination] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def poll(self, ctx: AwsContext, seen: Mapping[str, Instance] | None = None) -> list[Termination]:
         """Look at the instances (``seen``: a DescribeInstances answer already at hand); record new terminations
-        and departures from their group. Returns every termination found so far, oldest first."""
+        and departures from their group. Returns every termination found so far, oldest first. Thread-safe (the
+        outage's background watch and the main thread both poll)."""
         watched = [i for i in self.ids if i not in self.expected]
         if not watched:
             return []
+        with self._lock:
+            return self._poll(ctx, watched, seen)
+
+    def terminations(self) -> list[Termination]:
+        """What was found so far, oldest first (no AWS call)."""
+        with self._lock:
+            return sorted(self.found.values(), key=lambda t: (t.when or t.seen_at, t.instance_id))
+
+    def _poll(self, ctx: AwsContext, watched: list[str], seen: Mapping[str, Instance] | None) -> list[Termination]:
         now = dict(seen) if seen is not None else describe_tolerant(ctx, watched)
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         fresh: dict[str, str] = {}
         for iid in watched:
-            if iid in self.found:
-                continue
             inst = now.get(iid)
+            if iid in self.found:
+                if self.found[iid].state == "shutting-down" and inst is not None and inst.state == "terminated":
+                    self.found[iid] = replace(self.found[iid], state="terminated")
+                continue
             if inst is None:
                 fresh[iid] = "gone"
             elif inst.state in GONE_STATES:

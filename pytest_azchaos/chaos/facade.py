@@ -207,7 +207,7 @@ class Chaos:
                     self.evidence.notes.append(fence.describe())
                 replaceable = karpenter_instance_ids(nodes, zone)
             outage = zone_outage(aws, ledger, zone, nodes=nodes, replaceable=replaceable,
-                                 suspend_processes=processes)
+                                 suspend_processes=processes, watch_every=5 * float(aws.poll_interval))
         self.reports.append(outage)
         return outage
 
@@ -263,6 +263,9 @@ class Chaos:
     def undo_all(self) -> list[str]:
         """Replay the ledger (uncordon what this test cordoned ...); release the lock. Returns what was done."""
         lines: list[str] = []
+        for report in self.reports:  # a zone outage's background watch over its stopped instances ends here
+            if callable(getattr(report, "stop_watching", None)):
+                report.stop_watching()
         if self.evidence is not None:
             for open_phase in self.evidence.phases:
                 if open_phase.end is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,11 @@ def test_launch_only_outage_fails_az_outage_naming_the_terminated_instances(clus
         outage = chaos.zone_outage(ZONE, ctx, suspend_processes=("Launch",))
         nodes = dict(outage.undo_record["nodes"])
         assert set(nodes) == set(outage.stopped) and len(nodes) == 2, outage.describe()
-        # The group's health check marks them Unhealthy and ReplaceUnhealthy terminates them (no replacement).
-        wait_for(outage.watch, lambda lost: len(lost) == len(outage.stopped), timeout=WINDOW, interval=0.2,
-                 what=f"group {group} to terminate the stopped instances")
+        # The group's health check marks them Unhealthy and ReplaceUnhealthy terminates them (no replacement);
+        # the outage's background watch sees it happen (``terminated`` makes no AWS call of its own).
+        wait_for(lambda: outage.terminated, lambda lost: len(lost) == len(outage.stopped), timeout=WINDOW,
+                 interval=0.2, what=f"the outage's watch to see group {group} terminate the stopped instances")
+        during = time.time()
         assert len(describe_groups(ctx, [group])[0].instance_ids) == 0, "Launch suspended: nothing replaced them"
     finally:
         lines = chaos.undo_all()
@@ -77,6 +80,8 @@ def test_launch_only_outage_fails_az_outage_naming_the_terminated_instances(clus
         require(instances_came_back(outage))
     message = str(failed.value)
     print(message)
+    assert all(datetime.fromisoformat(t.seen_at).timestamp() <= during + 1 for t in outage.terminated), \
+        "seen during the fault, not only at the undo"
     for iid, node in nodes.items():
         assert f"{iid} (node {node})" in message, message
     assert f"in group {group} were terminated by the group's health replacement: HealthCheck, ReplaceUnhealthy were " \
@@ -90,7 +95,7 @@ def test_default_outage_keeps_the_stopped_instances_and_passes_the_capacity_chec
         outage = chaos.zone_outage(ZONE, ctx)
         assert outage.active == {}, outage.describe()
         time.sleep(WINDOW)  # the same window the negative control gives the group: here nothing may happen in it
-        assert outage.watch() == [], outage.describe()
+        assert outage.terminated == [] and outage.watch() == [], outage.describe()
     finally:
         lines = chaos.undo_all()
     assert all(line.startswith("ok") and "not started" not in line for line in lines), lines
