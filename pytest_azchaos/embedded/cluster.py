@@ -118,6 +118,9 @@ class EmbeddedCluster:
         from .images.cluster_autoscaler import CA_REPOSITORY, ca_definition
 
         images.register(CA_REPOSITORY, ca_definition(lambda: self.autoscaler))
+        from .images.karpenter import KARPENTER_REPOSITORY, karpenter_definition
+
+        images.register(KARPENTER_REPOSITORY, karpenter_definition(lambda: self.karpenter))
         self.kubelets = KubeletManager(self.store, images, PodAddresses(plan.pod), self._kubelet_event)
         # Cluster DNS (the EKS CoreDNS add-on, created in bootstrap; AZCHAOS_EMBEDDED_COREDNS=0 leaves it out):
         # kube-dns on the service CIDR's 10th address is every kubelet's clusterDNS; CoreDNS pods answer from the

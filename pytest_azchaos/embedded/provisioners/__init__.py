@@ -53,6 +53,12 @@ def install(cluster: EmbeddedCluster, provisioner: str) -> KarpenterController |
                      "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": name}}]}})
         ref = {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"}
         store.create(pools, "", default_nodepool("default", zones, ref, ["m5.large", "m5.xlarge"]))
+        from .addon import install_karpenter  # its controller acts while one of these pods runs
+
+        install_karpenter(store, name)
+        from .fis_ice import hold_experiments  # FIS ICE experiments run for their duration, not moto's one step
+
+        hold_experiments()
     else:  # EKS Auto Mode: built-in NodeClass "default" and NodePools general-purpose and system
         install_crd(store, auto_mode_nodeclass_crd())
         store.create(store.registry.lookup("eks.amazonaws.com", "v1", "nodeclasses"), "", {

@@ -13,6 +13,14 @@ What it models, each from upstream (facts file §2; kubernetes-sigs/karpenter ``
   freezes).
 The cluster's initial nodes stay a static managed node group (as EKS clusters running Karpenter keep one
 for Karpenter itself); only NodeClaim-owned nodes are Karpenter's to disrupt.
+- a pod's bound volumes narrow its zones (upstream ``volumetopology.go``): an EBS-bound pod gets a node in its
+  volume's zone or none;
+- Karpenter's own clocks (``consolidateAfter``) scale as the profile scales the ICE TTL;
+- Karpenter (not Auto Mode, which EKS runs) acts only while one pod of its chart's Deployment ``kube-system/karpenter``
+  runs (``addon.py``, ``images/karpenter.py``): a zone loss can take it;
+- a FIS ``aws:ec2:api-insufficient-instance-capacity-error`` experiment targeting its controller role fails its
+  launches in the named zones with EC2's ICE (``fis_ice.py``); the offering (capacity type, instance type, zone) is
+  then skipped for the TTL.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from ...wellknown import LEGACY_ZONE_LABEL, PV_ZONE_KEYS
 from ..apiserver.store import Event, now_rfc3339
 from ..controllers.base import Controller
 from ..controllers.events import EventRecorder
@@ -103,6 +112,28 @@ def _pod_zones(pod: Obj, zones: list[str]) -> list[str]:
     return out
 
 
+def volume_zones(store: Any, pod: Obj) -> list[str] | None:
+    """Zones the pod's bound volumes allow (their PVs' required node affinity on a zone key), None when no bound
+    volume names one. Upstream injects these into the pod's requirements before it simulates a launch
+    (kubernetes-sigs/karpenter ``pkg/controllers/provisioning/scheduling/volumetopology.go``): an EBS-bound pod gets
+    a node in its volume's zone, never one it cannot use."""
+    allowed: set[str] | None = None
+    namespace = pod["metadata"].get("namespace", "")
+    for vol in pod["spec"].get("volumes") or []:
+        claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+        pvc = store.peek("persistentvolumeclaims", namespace, claim) if claim else None
+        pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
+        pv = store.peek("persistentvolumes", "", pv_name) if pv_name else None
+        terms = ((((pv or {}).get("spec") or {}).get("nodeAffinity") or {}).get("required") or {}).get(
+            "nodeSelectorTerms") or []
+        zones = {v for t in terms for e in t.get("matchExpressions") or []
+                 if e.get("key") in (*PV_ZONE_KEYS, LEGACY_ZONE_LABEL) and e.get("operator") == "In"
+                 for v in e.get("values") or []}
+        if zones:
+            allowed = zones if allowed is None else allowed & zones
+    return sorted(allowed) if allowed is not None else None
+
+
 def _unschedulable(pod: Obj) -> bool:
     if pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
         return False
@@ -139,7 +170,11 @@ class KarpenterController(Controller):
         self.topology: Topology = cluster.topology
         self.ice_ttl = float(getattr(cluster.profile, "karpenter_ice_ttl", 180.0))
         self.period = max(0.2, min(1.0, cluster.profile.cloud_poll_interval))
-        self.ice: dict[tuple[str, str], float] = {}  # (instance type, zone) -> monotonic time it expires
+        # Karpenter's own clocks (consolidateAfter) scale as the profile scales UnavailableOfferingsTTL (3 min).
+        self.time_scale = self.ice_ttl / 180.0
+        # (capacity type, instance type, zone) -> monotonic time it expires (upstream's key
+        # ``<capacityType>:<instanceType>:<zone>``; marking again extends it, go-cache SetDefault)
+        self.ice: dict[tuple[str, str, str], float] = {}
         self.claims: dict[str, Obj] = {}  # NodeClaim name -> {"node", "instance", "zone", "pool"}
         self._next_index = cluster.topology.node_count
         self._launching: set[str] = set()  # pod uids a launch is under way for
@@ -149,6 +184,23 @@ class KarpenterController(Controller):
         self._task: asyncio.Task[None] | None = None
         self.events = EventRecorder(cluster.store, "karpenter", "")
         self.zonal_shift_zones = self._shifted_zones
+        # Pod addresses of running controller containers (images/karpenter.py). Karpenter acts only while one runs
+        # (the others wait on leader election); Auto Mode's runs in EKS's control plane: always up.
+        self.replicas: set[str] = set()
+
+    # ------------------------------------------------------------------ liveness
+
+    @property
+    def up(self) -> bool:
+        """Whether Karpenter acts now: Auto Mode always; Karpenter while one of its pods runs."""
+        return self.flavour == "auto-mode" or bool(self.replicas)
+
+    def container_started(self, address: str) -> None:
+        self.replicas.add(address)
+        self.enqueue("provision")
+
+    def container_stopped(self, address: str) -> None:
+        self.replicas.discard(address)
 
     # ------------------------------------------------------------------ wiring
 
@@ -173,6 +225,9 @@ class KarpenterController(Controller):
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.period)
+            if not self.up:  # no controller pod runs: nothing is launched, replaced or consolidated
+                self._empty_since.clear()
+                continue
             for work in (self.check_interruptions, self.consolidate, self.check_drift):
                 try:
                     work()
@@ -189,6 +244,8 @@ class KarpenterController(Controller):
         return set(shifts.active_zones()) if shifts is not None else set()
 
     def sync(self, key: Hashable) -> None:
+        if not self.up:
+            return
         if key == "provision":
             self.provision()
         elif key == "drift":
@@ -245,6 +302,7 @@ class KarpenterController(Controller):
         need = pod_requests(pod).get("cpu", 0)
         reasons = []
         overhead = json.dumps(self._daemonset_overhead(), separators=(",", ":"))
+        volume = volume_zones(self.store, pod)
         for pool in self.pools():
             name = pool["metadata"]["name"]
             head = f'incompatible with nodepool "{name}", daemonset overhead={overhead}, '
@@ -255,9 +313,11 @@ class KarpenterController(Controller):
                 continue
             pool_zones, types = self.offerings(pool)
             zones = _pod_zones(pod, pool_zones)
+            if volume is not None:
+                zones = [z for z in zones if z in volume]
             types = [t for t in types if _cpu_milli(INSTANCE_TYPES[t]["allocatable"]["cpu"]) >= need]
             limit = ((pool["spec"].get("limits") or {}).get("cpu"))
-            options = [(z, t) for z in zones for t in types if (t, z) not in self.ice
+            options = [(z, t) for z in zones for t in types if ("on-demand", t, z) not in self.ice
                        and (limit is None or self._pool_cpu(name) + _cpu_milli(INSTANCE_TYPES[t]["capacity"]["cpu"])
                             <= _cpu_milli(str(limit)))]
             if options:
@@ -267,6 +327,7 @@ class KarpenterController(Controller):
                 return name, zone, itype
             if not zones:  # upstream's scheduling.Requirements.Compatible wording
                 wanted = _pod_zones(pod, list(self.topology.zones))
+                wanted = [z for z in wanted if volume is None or z in volume]
                 reasons.append(head + f"incompatible requirements, key {ZONE}, {ZONE} In [{' '.join(wanted)}] not in "
                                + (f"{ZONE} In [{' '.join(pool_zones)}]" if pool_zones else f"{ZONE} DoesNotExist"))
             else:
@@ -314,11 +375,14 @@ class KarpenterController(Controller):
             iid = await asyncio.to_thread(self._run_instance, zone, itype, pool_name, claim_name)
         except Exception as e:
             code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
-            if code == "InsufficientInstanceCapacity":
-                self.ice[(itype, zone)] = time.monotonic() + self.ice_ttl
+            current = self.store.peek("nodeclaims.karpenter.sh", "", claim_name) or claim
             self._set_condition(claim_name, "Launched", "False", "LaunchFailed", str(e))
-            self.events.event(self.store.peek("nodeclaims.karpenter.sh", "", claim_name) or claim, "Warning",
-                              "FailedLaunching", str(e))
+            if code == "InsufficientInstanceCapacity":  # the offering is unavailable for the TTL (extended if again)
+                self.ice[("on-demand", itype, zone)] = time.monotonic() + self.ice_ttl
+                self.events.event(current, "Warning", "InsufficientCapacityError",
+                                  f"NodeClaim {claim_name} event: {e}")
+            else:
+                self.events.event(current, "Warning", "FailedLaunching", str(e))
             self._delete_claim(claim_name)
             return
         self._set_condition(claim_name, "Launched", "True", "Launched", "")
@@ -351,6 +415,13 @@ class KarpenterController(Controller):
                 "Name": f"{pool}/{claim}"}
         if self.flavour == "auto-mode":
             tags["eks:kubernetes-node-pool-name"] = pool
+        if self.flavour == "karpenter":  # a FIS ICE experiment targeting the controller's role fails the call
+            from .fis_ice import controller_role_arn, ice_error, injected
+
+            shifts = cloud.zonal_shifts
+            zone_id = shifts.zone_ids.get(zone, "") if shifts is not None else ""
+            if injected(self.topology.region, controller_role_arn(name), zone, zone_id) is not None:
+                raise ice_error(itype, zone, [z for z in self.topology.zones if z != zone])
         ec2 = cloud.client("ec2", internal=True)  # the controller's own role (Auto Mode's may act on its instances)
         out = ec2.run_instances(ImageId=EKS_AMI, InstanceType=itype, MinCount=1, MaxCount=1,
                                 SubnetId=cloud.subnets[zone], TagSpecifications=[{
@@ -475,6 +546,7 @@ class KarpenterController(Controller):
         for pool in self.pools():
             name = pool["metadata"]["name"]
             after = _duration(((pool["spec"].get("disruption") or {}).get("consolidateAfter")) or "0s")
+            after = after * self.time_scale if after is not None else None
             claims = self._pool_claims(name)
             budget = allowed_disruptions(pool, len(claims))
             for claim in claims:

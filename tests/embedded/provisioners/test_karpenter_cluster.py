@@ -246,3 +246,107 @@ def test_karpenter_launches_nothing_in_a_zone_under_zonal_shift_and_resumes_afte
         arc.cancel_zonal_shift(zonalShiftId=shift)
     node = _bound_node(core, ns, "shifted")
     assert core.read_node(node).metadata.labels[ZONE] == "us-east-1a"
+
+
+def _karpenter_pods(core: client.CoreV1Api) -> list[Any]:
+    return [p for p in core.list_namespaced_pod("kube-system", label_selector="app.kubernetes.io/name=karpenter").items
+            if p.metadata.deletion_timestamp is None and p.status.phase == "Running"]
+
+
+def test_karpenter_runs_as_the_charts_deployment_and_az_addons_sees_its_pods_in_two_zones(
+        api: client.ApiClient) -> None:
+    from pytest_azchaos.checks.addons import survey
+
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    deploy = apps.read_namespaced_deployment("karpenter", "kube-system")
+    assert deploy.spec.replicas == 2 and deploy.spec.selector.match_labels == {
+        "app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"}, deploy.spec
+    pods = wait_for(lambda: _karpenter_pods(core), lambda ps: len(ps) == 2, timeout=30, what="Karpenter's 2 pods")
+    zones = {core.read_node(p.spec.node_name).metadata.labels[ZONE] for p in pods}
+    assert len(zones) == 2, zones  # the chart's zone spread
+    found = survey(core)
+    placement = next((p for p in found.placements if p.name == "karpenter"), None)
+    assert placement is not None, found.placements
+    assert sorted(placement.zones()) == sorted(zones), placement.describe()
+    assert not any("karpenter" in problem for problem in found.problems), found.problems
+
+
+def test_without_a_running_karpenter_pod_nothing_is_launched_and_it_resumes_when_one_is_back(
+        api: client.ApiClient, ns: str) -> None:
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    # Earlier tests' empty nodes go first (consolidateAfter, profile-scaled): none must be left to take the pod.
+    wait_for(lambda: _claims(api), lambda claims: not claims, timeout=60, what="earlier NodeClaims consolidated")
+    apps.patch_namespaced_deployment_scale("karpenter", "kube-system", {"spec": {"replicas": 0}})
+    try:
+        wait_for(lambda: _karpenter_pods(core), lambda ps: not ps, timeout=30, what="Karpenter's pods gone")
+        claims_before = {c["metadata"]["name"] for c in _claims(api)}
+        _pod(core, ns, "waiting")
+        with pytest.raises(AssertionError):  # no controller: the pod stays Pending, no NodeClaim appears
+            wait_for(lambda: core.read_namespaced_pod("waiting", ns), lambda p: bool(p.spec.node_name), timeout=5,
+                     what="a node for the pod")
+        assert {c["metadata"]["name"] for c in _claims(api)} == claims_before
+        assert core.read_namespaced_pod("waiting", ns).status.conditions[0].reason == "Unschedulable"
+    finally:
+        apps.patch_namespaced_deployment_scale("karpenter", "kube-system", {"spec": {"replicas": 2}})
+    node = _bound_node(core, ns, "waiting", timeout=60)
+    assert core.read_node(node).metadata.labels.get("karpenter.sh/nodepool") == "default"
+
+
+def _aws(cluster: ClusterHandle, service: str) -> Any:
+    env = cluster.aws_env
+    return boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                                 region_name=env["AWS_DEFAULT_REGION"]).client(
+        service, endpoint_url=env["AWS_ENDPOINT_URL"])
+
+
+def _start_ice(fis: Any, zone: str, cluster_name: str) -> str:
+    """FIS ``aws:ec2:api-insufficient-instance-capacity-error`` on ``zone`` for Karpenter's controller role."""
+    role = f"arn:aws:iam::123456789012:role/KarpenterControllerRole-{cluster_name}"
+    template = fis.create_experiment_template(
+        clientToken=uuid.uuid4().hex, description="ICE in one zone", roleArn="arn:aws:iam::123456789012:role/fis",
+        stopConditions=[{"source": "none"}],
+        targets={"Roles": {"resourceType": "aws:iam:role", "resourceArns": [role], "selectionMode": "ALL"}},
+        actions={"ice": {"actionId": "aws:ec2:api-insufficient-instance-capacity-error", "targets": {"Roles": "Roles"},
+                         "parameters": {"availabilityZoneIdentifiers": zone, "percentage": "100",
+                                        "duration": "PT10M"}}})["experimentTemplate"]["id"]
+    return str(fis.start_experiment(clientToken=uuid.uuid4().hex, experimentTemplateId=template)["experiment"]["id"])
+
+
+def test_an_injected_ice_keeps_karpenter_out_of_the_offering_for_the_ttl_then_it_launches_there(
+        cluster: ClusterHandle, api: client.ApiClient, ns: str, default_pool: dict) -> None:
+    from pytest_azchaos.timing import FAST
+
+    ttl = FAST.karpenter_ice_ttl  # UnavailableOfferingsTTL (3 min), profile-scaled
+    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+    wait_for(lambda: _claims(api), lambda claims: not claims, timeout=60, what="earlier NodeClaims consolidated")
+    reqs = [r for r in default_pool["spec"]["template"]["spec"]["requirements"]
+            if r["key"] not in (ZONE, "node.kubernetes.io/instance-type")]
+    reqs += [{"key": ZONE, "operator": "In", "values": ["us-east-1a", "us-east-1b"]},
+             {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.large"]}]
+    custom.patch_cluster_custom_object(GROUP, VERSION, "nodepools", "default",
+                                       {"spec": {"template": {"spec": {"requirements": reqs}}}})
+    fis = _aws(cluster, "fis")
+    node_class = custom.get_cluster_custom_object("karpenter.k8s.aws", "v1", "ec2nodeclasses", "default")
+    cluster_name = node_class["spec"]["role"].removeprefix("KarpenterNodeRole-")
+    experiment = _start_ice(fis, "us-east-1a", cluster_name)
+    try:
+        _pod(core, ns, "first")  # either zone: 1a is tried first (fewest nodes) and answers ICE
+        first = core.read_node(_bound_node(core, ns, "first"))
+        assert first.metadata.labels[ZONE] == "us-east-1b", first.metadata.labels
+        ice = [e for e in core.list_event_for_all_namespaces(field_selector="reason=InsufficientCapacityError").items
+               if e.source.component == "karpenter"]
+        assert ice and "(us-east-1a)" in ice[-1].message and "InsufficientInstanceCapacity" in ice[-1].message, \
+            [e.message for e in ice]
+    finally:
+        fis.stop_experiment(id=experiment)
+    # The experiment is over, but the offering stays unavailable until its TTL passes: a pod only 1a can take waits,
+    # then gets its node there.
+    _pod(core, ns, "second", zone="us-east-1a")
+    with pytest.raises(AssertionError):
+        wait_for(lambda: core.read_namespaced_pod("second", ns), lambda p: bool(p.spec.node_name),
+                 timeout=ttl / 3, what="a node in us-east-1a within the ICE TTL")
+    second = core.read_node(_bound_node(core, ns, "second", timeout=ttl + 30))
+    assert second.metadata.labels[ZONE] == "us-east-1a", second.metadata.labels
+    waited = (second.metadata.creation_timestamp - ice[-1].last_timestamp).total_seconds()
+    assert waited >= ttl - 1.5, f"launched in us-east-1a {waited:.1f}s after the ICE; the TTL is {ttl}s"
