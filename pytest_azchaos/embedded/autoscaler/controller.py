@@ -261,7 +261,8 @@ class ClusterAutoscaler:
         claims, status = binding.claims(pod)
         if status is not None:
             return status.reasons
-        cycle = Cycle.prepare(pod, [*infos, info], workloads, binding, claims)
+        nodes = infos if any(i is info for i in infos) else [*infos, info]
+        cycle = Cycle.prepare(pod, nodes, workloads, binding, claims)
         status = cycle.filter(info)
         return () if status is None else status.reasons
 
@@ -273,6 +274,8 @@ class ClusterAutoscaler:
         """Decide and announce a scale-up; returns [(group, new desired capacity)] (empty: none)."""
         pods, infos, workloads, binding = self._snapshot()
         pending = sorted((p for p in pods if _unschedulable(p)), key=lambda p: p["metadata"]["creationTimestamp"])
+        # filter_out_schedulable: pods that fit an existing node now wait for the scheduler, not for a new node.
+        pending = [p for p in pending if not any(not self._fit(p, i, infos, workloads, binding) for i in infos)]
         if not pending:
             return []
         # Pods that fit a node already coming (desired above registered) wait for it.

@@ -21,8 +21,12 @@ instance in the group's first subnet and never health-checks):
   ``aws:///<zone>/<id>``); a node whose instance is terminated (or gone) is deleted, as the cloud node
   lifecycle controller deletes nodes whose instance no longer exists.
 
-Checked every ``asg_health_check_interval`` (profile). Scaling activities are not recorded:
-moto's DescribeScalingActivities always answers an empty list, so they are logged instead.
+Checked every ``asg_health_check_interval`` (profile). Scaling activities (launches, health-check terminations)
+are recorded and DescribeScalingActivities answers them, newest first (moto's own answers an empty list), with
+AWS's wording: ``Launching a new EC2 instance: i-...`` / ``At <time> an instance was started in response to a
+difference between desired and actual capacity, increasing the capacity from 1 to 2.`` and ``Terminating EC2
+instance: i-...`` / ``At <time> an instance was taken out of service in response to an EC2 health check indicating
+it has been terminated or stopped.``
 """
 
 from __future__ import annotations
@@ -50,6 +54,29 @@ CLUSTER_TAG = "eks:cluster-name"
 JOIN_INDEX_BASE = 500
 
 _original_launch: Any = None
+ACTIVITIES: list[Any] = []  # moto Activity objects, oldest first (process-wide, as the account is)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def record_activity(group: Any, description: str, cause: str) -> None:
+    """A finished scaling activity of ``group``, for DescribeScalingActivities."""
+    from moto.autoscaling.models import Activity
+
+    activity = Activity(description, cause, group, status_code="Successful")
+    activity.progress = 100
+    ACTIVITIES.append(activity)
+
+
+def _describe_scaling_activities(self: Any) -> Any:
+    """DescribeScalingActivities over the recorded activities (filter: AutoScalingGroupName), newest first."""
+    from moto.core.responses import ActionResult
+
+    name = self._get_param("AutoScalingGroupName")
+    found = [a for a in reversed(ACTIVITIES) if not name or a.auto_scaling_group_name == name]
+    return ActionResult({"Activities": found})
 
 
 def suspended(group: Any) -> set[str]:
@@ -62,11 +89,13 @@ def install_launch_policy() -> None:
     across the group's zones. Process-wide (the cluster process holds one account); idempotent."""
     global _original_launch
     from moto.autoscaling.models import FakeAutoScalingGroup
+    from moto.autoscaling.responses import AutoScalingResponse
 
     if _original_launch is not None:
         return
     _original_launch = FakeAutoScalingGroup.replace_autoscaling_group_instances
     FakeAutoScalingGroup.replace_autoscaling_group_instances = _launch  # type: ignore[method-assign]
+    AutoScalingResponse.describe_scaling_activities = _describe_scaling_activities  # type: ignore[method-assign]
 
 
 def _subnets(group: Any) -> list[str]:
@@ -103,9 +132,10 @@ def _launch(group: Any, count_needed: int, propagated_tags: dict[str, str]) -> N
         finally:
             group.vpc_zone_identifier = saved
         launched = group.instance_states[-1].instance
-        log.info("ASG %s: Launching a new EC2 instance: %s (%s); an instance was started in response to a "
-                 "difference between desired and actual capacity, increasing the capacity from %d to %d",
-                 group.name, launched.id, launched.placement.zone, before + i, before + i + 1)
+        cause = (f"At {_now()} an instance was started in response to a difference between desired and actual "
+                 f"capacity, increasing the capacity from {before + i} to {before + i + 1}.")
+        record_activity(group, f"Launching a new EC2 instance: {launched.id}", cause)
+        log.info("ASG %s: launched %s in %s: %s", group.name, launched.id, launched.placement.zone, cause)
 
 
 class GroupSemantics:
@@ -167,8 +197,10 @@ class GroupSemantics:
     def replace(self, group: Any, state: Any) -> None:
         """ReplaceUnhealthy: terminate the instance; launch a replacement unless Launch is suspended."""
         iid = state.instance.id
-        log.info("ASG %s: Terminating EC2 instance: %s; an instance was taken out of service in response to an "
-                 "EC2 health check indicating it has been terminated or stopped", group.name, iid)
+        cause = (f"At {_now()} an instance was taken out of service in response to an EC2 health check indicating "
+                 "it has been terminated or stopped.")
+        record_activity(group, f"Terminating EC2 instance: {iid}", cause)
+        log.info("ASG %s: terminating %s: %s", group.name, iid, cause)
         group.instance_states = [s for s in group.instance_states if s is not state]
         with contextlib.suppress(Exception):
             group.autoscaling_backend.ec2_backend.terminate_instances([iid])

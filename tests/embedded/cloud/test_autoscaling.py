@@ -63,6 +63,23 @@ def test_a_stopped_instance_is_terminated_and_replaced_by_a_new_node(asg, ec2, c
     assert nodes[new].spec.provider_id == f"aws:///{zone}/{new}"
 
 
+def test_scaling_activities_name_the_health_check_termination_and_the_launch(asg, ec2) -> None:
+    zone = "us-east-1a"
+    name = group_in(asg, zone)["AutoScalingGroupName"]
+    [old] = _zone_instances(asg, zone)
+    ec2.stop_instances(InstanceIds=[old])
+    wait_for(lambda: _zone_instances(asg, zone), lambda ids: ids and old not in ids, timeout=15,
+             what=f"{old} replaced")
+    [new] = _zone_instances(asg, zone)
+    activities = asg.describe_scaling_activities(AutoScalingGroupName=name)["Activities"]
+    got = [(a["Description"], a["StatusCode"]) for a in activities[:2]]
+    assert got == [(f"Launching a new EC2 instance: {new}", "Successful"),
+                   (f"Terminating EC2 instance: {old}", "Successful")], activities
+    assert activities[1]["Cause"].endswith("an instance was taken out of service in response to an EC2 health check "
+                                           "indicating it has been terminated or stopped.")
+    assert "increasing the capacity from 0 to 1." in activities[0]["Cause"]
+
+
 def test_with_only_launch_suspended_a_stopped_instance_is_terminated_and_not_replaced(asg, ec2, core) -> None:
     zone = "us-east-1b"
     group = group_in(asg, zone)["AutoScalingGroupName"]
