@@ -182,3 +182,35 @@ def test_scales_down_an_idle_node_after_the_unneeded_time(env: Env) -> None:
               .items if e.reason == "ScaleDown"]
     assert events == ["marked the node as toBeDeleted/unschedulable"]
     assert groups(env.asg)[name]["DesiredCapacity"] == 1
+
+
+def test_with_launch_suspended_the_desired_capacity_rises_once_and_nothing_launches(env: Env) -> None:
+    group = env.allow("us-east-1a", max_size=3)
+    name = group["AutoScalingGroupName"]
+    env.asg.suspend_processes(AutoScalingGroupName=name, ScalingProcesses=["Launch"])
+    _fill(env, "us-east-1a")
+    env.ebs_claim("data", "us-east-1a")
+    env.pod("stateful", "1000m", claim="data")
+    [message] = wait_for(lambda: env.events("stateful", "TriggeredScaleUp"), lambda m: len(m) == 1, timeout=20,
+                         what="a TriggeredScaleUp event")
+    assert message == f"pod triggered scale-up: [{{{name} 1->2 (max: 3)}}]"
+    time.sleep(3.0)  # six scan intervals: the node it asked for is still "upcoming", so it asks no more
+    g = groups(env.asg)[name]
+    assert (g["DesiredCapacity"], len(g["Instances"])) == (2, 1), g
+    assert env.phase("stateful") == ("Pending", None)
+
+
+def test_balance_similar_node_groups_spreads_a_scale_up_over_the_zones(env: Env) -> None:
+    names = [env.allow(zone, max_size=3)["AutoScalingGroupName"] for zone in ("us-east-1a", "us-east-1b", "us-east-1c")]
+    for i, zone in enumerate(("us-east-1a", "us-east-1b", "us-east-1c")):
+        env.pod(f"filler-{i}", "1500m", zone=zone)
+    wait_for(lambda: [env.phase(f"filler-{i}")[0] for i in range(3)], lambda p: all(x == "Running" for x in p),
+             timeout=20, what="a filler Running in each zone")
+    for i in range(3):
+        env.pod(f"big-{i}", "1500m")
+    [message] = wait_for(lambda: env.events("big-0", "TriggeredScaleUp"), lambda m: len(m) == 1, timeout=20,
+                         what="a TriggeredScaleUp event")
+    plan = " ".join(f"{{{n} 1->2 (max: 3)}}" for n in sorted(names))
+    assert message == f"pod triggered scale-up: [{plan}]"
+    wait_for(lambda: [env.phase(f"big-{i}")[0] for i in range(3)], lambda p: all(x == "Running" for x in p),
+             timeout=30, what="the three pods Running on the new nodes")
