@@ -5,6 +5,7 @@ one into ``CheckFailed`` with the full message. One module per concern:
 
 - ``downtime``: AZ-DRAIN / AZ-PODKILL / AZ-OUTAGE ``zero_downtime``
 - ``rescheduled``: AZ-RESCHED ``rescheduled``
+- ``outage_capacity``: AZ-OUTAGE ``instances_came_back`` (no stopped instance terminated by its group)
 - ``source_ip``: AZ-SRCIP ``source_ip_preserved`` / ``source_ip_snat``
 - ``spread``: AZ-TOPO ``spread``, AZ-BALANCE ``balance``
 - ``health_check_node_port``: AZ-HCNP ``health_check_node_port``
