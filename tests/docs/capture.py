@@ -65,9 +65,10 @@ def normalise(text: str) -> str:
 def shape(text: str) -> str:
     """What a snippet and a new capture must share, so that a changed message fails but a loaded machine does
     not: the verdict and the first words of the summary, and the kinds of evidence line (their first three
-    words), figures as ``#``. Lines that come and go with timing (each event, each failed or offending request
-    listed, our own side's stalls, the "... and N more" line) are left out."""
+    words), figures as ``#`` and zones as ``<zone>``. Lines that come and go with timing (each event, each failed
+    or offending request listed, our own side's stalls, the "... and N more" line) are left out."""
     def words(line: str, n: int) -> str:
+        line = re.sub(r"\b[a-z]{2}(-[a-z]+)+-\d[a-z]\b", "<zone>", line)  # which surviving zone comes first varies
         return " ".join(re.sub(r"\d+(\.\d+)?", "#", line).split()[:n])
 
     head, *rest = text.strip().splitlines()
@@ -76,7 +77,7 @@ def shape(text: str) -> str:
         item = line.strip().removeprefix("- ").strip()
         if not item.startswith(("event ", "failed request", "offending request", "own-side", "...")):
             kinds.add(words(item, 3))
-    return "\n".join([words(head, 8), *sorted(kinds)])
+    return "\n".join([words(head, 5), *sorted(kinds)])
 
 
 def message_of(failure: CheckResult | BaseException | str) -> tuple[str, str | None]:
