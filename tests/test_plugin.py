@@ -68,6 +68,18 @@ def test_cluster_fixture_starts_the_embedded_cluster_without_a_kubeconfig(pytest
     result.assert_outcomes(passed=1)
 
 
+def test_embedded_node_groups_option_lays_out_one_regional_group(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_groups(azchaos_aws):
+            groups = azchaos_aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
+            assert [g["AvailabilityZones"] for g in groups] == [["us-east-1a", "us-east-1b", "us-east-1c"]]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--azchaos-embedded-node-groups", "regional")
+    result.assert_outcomes(passed=1)
+
+
 def test_unknown_zone_fails_listing_the_zones(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_zone(azchaos_zone): pass")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--azchaos-zone", "eu-west-9z")
