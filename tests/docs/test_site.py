@@ -67,6 +67,8 @@ def test_every_check_id_has_a_page_with_its_captured_failure(check_id: str, site
 def test_every_captured_snippet_is_written_by_a_negative_control_and_shown_on_its_page() -> None:
     calls = set()
     for path in (ROOT / "tests").rglob("*.py"):
+        if path.parent == ROOT / "tests" / "docs":
+            continue  # the capture's own tests
         for check_id, name in re.findall(r'capture_failure\(\s*"([A-Z-]+)"[^)]*?(?:name="([a-z0-9-]+)")?\)',
                                          path.read_text()):
             calls.add(f"{check_id}--{name}.txt" if name else f"{check_id}.txt")
@@ -127,3 +129,16 @@ def test_the_reference_has_every_marker_fixture_and_cli_command(site: Path) -> N
     for path in commands(build_parser(), ()):
         anchor = "cli-" + "-".join(path) if path else "cli"
         assert f'id="{anchor}"' in reference, f"azchaos {' '.join(path)} is missing from the reference"
+
+
+def test_every_test_and_suite_a_page_names_exists() -> None:
+    """Pages name the negative control behind each captured output and the suite of each check: a rename must
+    not leave them pointing at nothing."""
+    missing = []
+    for page in (ROOT / "docs").rglob("*.md"):
+        text = page.read_text()
+        for path, name in re.findall(r"((?:tests|suites)/[\w/]+\.py)(?:::(\w+))?", text):
+            source = ROOT / path
+            if not source.is_file() or (name and f"def {name}(" not in source.read_text()):
+                missing.append(f"{page.relative_to(ROOT)}: {path}{'::' + name if name else ''}")
+    assert not missing, "pages name tests or suites that do not exist:\n" + "\n".join(missing)
