@@ -21,12 +21,13 @@ instance in the group's first subnet and never health-checks):
   ``aws:///<zone>/<id>``); a node whose instance is terminated (or gone) is deleted, as the cloud node
   lifecycle controller deletes nodes whose instance no longer exists.
 
-Checked every ``asg_health_check_interval`` (profile). Scaling activities (launches, health-check terminations)
-are recorded and DescribeScalingActivities answers them, newest first (moto's own answers an empty list), with
-AWS's wording: ``Launching a new EC2 instance: i-...`` / ``At <time> an instance was started in response to a
-difference between desired and actual capacity, increasing the capacity from 1 to 2.`` and ``Terminating EC2
-instance: i-...`` / ``At <time> an instance was taken out of service in response to an EC2 health check indicating
-it has been terminated or stopped.``
+SetDesiredCapacity outside [MinSize, MaxSize] fails with AWS's ``ValidationError`` (``New SetDesiredCapacity
+value 2 is above max value 1 for the AutoScalingGroup.``). Checked every ``asg_health_check_interval`` (profile).
+Scaling activities (launches, health-check terminations) are recorded and DescribeScalingActivities answers
+them, newest first (moto's own answers an empty list), in AWS's words: ``Launching a new EC2 instance: i-...``
+(cause ``At <time> an instance was started in response to a difference between desired and actual capacity,
+increasing the capacity from 1 to 2.``) and ``Terminating EC2 instance: i-...`` (cause ``At <time> an instance
+was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ CLUSTER_TAG = "eks:cluster-name"
 JOIN_INDEX_BASE = 500
 
 _original_launch: Any = None
+_original_set_desired: Any = None
 ACTIVITIES: list[Any] = []  # moto Activity objects, oldest first (process-wide, as the account is)
 
 
@@ -68,6 +70,22 @@ def record_activity(group: Any, description: str, cause: str) -> None:
     activity = Activity(description, cause, group, status_code="Successful")
     activity.progress = 100
     ACTIVITIES.append(activity)
+
+
+def _set_desired_capacity(self: Any) -> Any:
+    """SetDesiredCapacity refused outside [MinSize, MaxSize] with AWS's ValidationError (moto accepts any value)."""
+    from moto.autoscaling.exceptions import ValidationError
+
+    group = self.autoscaling_backend.autoscaling_groups.get(self._get_param("AutoScalingGroupName"))
+    desired = self._get_int_param("DesiredCapacity")
+    if group is not None and desired is not None:
+        if desired > group.max_size:
+            raise ValidationError(f"New SetDesiredCapacity value {desired} is above max value {group.max_size} for "
+                                  "the AutoScalingGroup.")
+        if desired < group.min_size:
+            raise ValidationError(f"New SetDesiredCapacity value {desired} is below min value {group.min_size} for "
+                                  "the AutoScalingGroup.")
+    return _original_set_desired(self)
 
 
 def _describe_scaling_activities(self: Any) -> Any:
@@ -87,7 +105,7 @@ def suspended(group: Any) -> set[str]:
 def install_launch_policy() -> None:
     """Make moto's groups launch as AWS does: nothing while ``Launch`` is suspended, new instances balanced
     across the group's zones. Process-wide (the cluster process holds one account); idempotent."""
-    global _original_launch
+    global _original_launch, _original_set_desired
     from moto.autoscaling.models import FakeAutoScalingGroup
     from moto.autoscaling.responses import AutoScalingResponse
 
@@ -96,6 +114,8 @@ def install_launch_policy() -> None:
     _original_launch = FakeAutoScalingGroup.replace_autoscaling_group_instances
     FakeAutoScalingGroup.replace_autoscaling_group_instances = _launch  # type: ignore[method-assign]
     AutoScalingResponse.describe_scaling_activities = _describe_scaling_activities  # type: ignore[method-assign]
+    _original_set_desired = AutoScalingResponse.set_desired_capacity
+    AutoScalingResponse.set_desired_capacity = _set_desired_capacity  # type: ignore[method-assign]
 
 
 def _subnets(group: Any) -> list[str]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from kubernetes import client
 
 from pytest_azchaos.embedded.process import ClusterHandle
@@ -132,3 +133,13 @@ def test_raising_desired_capacity_joins_a_node_per_new_instance(asg, core) -> No
              lambda found: len(found) == g["DesiredCapacity"] + 2, timeout=15, what=f"two more Ready nodes in {zone}")
     ids = {i["InstanceId"] for i in groups(asg)[name]["Instances"]}
     assert ids <= set(nodes_by_instance(core)), ids
+
+
+def test_desired_capacity_above_max_size_is_refused_as_aws_does(asg) -> None:
+    g = group_in(asg, "us-east-1b")
+    with pytest.raises(ClientError) as caught:
+        asg.set_desired_capacity(AutoScalingGroupName=g["AutoScalingGroupName"], DesiredCapacity=g["MaxSize"] + 1)
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationError", f"New SetDesiredCapacity value {g['MaxSize'] + 1} is above max value {g['MaxSize']} for "
+        "the AutoScalingGroup.")
