@@ -88,3 +88,4 @@ def test_a_stopped_node_that_still_has_endpoints_fails(own_cluster, own_core: cl
     assert "1 of 6 nodes answer healthCheckNodePort" in result.summary
     line = next(line for line in result.evidence if line.startswith(node))
     assert line.endswith("expected 200 localEndpoints=1, got no answer (ReadTimeout)  <-- MISMATCH"), line
+    capture_failure("AZ-HCNP", result, name="stopped-node")
