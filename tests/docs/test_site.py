@@ -80,15 +80,18 @@ def test_every_captured_snippet_is_written_by_a_negative_control_and_shown_on_it
     assert not unshown, f"captured snippets no check page includes: {unshown}"
 
 
-def _pytest_help() -> str:
+@pytest.fixture(scope="module")
+def pytest_help() -> str:
+    """``pytest --help`` as a user's run shows it (the plugin loaded through its entry point)."""
     proc = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"], cwd=ROOT,
                           env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
 
-def test_the_reference_lists_exactly_the_options_pytest_help_shows_in_the_azchaos_group(site: Path) -> None:
-    text = _pytest_help()
+def test_the_reference_lists_exactly_the_options_pytest_help_shows_in_the_azchaos_group(site: Path,
+                                                                                        pytest_help: str) -> None:
+    text = pytest_help
     start = text.index("multi-AZ chaos conformance (pytest-azchaos):")
     group = text[start:].split("\n\n", 1)[0]
     shown = set(re.findall(r"^\s+--(azchaos-[a-z-]+)", group, flags=re.M))
@@ -98,8 +101,8 @@ def test_the_reference_lists_exactly_the_options_pytest_help_shows_in_the_azchao
     assert listed == shown, f"only in pytest --help: {shown - listed}; only in the reference: {listed - shown}"
 
 
-def test_the_reference_lists_every_azchaos_ini_key_pytest_help_shows(site: Path) -> None:
-    keys = set(re.findall(r"^\s+(azchaos_[a-z_]+)\s", _pytest_help(), flags=re.M))
+def test_the_reference_lists_every_azchaos_ini_key_pytest_help_shows(site: Path, pytest_help: str) -> None:
+    keys = set(re.findall(r"^\s+(azchaos_[a-z_]+)\s", pytest_help, flags=re.M))
     assert keys, "pytest --help shows no azchaos ini key"
     reference = (site / "reference" / "index.html").read_text()
     missing = {k for k in keys if f"<code>{k}</code>" not in reference}
