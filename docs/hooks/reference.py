@@ -25,7 +25,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def reference_markdown() -> str:
-    return "\n\n".join([options_markdown(), markers_markdown(), fixtures_markdown(), cli_markdown()]) + "\n"
+    return "\n\n".join([options_markdown(), markers_markdown(), fixtures_markdown(), profiles_markdown(),
+                        cli_markdown()]) + "\n"
 
 
 def _md(text: str) -> str:
@@ -93,6 +94,27 @@ def fixtures_markdown() -> str:
              "The public fixtures (`pytest --fixtures`), each overridable in your `conftest.py`; their docstrings:", ""]
     for name, scope, doc in _fixtures():
         lines += [f"### `{name}` {{#{name}}}", "", f"*scope: {scope}*", "", _text(doc), ""]
+    return "\n".join(lines)
+
+
+def profiles_markdown() -> str:
+    """Every value of the two timing profiles with its source (``timing.Profile``, ``timing.SOURCES``)."""
+    from dataclasses import fields
+
+    from pytest_azchaos.timing import FAST, REALISTIC, SOURCES, Profile
+
+    def fmt(value: object) -> str:
+        return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+    lines = ["## Timing profiles {#timing-profiles}", "",
+             "Every wait and timeout of the plugin and the suites, and the embedded cluster's timings, come from the "
+             "profile ([`--azchaos-profile`](#azchaos-profile)): `realistic` is upstream's and AWS's defaults, `fast` "
+             "scales them down for the embedded cluster. Seconds unless the name says otherwise.", "",
+             "| setting | fast | realistic | source |", "|---|---|---|---|"]
+    for f in fields(Profile):
+        if f.name != "name":
+            lines.append(f"| `{f.name}` | {fmt(getattr(FAST, f.name))} | {fmt(getattr(REALISTIC, f.name))} | "
+                         f"{_cell(SOURCES.get(f.name, ''))} |")
     return "\n".join(lines)
 
 

@@ -120,6 +120,13 @@ def test_the_reference_has_every_marker_fixture_and_cli_command(site: Path) -> N
         assert f"@pytest.mark.{marker.split(':')[0].split('(')[0]}" in reference, marker
     for name in ("azchaos_cluster", "azchaos_chaos", "azchaos_check", "azchaos_echo_app"):
         assert f'id="{name}"' in reference, name
+    from dataclasses import fields
+
+    from pytest_azchaos.timing import Profile
+
+    assert 'id="timing-profiles"' in reference
+    for field in fields(Profile):
+        assert field.name == "name" or f"<code>{field.name}</code>" in reference, field.name
 
     def commands(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> list[tuple[str, ...]]:
         found = [path]
