@@ -135,7 +135,13 @@ def main(argv: list[str]) -> int:
     env = {**os.environ, ENV: "1"}
     cmd = [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", *argv]
     print("capturing:", " ".join(cmd[2:]), flush=True)
-    return subprocess.call(cmd, cwd=ROOT, env=env)
+    before = {p.name: p.read_text() for p in CAPTURED.glob("*.txt")}
+    code = subprocess.call(cmd, cwd=ROOT, env=env)
+    after = {p.name: p.read_text() for p in CAPTURED.glob("*.txt")}
+    changed = sorted(n for n in after if before.get(n) != after[n])
+    print(f"{len(changed)} snippet(s) rewritten in {CAPTURED.relative_to(ROOT)}: {', '.join(changed) or 'none'}"
+          + ("" if code == 0 else f"; pytest exited {code}: a control that did not fail wrote nothing"))
+    return code
 
 
 if __name__ == "__main__":
