@@ -3,7 +3,8 @@ volume's zone back), the node provisioner adds capacity where the Pending pods c
 ``capacity_timeout``.
 
 Expectations follow the provisioner (``provisioners.detect``): Karpenter / EKS Auto Mode (NodePools) and the Cluster
-Autoscaler over node groups add nodes; node groups without an autoscaler add none, so the check skips naming why.
+Autoscaler over node groups add nodes; node groups without an autoscaler, or with every group at its MaxSize, add
+none, so the check skips naming why.
 
 * stateless: the echo app sized to fill every node (one pod per node); a drained zone's replacements find no room in
   the surviving zones. Karpenter is kept out of the drained zone first (a cordoned zone is invisible to it), so
@@ -18,16 +19,30 @@ import time
 
 import pytest
 
-from pytest_azchaos.checks.capacity import capacity_added, filling_size
+from pytest_azchaos.checks.capacity import capacity_added, filling_size, instance_ids, no_headroom
 from pytest_azchaos.provisioners.detect import detect
 
 
 def _provisioner(cluster):
     found = detect(cluster.api)
     why = found.adds_capacity()
+    if not why and found.kind == "node-groups":
+        why = no_headroom(_groups(cluster))
     if why:
         pytest.skip(f"AZ-CAPACITY is not applicable: {why}")
     return found
+
+
+def _groups(cluster):
+    """The nodes' Auto Scaling groups, or none when this cluster's AWS account cannot be read (the check then goes
+    ahead; the autoscaler's own events say what it could not do)."""
+    from pytest_azchaos.aws import AwsConfigError, AwsContext
+    from pytest_azchaos.aws.asg import groups_of
+
+    try:
+        return groups_of(AwsContext.for_kubeconfig(cluster.kubeconfig), instance_ids(cluster.core.list_node().items))
+    except AwsConfigError:
+        return []
 
 
 @pytest.mark.azchaos_destructive

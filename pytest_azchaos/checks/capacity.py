@@ -127,8 +127,10 @@ def _pod_problem(name: str, obs: CapacityObservation) -> str:
         return f"pod {name} still Pending" + (f" (its volume is in {', '.join(pod.volume_zones)})"
                                               if pod.volume_zones else "")
     if pod.node_zone not in allowed:
+        new = any(n.name == pod.node for n in obs.new_nodes)
         why = (f"not in its volume's zone {', '.join(pod.volume_zones)}" if pod.volume_zones else
-               f"the zone taken away: the provisioner refilled {obs.lost_zone}")
+               f"the zone taken away: the provisioner refilled {obs.lost_zone}" if new else
+               "the zone taken away, on a node that was there before (never moved: the drain did not evict it)")
         return f"pod {name} runs on {pod.node} in {pod.node_zone}, {why}"
     if not pod.ready:
         return f"pod {name} on {pod.node} ({pod.node_zone}) is not Ready"
@@ -161,27 +163,29 @@ def could_not_help(obs: CapacityObservation, names: Iterable[str]) -> list[str]:
                 add(f'NodePool {m.group("pool")} could not help pod {name}: {m.group(0)}')
             if not _KARPENTER_POOL.search(message) and not _KARPENTER_LIMITS.search(message):
                 add(f"Karpenter could not help pod {name}: {message}")
+        scaled: dict[str, list[re.Match[str]]] = {}
+        for e in (e for e in events if e.reason == "TriggeredScaleUp"):
+            for m in _CA_SCALE_UP.finditer(e.message):
+                scaled.setdefault(m.group("group"), []).append(m)
+        for group, steps in scaled.items():
+            mine = [n for n in obs.new_nodes if n.source and (group in n.source
+                                                               or n.source.split(" ", 1)[-1] in group)] \
+                or list(obs.new_nodes)
+            landed = sorted({n.zone or "no zone" for n in mine})
+            sizes = dict.fromkeys(m.group("from") + "->" + m.group("to") for m in steps)
+            how = f"it scaled {', '.join(sizes)} (max {steps[-1].group('max')})"
+            if mine and not set(landed) & set(allowed):
+                target = (f"pod {name}'s volume is in {', '.join(pod.volume_zones)}" if pod and pod.volume_zones
+                          else f"pod {name} can run only in {', '.join(allowed)}")
+                spans = (" (one group across zones: the autoscaler cannot choose the zone, EC2 balances "
+                         "launches across the group's zones)") if pod and pod.volume_zones else ""
+                add(f"node group {group} could not help pod {name}: {how} but its new node(s) "
+                    f"{', '.join(n.name for n in mine)} landed in {', '.join(landed)}; {target}{spans}")
+            elif not mine:
+                add(f"node group {group} could not help pod {name}: {how} but no new node joined the cluster")
         refused = [e for e in events if e.reason == "NotTriggerScaleUp"]
         if refused:
             add(f"the Cluster Autoscaler scaled up no node group for pod {name}: {refused[-1].message}")
-        for e in (e for e in events if e.reason == "TriggeredScaleUp"):
-            for m in _CA_SCALE_UP.finditer(e.message):
-                group = m.group("group")
-                mine = [n for n in obs.new_nodes if n.source and (group in n.source
-                                                                   or n.source.split(" ", 1)[-1] in group)] \
-                    or list(obs.new_nodes)
-                landed = sorted({n.zone or "no zone" for n in mine})
-                if mine and not set(landed) & set(allowed):
-                    target = (f"pod {name}'s volume is in {', '.join(pod.volume_zones)}" if pod and pod.volume_zones
-                              else f"pod {name} can run only in {', '.join(allowed)}")
-                    spans = (" (one group across zones: the autoscaler cannot choose the zone, EC2 balances "
-                             "launches across the group's zones)") if pod and pod.volume_zones else ""
-                    add(f"node group {group} could not help pod {name}: it scaled {m.group('from')}->"
-                        f"{m.group('to')} (max {m.group('max')}) but its new node(s) "
-                        f"{', '.join(n.name for n in mine)} landed in {', '.join(landed)}; {target}{spans}")
-                elif not mine:
-                    add(f"node group {group} scaled {m.group('from')}->{m.group('to')} for pod {name} but no new "
-                        "node joined the cluster")
     for n in obs.new_nodes:  # Karpenter / an autoscaler launching into the zone the test took away
         if n.zone == obs.lost_zone and not any(p.volume_zones and obs.lost_zone in p.volume_zones for p in obs.pods):
             add(f"{n.source or 'the provisioner'} launched {n.name} into {obs.lost_zone}, the zone taken away "
@@ -190,6 +194,18 @@ def could_not_help(obs: CapacityObservation, names: Iterable[str]) -> list[str]:
         if e.reason in ("FailedLaunching", "InsufficientCapacityError", "FailedToScaleUp"):
             add(f"{e.kind} {e.name} could not launch: {e.message}")
     return out
+
+
+def _latest_scheduler_verdicts(events: Iterable[EventView]) -> list[EventView]:
+    """``events`` with only each pod's latest FailedScheduling from the scheduler (it repeats on every retry with
+    node counts changing as nodes come and go); the provisioners' events all stay."""
+    events = list(events)
+
+    def scheduler_says(e: EventView) -> bool:
+        return e.reason == "FailedScheduling" and e.source.endswith("scheduler")
+
+    last = {e.name: i for i, e in enumerate(events) if scheduler_says(e)}
+    return [e for i, e in enumerate(events) if not scheduler_says(e) or last.get(e.name) == i]
 
 
 def judge_capacity(obs: CapacityObservation, check_id: str = CHECK_ID) -> CheckResult:
@@ -225,7 +241,7 @@ def judge_capacity(obs: CapacityObservation, check_id: str = CHECK_ID) -> CheckR
         if p is not None and not p.node:
             evidence.append(f"pod {p.name} Pending: FailedScheduling: {p.scheduling or 'no FailedScheduling event'}")
     evidence += blame
-    shown = [e for e in obs.events if (e.kind != "Pod" or e.name in obs.pending_seen)
+    shown = [e for e in _latest_scheduler_verdicts(obs.events) if (e.kind != "Pod" or e.name in obs.pending_seen)
              and e.reason in POD_REASONS | NODE_REASONS][-25:]
     evidence += [f"event {e.describe()}" for e in shown]
     summary = (f"{'; '.join(problems)} after {obs.waited_s:.1f}s (budget {obs.budget_s:.0f}s, {obs.provisioner})"
@@ -234,6 +250,23 @@ def judge_capacity(obs: CapacityObservation, check_id: str = CHECK_ID) -> CheckR
 
 
 # ------------------------------------------------------------------------------------------------ observation
+
+
+def no_headroom(groups: Iterable[Any]) -> str:
+    """'' when some node group (``aws.asg.AutoScalingGroup``) can grow; else why the Cluster Autoscaler can add no
+    node: every group is at its MaxSize (it would only say ``max node group size reached``)."""
+    groups = list(groups)
+    if not groups or any(g.max_size > g.desired for g in groups):
+        return ""
+    sizes = ", ".join(f"{g.name} {g.desired}/{g.max_size}" for g in sorted(groups, key=lambda g: g.name))
+    return (f"the Cluster Autoscaler runs but every node group is at its MaxSize ({sizes}): it can add no node; "
+            "raise MaxSize (UpdateAutoScalingGroup, or the managed node group's scaling config) to test it")
+
+
+def instance_ids(nodes: Iterable[Any]) -> list[str]:
+    """The EC2 instance ids of nodes, from their ``aws:///<zone>/<id>`` provider ids."""
+    return [n.spec.provider_id.rsplit("/", 1)[-1] for n in nodes
+            if n.spec and (n.spec.provider_id or "").startswith("aws://")]
 
 
 def filling_size(nodes: Iterable[Any], share: float = 0.6) -> tuple[int, str]:

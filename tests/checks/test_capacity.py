@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pytest_azchaos.checks.capacity import CapacityObservation, NewNode, PodState, could_not_help, judge_capacity
+from pytest_azchaos.aws.asg import AutoScalingGroup
+from pytest_azchaos.checks.capacity import (
+    CapacityObservation,
+    NewNode,
+    PodState,
+    could_not_help,
+    judge_capacity,
+    no_headroom,
+)
 from pytest_azchaos.checks.evidence import EventView
 from pytest_azchaos.provisioners.detect import Provisioner, classify
 
@@ -101,14 +109,18 @@ def test_regional_group_node_in_another_zone_fails_naming_the_group_and_the_volu
     new = [NewNode("ip-10-0-9-1", "us-east-1c", "node group ng-regional", True)]
     events = [event("TriggeredScaleUp", "pod triggered scale-up: [{eks-ng-regional-1234 3->4 (max: 9)}]",
                     "store-0", source="cluster-autoscaler", etype="Normal"),
+              event("FailedScheduling", SCHEDULER, "store-0", source="default-scheduler"),
+              event("TriggeredScaleUp", "pod triggered scale-up: [{eks-ng-regional-1234 4->5 (max: 9)}]",
+                    "store-0", source="cluster-autoscaler", etype="Normal"),
               event("FailedScheduling", VOLUME_CONFLICT, "store-0", source="default-scheduler")]
     result = judge_capacity(obs([pending("store-0", volume=LOST, message=VOLUME_CONFLICT)], ["store-0"], new, events,
                                 provisioner="node-groups"))
     assert not result.passed
     assert f"pod store-0 still Pending (its volume is in {LOST})" in result.summary, result.summary
     text = result.message()
-    assert ("node group eks-ng-regional-1234 could not help pod store-0: it scaled 3->4 (max 9) but its new node(s) "
-            f"ip-10-0-9-1 landed in us-east-1c; pod store-0's volume is in {LOST}") in text, text
+    assert ("node group eks-ng-regional-1234 could not help pod store-0: it scaled 3->4, 4->5 (max 9) but its new "
+            f"node(s) ip-10-0-9-1 landed in us-east-1c; pod store-0's volume is in {LOST}") in result.summary, text
+    assert SCHEDULER not in text, "only the scheduler's latest verdict is shown"
     assert "new node ip-10-0-9-1 in us-east-1c (Ready) from node group ng-regional" in text, text
     assert f"FailedScheduling: {VOLUME_CONFLICT}" in text, text
 
@@ -142,3 +154,17 @@ def test_node_groups_without_an_autoscaler_are_not_applicable_naming_why() -> No
     assert found.kind == "node-groups" and "without the Cluster Autoscaler" in found.adds_capacity()
     assert classify([node], None, autoscaler="kube-system/cluster-autoscaler").adds_capacity() == ""
     assert Provisioner("karpenter", ("default",)).adds_capacity() == ""
+
+
+def test_a_pod_never_evicted_from_the_zone_taken_away_is_not_called_a_refill() -> None:
+    result = judge_capacity(obs([running("echo-x", LOST, "node-a")], ["echo-x"]))
+    assert not result.passed
+    assert "on a node that was there before (never moved: the drain did not evict it)" in result.summary, result.summary
+
+
+def test_node_groups_all_at_max_size_leave_the_autoscaler_nothing_to_add() -> None:
+    full = [AutoScalingGroup(f"eks-ng-{z}", (z,), 2, 2, 2, (), frozenset()) for z in ZONES]
+    assert no_headroom(full).startswith("the Cluster Autoscaler runs but every node group is at its MaxSize "
+                                        "(eks-ng-us-east-1a 2/2, ")
+    assert no_headroom([*full[:2], AutoScalingGroup("eks-ng-c", ("us-east-1c",), 2, 3, 2, (), frozenset())]) == ""
+    assert no_headroom([]) == ""
