@@ -18,7 +18,7 @@ from typing import Any
 from ..kube.topology import ZoneMap
 from ..kube.wait import Progress, wait_until
 from ..wellknown import LEGACY_ZONE_LABEL, PV_ZONE_KEYS
-from .evidence import failed_scheduling, unscheduled_reason
+from .evidence import events_for, unscheduled_reason
 from .result import CheckResult
 
 #: Label keys a PV's node affinity names its zone by (upstream and the EBS CSI driver's own).
@@ -106,11 +106,12 @@ def volumes_in_node_zone(core: Any, namespace: str, selector: str, zones: ZoneMa
 
 
 def judge_waiting(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, scheduling_message: str, zones: ZoneMap,
-                  *, check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
+                  *, old_node: str | None = None, check_id: str = "AZ-EBS-DRAIN") -> CheckResult:
     """The pod waits Pending for its volume's zone: volume-affinity reason, same PV, no new PV.
 
     ``claim_pvs`` are the PVs whose claimRef names this claim; ``scheduling_message`` the latest
-    FailedScheduling message (or the PodScheduled condition's).
+    FailedScheduling message (or the PodScheduled condition's). ``old_node``: the lost node the pod ran on, which
+    its provisioner deletes (a stopped Karpenter node): still there on it is "not yet replaced", not "moved".
     """
     name = pod.metadata.name if pod else "<missing>"
     claim = pvc.metadata.name if pvc else "<missing>"
@@ -123,8 +124,11 @@ def judge_waiting(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, schedu
     evidence.append(f"claim {claim}: {pvc.status.phase if pvc and pvc.status else 'missing'}, PV "
                     f"{bound_to or '<none>'} (expected {pv_name})")
     evidence.append(f"PVs for claim {claim}: {', '.join(sorted(claim_pvs)) or '<none>'}")
+    still = bool(node and old_node and node == old_node)
     if pod is None:
         problems.append(f"pod {name} is gone")
+    elif still:
+        problems.append(f"pod {name} is still on its lost node {node}: it was not deleted with the node")
     elif node:
         problems.append(f"pod {name} was scheduled to {node} in {zones.zone_of(node)}: it moved away from its volume")
     elif not is_volume_affinity_reason(scheduling_message):
@@ -135,11 +139,23 @@ def judge_waiting(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, schedu
     new = sorted(set(claim_pvs) - {pv_name})
     if new:
         problems.append(f"new PV(s) {', '.join(new)} were provisioned for claim {claim}")
-    figures = {"pending": bool(pod is not None and not node), "moved": bool(node), "new_pvs": len(new)}
+    figures: dict[str, Any] = {"pending": bool(pod is not None and not node), "moved": bool(node) and not still,
+                               "new_pvs": len(new)}
+    if still:
+        figures["outcome"] = "stays"
     if problems:
         return CheckResult(check_id, False, "; ".join(problems), tuple(evidence), figures)
     return CheckResult(check_id, True, f"pod {name} waits Pending for {pv_name}'s zone; claim {claim} still bound, "
                        "no new volume", tuple(evidence), figures)
+
+
+def _scheduler_message(core: Any, namespace: str, pod: str) -> str:
+    """The pod's latest FailedScheduling message from the scheduler: the volume-affinity reason is its verdict.
+    Karpenter posts FailedScheduling on the same pod in its own words (source ``karpenter``, its NodePools'
+    requirements); that one is used only when the scheduler has said nothing."""
+    events = list(events_for(core, namespace, [pod], reasons=["FailedScheduling"], kinds=["Pod"]))
+    own = [e for e in events if e.source != "karpenter"]
+    return (own or events)[-1].message if events else ""
 
 
 def _claim_pvs(core: Any, namespace: str, claim: str) -> list[str]:
@@ -160,18 +176,21 @@ def _read(fn: Any, *args: Any) -> Any:
 
 def waits_for_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: str, timeout: float = 10.0, *,
                      zones: ZoneMap | None = None, progress: Progress | None = None,
-                     check_id: str = "AZ-EBS-DRAIN", predicted: Any = None) -> CheckResult:
+                     check_id: str = "AZ-EBS-DRAIN", predicted: Any = None, old_node: str | None = None
+                     ) -> CheckResult:
     """AZ-EBS-DRAIN against the cluster; waits up to ``timeout`` for the scheduler's verdict to show. With
-    ``predicted`` (an ``oracle.Prediction``) the result says whether this was expected."""
+    ``predicted`` (an ``oracle.Prediction``) the result says whether this was expected; ``old_node`` as in
+    :func:`judge_waiting` (the pod on it is waited out)."""
     zones = zones or ZoneMap.read(core)
 
     def fetch(with_data: bool = False) -> CheckResult:
         p = _read(core.read_namespaced_pod, pod, namespace)
         message = ""
         if p is not None and not p.spec.node_name:
-            message = failed_scheduling(core, namespace, [pod]).get(pod) or unscheduled_reason(p)
+            message = _scheduler_message(core, namespace, pod) or unscheduled_reason(p)
         c = _read(core.read_namespaced_persistent_volume_claim, claim, namespace)
-        return judge_waiting(p, c, _claim_pvs(core, namespace, claim), pv_name, message, zones, check_id=check_id)
+        return judge_waiting(p, c, _claim_pvs(core, namespace, claim), pv_name, message, zones, old_node=old_node,
+                             check_id=check_id)
 
     result = wait_until(fetch, lambda r: r.passed or bool(r.figures["new_pvs"] or r.figures["moved"]),
                         timeout=timeout, what=f"pod {pod} Pending on its volume's zone", progress=progress)

@@ -16,6 +16,7 @@ Per flavour (facts: ``eks-flavours-facts.md`` section 3 and 4, ``k8s-aws-facts.m
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from .model import (
     zone_of_node,
 )
 
+#: The label Karpenter puts on the nodes it launched (their stop means replacement, not restart).
+KARPENTER_NODEPOOL = "karpenter.sh/nodepool"
 Outcome = Literal["unaffected", "stays", "moves", "pending", "terminating", "blocked", "gone"]
 #: The upstream remedy for pods stuck on a shut-down node (non-graceful node shutdown, GA in v1.28).
 REMEDY = (f"once the node is really shut down, taint it `{OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute` "
@@ -66,6 +69,9 @@ class PodPrediction:
     reason: str
     after_s: float | None = None
     to_zone: str | None = None
+    #: Its node is replaced, not kept (a stopped Karpenter node: InstanceStopped -> drained, deleted, terminated):
+    #: the old pod is deleted rather than left Terminating on an unreachable node.
+    node_replaced: bool = False
 
     def line(self) -> str:
         when = f" at ~{self.after_s:.0f}s" if self.after_s is not None else ""
@@ -75,7 +81,8 @@ class PodPrediction:
 
     def to_dict(self) -> dict[str, Any]:
         return {"pod": self.pod, "controller": self.controller, "node": self.node, "zone": self.zone,
-                "outcome": self.outcome, "reason": self.reason, "after_s": self.after_s, "to_zone": self.to_zone}
+                "outcome": self.outcome, "reason": self.reason, "after_s": self.after_s, "to_zone": self.to_zone,
+                "node_replaced": self.node_replaced}
 
 
 @dataclass(frozen=True)
@@ -267,6 +274,7 @@ def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeou
     workload = sorted(state.workload_pods(), key=lambda p: name_of(p))
     total_nodes = len(state.nodes)
     on_lost = [p for p in workload if node_of_pod(p) in lost and not terminating(p)]
+    replaced = {name_of(n) for n in state.nodes if name_of(n) in lost and labels_of(n).get(KARPENTER_NODEPOOL)}
     lost_order = sorted(lost)
     out: dict[str, PodPrediction] = {}
     notes: list[str] = []
@@ -339,6 +347,19 @@ def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeou
                          "still reaches them; the API server sees the nodes as unreachable")
         for index, pod in enumerate(on_lost):
             node = node_of_pod(pod) or ""
+            if fault.kind == "power-off" and node in replaced:
+                # Karpenter's interruption handling (facts §2): a stopped instance's node is cordoned and drained,
+                # its NodeClaim deleted, the instance terminated: the pod is deleted at once, never Terminating.
+                drop(pod)
+                lead = (f"Karpenter replaces its stopped node {node} (InstanceStopped: cordoned, drained, NodeClaim "
+                        "deleted, instance terminated): the pod is deleted, not left Terminating")
+                after = profile.cloud_poll_interval
+                if not _controller(pod) or _controller(pod) == "DaemonSet":
+                    out[name_of(pod)] = PodPrediction(**base(pod), outcome="gone", after_s=after,
+                                                      reason=lead + "; nothing recreates it", node_replaced=True)
+                else:
+                    out[name_of(pod)] = dataclasses.replace(replace(pod, index + 1, after, lead), node_replaced=True)
+                continue
             tainted = lifecycle.taint_after(lost_order.index(node)) if node in lost_order else None
             tolerate = toleration_seconds(pod, UNREACHABLE_TAINT)
             if tainted is None:

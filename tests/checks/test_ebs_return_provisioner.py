@@ -86,8 +86,9 @@ def _ec2(cluster: ClusterHandle) -> Any:
         "ec2", endpoint_url=env["AWS_ENDPOINT_URL"])
 
 
-def _stateful(apps: client.AppsV1Api, namespace: str) -> None:
-    """One replica on a gp3 volume, on Karpenter's nodes only (the static group lacks karpenter.sh/capacity-type)."""
+def _stateful(apps: client.AppsV1Api, namespace: str, *, karpenter_only: bool = True) -> None:
+    """One replica on a gp3 volume; ``karpenter_only``: on Karpenter's nodes only (the static group lacks
+    karpenter.sh/capacity-type)."""
     apps.create_namespaced_stateful_set(namespace, client.V1StatefulSet(
         metadata=client.V1ObjectMeta(name="data"),
         spec=client.V1StatefulSetSpec(
@@ -95,7 +96,8 @@ def _stateful(apps: client.AppsV1Api, namespace: str) -> None:
             template=client.V1PodTemplateSpec(
                 metadata=client.V1ObjectMeta(labels={"app": "data"}),
                 spec=client.V1PodSpec(
-                    termination_grace_period_seconds=1, node_selector={"karpenter.sh/capacity-type": "on-demand"},
+                    termination_grace_period_seconds=1,
+                    node_selector={"karpenter.sh/capacity-type": "on-demand"} if karpenter_only else None,
                     containers=[client.V1Container(
                         name="c", image=AGNHOST, args=["pause"],
                         resources=client.V1ResourceRequirements(requests={"cpu": "100m"}),
@@ -151,3 +153,50 @@ def test_stopped_karpenter_node_the_pod_returns_on_a_new_node_in_its_volumes_zon
             assert f"new PV(s) second-{ns} were provisioned for claim data-data-0" in second.summary, second.message()
         finally:
             core.delete_persistent_volume(f"second-{ns}")
+
+
+def test_stopped_karpenter_node_kept_out_of_the_zone_the_oracle_and_az_ebs_drain_expect_pending(
+        cluster: ClusterHandle, api: client.ApiClient) -> None:
+    """A stateful pod on a Karpenter node (its zone's static node cordoned, so Karpenter launched one in the volume's
+    zone), Karpenter fenced out of that zone (NotIn + budget 0, as zone_outage does), then the node stopped: the
+    oracle predicts the pod deleted with its node and Pending on its volume's zone, and AZ-EBS-DRAIN sees exactly
+    that (the scheduler's volume-affinity reason, not Karpenter's own FailedScheduling)."""
+    from pytest_azchaos.checks.ebs import waits_for_volume
+    from pytest_azchaos.oracle import predict_for
+    from pytest_azchaos.provisioners.karpenter_fence import fenced_spec
+    from pytest_azchaos.timing import FAST
+
+    core, apps, custom = client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api)
+    pool = custom.get_cluster_custom_object("karpenter.sh", "v1", "nodepools", "default")
+    wait_for(lambda: custom.list_cluster_custom_object("karpenter.sh", "v1", "nodeclaims")["items"],
+             lambda claims: not claims, timeout=60, what="earlier NodeClaims consolidated")
+    with fresh_namespace(core, "ebs-karp") as ns:
+        _stateful(apps, ns, karpenter_only=False)
+        cordoned = _running(core, ns).spec.node_name
+        zone = core.read_node(cordoned).metadata.labels[ZONE_LABEL]
+        volume = core.read_namespaced_persistent_volume_claim("data-data-0", ns).spec.volume_name
+        try:
+            core.patch_node(cordoned, {"spec": {"unschedulable": True}})
+            core.delete_namespaced_pod("data-0", ns, grace_period_seconds=0)
+            node = wait_for(lambda: core.read_namespaced_pod("data-0", ns),
+                            lambda p: bool(p.spec.node_name) and p.spec.node_name != cordoned
+                            and p.metadata.deletion_timestamp is None, timeout=60,
+                            what="data-0 on a node Karpenter launched in its volume's zone").spec.node_name
+            assert core.read_node(node).metadata.labels.get("karpenter.sh/nodepool") == "default"
+            custom.patch_cluster_custom_object("karpenter.sh", "v1", "nodepools", "default", [
+                {"op": "replace", "path": "/spec", "value": fenced_spec(pool["spec"], zone)}],
+                _content_type="application/json-patch+json")
+            prediction = predict_for(core, ns, "app=data", "power-off", zone, FAST, nodes=[node])
+            expected = prediction.outcome_of("data-0")
+            assert expected is not None and expected.outcome == "pending" and expected.node_replaced, prediction
+            iid = core.read_node(node).spec.provider_id.rsplit("/", 1)[-1]
+            _ec2(cluster).stop_instances(InstanceIds=[iid])
+            result = waits_for_volume(core, ns, "data-0", "data-data-0", volume, timeout=30, predicted=prediction,
+                                      old_node=node)
+            assert result.passed and result.figures.get("agrees"), result.message()
+            assert f"still on its lost node {node}" not in result.summary
+        finally:
+            core.patch_node(cordoned, {"spec": {"unschedulable": False}})
+            custom.patch_cluster_custom_object("karpenter.sh", "v1", "nodepools", "default", [
+                {"op": "replace", "path": "/spec", "value": pool["spec"]}],
+                _content_type="application/json-patch+json")
