@@ -340,12 +340,14 @@ def test_an_injected_ice_keeps_karpenter_out_of_the_offering_for_the_ttl_then_it
             [e.message for e in ice]
     finally:
         fis.stop_experiment(id=experiment)
-    # The experiment is over, but the offering stays unavailable until its TTL passes: a pod only 1a can take waits,
-    # then gets its node there.
+    # The experiment is over, but the offering stays unavailable until its TTL passes: a pod only 1a can take is
+    # refused by Karpenter (no offering), then gets its node there once the TTL has passed.
     _pod(core, ns, "second", zone="us-east-1a")
-    with pytest.raises(AssertionError):
-        wait_for(lambda: core.read_namespaced_pod("second", ns), lambda p: bool(p.spec.node_name),
-                 timeout=ttl / 3, what="a node in us-east-1a within the ICE TTL")
+    refused = wait_for(lambda: [e.message for e in core.list_namespaced_event(ns).items
+                                if e.source.component == "karpenter" and e.involved_object.name == "second"
+                                and e.reason == "FailedScheduling"], bool, timeout=ttl,
+                       what="Karpenter refusing the 1a-only pod while the offering is cached")
+    assert "had a required offering" in refused[0], refused
     second = core.read_node(_bound_node(core, ns, "second", timeout=ttl + 30))
     assert second.metadata.labels[ZONE] == "us-east-1a", second.metadata.labels
     waited = (second.metadata.creation_timestamp - ice[-1].last_timestamp).total_seconds()
