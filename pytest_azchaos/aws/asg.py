@@ -69,3 +69,11 @@ def groups_of(ctx: AwsContext, instance_ids: Iterable[str]) -> list[AutoScalingG
     """The groups holding any of ``instance_ids``."""
     ids = set(instance_ids)
     return [g for g in describe_groups(ctx) if ids & set(g.instance_ids)]
+
+
+def set_max_size(ctx: AwsContext, name: str, max_size: int) -> bool:
+    """Set a group's MaxSize (the node-group fence and its undo); False when the group no longer exists."""
+    if not ctx.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]:
+        return False
+    ctx.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, MaxSize=max_size)
+    return True

@@ -126,7 +126,9 @@ class Chaos:
     def drain_zone(self, zone: str, timeout: float | None = None, *, keep_provisioner_out: bool = False) -> Any:
         """Cordon ``zone`` and evict its pods in parallel, retrying PDB refusals until ``timeout``.
         ``keep_provisioner_out``: on Karpenter, first fence its NodePools out of the zone as ``zone_outage`` does
-        (a cordoned zone is invisible to Karpenter, which would launch the replacements' nodes back into it)."""
+        (a cordoned zone is invisible to Karpenter, which would launch the replacements' nodes back into it); on node
+        groups with the Cluster Autoscaler, cap the zone's single-zone groups at their size (it does not see cordons
+        either). Both are recorded in the ledger first and restored exactly."""
         from .drain import drain_zone
 
         self._guard(zone)
@@ -136,10 +138,15 @@ class Chaos:
         if keep_provisioner_out:
             from ..provisioners.detect import detect, list_nodepools
 
-            if detect(self.cluster.api).kind == "karpenter":
+            provisioner = detect(self.cluster.api)
+            fence: Any = None
+            if provisioner.kind == "karpenter":
                 from ..provisioners.karpenter_fence import fence_nodepools
 
                 fence = fence_nodepools(self.cluster.api, ledger, zone, list_nodepools(self.cluster.api) or [])
+            elif provisioner.kind == "node-groups" and provisioner.autoscaler:
+                fence = self._fence_node_groups(zone, ledger)
+            if fence is not None:
                 self.reports.append(fence)
                 if self.evidence is not None:
                     self.evidence.notes.append(fence.describe())
@@ -150,6 +157,22 @@ class Chaos:
         if self.evidence is not None:
             self.evidence.notes.append(report.describe() if hasattr(report, "describe") else str(report))
         return report
+
+    def _fence_node_groups(self, zone: str, ledger: Ledger) -> Any:
+        """Cap the zone's single-zone Auto Scaling groups (``provisioners.node_group_fence``); None without AWS
+        access (noted: the autoscaler may then add the replacements' nodes back into the zone)."""
+        from ..aws import AwsConfigError, AwsContext, groups_of, parse_provider_id
+        from ..provisioners.node_group_fence import fence_node_groups
+
+        try:
+            aws = AwsContext.for_kubeconfig(self.cluster.kubeconfig)
+        except AwsConfigError as e:
+            if self.evidence is not None:
+                self.evidence.notes.append(f"the Cluster Autoscaler was not kept out of {zone} (no AWS access: {e})")
+            return None
+        ids = [p[1] for p in (parse_provider_id(n.spec.provider_id) for n in self.cluster.core.list_node().items)
+               if p]
+        return fence_node_groups(aws, ledger, zone, groups_of(aws, ids))
 
     def kill_pods(self, app: Any, *, count: int | None = None, fraction: float | None = None,
                   zone: str | None = None, grace_seconds: int = 0) -> Any:

@@ -49,7 +49,7 @@ DEFAULT_DIR = Path(".azchaos")
 MERGE_PATCH = "application/merge-patch+json"
 #: Modules whose import registers undo handlers (tried in order; a missing optional one is skipped).
 HANDLER_MODULES = ("pytest_azchaos.chaos.cordon", "pytest_azchaos.chaos.kill", "pytest_azchaos.aws",
-                   "pytest_azchaos.provisioners.karpenter_fence")
+                   "pytest_azchaos.provisioners.karpenter_fence", "pytest_azchaos.provisioners.node_group_fence")
 
 
 def run_object_name(run_id: str) -> str:
