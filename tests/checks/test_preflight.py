@@ -75,12 +75,14 @@ def test_full_nodes_leave_no_room_for_the_lost_zone(own_core: client.CoreV1Api, 
     survivors = {n.metadata.name for n in own_core.list_node().items
                  if n.metadata.labels["topology.kubernetes.io/zone"] != "us-east-1a"}
     addons = [p for p in own_core.list_namespaced_pod("kube-system").items if p.spec.node_name in survivors]
-    dns = sum(1 for p in addons if p.metadata.name.startswith("coredns-"))
-    # Four surviving m5.large nodes (1930m, 7220172Ki = 7051Mi, 29 pods each) less the four big pods.
+    cpu_m = sum(_request_milli(c, "cpu") for p in addons for c in p.spec.containers)
+    mem_mi = sum(_request_milli(c, "memory") // 1000 // 2**20 for p in addons for c in p.spec.containers)
+    # Four surviving m5.large nodes (1930m, 7220172Ki = 7051Mi, 29 pods each) less the four big pods and the
+    # add-on pods (CoreDNS, the Cluster Autoscaler) the scheduler put there.
     assert result.reasons == [
         "not enough spare capacity outside us-east-1a for its 2 pod(s) of app=big: a pod requesting cpu 1000m, pods 1 "
-        f"fits on no surviving node (free in total: cpu {3720 - 100 * dns}m, memory {28203 - 70 * dns}Mi, pods "
-        f"{112 - len(addons)}); add nodes or lower the requests"], f"add-on pods on surviving nodes: {[p.metadata.name for p in addons]}"
+        f"fits on no surviving node (free in total: cpu {3720 - cpu_m}m, memory {28203 - mem_mi}Mi, pods "
+        f"{112 - len(addons)}); add nodes or lower the requests"], [p.metadata.name for p in addons]
     own_apps.delete_namespaced_deployment("big", own_ns)
     wait_for(lambda: own_core.list_namespaced_pod(own_ns).items, lambda ps: not ps, what="big pods gone")
 
@@ -99,3 +101,11 @@ def test_first_fit_packs_pods_onto_free_nodes() -> None:
     assert not ok
     assert why == "a pod requesting cpu 500m, memory 64Mi, pods 1 fits on no surviving node (free in total: cpu 0m, " \
                   "memory 64Mi, pods 4)"
+
+
+def _request_milli(container: client.V1Container, resource: str) -> int:
+    """A container's request of ``resource`` in thousandths (cpu: millicores; memory: milli-bytes)."""
+    from kubernetes.utils import parse_quantity
+
+    requests = (container.resources.requests if container.resources else None) or {}
+    return int(parse_quantity(requests.get(resource, "0")) * 1000)
