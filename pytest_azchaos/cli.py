@@ -189,10 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "cluster's mirror (repeatable): HOST/PREFIX/<path> is UPSTREAM/<path> (default upstream: "
                     "registry.k8s.io), e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/k8s; with USER:PASSWORD@ a "
                     "pod pulls only with a matching kubernetes.io/dockerconfigjson imagePullSecret")
-    up.add_argument("--lb-controller", choices=("legacy", "lbc", "auto-mode"), default="legacy",
-                    help="who provisions LoadBalancer Services: legacy (in-tree NLB, internet-facing, IPs; default), "
+    up.add_argument("--lb-controller", choices=("legacy", "lbc", "auto-mode"), default=None,
+                    help="who provisions LoadBalancer Services: legacy (in-tree NLB, internet-facing, IPs), "
                     "lbc (AWS Load Balancer Controller: webhook, internal by default, instance|ip targets, DNS "
-                    "names) or auto-mode (EKS Auto Mode's eks.amazonaws.com/nlb)")
+                    "names) or auto-mode (EKS Auto Mode's eks.amazonaws.com/nlb). Default: auto-mode with "
+                    "--provisioner auto-mode (Auto Mode enables compute and load balancing together), else legacy")
     up.add_argument("--provisioner", choices=("node-groups", "karpenter", "auto-mode"), default="node-groups",
                     help="who adds nodes: node-groups (per-zone EKS managed node groups; default), karpenter "
                     "(Karpenter v1 NodePool/NodeClaim/EC2NodeClass and its controller beside a static node group) or "

@@ -71,11 +71,13 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "drain and one outage observed by every sample app variant and target, and the per-test suites whose checks "
      "it judges are deselected. Fewer faults and load balancers, so much faster under the realistic profile. "
      "Default: off (the shared suite is deselected and every suite injects its own fault)."),
-    ("embedded-lb-controller", "string", "legacy", "legacy|lbc|auto-mode",
-     "Which controller provisions the embedded cluster's load balancers: 'legacy' (default: the in-tree NLB, "
+    ("embedded-lb-controller", "string", "", "legacy|lbc|auto-mode",
+     "Which controller provisions the embedded cluster's load balancers: 'legacy' (the in-tree NLB, "
      "internet-facing, instance targets, answering on IPs), 'lbc' (the AWS Load Balancer Controller in "
      "kube-system with its webhooks: internal NLBs by default, instance or ip targets, DNS names) or 'auto-mode' "
-     "(EKS Auto Mode's eks.amazonaws.com/nlb class). Ignored with --azchaos-kubeconfig."),
+     "(EKS Auto Mode's eks.amazonaws.com/nlb class). Default: auto-mode with --azchaos-embedded-provisioner "
+     "auto-mode (Auto Mode's compute and load balancing are enabled together), else legacy. Ignored with "
+     "--azchaos-kubeconfig."),
     ("embedded-provisioner", "string", "node-groups", "node-groups|karpenter|auto-mode",
      "Who adds the embedded cluster's nodes: 'node-groups' (default: per-zone EKS managed node groups), "
      "'karpenter' (Karpenter v1 NodePools and NodeClaims beside a static node group) or 'auto-mode' (EKS Auto "

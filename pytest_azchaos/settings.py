@@ -51,7 +51,8 @@ class Settings:
     share_faults: bool = False  # --azchaos-share-faults: one fault per flavour judged by every check that fits
     embedded_zones: int = 3
     embedded_nodes_per_zone: int = 2
-    embedded_lb_controller: str = "legacy"  # --azchaos-embedded-lb-controller: legacy|lbc|auto-mode
+    embedded_lb_controller: str | None = None  # --azchaos-embedded-lb-controller: legacy|lbc|auto-mode (None: follow
+    # the provisioner, embedded.process.default_lb_controller)
     embedded_provisioner: str = "node-groups"  # --azchaos-embedded-provisioner: node-groups|karpenter|auto-mode
     embedded_node_groups: str = "per-zone"  # --azchaos-embedded-node-groups: per-zone|regional
     # --azchaos-lb: the load-balancer flavour the sample Service asks for (auto: the one the cluster's controllers
@@ -141,14 +142,18 @@ def build(
     if path is not None and not path.is_file():
         raise SettingsError(f"kubeconfig {path} does not exist: pass an existing file to --azchaos-kubeconfig, or "
                             "leave it unset to use the embedded cluster")
-    lb_controller = (embedded_lb_controller or "legacy").strip()
-    if lb_controller not in ("legacy", "lbc", "auto-mode"):
+    lb_controller = (embedded_lb_controller or "").strip() or None
+    if lb_controller is not None and lb_controller not in ("legacy", "lbc", "auto-mode"):
         raise SettingsError("--azchaos-embedded-lb-controller must be legacy, lbc or auto-mode, not "
                             f"{lb_controller!r}")
     provisioner = (embedded_provisioner or "node-groups").strip()
     if provisioner not in ("node-groups", "karpenter", "auto-mode"):
         raise SettingsError("--azchaos-embedded-provisioner must be node-groups, karpenter or auto-mode, not "
                             f"{provisioner!r}")
+    if provisioner == "auto-mode" and lb_controller not in (None, "auto-mode"):
+        raise SettingsError(f"--azchaos-embedded-provisioner auto-mode comes with Auto Mode's load balancing (EKS "
+                            f"enables them together), so --azchaos-embedded-lb-controller {lb_controller} cannot "
+                            "serve it: leave --azchaos-embedded-lb-controller unset (or auto-mode)")
     node_groups = (embedded_node_groups or "per-zone").strip()
     if node_groups not in ("per-zone", "regional"):
         raise SettingsError(f"--azchaos-embedded-node-groups must be per-zone or regional, not {node_groups!r}")

@@ -154,6 +154,8 @@ CASES: tuple[Case, ...] = (
             "nginx"),
     _pytest("embedded-provisioner", "`--azchaos-embedded-provisioner cas`", "--azchaos-embedded-provisioner",
             "cas"),
+    _pytest("embedded-auto-mode-lb", "`--azchaos-embedded-provisioner auto-mode --azchaos-embedded-lb-controller "
+            "lbc`", "--azchaos-embedded-provisioner", "auto-mode", "--azchaos-embedded-lb-controller", "lbc"),
     _pytest("embedded-node-groups", "`--azchaos-embedded-node-groups zonal`", "--azchaos-embedded-node-groups",
             "zonal"),
     _pytest("seed", "`--azchaos-seed x`", "--azchaos-seed", "x"),

@@ -94,18 +94,25 @@ def start_cluster(
     log_file: Path | None = None,
     profile: str = DEFAULT_PROFILE,
     registry_mirrors: Sequence[str] = (),
-    lb_controller: str = "legacy",
+    lb_controller: str | None = None,
     provisioner: str = "node-groups",
 ) -> ClusterHandle:
     """Start a detached embedded cluster; return once its API answers and the kubeconfig is written.
 
     ``registry_mirrors``: ``[USER:PASSWORD@]HOST[/PREFIX][=UPSTREAM]`` registries that serve the built-in images
     under their own names (``images.mirror``), e.g. an ECR pull-through cache of registry.k8s.io.
-    ``lb_controller``: who provisions LoadBalancer Services, one of ``LB_CONTROLLERS`` (default: today's legacy NLB)."""
+    ``lb_controller``: who provisions LoadBalancer Services, one of ``LB_CONTROLLERS`` (default: as the
+    provisioner implies, ``default_lb_controller``)."""
+    lb_controller = lb_controller or default_lb_controller(provisioner)
     if lb_controller not in LB_CONTROLLERS:
         raise ClusterStartError(f"lb_controller must be one of {', '.join(LB_CONTROLLERS)}, not {lb_controller!r}")
     if provisioner not in PROVISIONERS:  # who adds nodes: embedded/provisioners/
         raise ClusterStartError(f"provisioner must be one of {', '.join(PROVISIONERS)}, not {provisioner!r}")
+    if provisioner == "auto-mode" and lb_controller != "auto-mode":
+        raise ClusterStartError(
+            f"an EKS Auto Mode cluster has Auto Mode's load balancing too (compute, block storage and load balancing "
+            f"are enabled together), so lb_controller {lb_controller!r} cannot serve it: use auto-mode, the default "
+            f"with the auto-mode provisioner")
     from .images.mirror import MirrorSpecError, RegistryMirror
 
     try:
@@ -154,6 +161,13 @@ def start_cluster(
                                                       "topology": topology.to_dict(), "dns_port": served_dns_port},
                                                      indent=2) + "\n")
     return handle
+
+
+def default_lb_controller(provisioner: str) -> str:
+    """Who provisions load balancers when not chosen: Auto Mode's own on Auto Mode, whose compute, block storage and
+    load balancing capabilities are enabled together (eksctl's ``autoModeConfig.enabled`` passes all three to the
+    EKS API: eksctl user guide, "EKS Auto Mode"), the in-tree NLB otherwise."""
+    return "auto-mode" if provisioner == "auto-mode" else "legacy"
 
 
 #: Starts tried before giving up when other clusters keep taking the chosen loopback block first.
