@@ -128,7 +128,8 @@ class Chaos:
         ``keep_provisioner_out``: on Karpenter, first fence its NodePools out of the zone as ``zone_outage`` does
         (a cordoned zone is invisible to Karpenter, which would launch the replacements' nodes back into it); on node
         groups with the Cluster Autoscaler, cap the zone's single-zone groups at their size (it does not see cordons
-        either). Both are recorded in the ledger first and restored exactly."""
+        either); on EKS Auto Mode, whose built-in NodePools are not ours to edit, shift the cluster away from the zone
+        (ARC zonal shift: Auto Mode launches nothing there). Each is recorded in the ledger first and undone exactly."""
         from .drain import drain_zone
 
         self._guard(zone)
@@ -146,6 +147,8 @@ class Chaos:
                 fence = fence_nodepools(self.cluster.api, ledger, zone, list_nodepools(self.cluster.api) or [])
             elif provisioner.kind == "node-groups" and provisioner.autoscaler:
                 fence = self._fence_node_groups(zone, ledger)
+            elif provisioner.kind == "auto-mode":
+                fence = self._shift_auto_mode_away(zone, ledger)
             if fence is not None:
                 self.reports.append(fence)
                 if self.evidence is not None:
@@ -157,6 +160,22 @@ class Chaos:
         if self.evidence is not None:
             self.evidence.notes.append(report.describe() if hasattr(report, "describe") else str(report))
         return report
+
+    def _shift_auto_mode_away(self, zone: str, ledger: Ledger) -> Any:
+        """Keep EKS Auto Mode out of ``zone`` with a zonal shift (AWS: "you should not edit default NodePools", and
+        Auto Mode honours zonal shifts); None without AWS access (noted: it may launch the replacements' nodes back
+        into the zone)."""
+        from ..aws import AwsConfigError, AwsContext, zonal_shift
+        from ..aws.zonal_shift import check_shift
+
+        try:
+            aws = AwsContext.for_kubeconfig(self.cluster.kubeconfig)
+            check_shift(aws, zone)
+        except AwsConfigError as e:
+            if self.evidence is not None:
+                self.evidence.notes.append(f"EKS Auto Mode was not kept out of {zone} (no zonal shift: {e})")
+            return None
+        return zonal_shift(aws, ledger, zone, spacing=self.profile.zonal_shift_spacing)
 
     def _fence_node_groups(self, zone: str, ledger: Ledger) -> Any:
         """Cap the zone's single-zone Auto Scaling groups (``provisioners.node_group_fence``); None without AWS
