@@ -43,7 +43,7 @@ NODE_KINDS = ("NodeClaim", "NodePool", "Node", "ConfigMap")
 # Karpenter (kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling): each NodePool's reason, "; "-joined.
 _KARPENTER_POOL = re.compile(r'incompatible with nodepool "(?P<pool>[^"]+)", daemonset overhead=\{[^}]*\}, '
                              r'(?P<why>.*?)(?=; incompatible with nodepool "|; all available instance types|$)')
-_KARPENTER_LIMITS = re.compile(r'all available instance types exceed limits for nodepool: "(?P<pool>[^"]+)"')
+_KARPENTER_LIMITS = re.compile(r'all available instance types exceed limits for nodepool:? "(?P<pool>[^"]+)"')
 # Cluster Autoscaler (core/scaleup/orchestrator, utils/events): "pod triggered scale-up: [{asg 1->2 (max: 6)}]".
 _CA_SCALE_UP = re.compile(r"\{(?P<group>\S+) (?P<from>\d+)->(?P<to>\d+) \(max: (?P<max>\d+)\)\}")
 

@@ -91,7 +91,8 @@ def test_az_capacity_fails_naming_the_nodepool_whose_limits_leave_no_room(karpen
     text = result.message()
     assert "AZ-CAPACITY FAILED: pod filler-" in text and "still Pending" in text, text
     assert "NodePool default could not help pod filler-" in text, text
-    assert 'Warning FailedScheduling pod/filler-' in text and 'incompatible with nodepool "default"' in text, text
+    assert 'Warning FailedScheduling pod/filler-' in text, text
+    assert 'all available instance types exceed limits for nodepool "default"' in text, text
     assert "no new node joined the cluster" in text, text
     capture_failure("AZ-CAPACITY", result)
 

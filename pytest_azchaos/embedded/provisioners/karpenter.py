@@ -330,6 +330,12 @@ class KarpenterController(Controller):
                 wanted = [z for z in wanted if volume is None or z in volume]
                 reasons.append(head + f"incompatible requirements, key {ZONE}, {ZONE} In [{' '.join(wanted)}] not in "
                                + (f"{ZONE} In [{' '.join(pool_zones)}]" if pool_zones else f"{ZONE} DoesNotExist"))
+            elif limit is not None and types and not any(
+                    self._pool_cpu(name) + _cpu_milli(INSTANCE_TYPES[t]["capacity"]["cpu"]) <= _cpu_milli(str(limit))
+                    for t in types):
+                # upstream scheduler.go: the pool's remaining limits filter out every instance type (no head: the
+                # pool was never tried); as Karpenter v1's events print it
+                reasons.append(f'all available instance types exceed limits for nodepool "{name}"')
             else:
                 reasons.append(head + "no instance type met the scheduling requirements or had enough resources or "
                                "had a required offering")
