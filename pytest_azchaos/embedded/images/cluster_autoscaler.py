@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pytest_azchaos.embedded.images.container import Container, ContainerSpec
-from pytest_azchaos.embedded.images.httpserver import HttpServer, Request, Response
+from pytest_azchaos.embedded.images.controller_process import ControllerContainer, controller_definition
+from pytest_azchaos.embedded.images.httpserver import Request, Response
 from pytest_azchaos.embedded.images.reference import ImageReference
 from pytest_azchaos.embedded.images.registry import ImageDefinition
 
@@ -23,14 +23,10 @@ CA_SIZE_BYTES = 31_457_280  # nominal
 HEALTH_PORT = 8085
 
 
-class ClusterAutoscalerContainer(Container):
+class ClusterAutoscalerContainer(ControllerContainer):
     """``./cluster-autoscaler --cloud-provider=aws ...``: one replica (leader election is the Deployment's 1)."""
 
-    def __init__(self, spec: ContainerSpec, argv: list[str], version: str, controller: Callable[[], Any]) -> None:
-        super().__init__(spec, argv)
-        self.version = version
-        self.controller = controller
-        self._registered = False
+    health_port = HEALTH_PORT
 
     def _klog(self, msg: str) -> None:
         now = time.time()
@@ -38,47 +34,19 @@ class ClusterAutoscalerContainer(Container):
                     + msg)
 
     async def run(self) -> None:
-        ip = self.spec.pod_ip
-        http = HttpServer(self._health)
-        await http.listen(ip, HEALTH_PORT)
-        self.own(http.abort_all)
-        self.add_bound_port("TCP", ip, HEALTH_PORT)
+        ip = await self.serve_health()
         self._klog(f"main.go:546] Cluster Autoscaler {self.version}")
-        ctl = self.controller()
-        if ctl is not None:
-            ctl.container_started(ip, list(self.argv), self._klog)
-            self._registered = True
-            self.own(self._unregister)
-
-    def _unregister(self) -> None:
-        if self._registered:
-            self._registered = False
-            ctl = self.controller()
-            if ctl is not None:
-                ctl.container_stopped(self.spec.pod_ip)
+        self.register(ip, list(self.argv), self._klog)
 
     def _health(self, req: Request) -> Response:
         if req.path == "/health-check":
             return Response(200, "OK")
         return Response(404, "404 page not found\n")
 
-    async def on_sigterm(self) -> None:
-        self._unregister()
-        self.exit(0)
-
 
 def ca_definition(controller: Callable[[], Any]) -> Callable[[ImageReference], ImageDefinition]:
     """The image for a registry entry; ``controller()`` is the cluster's ClusterAutoscaler (None: nothing scales)."""
-
-    def definition(ref: ImageReference) -> ImageDefinition:
-        version = ref.tag or "latest"
-
-        def factory(spec: ContainerSpec, argv: list[str]) -> Container:
-            return ClusterAutoscalerContainer(spec, argv, version, controller)
-
-        # Dockerfile: distroless, CMD ["./cluster-autoscaler"] from /, USER 65532 (nonroot).
-        return ImageDefinition(entrypoint=(), cmd=("./cluster-autoscaler",),
-                               executables={"/cluster-autoscaler": factory, "./cluster-autoscaler": factory},
-                               size_bytes=CA_SIZE_BYTES, user="65532:65532")
-
-    return definition
+    # Dockerfile: distroless, CMD ["./cluster-autoscaler"] from /, USER 65532 (nonroot).
+    return controller_definition(ClusterAutoscalerContainer, controller, cmd=("./cluster-autoscaler",),
+                                 executables=("/cluster-autoscaler", "./cluster-autoscaler"),
+                                 size_bytes=CA_SIZE_BYTES)
