@@ -86,6 +86,26 @@ class Topology:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     #: When set, exactly these nodes (in this order) instead of ``nodes_per_zone`` EKS-named ones per zone.
     shapes: tuple[NodeShape, ...] = ()
+    #: Each node group's MaxSize per zone (MinSize and DesiredCapacity stay ``nodes_per_zone``). Default
+    #: ``nodes_per_zone + 2``: a cluster running the Cluster Autoscaler gives its groups room to grow (eksctl's
+    #: min = max = desired is for clusters without one, and would leave the autoscaler nothing to add); MinSize =
+    #: desired keeps scale-down from ever going below the nodes the cluster started with.
+    max_nodes_per_zone: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_nodes_per_zone is not None and self.max_nodes_per_zone < self.nodes_per_zone:
+            raise ValueError(f"max_nodes_per_zone {self.max_nodes_per_zone} is below nodes_per_zone "
+                             f"{self.nodes_per_zone}: a node group's MaxSize cannot be below its desired capacity")
+
+    @property
+    def headroom_per_zone(self) -> int:
+        """Nodes each zone's group may add above its start: ``max_nodes_per_zone - nodes_per_zone`` (default 2)."""
+        return 2 if self.max_nodes_per_zone is None else self.max_nodes_per_zone - self.nodes_per_zone
+
+    def group_max_size(self, desired: int, zones: int = 1) -> int:
+        """A node group's MaxSize: its desired capacity plus the headroom of each zone it spans (the regional
+        layout's one group over every zone: desired + headroom x zones, the per-zone groups' total)."""
+        return desired + self.headroom_per_zone * zones
 
     @classmethod
     def golden(cls) -> Topology:
@@ -137,6 +157,8 @@ class Topology:
             d["provisioner"] = self.extra["provisioner"]
         if self.extra.get("node_groups"):  # node-group layout: per-zone | regional (cloud/layer.py)
             d["node_groups"] = self.extra["node_groups"]
+        if self.max_nodes_per_zone is not None:
+            d["max_nodes_per_zone"] = self.max_nodes_per_zone
         return d
 
     @classmethod
@@ -144,6 +166,7 @@ class Topology:
         return cls(region=d["region"], zones=tuple(d["zones"]), nodes_per_zone=d["nodes_per_zone"],
                    instance_type=d.get("instance_type", "m5.large"), cluster_name=d.get("cluster_name", "azchaos"),
                    shapes=tuple(NodeShape.from_dict(s) for s in d.get("shapes") or ()),
+                   max_nodes_per_zone=d.get("max_nodes_per_zone"),
                    extra={k: d[k] for k in ("provisioner", "node_groups") if d.get(k)})
 
 

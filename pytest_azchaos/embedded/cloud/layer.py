@@ -286,7 +286,8 @@ class CloudLayer:
         """An EKS managed node group as AWS holds it: launch template ``eks-<uuid>``, ASG ``eks-<ng>-<uuid>``;
         its subnets: ``zone``'s private one, or those of every zone in ``zones`` (regional layout).
         Tagged for the Cluster Autoscaler's auto-discovery (``k8s.io/cluster-autoscaler/enabled``,
-        ``k8s.io/cluster-autoscaler/<cluster>``), as eksctl tags node groups."""
+        ``k8s.io/cluster-autoscaler/<cluster>``), as eksctl tags node groups. MinSize = DesiredCapacity = ``size``;
+        MaxSize leaves the autoscaler room (``Topology.group_max_size``: +2 per zone the group spans by default)."""
         name = self.topology.cluster_name
         suffix = stable_uuid(name, nodegroup)
         instance_tags = [
@@ -311,7 +312,8 @@ class CloudLayer:
             {"Key": f"k8s.io/cluster-autoscaler/{name}", "Value": "owned", "PropagateAtLaunch": True},
         ]
         self.client("autoscaling", internal=True).create_auto_scaling_group(
-            AutoScalingGroupName=asg_name, MinSize=size, MaxSize=size, DesiredCapacity=size,
+            AutoScalingGroupName=asg_name, MinSize=size, DesiredCapacity=size,
+            MaxSize=self.topology.group_max_size(size, len(zones or [zone])),
             LaunchTemplate={"LaunchTemplateId": lt_id, "Version": "1"},
             VPCZoneIdentifier=",".join(self.subnets[z] for z in (zones or [zone])), HealthCheckType="EC2",
             HealthCheckGracePeriod=int(getattr(self.cluster.profile, "asg_health_check_grace_period", 15)),
