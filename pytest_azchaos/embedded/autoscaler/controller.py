@@ -1,5 +1,8 @@
 """The Cluster Autoscaler's loop (cloud provider ``aws``), acting only while its pod's container runs.
 
+The embedded AWS account starts lazily (``cloud/moto_server.py``); the loop starts it itself as soon as a pod is
+Unschedulable, so a scale-up never waits for some other client to touch AWS first (``_needs_aws``).
+
 Every ``ca_scan_interval`` (upstream ``--scan-interval`` 10 s) it discovers the node groups by their ASG tags
 (``--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/<cluster>``)
 through the Auto Scaling API, then:
@@ -16,7 +19,9 @@ through the Auto Scaling API, then:
   labels but zone and node group) that fit the same pods, smallest first. The group's desired capacity is
   raised with SetDesiredCapacity, nothing else: an ASG with ``Launch`` suspended accepts it and launches nothing
   (the node stays "upcoming").
-- **scale-down**: a node of a discovered group with no pods but DaemonSet and mirror pods, Ready, is unneeded;
+- **scale-down**: a node annotated ``cluster-autoscaler.kubernetes.io/scale-down-disabled: "true"`` is skipped
+  before anything else (upstream ``eligibility.HasNoScaleDownAnnotation``; any other value does not count); a node
+  of a discovered group with no pods but DaemonSet and mirror pods, Ready, is unneeded;
   after ``ca_scale_down_unneeded_time`` (``--scale-down-unneeded-time`` 10 min; and not within
   ``ca_scale_down_delay_after_add`` of a scale-up) it is tainted ``ToBeDeletedByClusterAutoscaler`` and its
   instance terminated with TerminateInstanceInAutoScalingGroup(ShouldDecrementDesiredCapacity=true), never below
@@ -64,6 +69,8 @@ Obj = dict[str, Any]
 ZONE = "topology.kubernetes.io/zone"
 MAX_SIZE_REACHED = "max node group size reached"
 TO_BE_DELETED = "ToBeDeletedByClusterAutoscaler"
+#: Node annotation that keeps a node out of scale-down when its value is exactly "true" (core/scaledown/eligibility).
+SCALE_DOWN_DISABLED = "cluster-autoscaler.kubernetes.io/scale-down-disabled"
 # Labels --balance-similar-node-groups ignores when comparing groups (nodegroupset/compare_nodegroups.go and the
 # AWS processor's extra ignored labels).
 IGNORED_LABELS = ("kubernetes.io/hostname", ZONE, "topology.ebs.csi.aws.com/zone",
@@ -135,6 +142,7 @@ class ClusterAutoscaler:
         self._unneeded_since: dict[str, float] = {}
         self._last_scale_up = -1e9
         self._logged_multi_az: set[str] = set()
+        self._disabled_logged: set[str] = set()
 
     # ------------------------------------------------------------------ liveness (the container)
 
@@ -177,13 +185,24 @@ class ClusterAutoscaler:
         while True:
             await asyncio.sleep(self.scan_interval)
             cloud = self.cluster.cloud
-            if not self.up or cloud is None or not cloud.ready:
+            if not self.up or cloud is None:
                 continue
+            if not cloud.ready:
+                if not self._needs_aws():
+                    continue
+                await asyncio.to_thread(cloud.ensure_started)  # as its first DescribeAutoScalingGroups would
             try:
                 await self.run_once()
             except Exception as e:  # recorded; the next scan retries
                 log.exception("cluster-autoscaler loop failed")
                 self.errors.append(e)
+
+    def _needs_aws(self) -> bool:
+        """Whether a scan must reach the (lazily started) AWS account: a pod is Unschedulable. Upstream calls AWS
+        from its first scan; before any Pending pod and any AWS call that answer changes nothing (no group has
+        been resized, and MinSize is the size the cluster started with, so nothing can be scaled down), so the
+        account is started only then and a cluster whose tests never need a node keeps its cheap start."""
+        return any(_unschedulable(p) for p in self.store.scan("pods"))
 
     def _asg(self) -> Any:
         assert self.cluster.cloud is not None
@@ -376,6 +395,12 @@ class ClusterAutoscaler:
             group = group_of.get(_instance_of(node))
             tainted = any(t.get("key") == TO_BE_DELETED for t in (node.get("spec") or {}).get("taints") or [])
             if group is None or name in busy or not _ready(node) or tainted:
+                continue
+            if (node["metadata"].get("annotations") or {}).get(SCALE_DOWN_DISABLED) == "true":
+                # eligibility.HasNoScaleDownAnnotation, checked first: never unneeded, its clock never starts.
+                if name not in self._disabled_logged:
+                    self._disabled_logged.add(name)
+                    self._log(f'eligibility.go] "Skipping - scale down disabled annotation found" node="{name}"')
                 continue
             seen.add(name)
             since = self._unneeded_since.setdefault(name, now)

@@ -117,8 +117,7 @@ def test_scales_up_the_zone_group_that_fits_an_ebs_bound_pending_pod(env: Env) -
 
 def test_a_group_at_max_size_and_other_zones_do_not_trigger_scale_up_and_say_why(env: Env) -> None:
     _fill(env, "us-east-1a")
-    for zone in ("us-east-1b", "us-east-1c"):
-        env.allow(zone, max_size=3)
+    env.allow("us-east-1a", max_size=1)  # the other zones keep their default room (max 3)
     env.ebs_claim("data", "us-east-1a")
     env.pod("stateful", "1000m", claim="data")
     [message] = wait_for(lambda: env.events("stateful", "NotTriggerScaleUp"), lambda m: len(m) == 1, timeout=20,
@@ -126,6 +125,32 @@ def test_a_group_at_max_size_and_other_zones_do_not_trigger_scale_up_and_say_why
     assert message == ("pod didn't trigger scale-up: 1 max node group size reached, "
                        "2 node(s) didn't match PersistentVolume's node affinity")
     assert all(g["DesiredCapacity"] == 1 for g in groups(env.asg).values())
+
+
+def test_on_a_fresh_cluster_a_pending_pod_is_scaled_up_before_any_aws_call(env: Env) -> None:
+    """The AWS account starts lazily; nothing here calls AWS before the scale-up (no ``allow``): the autoscaler
+    must start it itself. The groups' default room (MaxSize = desired + 2) is what it scales into."""
+    _fill(env, "us-east-1a")
+    env.pod("pending", "1000m", zone="us-east-1a")
+    [message] = wait_for(lambda: env.events("pending", "TriggeredScaleUp"), lambda m: len(m) == 1, timeout=30,
+                         what="a TriggeredScaleUp event with no AWS call made by anyone but the autoscaler")
+    name = group_in(env.asg, "us-east-1a")["AutoScalingGroupName"]  # the test's first AWS call
+    assert message == f"pod triggered scale-up: [{{{name} 1->2 (max: 3)}}]"
+    _phase, node = wait_for(lambda: env.phase("pending"), lambda s: s[0] == "Running", timeout=30,
+                            what="the pod Running on the new node")
+    assert env.core.read_node(node).metadata.labels[ZONE] == "us-east-1a"
+
+
+def test_default_groups_start_at_min_size_with_two_nodes_of_room_per_zone(env: Env) -> None:
+    sizes = {g["AvailabilityZones"][0]: (g["MinSize"], g["DesiredCapacity"], g["MaxSize"])
+             for g in groups(env.asg).values()}
+    assert sizes == dict.fromkeys(("us-east-1a", "us-east-1b", "us-east-1c"), (1, 1, 3))
+
+
+@pytest.mark.parametrize("env", ["regional"], indirect=True)
+def test_the_regional_group_has_the_per_zone_groups_room_summed(env: Env) -> None:
+    [group] = groups(env.asg).values()
+    assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (3, 3, 9)
 
 
 @pytest.mark.parametrize("env", ["regional"], indirect=True)
@@ -214,3 +239,37 @@ def test_balance_similar_node_groups_spreads_a_scale_up_over_the_zones(env: Env)
     assert message == f"pod triggered scale-up: [{plan}]"
     wait_for(lambda: [env.phase(f"big-{i}")[0] for i in range(3)], lambda p: all(x == "Running" for x in p),
              timeout=30, what="the three pods Running on the new nodes")
+
+
+def _scaled_up_node(env: Env, zone: str) -> str:
+    """A node the autoscaler added in ``zone`` for a pod ``holder`` (fillers first), still holding it."""
+    _fill(env, zone)
+    env.pod("holder", "1000m", zone=zone)
+    _phase, node = wait_for(lambda: env.phase("holder"), lambda s: s[0] == "Running", timeout=30,
+                            what="the holder Running on a node the autoscaler added")
+    return str(node)
+
+
+def _scale_down_events(env: Env, node: str) -> list[str]:
+    return [e.message for e in env.core.list_namespaced_event("default", field_selector=f"involvedObject.name={node}")
+            .items if e.reason == "ScaleDown"]
+
+
+def test_scale_down_skips_a_node_annotated_scale_down_disabled(env: Env) -> None:
+    node = _scaled_up_node(env, "us-east-1c")
+    # Annotated while the holder still keeps it busy: no race with the unneeded time.
+    env.core.patch_node(node, {"metadata": {"annotations": {
+        "cluster-autoscaler.kubernetes.io/scale-down-disabled": "true"}}})
+    env.core.delete_namespaced_pod("holder", env.ns, grace_period_seconds=0)
+    wait_for(lambda: [p.metadata.name for p in env.core.list_namespaced_pod(env.ns).items],
+             lambda names: "holder" not in names, timeout=20, what="the holder gone")
+    time.sleep(8.0)  # unneeded time (3 s) + delay after add (3 s) + four scans of the fast profile
+    assert node in [n.metadata.name for n in env.core.list_node().items], "the annotated idle node was removed"
+    assert _scale_down_events(env, node) == []
+    assert group_in(env.asg, "us-east-1c")["DesiredCapacity"] == 2
+    # The control: any value but "true" does not count (upstream compares to "true"), so the node goes.
+    env.core.patch_node(node, {"metadata": {"annotations": {
+        "cluster-autoscaler.kubernetes.io/scale-down-disabled": "false"}}})
+    wait_for(lambda: [n.metadata.name for n in env.core.list_node().items], lambda names: node not in names,
+             timeout=30, what=f"the idle node {node} removed once the annotation says false")
+    assert _scale_down_events(env, node) == ["marked the node as toBeDeleted/unschedulable"]
