@@ -6,6 +6,10 @@ Pytest-free context managers; each test module wraps them in fixtures of the sco
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,3 +74,18 @@ _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.]+:\d+\] .*\n", r
 def without_kubectl_log(stderr: str) -> str:
     """``stderr`` of a kubectl command without kubectl's own log lines."""
     return _KLOG.sub("", stderr)
+
+
+def kill_9(run: subprocess.Popen[str]) -> None:
+    """SIGKILL a run mid-fault: none of its own undo runs (what `azchaos restore` is for)."""
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    if run.stdout:
+        run.stdout.close()
+
+
+def restore_after_kill(kubeconfig: Path, ledger_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`azchaos restore` of a killed run's ledger in ``ledger_dir``, once the run's lease (5 s here) expired."""
+    time.sleep(5.5)
+    return subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig", str(kubeconfig),
+                           "--ledger-dir", str(ledger_dir)], capture_output=True, text=True, timeout=180)

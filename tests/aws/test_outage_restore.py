@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,14 +71,8 @@ def test_restore_after_kill_9_mid_outage_starts_instances_and_resumes_processes(
         states, suspended = _zone_state(handle)
         assert states == {"stopped"} and "Launch" in suspended
     finally:
-        run.send_signal(signal.SIGKILL)
-        run.wait()
-        if run.stdout:
-            run.stdout.close()
-    time.sleep(5.5)  # the killed run's lease expires
-    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
-                             str(handle.kubeconfig), "--ledger-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=180)
+        clusters.kill_9(run)
+    result = clusters.restore_after_kill(handle.kubeconfig, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _zone_state(handle) == ({"running"}, set())
 
@@ -100,10 +92,7 @@ def test_restore_after_kill_9_reports_instances_the_group_terminated_and_resumes
         line = run.stdout.readline() if run.stdout else ""
         assert "outage in place" in line, line + (run.stdout.read() if run.stdout else "")
     finally:
-        run.send_signal(signal.SIGKILL)
-        run.wait()
-        if run.stdout:
-            run.stdout.close()
+        clusters.kill_9(run)
 
     def states() -> dict[str, str]:
         found = ctx.ec2.describe_instances(InstanceIds=list(group.instance_ids))["Reservations"]
@@ -111,10 +100,7 @@ def test_restore_after_kill_9_reports_instances_the_group_terminated_and_resumes
 
     wait_for(states, lambda s: set(s.values()) == {"terminated"}, timeout=30,
              what=f"group {group.name} to terminate its stopped instances")
-    time.sleep(5.5)  # the killed run's lease expires
-    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
-                             str(handle.kubeconfig), "--ledger-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=180)
+    result = clusters.restore_after_kill(handle.kubeconfig, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     for iid in group.instance_ids:
         assert f"not started: {iid} (node " in result.stdout, result.stdout

@@ -167,14 +167,8 @@ def test_restore_after_kill_9_mid_partition_puts_every_subnet_back_and_deletes_o
         seen = wait_zone(cluster, ZONE, False, FAST.heartbeat_loss_detection() + 6)
         assert seen and not any(seen.values()), seen
     finally:
-        run.send_signal(signal.SIGKILL)
-        run.wait()
-        if run.stdout:
-            run.stdout.close()
-    time.sleep(5.5)  # the killed run's lease expires
-    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
-                             str(handle.kubeconfig), "--ledger-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=180)
+        clusters.kill_9(run)
+    result = clusters.restore_after_kill(handle.kubeconfig, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert KIND in result.stdout and "ok" in result.stdout, result.stdout
     assert associations(aws) == before, "every subnet back on its original network ACL"

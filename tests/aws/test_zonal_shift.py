@@ -5,7 +5,6 @@ the undo cancelling it, and kill -9 mid-shift followed by `azchaos restore`."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -117,14 +116,8 @@ def test_restore_after_kill_9_mid_shift_cancels_the_shift(handle: ClusterHandle,
         assert "shift in place" in line, line + (run.stdout.read() if run.stdout else "")
         (ours,) = active(aws)
     finally:
-        run.send_signal(signal.SIGKILL)
-        run.wait()
-        if run.stdout:
-            run.stdout.close()
-    time.sleep(5.5)  # the killed run's lease expires
-    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
-                             str(handle.kubeconfig), "--ledger-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=180)
+        clusters.kill_9(run)
+    result = clusters.restore_after_kill(handle.kubeconfig, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert KIND in result.stdout and "ok" in result.stdout, result.stdout
     assert active(aws) == [], f"shift {ours['zonalShiftId']} still active after restore"

@@ -5,7 +5,6 @@ exactly, also by `azchaos restore` after a kill -9. Embedded clusters over real 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -97,14 +96,8 @@ def test_restore_after_kill_9_puts_the_fenced_groups_max_size_back(handle: Clust
         assert "fenced" in line, line + (run.stdout.read() if run.stdout else "")
         assert _max_sizes(handle)[LOST] == 1
     finally:
-        run.send_signal(signal.SIGKILL)
-        run.wait()
-        if run.stdout:
-            run.stdout.close()
-    time.sleep(5.5)  # the killed run's lease expires
-    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
-                             str(handle.kubeconfig), "--ledger-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=180)
+        clusters.kill_9(run)
+    result = clusters.restore_after_kill(handle.kubeconfig, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert KIND in result.stdout, result.stdout
     assert _max_sizes(handle) == {LOST: 3, "us-east-1b": 3, "us-east-1c": 3}, result.stdout

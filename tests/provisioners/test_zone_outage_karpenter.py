@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,14 +140,8 @@ def test_restore_after_kill_9_mid_karpenter_outage_puts_the_nodepool_back_byte_f
         assert "fenced and out" in line, line + (run.stdout.read() if run.stdout else "")
         assert json.dumps(_pool(cluster)["spec"]) != before
     finally:
-        run.send_signal(signal.SIGKILL)
-        run.wait()
-        if run.stdout:
-            run.stdout.close()
-    time.sleep(5.5)  # the killed run's lease expires
-    result = subprocess.run([sys.executable, "-m", "pytest_azchaos.cli", "restore", "--kubeconfig",
-                             str(handle.kubeconfig), "--ledger-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=180)
+        clusters.kill_9(run)
+    result = clusters.restore_after_kill(handle.kubeconfig, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "karpenter.nodepool-fence" in result.stdout, result.stdout
     assert json.dumps(_pool(cluster)["spec"]) == before, result.stdout
