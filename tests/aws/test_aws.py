@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from pytest_azchaos.aws import (
     OUTAGE_PROCESSES,
@@ -19,42 +18,11 @@ from pytest_azchaos.aws import (
     pv_volumes,
     zone_outage,
 )
-from pytest_azchaos.chaos.ledger import Ledger
-from pytest_azchaos.embedded.process import ClusterHandle
-from pytest_azchaos.kube.cluster import Cluster
 
-from .. import clusters
 from ..embedded.waiting import wait_for
+from .conftest import states
 
 ZONE = "us-east-1a"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    with clusters.own_cluster(tmp_path_factory.mktemp("aws")) as handle:
-        yield handle
-
-
-@pytest.fixture(scope="module")
-def ctx(cluster: ClusterHandle) -> AwsContext:
-    return AwsContext.for_kubeconfig(cluster.kubeconfig, state_timeout=20, poll_interval=0.2)
-
-
-@pytest.fixture(scope="module")
-def core(cluster: ClusterHandle) -> Iterator[client.CoreV1Api]:
-    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    yield client.CoreV1Api(api)
-    api.close()
-
-
-@pytest.fixture
-def ledger(cluster: ClusterHandle, tmp_path: Path) -> Ledger:
-    return Ledger(Cluster(cluster.kubeconfig), path=tmp_path / "ledger.json")
-
-
-def states(ctx: AwsContext) -> dict[str, str]:
-    return {i["InstanceId"]: i["State"]["Name"]
-            for r in ctx.ec2.describe_instances()["Reservations"] for i in r["Instances"]}
 
 
 def suspended(ctx: AwsContext) -> dict[str, frozenset[str]]:

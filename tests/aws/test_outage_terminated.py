@@ -4,58 +4,26 @@ run suspended, and AZ-OUTAGE's capacity check fails naming them. Embedded cluste
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
 
 from pytest_azchaos.aws import AwsContext, describe_groups, zone_outage
 from pytest_azchaos.aws.asg import SCALING_PROCESSES
 from pytest_azchaos.chaos.facade import Chaos
-from pytest_azchaos.chaos.ledger import Ledger
 from pytest_azchaos.chaos.target import ChaosInputError
 from pytest_azchaos.checks.outage_capacity import instances_came_back
-from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.cluster import Cluster
 from pytest_azchaos.report.progress import TerminalProgress
 from pytest_azchaos.run import Run
 from pytest_azchaos.settings import Settings
 from pytest_azchaos.timing import Profile
 
-from .. import clusters
 from ..embedded.waiting import wait_for
+from .conftest import states
 
 ZONE = "us-east-1b"
 OTHER_ZONE = "us-east-1c"  # a test that terminates an instance leaves its zone short: the next one uses another
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    with clusters.own_cluster(tmp_path_factory.mktemp("aws-terminated")) as handle:
-        yield handle
-
-
-@pytest.fixture(scope="module")
-def ctx(cluster: ClusterHandle) -> AwsContext:
-    return AwsContext.for_kubeconfig(cluster.kubeconfig, state_timeout=30, poll_interval=0.2)
-
-
-@pytest.fixture(scope="module")
-def core(cluster: ClusterHandle) -> Iterator[client.CoreV1Api]:
-    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    yield client.CoreV1Api(api)
-    api.close()
-
-
-@pytest.fixture
-def ledger(cluster: ClusterHandle, tmp_path: Path) -> Ledger:
-    return Ledger(Cluster(cluster.kubeconfig), path=tmp_path / "ledger.json")
-
-
-def states(ctx: AwsContext) -> dict[str, str]:
-    return {i["InstanceId"]: i["State"]["Name"]
-            for r in ctx.ec2.describe_instances()["Reservations"] for i in r["Instances"]}
 
 
 def zone_group(ctx: AwsContext, zone: str = ZONE) -> str:
