@@ -57,6 +57,10 @@ def azchaos_run(pytestconfig: pytest.Config, azchaos_settings: Settings) -> Run:
 
     run = Run.start(azchaos_settings.seed, TerminalProgress(write), azchaos_settings.report_dir)
     run.progress.note(f"run {run.run_id}, seed {run.seed}, profile {azchaos_settings.effective_profile()}")
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Inherited: a job started with `&` by a non-interactive shell ignores SIGINT, and so does Python then.
+        run.progress.note("SIGINT is ignored in this process (started in the background of a script?): Ctrl-C or a "
+                          "CI cancel by SIGINT will not stop this run; SIGTERM will, and undoes its faults first")
     return run
 
 

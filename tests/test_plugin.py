@@ -261,3 +261,19 @@ def test_a_bad_target_in_the_ini_file_names_the_ini_key(pytester: pytest.Pyteste
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*pytest-azchaos: ini key azchaos_targets 'deploy/shop/checkout': kind must be "
                                  "deployment or statefulset*"])
+
+
+def test_a_run_that_inherited_sigint_ignored_says_that_ctrl_c_will_not_stop_it(pytester: pytest.Pytester) -> None:
+    import signal
+
+    pytester.makepyfile("def test_run(azchaos_run):\n    pass\n")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a job started with `&` by a script inherits it
+    try:
+        ignored = pytester.runpytest("-p", "no:cacheprovider")
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal
+        interactive = pytester.runpytest("-p", "no:cacheprovider")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    ignored.assert_outcomes(passed=1)
+    ignored.stdout.fnmatch_lines(["*SIGINT is ignored in this process*SIGTERM will, and undoes its faults first*"])
+    assert "SIGINT is ignored" not in "\n".join(interactive.outlines)
