@@ -35,7 +35,8 @@ def _local_up(args: argparse.Namespace) -> int:
     kubeconfig = Path(args.kubeconfig)
     try:
         handle = start_cluster(kubeconfig, topology, profile=args.profile, registry_mirrors=args.registry_mirror,
-                               lb_controller=args.lb_controller, provisioner=args.provisioner)
+                               lb_controller=args.lb_controller, provisioner=args.provisioner,
+                               exit_with_parent=not args.detach)
     except ClusterStartError as e:
         print(f"azchaos: {e}", file=sys.stderr)
         return 1

@@ -106,7 +106,7 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
                              extra={"node_groups": azchaos_settings.embedded_node_groups})
     handle = start_cluster(path, topology, profile=azchaos_settings.effective_profile(),
                            lb_controller=azchaos_settings.embedded_lb_controller,
-                           provisioner=azchaos_settings.embedded_provisioner)
+                           provisioner=azchaos_settings.embedded_provisioner, exit_with_parent=True)
     azchaos_run.progress.note(f"embedded cluster at {handle.url} (kubeconfig {path})")
     cluster = Cluster(path)
     _note_provisioner(cluster, azchaos_run)

@@ -25,7 +25,7 @@ from pytest_azchaos.embedded.process import ClusterHandle, start_cluster, stop_c
 def own_cluster(directory: Path, **start: Any) -> Iterator[ClusterHandle]:
     """An embedded cluster started with its kubeconfig in ``directory``, stopped afterwards."""
     kubeconfig = directory / "kubeconfig"
-    handle = start_cluster(kubeconfig, **start)
+    handle = start_cluster(kubeconfig, **{"exit_with_parent": True, **start})
     try:
         yield handle
     finally:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from ..timing import DEFAULT_PROFILE, NAMES
@@ -28,7 +32,11 @@ def main(argv: list[str] | None = None) -> None:
                    help="serve the built-in images under this registry's names too (repeatable; images.mirror)")
     s.add_argument("--lb-controller", choices=("legacy", "lbc", "auto-mode"), default="legacy",
                    help="who provisions LoadBalancer Services (lbc/)")
+    s.add_argument("--exit-with-parent", action="store_true",
+                   help="stop (as on SIGTERM) once the process that started this one is gone, e.g. killed -9")
     args = p.parse_args(argv)
+    if args.exit_with_parent:
+        _watch_parent()
     try:
         mirrors = tuple(RegistryMirror.parse(spec) for spec in args.registry_mirror)
     except MirrorSpecError as e:
@@ -41,6 +49,20 @@ def main(argv: list[str] | None = None) -> None:
             raise
         print(f"embedded cluster: {e}; the starter will choose another loopback block", file=sys.stderr)
         sys.exit(ADDRESS_IN_USE_EXIT)
+
+
+def _watch_parent(interval: float = 1.0) -> None:
+    """SIGTERM ourselves once reparented: the pytest session or test that owned this cluster died without stopping
+    it (kill -9, a crash), and nobody else will."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        print(f"embedded cluster: its owner (pid {parent}) is gone; stopping", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

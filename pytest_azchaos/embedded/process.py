@@ -96,13 +96,16 @@ def start_cluster(
     registry_mirrors: Sequence[str] = (),
     lb_controller: str | None = None,
     provisioner: str = "node-groups",
+    exit_with_parent: bool = False,
 ) -> ClusterHandle:
     """Start a detached embedded cluster; return once its API answers and the kubeconfig is written.
 
     ``registry_mirrors``: ``[USER:PASSWORD@]HOST[/PREFIX][=UPSTREAM]`` registries that serve the built-in images
     under their own names (``images.mirror``), e.g. an ECR pull-through cache of registry.k8s.io.
     ``lb_controller``: who provisions LoadBalancer Services, one of ``LB_CONTROLLERS`` (default: as the
-    provisioner implies, ``default_lb_controller``)."""
+    provisioner implies, ``default_lb_controller``). ``exit_with_parent``: the cluster stops by itself once this
+    process is gone (a pytest session's cluster must not outlive a kill -9 of the session; `azchaos local up
+    --detach` leaves it running on purpose)."""
     lb_controller = lb_controller or default_lb_controller(provisioner)
     if lb_controller not in LB_CONTROLLERS:
         raise ClusterStartError(f"lb_controller must be one of {', '.join(LB_CONTROLLERS)}, not {lb_controller!r}")
@@ -143,7 +146,8 @@ def start_cluster(
     for _attempt in range(BLOCK_ATTEMPTS):
         block = choose_block(exclude=tried)
         tried.append(block)
-        proc = _launch(topology, block, ready, profile, lb_controller, mirrors, served_dns_port, log_path)
+        proc = _launch(topology, block, ready, profile, lb_controller, mirrors, served_dns_port, log_path,
+                       exit_with_parent)
         if _await_ready(proc, ready, log_path, time.monotonic() + timeout, timeout):
             break
     else:
@@ -175,7 +179,7 @@ BLOCK_ATTEMPTS = 5
 
 
 def _launch(topology: Topology, block: int, ready: Path, profile: str, lb_controller: str, mirrors: list[str],
-            dns_port: int, log_path: Path) -> subprocess.Popen[bytes]:
+            dns_port: int, log_path: Path, exit_with_parent: bool) -> subprocess.Popen[bytes]:
     """The detached cluster process on ``block`` (it writes ``ready`` once its API answers)."""
     with contextlib.suppress(FileNotFoundError):
         ready.unlink()
@@ -184,6 +188,8 @@ def _launch(topology: Topology, block: int, ready: Path, profile: str, lb_contro
            "--lb-controller", lb_controller]
     for spec in mirrors:
         cmd += ["--registry-mirror", spec]
+    if exit_with_parent:
+        cmd.append("--exit-with-parent")
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, env={**os.environ, DNS_PORT_ENV: str(dns_port)})
