@@ -69,6 +69,17 @@ def zone_id(ctx: AwsContext, zone: str) -> str:
 
 def cluster_resource(ctx: AwsContext, cluster_name: str | None = None) -> str:
     """The ARN of the EKS cluster as an ARC managed resource (ListManagedResources), or an error naming the fix."""
+    arns = eks_resources(ctx, cluster_name)
+    if len(arns) != 1:
+        found = ", ".join(sorted(arns)) or "none"
+        raise AwsError(f"need exactly one EKS cluster among the ARC managed resources of {ctx.describe()}, found "
+                       f"{found}: enable zonal shift on the cluster (aws eks update-cluster-config "
+                       "--zonal-shift-config enabled=true) or name it (cluster_name=); nothing was changed")
+    return arns[0]
+
+
+def eks_resources(ctx: AwsContext, cluster_name: str | None = None) -> list[str]:
+    """The ARNs of the EKS clusters (only ``cluster_name``'s, if given) among the ARC managed resources."""
     arns: list[str] = []
     arc = _arc(ctx)
     try:
@@ -82,12 +93,7 @@ def cluster_resource(ctx: AwsContext, cluster_name: str | None = None) -> str:
                        "arc-zonal-shift:ListManagedResources; nothing was changed") from None
     if cluster_name:
         arns = [a for a in arns if a.endswith(f":cluster/{cluster_name}")]
-    if len(arns) != 1:
-        found = ", ".join(sorted(arns)) or "none"
-        raise AwsError(f"need exactly one EKS cluster among the ARC managed resources of {ctx.describe()}, found "
-                       f"{found}: enable zonal shift on the cluster (aws eks update-cluster-config "
-                       "--zonal-shift-config enabled=true) or name it (cluster_name=); nothing was changed")
-    return arns[0]
+    return arns
 
 
 def active_shifts(ctx: AwsContext, resource: str) -> list[dict[str, Any]]:
@@ -109,6 +115,18 @@ def describe_shift(s: dict[str, Any]) -> str:
             "FIS_EXPERIMENT": "FIS zonal shift"}.get(str(s.get("shiftType")), "zonal shift")
     comment = f" ({s['comment']!r})" if s.get("comment") else ""
     return f"{kind} {s.get('zonalShiftId')} away from {s.get('awayFrom')}{comment}"
+
+
+def shifts_elsewhere(ctx: AwsContext, zone: str, *, cluster_name: str | None = None) -> list[str]:
+    """Read-only preflight of every fault: the active zonal shifts, autoshift practice runs and autoshifts that take
+    the cluster away from a zone other than ``zone``, described (taking ``zone`` away then loses two zones). Empty
+    when the cluster is no ARC managed resource (zonal shift not enabled: nothing can be active); AwsError when
+    that cannot be told (several EKS clusters and no name, no permission)."""
+    if not eks_resources(ctx, cluster_name):
+        return []
+    resource = cluster_resource(ctx, cluster_name)
+    az = zone_id(ctx, zone)
+    return [describe_shift(s) for s in active_shifts(ctx, resource) if s.get("awayFrom") != az]
 
 
 def check_shift(ctx: AwsContext, zone: str, *, cluster_name: str | None = None) -> ShiftPlan:

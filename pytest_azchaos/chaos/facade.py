@@ -73,6 +73,27 @@ class Chaos:
                 f"taking {zone} away would leave {len(healthy_others)} healthy zone(s) "
                 f"({', '.join(healthy_others) or 'none'}); chaos needs at least two other healthy zones. "
                 f"Zones now: {zones.describe()}")
+        if not self.zones_taken:
+            self._refuse_if_shifted_elsewhere(zone)
+
+    def _refuse_if_shifted_elsewhere(self, zone: str) -> None:
+        """A zonal shift or autoshift practice run away from another zone (ARC; EKS cordons that zone and drops its
+        endpoints, which the ready nodes above do not show) would make taking ``zone`` a two-zone loss: refused,
+        naming it. Without AWS access this cannot be read: noted, not refused."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from ..aws import AwsContext, AwsError
+        from ..aws.zonal_shift import shifts_elsewhere
+
+        try:
+            others = shifts_elsewhere(AwsContext.for_kubeconfig(self.cluster.kubeconfig), zone)
+        except (AwsError, BotoCoreError, ClientError) as e:
+            if self.evidence is not None:
+                self.evidence.notes.append(f"active zonal shifts not checked before taking {zone} away: {e}")
+            return
+        if others:
+            raise ChaosRefused(f"{others[0]} is active on this cluster: taking {zone} away now would take two zones "
+                               "away; wait for it to end (or cancel it). Nothing was touched")
 
     def _start(self) -> Ledger:
         """The test's ledger and the cluster lock, both under one id (``<run id>-<test key>``): the lock's

@@ -16,9 +16,15 @@ import pytest
 
 from pytest_azchaos.aws import AwsContext, AwsError, AwsSafetyError, zonal_shift
 from pytest_azchaos.aws.zonal_shift import KIND, check_shift, zone_id
+from pytest_azchaos.chaos.facade import Chaos, ChaosRefused
 from pytest_azchaos.chaos.ledger import Ledger
 from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.kube.cluster import Cluster
+from pytest_azchaos.report.evidence import Evidence
+from pytest_azchaos.report.progress import TerminalProgress
+from pytest_azchaos.run import Run
+from pytest_azchaos.settings import Settings
+from pytest_azchaos.timing import Profile
 
 from .. import clusters
 
@@ -95,6 +101,30 @@ def test_an_active_shift_in_another_zone_is_refused_naming_it_before_anything(
         assert ledger.pending() == [], "nothing recorded"
         assert [s["zonalShiftId"] for s in active(aws)] == [theirs["zonalShiftId"]]
     finally:
+        time.sleep(1.1)
+        arc.cancel_zonal_shift(zonalShiftId=theirs["zonalShiftId"])
+
+
+def test_a_drain_is_refused_while_a_practice_run_takes_another_zone_away(
+        aws: AwsContext, cluster: Cluster, handle: ClusterHandle, tmp_path: Path) -> None:
+    """Preflight of every fault, not only of a shift: EKS cordons a shifted zone and drops its endpoints, which the
+    nodes' Ready condition does not show, so a drain of another zone would be a two-zone loss."""
+    arc = aws.client("arc-zonal-shift")
+    resource = check_shift(aws, ZONE).resource
+    time.sleep(1.1)  # spacing after the previous test's operations
+    theirs = arc.start_zonal_shift(resourceIdentifier=resource, awayFrom=zone_id(aws, OTHER), expiresIn="5m",
+                                   comment="autoshift practice")
+    settings = Settings(kubeconfig=Path(handle.kubeconfig), cluster="kubeconfig", report_dir=tmp_path)
+    chaos = Chaos(cluster, settings, Run.start(1, TerminalProgress(lambda line: None), tmp_path),
+                  Profile.by_name("fast"), "shift-preflight", Evidence("phases"))
+    try:
+        with pytest.raises(ChaosRefused, match=rf"zonal shift {theirs['zonalShiftId']} away from "
+                                               rf"{zone_id(aws, OTHER)}.*two zones away.*Nothing was touched"):
+            chaos.drain_zone(ZONE)
+        assert chaos.ledger is None and not [n for n in cluster.core.list_node().items if n.spec.unschedulable
+                                             and n.metadata.labels["topology.kubernetes.io/zone"] == ZONE]
+    finally:
+        chaos.undo_all()
         time.sleep(1.1)
         arc.cancel_zonal_shift(zonalShiftId=theirs["zonalShiftId"])
 
