@@ -245,12 +245,17 @@ class EmbeddedCluster:
         recorder.event(ref, etype, reason, message)
 
     def stop_node_heartbeat(self, name: str) -> None:
-        """Stop a node's lease renewal and status posts (the node controller then marks it Unknown)."""
-        self.heartbeats[name].stop()
+        """Stop a node's lease renewal and status posts (the node controller then marks it Unknown). A node a
+        provisioner removed (Karpenter, the Cluster Autoscaler) has none left."""
+        hb = self.heartbeats.get(name)
+        if hb is not None:
+            hb.stop()
 
     def start_node_heartbeat(self, name: str) -> None:
-        """Resume a node's heartbeat: lease renewed and conditions posted at once."""
-        self.heartbeats[name].start()
+        """Resume a node's heartbeat: lease renewed and conditions posted at once (none for a removed node)."""
+        hb = self.heartbeats.get(name)
+        if hb is not None:
+            hb.start()
 
     @web.middleware
     async def _emulator_control(self, request: web.Request, handler: Any) -> web.StreamResponse:
