@@ -31,6 +31,7 @@ def _local_up(args: argparse.Namespace) -> int:
         print(f"azchaos: {e}", file=sys.stderr)
         return 2
     topology = Topology.make(zones=args.zones, nodes_per_zone=args.nodes_per_zone, region=args.region,
+                             max_nodes_per_zone=args.nodes_per_zone + args.node_group_room,
                              extra={"node_groups": args.node_groups})
     kubeconfig = Path(args.kubeconfig)
     try:
@@ -66,6 +67,13 @@ def _local_up(args: argparse.Namespace) -> int:
         stop_cluster(kubeconfig)
         print("embedded cluster stopped")
     return 0
+
+
+def _room(text: str) -> int:
+    """A node-group room: a whole number of nodes, 0 or more."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number of nodes (0 or more), not {text!r}")
+    return int(text)
 
 
 def _local_down(args: argparse.Namespace) -> int:
@@ -199,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="who adds nodes: node-groups (per-zone EKS managed node groups; default), karpenter "
                     "(Karpenter v1 NodePool/NodeClaim/EC2NodeClass and its controller beside a static node group) or "
                     "auto-mode (EKS Auto Mode's built-in NodePools; EC2 stop/terminate on its instances refused)")
+    up.add_argument("--node-group-room", type=_room, default=0, metavar="N",
+                    help="nodes each node group may add per zone above its start, for the Cluster Autoscaler "
+                    "(MaxSize = start + N; default 0: eksctl's min = max = desired, the autoscaler adds nothing)")
     up.add_argument("--node-groups", choices=("per-zone", "regional"), default="per-zone",
                     help="node-group layout (node-groups provisioner): per-zone (one Auto Scaling group per zone; "
                     "default) or regional (one group spanning every zone, instances balanced across zones)")

@@ -103,6 +103,8 @@ def azchaos_cluster(azchaos_settings: Settings, azchaos_run: Run,
     path = tmp_path_factory.mktemp("azchaos-embedded") / "kubeconfig"
     topology = Topology.make(zones=azchaos_settings.embedded_zones,
                              nodes_per_zone=azchaos_settings.embedded_nodes_per_zone,
+                             max_nodes_per_zone=(azchaos_settings.embedded_nodes_per_zone
+                                                 + azchaos_settings.embedded_node_group_room),
                              extra={"node_groups": azchaos_settings.embedded_node_groups})
     handle = start_cluster(path, topology, profile=azchaos_settings.effective_profile(),
                            lb_controller=azchaos_settings.embedded_lb_controller,

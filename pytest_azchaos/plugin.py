@@ -87,6 +87,11 @@ OPTIONS: tuple[tuple[str, str, Any, str | None, str], ...] = (
      "EKS managed node group, an Auto Scaling group, per zone, as EKS advises for EBS-backed workloads under the "
      "Cluster Autoscaler) or 'regional' (one group spanning every zone: EC2 balances new instances across zones, so "
      "the autoscaler cannot choose the zone a Pending pod's volume needs). Ignored with --azchaos-kubeconfig."),
+    ("embedded-node-group-room", "string", "0", "N",
+     "Nodes each of the embedded cluster's node groups may add per zone above its start (MaxSize = start + N), for "
+     "the Cluster Autoscaler that runs in it. Default 0 (MaxSize = desired, eksctl's default): the autoscaler can add "
+     "nothing, capacity stays fixed and AZ-CAPACITY is not applicable; 2 lets AZ-CAPACITY judge it. Ignored with "
+     "--azchaos-kubeconfig."),
     ("lb", "string", "auto", "auto|legacy|lbc-instance|lbc-ip|auto-mode",
      "Load-balancer flavour of the sample app's Service: 'legacy' (in-tree NLB, instance targets), 'lbc-instance' / "
      "'lbc-ip' (AWS Load Balancer Controller, class service.k8s.aws/nlb), 'auto-mode' (EKS Auto Mode, class "
@@ -190,6 +195,7 @@ def pytest_configure(config: pytest.Config) -> None:
             embedded_lb_controller=_value(config, "embedded-lb-controller") or None,
             embedded_provisioner=_value(config, "embedded-provisioner") or None,
             embedded_node_groups=_value(config, "embedded-node-groups") or None,
+            embedded_node_group_room=_value(config, "embedded-node-group-room") or None,
             lb=_value(config, "lb") or None, lb_scheme=_value(config, "lb-scheme") or None,
             docs_url=_value(config, "docs-url") or None,
         )

@@ -55,6 +55,7 @@ class Settings:
     # the provisioner, embedded.process.default_lb_controller)
     embedded_provisioner: str = "node-groups"  # --azchaos-embedded-provisioner: node-groups|karpenter|auto-mode
     embedded_node_groups: str = "per-zone"  # --azchaos-embedded-node-groups: per-zone|regional
+    embedded_node_group_room: int = 0  # --azchaos-embedded-node-group-room: MaxSize above the start, per zone
     # --azchaos-lb: the load-balancer flavour the sample Service asks for (auto: the one the cluster's controllers
     # give a class-less Service, lb.detect); --azchaos-lb-scheme: internet-facing or internal.
     lb: str = "auto"
@@ -119,6 +120,7 @@ def build(
     embedded_lb_controller: str | None = None,
     embedded_provisioner: str | None = None,
     embedded_node_groups: str | None = None,
+    embedded_node_group_room: str | None = None,
     lb: str | None = None,
     lb_scheme: str | None = None,
     docs_url: str | None = None,
@@ -157,6 +159,10 @@ def build(
     node_groups = (embedded_node_groups or "per-zone").strip()
     if node_groups not in ("per-zone", "regional"):
         raise SettingsError(f"--azchaos-embedded-node-groups must be per-zone or regional, not {node_groups!r}")
+    room_text = (embedded_node_group_room or "0").strip()
+    if not room_text.isdigit():
+        raise SettingsError("--azchaos-embedded-node-group-room must be a whole number of nodes (0 or more), not "
+                            f"{embedded_node_group_room!r}")
     lb_choice, lb_scheme_value = _lb(lb, lb_scheme)
     if profile and profile not in PROFILE_NAMES:
         raise SettingsError(f"--azchaos-profile must be {' or '.join(PROFILE_NAMES)}, not {profile!r}")
@@ -217,7 +223,8 @@ def build(
         rate=request_rate, report_dir=Path(report_dir or "azchaos-report"), keep_on_failure=keep_on_failure,
         namespace_labels=tuple(_label(item) for item in namespace_labels or ()), targets=parsed_targets,
         images=images, share_faults=share_faults, embedded_lb_controller=lb_controller,
-        embedded_provisioner=provisioner, embedded_node_groups=node_groups, lb=lb_choice, lb_scheme=lb_scheme_value,
+        embedded_provisioner=provisioner, embedded_node_groups=node_groups,
+        embedded_node_group_room=int(room_text), lb=lb_choice, lb_scheme=lb_scheme_value,
         docs_url=docs,
     )
 

@@ -156,6 +156,8 @@ CASES: tuple[Case, ...] = (
             "cas"),
     _pytest("embedded-auto-mode-lb", "`--azchaos-embedded-provisioner auto-mode --azchaos-embedded-lb-controller "
             "lbc`", "--azchaos-embedded-provisioner", "auto-mode", "--azchaos-embedded-lb-controller", "lbc"),
+    _pytest("embedded-node-group-room", "`--azchaos-embedded-node-group-room two`",
+            "--azchaos-embedded-node-group-room", "two"),
     _pytest("embedded-node-groups", "`--azchaos-embedded-node-groups zonal`", "--azchaos-embedded-node-groups",
             "zonal"),
     _pytest("seed", "`--azchaos-seed x`", "--azchaos-seed", "x"),

@@ -87,9 +87,10 @@ class Topology:
     #: When set, exactly these nodes (in this order) instead of ``nodes_per_zone`` EKS-named ones per zone.
     shapes: tuple[NodeShape, ...] = ()
     #: Each node group's MaxSize per zone (MinSize and DesiredCapacity stay ``nodes_per_zone``). Default
-    #: ``nodes_per_zone + 2``: a cluster running the Cluster Autoscaler gives its groups room to grow (eksctl's
-    #: min = max = desired is for clusters without one, and would leave the autoscaler nothing to add); MinSize =
-    #: desired keeps scale-down from ever going below the nodes the cluster started with.
+    #: ``nodes_per_zone``, eksctl's min = max = desired: the Cluster Autoscaler runs but can add nothing, so capacity is
+    #: as fixed as the catalogue's other checks assume. Room (``--node-group-room``) lets it grow, as clusters that
+    #: rely on it are set up (AZ-CAPACITY); MinSize = desired keeps scale-down above the nodes the cluster started
+    #: with.
     max_nodes_per_zone: int | None = None
 
     def __post_init__(self) -> None:
@@ -99,8 +100,8 @@ class Topology:
 
     @property
     def headroom_per_zone(self) -> int:
-        """Nodes each zone's group may add above its start: ``max_nodes_per_zone - nodes_per_zone`` (default 2)."""
-        return 2 if self.max_nodes_per_zone is None else self.max_nodes_per_zone - self.nodes_per_zone
+        """Nodes each zone's group may add above its start: ``max_nodes_per_zone - nodes_per_zone`` (default 0)."""
+        return 0 if self.max_nodes_per_zone is None else self.max_nodes_per_zone - self.nodes_per_zone
 
     def group_max_size(self, desired: int, zones: int = 1) -> int:
         """A node group's MaxSize: its desired capacity plus the headroom of each zone it spans (the regional

@@ -1,5 +1,6 @@
-"""``Topology``'s node-group sizes: MaxSize leaves the Cluster Autoscaler room above the start (default +2 per zone,
-summed over the zones a group spans), survives the trip to the cluster process, and is never below the start."""
+"""``Topology``'s node-group sizes: MaxSize = the start by default (eksctl's min = max = desired), or room above it
+for the Cluster Autoscaler (per zone, summed over the zones a group spans); it survives the trip to the cluster
+process and is never below the start."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import pytest
 from pytest_azchaos.embedded.topology import Topology
 
 
-def test_groups_get_two_nodes_of_room_per_zone_by_default() -> None:
+def test_groups_have_no_room_by_default() -> None:
     topology = Topology.make(zones=3, nodes_per_zone=2)
+    assert (topology.group_max_size(2), topology.group_max_size(6, zones=3)) == (2, 6)
+
+
+def test_room_per_zone_is_summed_over_the_zones_a_group_spans() -> None:
+    topology = Topology.make(zones=3, nodes_per_zone=2, max_nodes_per_zone=4)
     assert (topology.group_max_size(2), topology.group_max_size(6, zones=3)) == (4, 12)
 
 

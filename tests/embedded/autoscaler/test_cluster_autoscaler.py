@@ -82,7 +82,8 @@ class Env:
 @pytest.fixture
 def env(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Env]:
     layout = getattr(request, "param", "per-zone")
-    topology = Topology.make(zones=3, nodes_per_zone=1, extra={"node_groups": layout})
+    # room for the autoscaler: MaxSize = start + 2 per zone (`--node-group-room 2`; the embedded default has none)
+    topology = Topology.make(zones=3, nodes_per_zone=1, max_nodes_per_zone=3, extra={"node_groups": layout})
     with clusters.own_cluster(tmp_path, topology=topology) as handle, clusters.api_client(handle) as api:
         core = client.CoreV1Api(api)
         wait_for(lambda: core.list_namespaced_pod("kube-system", label_selector=CA_LABEL).items,
@@ -129,7 +130,7 @@ def test_a_group_at_max_size_and_other_zones_do_not_trigger_scale_up_and_say_why
 
 def test_on_a_fresh_cluster_a_pending_pod_is_scaled_up_before_any_aws_call(env: Env) -> None:
     """The AWS account starts lazily; nothing here calls AWS before the scale-up (no ``allow``): the autoscaler
-    must start it itself. The groups' default room (MaxSize = desired + 2) is what it scales into."""
+    must start it itself. The groups' room (MaxSize = desired + 2) is what it scales into."""
     _fill(env, "us-east-1a")
     env.pod("pending", "1000m", zone="us-east-1a")
     [message] = wait_for(lambda: env.events("pending", "TriggeredScaleUp"), lambda m: len(m) == 1, timeout=30,
@@ -141,7 +142,7 @@ def test_on_a_fresh_cluster_a_pending_pod_is_scaled_up_before_any_aws_call(env: 
     assert env.core.read_node(node).metadata.labels[ZONE] == "us-east-1a"
 
 
-def test_default_groups_start_at_min_size_with_two_nodes_of_room_per_zone(env: Env) -> None:
+def test_groups_with_room_start_at_min_size_with_two_nodes_of_room_per_zone(env: Env) -> None:
     sizes = {g["AvailabilityZones"][0]: (g["MinSize"], g["DesiredCapacity"], g["MaxSize"])
              for g in groups(env.asg).values()}
     assert sizes == dict.fromkeys(("us-east-1a", "us-east-1b", "us-east-1c"), (1, 1, 3))
