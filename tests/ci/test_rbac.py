@@ -28,6 +28,7 @@ import yaml
 
 from pytest_azchaos.chaos.ledger import CORDONED_BY
 from pytest_azchaos.embedded.process import ClusterHandle
+from pytest_azchaos.embedded.topology import Topology
 
 from .. import clusters
 
@@ -203,7 +204,8 @@ class RestoreRun:
 
 @pytest.fixture(scope="module")
 def rbac_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    with clusters.own_cluster(tmp_path_factory.mktemp("rbac")) as handle:
+    # node groups with room for the Cluster Autoscaler, so AZ-CAPACITY is judged (and its reads audited) too
+    with clusters.own_cluster(tmp_path_factory.mktemp("rbac"), topology=Topology.make(max_nodes_per_zone=4)) as handle:
         yield handle
 
 

@@ -20,7 +20,8 @@ FAULTS = {"kinds": {"error500": 0.02, "unavailable503": 0.02, "throttle429": 0.0
 def test_every_suite_passes_with_api_faults_switched_on(tmp_path: Path) -> None:
     env = {**os.environ, "AZCHAOS_API_FAULTS": json.dumps(FAULTS)}
     run = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-n", "2", "-q", "-p",
-                          "no:cacheprovider", "-rs", "--azchaos-report-dir", str(tmp_path / "report")],
+                          "no:cacheprovider", "-rs", "--azchaos-report-dir", str(tmp_path / "report"),
+                          "--azchaos-embedded-node-group-room", "2"],  # room for the autoscaler: AZ-CAPACITY judged
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     tail = run.stdout[-6000:]
     assert run.returncode == 0, tail + run.stderr[-2000:]
