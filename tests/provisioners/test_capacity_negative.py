@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pytest_azchaos.apps.deploy import deploy_stateful
 from pytest_azchaos.aws import AwsContext
 from pytest_azchaos.chaos.facade import Chaos
 from pytest_azchaos.checks.capacity import capacity_added, filling_size
+from pytest_azchaos.checks.result import CheckResult
 from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.embedded.topology import Topology
 from pytest_azchaos.kube.cluster import Cluster
@@ -67,6 +69,35 @@ def _filler(cluster: Cluster) -> tuple[str, int]:
     return ns, replicas
 
 
+@dataclass
+class DrainedCapacity:
+    """What ``drain_filled_zone`` saw: the AZ-CAPACITY verdict, the undo's lines and ``observe``'s reading."""
+
+    result: CheckResult
+    undo: list[str]
+    during: Any = None
+
+
+def drain_filled_zone(cluster: Cluster, handle: ClusterHandle, tmp_path: Path, zone: str, provisioner: str, *,
+                      keep_out: bool, budget: float = 8.0,
+                      observe: Callable[[Chaos], Any] | None = None) -> DrainedCapacity:
+    """Fill every node (one filler pod each), drain ``zone`` (the provisioner kept out of it or not), read
+    ``observe(chaos)`` while it is drained and judge AZ-CAPACITY over ``budget`` seconds; undone before returning."""
+    ns, replicas = _filler(cluster)
+    nodes_before = [n.metadata.name for n in cluster.core.list_node().items]
+    chaos = _chaos(cluster, handle, tmp_path)
+    during = None
+    try:
+        since = time.time()
+        chaos.drain_zone(zone, keep_provisioner_out=keep_out)
+        during = observe(chaos) if observe is not None else None
+        result = capacity_added(cluster.core, ns, SELECTOR, zone, replicas, budget, provisioner=provisioner,
+                                nodes_before=nodes_before, since=since)
+    finally:
+        lines = chaos.undo_all()
+    return DrainedCapacity(result, lines, during)
+
+
 def test_az_capacity_fails_naming_the_nodepool_whose_limits_leave_no_room(karpenter: ClusterHandle,
                                                                           tmp_path: Path) -> None:
     """Negative control: NodePool ``default`` limited to 1 cpu (less than one m5.large) cannot launch the drained
@@ -75,16 +106,7 @@ def test_az_capacity_fails_naming_the_nodepool_whose_limits_leave_no_room(karpen
     try:
         client.CustomObjectsApi(cluster.api).patch_cluster_custom_object(
             "karpenter.sh", "v1", "nodepools", "default", {"spec": {"limits": {"cpu": "1"}}})
-        ns, replicas = _filler(cluster)
-        nodes_before = [n.metadata.name for n in cluster.core.list_node().items]
-        chaos = _chaos(cluster, karpenter, tmp_path)
-        try:
-            since = time.time()
-            chaos.drain_zone(ZONE, keep_provisioner_out=True)
-            result = capacity_added(cluster.core, ns, SELECTOR, ZONE, replicas, 8.0, provisioner="karpenter",
-                                    nodes_before=nodes_before, since=since)
-        finally:
-            chaos.undo_all()
+        result = drain_filled_zone(cluster, karpenter, tmp_path, ZONE, "karpenter", keep_out=True).result
     finally:
         cluster.close()
     assert not result.passed and not result.inconclusive, result.message()
@@ -110,16 +132,7 @@ def test_az_capacity_fails_naming_the_refill_when_karpenter_is_not_kept_out_of_t
         reqs.append({"key": ZONE_KEY, "operator": "In", "values": [ZONE]})
         client.CustomObjectsApi(cluster.api).patch_cluster_custom_object(
             "karpenter.sh", "v1", "nodepools", "default", {"spec": {"template": {"spec": {"requirements": reqs}}}})
-        ns, replicas = _filler(cluster)
-        nodes_before = [n.metadata.name for n in cluster.core.list_node().items]
-        chaos = _chaos(cluster, karpenter, tmp_path)
-        try:
-            since = time.time()
-            chaos.drain_zone(ZONE)
-            result = capacity_added(cluster.core, ns, SELECTOR, ZONE, replicas, 8.0, provisioner="karpenter",
-                                    nodes_before=nodes_before, since=since)
-        finally:
-            chaos.undo_all()
+        result = drain_filled_zone(cluster, karpenter, tmp_path, ZONE, "karpenter", keep_out=False).result
     finally:
         cluster.close()
     assert not result.passed and not result.inconclusive, result.message()

@@ -7,21 +7,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pytest_azchaos.aws import AwsContext
-from pytest_azchaos.checks.capacity import capacity_added
 from pytest_azchaos.embedded.process import ClusterHandle
 from pytest_azchaos.embedded.topology import Topology
 from pytest_azchaos.kube.cluster import Cluster
 from pytest_azchaos.provisioners.node_group_fence import KIND
 
 from .. import clusters
-from .test_capacity_negative import SELECTOR, _chaos, _filler
+from .test_capacity_negative import drain_filled_zone
 
 LOST = "us-east-1a"  # the first group by name: the one the autoscaler grows on a tie, unless kept out
 
@@ -46,20 +44,13 @@ def test_fenced_drain_sends_the_autoscaler_to_the_surviving_zones_and_restores_m
         handle: ClusterHandle, tmp_path: Path) -> None:
     cluster = Cluster(handle.kubeconfig)
     try:
-        ns, replicas = _filler(cluster)
-        nodes_before = [n.metadata.name for n in cluster.core.list_node().items]
-        chaos = _chaos(cluster, handle, tmp_path)
-        try:
-            since = time.time()
-            chaos.drain_zone(LOST, keep_provisioner_out=True)
-            during = _max_sizes(handle)
-            assert chaos.ledger is not None and KIND in [e.kind for e in chaos.ledger.entries]
-            result = capacity_added(cluster.core, ns, SELECTOR, LOST, replicas, 15.0, provisioner="node-groups",
-                                    nodes_before=nodes_before, since=since)
-        finally:
-            lines = chaos.undo_all()
+        drained = drain_filled_zone(cluster, handle, tmp_path, LOST, "node-groups", keep_out=True, budget=15.0,
+                                    observe=lambda chaos: (_max_sizes(handle), [e.kind for e in chaos.ledger.entries]
+                                                           if chaos.ledger is not None else []))
     finally:
         cluster.close()
+    (during, kinds), result, lines = drained.during, drained.result, drained.undo
+    assert KIND in kinds, kinds
     assert during == {LOST: 1, "us-east-1b": 3, "us-east-1c": 3}, during
     assert result.passed, result.message()
     assert LOST not in result.figures["new_nodes_per_zone"] or not result.figures["new_nodes_per_zone"][LOST]
@@ -109,16 +100,7 @@ def test_without_the_fence_the_autoscaler_refills_the_drained_zone_and_it_is_nam
     template node is not cordoned) and AZ-CAPACITY names the node launched into the zone taken away."""
     cluster = Cluster(handle.kubeconfig)
     try:
-        ns, replicas = _filler(cluster)
-        nodes_before = [n.metadata.name for n in cluster.core.list_node().items]
-        chaos = _chaos(cluster, handle, tmp_path)
-        try:
-            since = time.time()
-            chaos.drain_zone(LOST)
-            result = capacity_added(cluster.core, ns, SELECTOR, LOST, replicas, 8.0, provisioner="node-groups",
-                                    nodes_before=nodes_before, since=since)
-        finally:
-            chaos.undo_all()
+        result = drain_filled_zone(cluster, handle, tmp_path, LOST, "node-groups", keep_out=False).result
     finally:
         cluster.close()
     assert not result.passed and not result.inconclusive, result.message()
