@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_azchaos.chaos.facade import ChaosUnsupported
-from pytest_azchaos.checks.ebs import stays_on_lost_node, waits_for_volume
+from pytest_azchaos.checks.ebs import judge_volume_zone_lost
 from pytest_azchaos.kube.topology import ZoneMap
 from pytest_azchaos.kube.wait import wait_until
 
@@ -56,27 +56,16 @@ def test_az_ebs_drain_pod_waits_for_its_zone(flavour, request, azchaos_cluster, 
         # The zone is lost: on Karpenter its NodePools are fenced out of it too (a cordoned zone is invisible to
         # Karpenter, which would launch a node for the pod in its volume's zone and undo the loss).
         azchaos_chaos.drain_zone(azchaos_zone, keep_provisioner_out=True)
-        result = waits_for_volume(core, app.namespace, name, claim, pv, timeout=azchaos_profile.volume_wait_timeout,
-                                  zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction)
+    elif flavour == "power-off":
+        try:
+            azchaos_chaos.zone_outage(azchaos_zone, aws)
+        except ChaosUnsupported as e:  # EKS Auto Mode: no StopInstances; nothing was changed
+            pytest.skip(str(e))
     else:
-        if flavour == "power-off":
-            try:
-                azchaos_chaos.zone_outage(azchaos_zone, aws)
-            except ChaosUnsupported as e:  # EKS Auto Mode: no StopInstances; nothing was changed
-                pytest.skip(str(e))
-        else:
-            azchaos_chaos.zone_partition(azchaos_zone, aws=aws)
-        if expected.node_replaced:
-            result = waits_for_volume(core, app.namespace, name, claim, pv,
-                                      timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
-                                      zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction,
-                                      old_node=node)
-        else:
-            result = stays_on_lost_node(core, app.namespace, name, claim, pv, node, azchaos_zone,
-                                        timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
-                                        expect_terminating=True, remedy=prediction.remedy, zones=azchaos_zones,
-                                        hold=azchaos_profile.volume_wait_timeout / 3,
-                                        progress=azchaos_run.progress, predicted=prediction)
+        azchaos_chaos.zone_partition(azchaos_zone, aws=aws)
+    result = judge_volume_zone_lost(core, app.namespace, name, claim, pv, node, azchaos_zone, flavour, prediction,
+                                    azchaos_profile.volume_wait_timeout, hold=azchaos_profile.volume_wait_timeout / 3,
+                                    zones=azchaos_zones, progress=azchaos_run.progress)
     azchaos_check(result)
     assert result.figures.get("agrees"), f"unexpected: {result.figures.get('observed')}, the oracle predicted " \
                                          f"{prediction.summary}"

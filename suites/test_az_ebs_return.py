@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_azchaos.chaos.facade import ChaosUnsupported
-from pytest_azchaos.checks.ebs import returned_on_volume, stays_on_lost_node, waits_for_volume
+from pytest_azchaos.checks.ebs import judge_volume_zone_lost, returned_on_volume
 from pytest_azchaos.provisioners.detect import detect
 
 EXPECTED = {"drain": "pending", "power-off": "terminating", "partition": "terminating"}
@@ -45,26 +45,16 @@ def test_az_ebs_return_pod_comes_back_with_its_data(flavour, request, azchaos_cl
         # The zone is lost: on Karpenter its NodePools are fenced out of it too (a cordoned zone is invisible to
         # Karpenter, which would launch a node for the pod in its volume's zone and undo the loss).
         azchaos_chaos.drain_zone(azchaos_zone, keep_provisioner_out=True)
-        lost = waits_for_volume(core, app.namespace, name, claim, pv, timeout=azchaos_profile.volume_wait_timeout,
-                                zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction)
+    elif flavour == "power-off":
+        try:
+            azchaos_chaos.zone_outage(azchaos_zone, aws)
+        except ChaosUnsupported as e:  # EKS Auto Mode: no StopInstances; nothing was changed
+            pytest.skip(str(e))
     else:
-        if flavour == "power-off":
-            try:
-                azchaos_chaos.zone_outage(azchaos_zone, aws)
-            except ChaosUnsupported as e:  # EKS Auto Mode: no StopInstances; nothing was changed
-                pytest.skip(str(e))
-        else:
-            azchaos_chaos.zone_partition(azchaos_zone, aws=aws)
-        if expected.node_replaced:
-            lost = waits_for_volume(core, app.namespace, name, claim, pv,
-                                    timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
-                                    zones=azchaos_zones, progress=azchaos_run.progress, predicted=prediction,
-                                    old_node=node)
-        else:
-            lost = stays_on_lost_node(core, app.namespace, name, claim, pv, node, azchaos_zone,
-                                      timeout=(expected.after_s or 0) + azchaos_profile.volume_wait_timeout,
-                                      expect_terminating=True, remedy=prediction.remedy, zones=azchaos_zones,
-                                      progress=azchaos_run.progress, predicted=prediction)
+        azchaos_chaos.zone_partition(azchaos_zone, aws=aws)
+    lost = judge_volume_zone_lost(core, app.namespace, name, claim, pv, node, azchaos_zone, flavour, prediction,
+                                  azchaos_profile.volume_wait_timeout, zones=azchaos_zones,
+                                  progress=azchaos_run.progress)
     assert lost.passed and lost.figures.get("agrees"), lost.message()
     azchaos_chaos.undo_all()  # the zone comes back
     timeout = azchaos_profile.volume_return_timeout + (azchaos_profile.zone_return_timeout if aws else 0)

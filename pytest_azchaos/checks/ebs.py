@@ -383,6 +383,26 @@ def judge_stuck(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, node: st
                        figures)
 
 
+def judge_volume_zone_lost(core: Any, namespace: str, pod: str, claim: str, pv_name: str, node: str, lost_zone: str,
+                           fault: str, predicted: Any, wait: float, *, hold: float = 0.0,
+                           zones: ZoneMap | None = None, progress: Progress | None = None) -> CheckResult:
+    """AZ-EBS-DRAIN while ``lost_zone`` is lost by ``fault`` (drain | power-off | partition), as the oracle's
+    ``predicted`` says it goes: after a drain, or when the pod's stopped node was replaced (Karpenter), the pod
+    waits Pending for its volume; otherwise it stays Terminating on its lost node (``hold`` more seconds watched).
+    ``wait``: the profile's volume wait, added to the predicted time of the outcome."""
+    if fault == "drain":
+        return waits_for_volume(core, namespace, pod, claim, pv_name, timeout=wait, zones=zones, progress=progress,
+                                predicted=predicted)
+    expected = predicted.outcome_of(pod)
+    timeout = ((expected.after_s if expected else 0) or 0) + wait
+    if expected is not None and expected.node_replaced:
+        return waits_for_volume(core, namespace, pod, claim, pv_name, timeout=timeout, zones=zones,
+                                progress=progress, predicted=predicted, old_node=node)
+    return stays_on_lost_node(core, namespace, pod, claim, pv_name, node, lost_zone, timeout,
+                              expect_terminating=True, remedy=predicted.remedy, zones=zones, hold=hold,
+                              progress=progress, predicted=predicted)
+
+
 def stays_on_lost_node(core: Any, namespace: str, pod: str, claim: str, pv_name: str, node: str, lost_zone: str,
                        timeout: float, *, expect_terminating: bool, remedy: str = "", zones: ZoneMap | None = None,
                        progress: Progress | None = None, predicted: Any = None, hold: float = 0.0,

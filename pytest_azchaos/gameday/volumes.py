@@ -66,24 +66,15 @@ class VolumeSubject(Subject):
 
     def judge_lost(self, scenario: Any, zones: Any) -> None:
         """During the fault: the pod is Pending on its volume (drain) or held Terminating on its node."""
-        from ..checks.ebs import stays_on_lost_node, waits_for_volume
+        from ..checks.ebs import judge_volume_zone_lost
 
         if not self.pod:
             return
-        core, profile = scenario.cluster.core, scenario.profile
-        if scenario.fault == "drain":
-            self.record(waits_for_volume(core, self.app.namespace, self.pod, self.claim, self.pv,
-                                         timeout=profile.volume_wait_timeout, zones=zones,
-                                         progress=scenario.progress, predicted=self.prediction))
-            return
-        expected = self.prediction.outcome_of(self.pod)
-        self.record(stays_on_lost_node(core, self.app.namespace, self.pod, self.claim, self.pv, self.node,
-                                       scenario.zone,
-                                       timeout=((expected.after_s if expected else 0) or 0)
-                                       + profile.volume_wait_timeout,
-                                       expect_terminating=True, remedy=self.prediction.remedy, zones=zones,
-                                       hold=profile.volume_wait_timeout / 3, progress=scenario.progress,
-                                       predicted=self.prediction))
+        profile = scenario.profile
+        self.record(judge_volume_zone_lost(scenario.cluster.core, self.app.namespace, self.pod, self.claim, self.pv,
+                                           self.node, scenario.zone, scenario.fault, self.prediction,
+                                           profile.volume_wait_timeout, hold=profile.volume_wait_timeout / 3,
+                                           zones=zones, progress=scenario.progress))
 
     def judge_returned(self, scenario: Any, zones: Any) -> None:
         """After the undo (and the zone's return): the pod back on the same volume with its data; under a
