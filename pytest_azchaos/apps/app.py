@@ -195,5 +195,18 @@ class App:
                 f"service {self.namespace}/{self.service} got no load-balancer address within {timeout:.0f}s: "
                 "check that a load-balancer controller runs (on EKS: the AWS Load Balancer Controller or the "
                 "in-tree cloud provider) and `kubectl describe service` for its events; or raise the timeout "
-                "with --azchaos-profile realistic")
+                f"with --azchaos-profile realistic{self._service_events()}")
         return result.last or []
+
+    def _service_events(self) -> str:
+        """The Service's events (EnsuringLoadBalancer, SyncLoadBalancerFailed, FailedDeployModel ...): the
+        controller's own account of why no address came, or that none spoke at all."""
+        from ..checks.evidence import describe_events, events_for
+
+        try:
+            events = events_for(self.cluster.core, self.namespace, [self.service], kinds=["Service"])
+        except Exception as e:  # the message is about the Service; an unreadable event list is said, not raised
+            return f"; (events unreadable: {e})"
+        if not events:
+            return "; no controller wrote an event about the Service"
+        return "; " + "; ".join(describe_events(events, limit=5))
