@@ -7,26 +7,22 @@ targets and once on EKS Auto Mode. A representative subset inside CI's time budg
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .suite_runs import run_suites
+
 SUITES = ("test_az_drain.py", "test_az_srcip.py", "test_az_lbconf.py", "az_drain.experiment.yaml")
 
 
 @pytest.mark.parametrize(("controller", "flavour"), [("lbc", "lbc-ip"), ("auto-mode", "auto-mode")])
 def test_load_balancer_suites_pass_on_the_flavour(controller: str, flavour: str, tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "pytest", *(str(ROOT / "suites" / s) for s in SUITES), "-n", "2",
-                          "-q", "-p", "no:cacheprovider", "-rs", "--azchaos-embedded-lb-controller", controller,
-                          "--azchaos-lb", flavour, "--azchaos-report-dir", str(tmp_path / "report")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
-    tail = run.stdout[-6000:]
-    assert run.returncode == 0, tail + run.stderr[-2000:]
-    last = tail.splitlines()[-1]
-    assert " passed" in last and "skipped" not in last, tail  # no verdict skipped as inconclusive
+    run = run_suites(SUITES, ["-n", "2", "--azchaos-embedded-lb-controller", controller, "--azchaos-lb", flavour],
+                     tmp_path, timeout=600)
+    tail = run.tail
+    assert run.process.returncode == 0, run.explained()
+    assert " passed" in run.last_line and "skipped" not in run.last_line, tail  # no verdict skipped as inconclusive
     for check in ("AZ-DRAIN", "AZ-SRCIP", "AZ-LBCONF"):
         assert any(line.startswith(check + " ") and " PASS " in line for line in tail.splitlines()), tail
     reports = "".join(p.read_text(errors="replace") for p in (tmp_path / "report").rglob("*.json"))

@@ -5,13 +5,11 @@ Auto Mode. A subset inside CI's time budget; each provisioner runs every suite w
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .suite_runs import run_suites
 
 
 @pytest.mark.parametrize("args", [("--azchaos-embedded-node-group-room", "2"),
@@ -19,10 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
                                   ("--azchaos-embedded-provisioner", "auto-mode")],
                          ids=["node-groups-with-room", "karpenter", "auto-mode"])
 def test_az_capacity_passes_where_the_provisioner_adds_nodes(args: tuple[str, str], tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "suites" / "test_az_capacity.py"), "-q",
-                          "-p", "no:cacheprovider", "-rs", *args, "--azchaos-report-dir", str(tmp_path / "report")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
-    tail = run.stdout[-6000:]
-    assert run.returncode == 0, tail + run.stderr[-2000:]
-    assert "skipped" not in tail.splitlines()[-1], tail  # judged, not "not applicable"
+    run = run_suites(["test_az_capacity.py"], args, tmp_path, timeout=600)
+    tail = run.tail
+    assert run.process.returncode == 0, run.explained()
+    assert "skipped" not in run.last_line, tail  # judged, not "not applicable"
     assert any(line.startswith("AZ-CAPACITY ") and " PASS " in line for line in tail.splitlines()), tail

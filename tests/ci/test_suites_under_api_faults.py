@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .suite_runs import run_suites
+
 FAULTS = {"kinds": {"error500": 0.02, "unavailable503": 0.02, "throttle429": 0.02, "drop-watch": 0.02,
                     "slow": {"fraction": 0.02, "delay": 1.0}}, "seed": 17}
 
 
 def test_every_suite_passes_with_api_faults_switched_on(tmp_path: Path) -> None:
     env = {**os.environ, "AZCHAOS_API_FAULTS": json.dumps(FAULTS)}
-    run = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "suites"), "-n", "2", "-q", "-p",
-                          "no:cacheprovider", "-rs", "--azchaos-report-dir", str(tmp_path / "report"),
-                          "--azchaos-embedded-node-group-room", "2"],  # room for the autoscaler: AZ-CAPACITY judged
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    tail = run.stdout[-6000:]
-    assert run.returncode == 0, tail + run.stderr[-2000:]
-    assert " passed" in tail and "skipped" not in tail.splitlines()[-1], tail  # no verdict skipped as inconclusive
+    run = run_suites([], ["-n", "2", "--azchaos-embedded-node-group-room", "2"],  # room: AZ-CAPACITY judged
+                     tmp_path, timeout=900, env=env)
+    tail = run.tail
+    assert run.process.returncode == 0, run.explained()
+    assert " passed" in tail and "skipped" not in run.last_line, tail  # no verdict skipped as inconclusive
