@@ -1,7 +1,8 @@
 """pytest-azchaos as a chaostoolkit extension, and chaostoolkit experiments as pytest items.
 
-- ``actions``: ``drain_zone``, ``cordon_zone``, ``undo_faults``, ``kill_pods``, ``zone_outage``,
-  ``start_traffic``, ``stop_traffic`` (chaoslib's ``python`` provider, module ``pytest_azchaos.ctk.actions``);
+- ``actions``: ``drain_zone``, ``cordon_zone``, ``undo_faults``, ``kill_pods``, ``zone_outage``
+  (``suspend_processes``: which Auto Scaling processes it suspends), ``zone_partition``, ``start_traffic``,
+  ``stop_traffic`` (chaoslib's ``python`` provider, module ``pytest_azchaos.ctk.actions``);
 - ``probes``: ``zero_downtime``, ``rescheduled`` (each returns the check as a dict) and the tolerance
   ``passed`` (module ``pytest_azchaos.ctk.probes``);
 - ``context``: the cluster, settings and run an experiment's activities share (kubeconfig and context read

@@ -98,9 +98,16 @@ def kill_pods(namespace: str, label_selector: str, count: int | None = None, fra
     return {"namespace": namespace, "killed": report.names, "summary": report.describe()}
 
 
-def zone_outage(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
-    """Stop the zone's EC2 instances and suspend its Auto Scaling groups (undo with ``undo_faults``).
-    AWS access: the standard AWS settings (``AWS_PROFILE``, an OIDC role ...), or the embedded cluster's."""
+def zone_outage(zone: str, suspend_processes: list[str] | None = None, configuration: Configuration = None,
+                secrets: Secrets = None) -> dict[str, Any]:
+    """Stop the zone's EC2 instances and suspend its Auto Scaling groups' ``suspend_processes`` (default
+    ``Launch``, ``Terminate``, ``AZRebalance``, ``HealthCheck``, ``ReplaceUnhealthy``); undo with ``undo_faults``,
+    which resumes exactly what this run suspended. Leaving ``HealthCheck``/``ReplaceUnhealthy`` active lets a group
+    terminate the stopped instances (its EC2 health check fails an instance that is not running; with ``Launch``
+    suspended nothing replaces them until the undo): the output's ``left_active`` names them, and the zone comes
+    back with new instances, not the same ones (``checks.outage_capacity`` fails naming each). An unknown process
+    name fails naming the valid ones, nothing touched. AWS access: the standard AWS settings (``AWS_PROFILE``, an
+    OIDC role ...), or the embedded cluster's."""
     from ..aws import AwsConfigError, AwsContext
 
     state = run_state(configuration, secrets)
@@ -109,8 +116,10 @@ def zone_outage(zone: str, configuration: Configuration = None, secrets: Secrets
         aws = AwsContext.for_kubeconfig(state.cluster.kubeconfig)
     except AwsConfigError as e:
         raise ActivityFailed(f"no usable AWS access for this cluster: {e}") from None
-    outage = _fault(lambda: state.chaos.zone_outage(zone, aws))
-    return {"zone": zone, "run_id": state.run_id, "summary": outage.describe()}
+    outage = _fault(lambda: state.chaos.zone_outage(zone, aws, suspend_processes=suspend_processes))
+    return {"zone": zone, "run_id": state.run_id, "stopped": list(outage.stopped),
+            "suspended": {g: list(p) for g, p in outage.suspended.items()}, "left_active": outage.active,
+            "summary": outage.describe()}
 
 
 def zone_partition(zone: str, include_load_balancer: bool = False, configuration: Configuration = None,
