@@ -65,6 +65,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="registry map in upstream e2e's KUBE_TEST_REPO_LIST format (default: $KUBE_TEST_REPO_LIST)")
     p.add_argument("--image-pull-secret", action="append", default=None, metavar="[NAMESPACE/]NAME",
                    help="imagePullSecrets of the sample app's pods (repeatable; NAMESPACE/NAME is copied in)")
+    p.add_argument("--suspend-processes", action="append", default=None, metavar="NAME[,NAME...]",
+                   help="with --fault outage: the Auto Scaling processes the outage suspends in the zone's groups "
+                        "(default: Launch,Terminate,AZRebalance,HealthCheck,ReplaceUnhealthy; the undo resumes "
+                        "exactly what it suspended). Leaving HealthCheck or ReplaceUnhealthy active lets a group "
+                        "terminate the stopped instances, which AZ-OUTAGE then fails naming")
     p.add_argument("--seed", default=None, help="seed for random choices (--zone random)")
     p.add_argument("--view-interval", type=float, default=5.0,
                    help="seconds between two blocks of the live view (default: 5)")
@@ -75,6 +80,9 @@ def run(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
     from ..kube.cluster import Cluster
     from ..settings import SettingsError, build
 
+    processes = _suspend_processes(args)
+    if isinstance(processes, str):
+        return _refuse(processes)
     kubeconfig = args.kubeconfig or (os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or None) \
         or str(Path.home() / ".kube" / "config")
     try:
@@ -96,9 +104,29 @@ def run(args: argparse.Namespace, write: Callable[[str], None] = print) -> int:
         problem = _check_cluster(cluster, settings.kubeconfig, settings.context)
         if problem:
             return _refuse(problem)
-        return _run(args, settings, cluster, write)
+        return _run(args, settings, cluster, write, processes)
     finally:
         cluster.close()
+
+
+def _suspend_processes(args: argparse.Namespace) -> tuple[str, ...] | str | None:
+    """``--suspend-processes`` as validated process names (None: the outage's default), or why it is refused."""
+    from ..aws.asg import validate_processes
+
+    given = getattr(args, "suspend_processes", None)
+    if given is None:
+        return None
+    if args.fault != "outage":
+        return (f"--suspend-processes only applies to --fault outage (it picks the Auto Scaling processes the "
+                f"outage suspends), not --fault {args.fault}: drop it or use --fault outage")
+    names = [n.strip() for value in given for n in value.split(",") if n.strip()]
+    if not names:
+        return "--suspend-processes needs at least one process name, e.g. --suspend-processes Launch,Terminate"
+    try:
+        return validate_processes(names)
+    except ValueError as e:
+        return (str(e).replace("in suspend_processes", "in --suspend-processes")
+                .replace("; nothing was changed", "")) + ": pass --suspend-processes with names from them"
 
 
 def _flags(message: str) -> str:
@@ -112,7 +140,8 @@ def _refuse(message: str) -> int:
     return 2
 
 
-def _run(args: argparse.Namespace, settings: Any, cluster: Any, write: Callable[[str], None]) -> int:
+def _run(args: argparse.Namespace, settings: Any, cluster: Any, write: Callable[[str], None],
+         processes: tuple[str, ...] | None = None) -> int:
 
     from ..aws import AwsConfigError, AwsContext
     from ..chaos.facade import Chaos
@@ -146,7 +175,7 @@ def _run(args: argparse.Namespace, settings: Any, cluster: Any, write: Callable[
     chaos = Chaos(cluster, settings, run, profile, f"gameday {args.fault} {zone}", phases)
     try:
         scenario = Scenario(cluster, chaos, profile, zone, args.fault, settings.rate, settings.error_budget, aws,
-                            run.progress)
+                            run.progress, suspend_processes=processes)
     except ScenarioError as e:
         return _refuse(str(e))
     write(f"[gameday] {args.fault} of {zone} on context {context!r}, profile {profile.name}, run {run.run_id}")

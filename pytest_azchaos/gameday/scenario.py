@@ -90,6 +90,8 @@ class Scenario:
     error_budget: float = 0.0
     aws: Any = None
     progress: Any = None
+    #: An outage's Auto Scaling processes to suspend (None: ``aws.OUTAGE_PROCESSES``); only for ``outage``.
+    suspend_processes: tuple[str, ...] | None = None
     subjects: list[Subject] = field(default_factory=list)
     #: Stateful apps on zonal volumes (``gameday.volumes.VolumeSubject``): no traffic, their own checks.
     volumes: list[Any] = field(default_factory=list)
@@ -109,6 +111,8 @@ class Scenario:
                                 "shift) and no AWS "
                                 "access was found for this cluster: configure AWS credentials and region (AWS_PROFILE, "
                                 "AWS_REGION) or use --fault drain")
+        if self.suspend_processes is not None and self.fault != "outage":
+            raise ScenarioError(f"suspend_processes only applies to the outage fault, not {self.fault!r}: drop it")
 
     # ------------------------------------------------------------------ steps
 
@@ -182,7 +186,7 @@ class Scenario:
         if self.fault == "drain":
             self.fault_report = self.chaos.drain_zone(self.zone)
         elif self.fault == "outage":
-            self.fault_report = self.chaos.zone_outage(self.zone, self.aws)
+            self.fault_report = self.chaos.zone_outage(self.zone, self.aws, suspend_processes=self.suspend_processes)
         elif self.fault == "shift":
             self.fault_report = self.chaos.zonal_shift(self.zone, aws=self.aws)
         else:
@@ -222,6 +226,8 @@ class Scenario:
                     s.evidence.notes.append(str(e))
         try:
             lines = self.chaos.undo_all()
+            if self.fault == "outage" and self.fault_report is not None:
+                self._capacity_came_back()
             if self.fault in ("outage", "partition") and self.fault_report is not None:
                 self._set_phase(f"waiting for {self.zone} to rejoin")
                 self._rejoined()
@@ -252,6 +258,15 @@ class Scenario:
                 s.record(endpoints_return(self.cluster.core, s.app.namespace, s.app.service, self.zone,
                                           self._shift_settle() + self.profile.zone_return_timeout,
                                           progress=self.progress))
+
+    def _capacity_came_back(self) -> None:
+        """Right after an outage's undo (as suites/test_az_outage.py): the instances it stopped are the ones that
+        came back, none terminated by its group meanwhile (AZ-OUTAGE, ``checks.outage_capacity``)."""
+        from ..checks.outage_capacity import instances_came_back
+
+        result = instances_came_back(self.fault_report)
+        for s in self.observed:
+            s.record(result)
 
     def _rejoined(self) -> None:
         """After an outage or partition is undone, the zone's nodes are Ready again within the profile's time
