@@ -32,12 +32,12 @@ def namespace(plugin_cluster: Any) -> Iterator[str]:
 
 
 def _scenario(cluster: Any, embedded_cluster: Any, tmp_path: Path, zone: str, fault: str = "drain",
-              aws: Any = None) -> Scenario:
+              aws: Any = None, **fields: Any) -> Scenario:
     settings = Settings(kubeconfig=Path(embedded_cluster.kubeconfig), cluster="kubeconfig", report_dir=tmp_path)
     profile = Profile.by_name(settings.effective_profile())
     run = Run.start(1, TerminalProgress(lambda line: None), tmp_path)
     chaos = Chaos(cluster, settings, run, profile, "gameday-negative", Evidence("phases"))
-    return Scenario(cluster, chaos, profile, zone, fault, settings.rate, aws=aws)
+    return Scenario(cluster, chaos, profile, zone, fault, settings.rate, aws=aws, **fields)
 
 
 def test_one_unprotected_replica_fails_the_shared_drain_with_its_window_and_is_undone(
@@ -91,3 +91,9 @@ def test_an_outage_without_aws_access_is_refused_naming_the_credentials(plugin_c
                                                                          tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="AWS_PROFILE"):
         _scenario(plugin_cluster, embedded_cluster, tmp_path, "us-east-1a", fault="outage")
+
+
+def test_suspend_processes_for_a_fault_other_than_outage_is_refused(plugin_cluster: Any, embedded_cluster: Any,
+                                                                     tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="suspend_processes only applies to the outage fault, not 'drain'"):
+        _scenario(plugin_cluster, embedded_cluster, tmp_path, "us-east-1a", suspend_processes=("Launch",))
