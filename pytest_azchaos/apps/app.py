@@ -204,7 +204,7 @@ class App:
         from ..checks.evidence import describe_events, events_for
 
         try:
-            events = events_for(self.cluster.core, self.namespace, [self.service], kinds=["Service"])
+            events = events_for(self.cluster.core, self.namespace, [self.service or ""], kinds=["Service"])
         except Exception as e:  # the message is about the Service; an unreadable event list is said, not raised
             return f"; (events unreadable: {e})"
         if not events:
