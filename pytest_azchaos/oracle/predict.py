@@ -10,6 +10,9 @@ Per flavour (facts: ``eks-flavours-facts.md`` section 3 and 4, ``k8s-aws-facts.m
   disruption state (``lifecycle``); evicted pods stay Terminating on the unreachable node (no kubelet confirms
   the deletion, no ``out-of-service`` taint), so a Deployment is replaced elsewhere but a StatefulSet's pod is
   not recreated until someone acts. Under a partition the old containers keep running (split brain).
+  Unless the node's provisioner replaces it: a stopped Karpenter node is terminated (facts section 2), and so is
+  a stopped instance whose Auto Scaling group keeps HealthCheck and ReplaceUnhealthy active (``groups``): the
+  Node is deleted, its pods with it, and a StatefulSet's pod is recreated and waits for its volume's zone.
 * **zonal-shift**: EKS cordons the zone's nodes and removes its endpoints; nothing is evicted.
 """
 
@@ -19,11 +22,13 @@ import copy
 import dataclasses
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..timing import Profile
 from .filters import ANTI, EXISTING_ANTI, SPREAD, VOLUME_AFFINITY, VOLUME_ZONE, Simulation, fit_error
+from .groups import GroupTermination
 from .lifecycle import Lifecycle, lifecycle_after
 from .model import (
     OUT_OF_SERVICE_TAINT,
@@ -72,6 +77,8 @@ class PodPrediction:
     #: Its node is replaced, not kept (a stopped Karpenter node: InstanceStopped -> drained, deleted, terminated):
     #: the old pod is deleted rather than left Terminating on an unreachable node.
     node_replaced: bool = False
+    #: Who replaces the node (empty: nobody or Karpenter): its Auto Scaling group's termination, in words.
+    terminated_by: str = ""
 
     def line(self) -> str:
         when = f" at ~{self.after_s:.0f}s" if self.after_s is not None else ""
@@ -82,7 +89,7 @@ class PodPrediction:
     def to_dict(self) -> dict[str, Any]:
         return {"pod": self.pod, "controller": self.controller, "node": self.node, "zone": self.zone,
                 "outcome": self.outcome, "reason": self.reason, "after_s": self.after_s, "to_zone": self.to_zone,
-                "node_replaced": self.node_replaced}
+                "node_replaced": self.node_replaced, "terminated_by": self.terminated_by}
 
 
 @dataclass(frozen=True)
@@ -262,19 +269,26 @@ def _why_pending(pod: Obj, reasons: Counter[str], sim: Simulation, fault: Fault,
 # ---------------------------------------------------------------------------------------------- predict
 
 
-def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeout: float | None = None) -> Prediction:
+def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeout: float | None = None,
+            groups: Mapping[str, GroupTermination] | None = None) -> Prediction:
     """What Kubernetes will do for ``state``'s workload under ``fault`` (``profile`` gives the controllers'
-    timings; ``drain_timeout`` how long a drain retries PDB refusals, default the profile's)."""
+    timings; ``drain_timeout`` how long a drain retries PDB refusals, default the profile's). ``groups``: under a
+    power-off, the lost nodes whose Auto Scaling group terminates their stopped instance (``groups.
+    terminated_by_groups``): their Nodes are deleted, their pods garbage-collected and recreated."""
     zone_nodes = [name_of(n) for n in state.nodes if zone_of_node(n) == fault.zone]
     lost = set(fault.nodes) if fault.nodes is not None else set(zone_nodes)
     lifecycle = lifecycle_after(state, fault, sorted(lost), profile) if fault.kind in ("power-off", "partition") \
         else None
-    sim = Simulation(state, _after_fault(state.nodes, lost, fault, lifecycle),
+    replaced = {name_of(n) for n in state.nodes if name_of(n) in lost and labels_of(n).get(KARPENTER_NODEPOOL)}
+    # Nodes whose group terminates their instance are deleted: the scheduler no longer counts them.
+    by_group = {n: t for n, t in (groups or {}).items()
+                if fault.kind == "power-off" and n in lost and n not in replaced}
+    kept_nodes = [n for n in state.nodes if name_of(n) not in by_group]
+    sim = Simulation(state, _after_fault(kept_nodes, lost, fault, lifecycle),
                      [copy.deepcopy(p) for p in state.pods])
     workload = sorted(state.workload_pods(), key=lambda p: name_of(p))
-    total_nodes = len(state.nodes)
+    total_nodes = len(kept_nodes)
     on_lost = [p for p in workload if node_of_pod(p) in lost and not terminating(p)]
-    replaced = {name_of(n) for n in state.nodes if name_of(n) in lost and labels_of(n).get(KARPENTER_NODEPOOL)}
     lost_order = sorted(lost)
     out: dict[str, PodPrediction] = {}
     notes: list[str] = []
@@ -360,6 +374,23 @@ def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeou
                 else:
                     out[name_of(pod)] = dataclasses.replace(replace(pod, index + 1, after, lead), node_replaced=True)
                 continue
+            if node in by_group:
+                # The group's EC2 health check fails the stopped instance and ReplaceUnhealthy terminates it; the
+                # cloud node lifecycle controller deletes the Node; pod GC deletes its pods (groups.py).
+                term = by_group[node]
+                drop(pod)
+                lead = (f"{term.describe()}: the cloud node lifecycle controller deletes node {node} and pod GC "
+                        "its pods: the pod is deleted, not left Terminating")
+                after = profile.asg_health_check_interval + profile.cloud_poll_interval + \
+                    profile.pod_gc_orphan_quarantine
+                if not _controller(pod) or _controller(pod) == "DaemonSet":
+                    out[name_of(pod)] = PodPrediction(**base(pod), outcome="gone", after_s=after,
+                                                      reason=lead + "; nothing recreates it", node_replaced=True,
+                                                      terminated_by=term.describe())
+                else:
+                    out[name_of(pod)] = dataclasses.replace(replace(pod, index + 1, after, lead), node_replaced=True,
+                                                            terminated_by=term.describe())
+                continue
             tainted = lifecycle.taint_after(lost_order.index(node)) if node in lost_order else None
             tolerate = toleration_seconds(pod, UNREACHABLE_TAINT)
             if tainted is None:
@@ -391,6 +422,9 @@ def predict(state: ClusterState, fault: Fault, profile: Profile, *, drain_timeou
     for pod in workload:
         out.setdefault(name_of(pod), PodPrediction(**base(pod), outcome="unaffected",
                                                    reason="not on a lost node"))
+    for node, term in sorted(by_group.items()):
+        notes.append(f"{term.describe()}: node {node} is deleted once its instance is terminated; the group "
+                     "launches a replacement in the zone only when Launch is resumed (the undo)")
     preds = tuple(out[name_of(p)] for p in workload)
     outside = sum(1 for p in workload if node_of_pod(p) not in lost and pod_ready(p))
     controlled = [p for p in workload if _controller(p) and _controller(p) != "DaemonSet"]
@@ -414,6 +448,9 @@ def _summary(fault: Fault, preds: tuple[PodPrediction, ...], lifecycle: Lifecycl
     if first is not None:
         parts.append(f"{counts['pending']} replacement(s) stay Pending: "
                      f"{first.reason.partition('stays Pending: ')[2] or first.reason}")
+    by_group = sorted({p.terminated_by for p in preds if p.terminated_by})
+    if by_group:
+        parts.append("their nodes are deleted: " + "; ".join(by_group))
     if counts["terminating"]:
         parts.append(f"{counts['terminating']} pod(s) stay Terminating on the unreachable node(s)")
     if counts["blocked"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .model import ClusterState, Obj, pod_key
@@ -30,10 +31,25 @@ def read_state(core: Any, namespace: str, selector: str) -> ClusterState:
 
 
 def predict_for(core: Any, namespace: str, selector: str, kind: str, zone: str, profile: Any, *,
-                nodes: list[str] | None = None, drain_timeout: float | None = None) -> Any:
-    """``read_state`` then ``predict`` for fault ``kind`` (drain, power-off, partition, zonal-shift) on ``zone``."""
+                nodes: list[str] | None = None, drain_timeout: float | None = None, aws: Any = None,
+                suspend_processes: Iterable[str] | None = None) -> Any:
+    """``read_state`` then ``predict`` for fault ``kind`` (drain, power-off, partition, zonal-shift) on ``zone``.
+    ``aws`` (an ``AwsContext``) with a power-off: the lost nodes' Auto Scaling groups are read, and those the
+    outage (suspending ``suspend_processes``, default ``aws.OUTAGE_PROCESSES``) leaves with HealthCheck or
+    ReplaceUnhealthy active are predicted to terminate their stopped instances (``groups``)."""
+    from .groups import terminated_by_groups
     from .model import Fault
     from .predict import predict
 
-    return predict(read_state(core, namespace, selector), Fault.of(kind, zone, nodes), profile,
-                   drain_timeout=drain_timeout)
+    state = read_state(core, namespace, selector)
+    fault = Fault.of(kind, zone, nodes)
+    groups = None
+    if aws is not None and fault.kind == "power-off":
+        from ..aws.asg import OUTAGE_PROCESSES, groups_of
+        from ..aws.inventory import parse_provider_id
+
+        ids = [parsed[1] for n in state.nodes
+               if (parsed := parse_provider_id((n.get("spec") or {}).get("providerID"))) and parsed[0] == zone]
+        asked = OUTAGE_PROCESSES if suspend_processes is None else tuple(suspend_processes)
+        groups = terminated_by_groups(state.nodes, groups_of(aws, ids), asked)
+    return predict(state, fault, profile, drain_timeout=drain_timeout, groups=groups)
