@@ -11,7 +11,7 @@ that reads them from the cluster. The AWS half (the EBS volume's AZ via boto3) i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,14 +209,17 @@ NODEPOOL_LABEL = "karpenter.sh/nodepool"
 def judge_returned(pod: Any, pvc: Any, pv_name: str, zone: str, zones: ZoneMap, *, expected_data: str | None = None,
                    read_back: str | None = None, old_node: str | None = None, provisioner: str = "",
                    known_nodes: Iterable[str] | None = None, node_labels: dict[str, str] | None = None,
-                   claim_pvs: list[str] | None = None, check_id: str = "AZ-EBS-RETURN") -> CheckResult:
+                   claim_pvs: list[str] | None = None, replaced_by: str = "",
+                   check_id: str = "AZ-EBS-RETURN") -> CheckResult:
     """The pod is Running and Ready in ``zone`` on ``pv_name`` (and read back the data, when given), and no other
     volume was provisioned for its claim (``claim_pvs``: the PVs whose claimRef names it).
 
     ``old_node`` / ``known_nodes`` (the nodes before the fault) and ``provisioner`` (``provisioners.detect``'s kind)
     say where "back" may be: on Karpenter or Auto Mode the lost node was terminated and replaced, so a new node in
     the volume's zone is the expected return (its NodePool named from ``node_labels``); on node groups the lost
-    instances restart, and a new node is reported as such. Either way the volume's zone is what decides."""
+    instances restart, and a new node is reported as such, unless ``replaced_by`` says who replaced the old one
+    (an Auto Scaling group that terminated the stopped instance and launched another once resumed). Either way the
+    volume's zone is what decides."""
     name = pod.metadata.name if pod else "<missing>"
     node = pod.spec.node_name if pod else None
     node_zone = zones.zone_of(node)
@@ -231,8 +234,9 @@ def judge_returned(pod: Any, pvc: Any, pv_name: str, zone: str, zones: ZoneMap, 
         labels = node_labels or {}
         how = (f"a new node (NodePool {labels[NODEPOOL_LABEL]})" if NODEPOOL_LABEL in labels else
                "a new node" if new_node else "another node that was there before")
-        if provisioner in REPLACING_PROVISIONERS:
-            evidence.append(f"{provisioner}: its old node {old_node} was replaced, not restarted; back on {how}")
+        if provisioner in REPLACING_PROVISIONERS or replaced_by:
+            evidence.append(f"{replaced_by or provisioner}: its old node {old_node} was replaced, not restarted; "
+                            f"back on {how}")
         else:
             evidence.append(f"{provisioner or 'provisioner unknown'}: back on {how}, not on its old node {old_node}")
     problems = []
@@ -265,7 +269,7 @@ def judge_returned(pod: Any, pvc: Any, pv_name: str, zone: str, zones: ZoneMap, 
 def returned_on_volume(core: Any, namespace: str, pod: str, claim: str, pv_name: str, zone: str,
                        timeout: float = 30.0, *, zones: ZoneMap | None = None, expected_data: str | None = None,
                        read_back: str | None = None, progress: Progress | None = None, old_node: str | None = None,
-                       provisioner: str = "", check_id: str = "AZ-EBS-RETURN") -> CheckResult:
+                       provisioner: str = "", replaced_by: str = "", check_id: str = "AZ-EBS-RETURN") -> CheckResult:
     """AZ-EBS-RETURN against the cluster; waits up to ``timeout`` for the pod to come back. ``zones`` are the nodes
     before the fault; a node that joined since (Karpenter's replacement) is read fresh for its zone."""
     before = zones or ZoneMap.read(core)
@@ -283,7 +287,8 @@ def returned_on_volume(core: Any, namespace: str, pod: str, claim: str, pv_name:
                               now, expected_data=expected_data if with_data else None, read_back=read_back,
                               old_node=old_node,
                               provisioner=provisioner, known_nodes=known, node_labels=labels,
-                              claim_pvs=_claim_pvs(core, namespace, claim), check_id=check_id)
+                              claim_pvs=_claim_pvs(core, namespace, claim), replaced_by=replaced_by,
+                              check_id=check_id)
 
     result = wait_until(fetch, lambda r: r.passed or bool(r.figures["new_pvs"]), timeout=timeout,
                         what=f"pod {pod} back in {zone} on {pv_name}", progress=progress)
@@ -385,22 +390,52 @@ def judge_stuck(pod: Any, pvc: Any, claim_pvs: list[str], pv_name: str, node: st
 
 def judge_volume_zone_lost(core: Any, namespace: str, pod: str, claim: str, pv_name: str, node: str, lost_zone: str,
                            fault: str, predicted: Any, wait: float, *, hold: float = 0.0,
-                           zones: ZoneMap | None = None, progress: Progress | None = None) -> CheckResult:
+                           zones: ZoneMap | None = None, progress: Progress | None = None,
+                           terminations: Callable[[], Iterable[Any]] | None = None) -> CheckResult:
     """AZ-EBS-DRAIN while ``lost_zone`` is lost by ``fault`` (drain | power-off | partition), as the oracle's
-    ``predicted`` says it goes: after a drain, or when the pod's stopped node was replaced (Karpenter), the pod
-    waits Pending for its volume; otherwise it stays Terminating on its lost node (``hold`` more seconds watched).
-    ``wait``: the profile's volume wait, added to the predicted time of the outcome."""
+    ``predicted`` says it goes: after a drain, or when the pod's stopped node was replaced (Karpenter) or its
+    instance terminated by its Auto Scaling group (HealthCheck/ReplaceUnhealthy left active: the Node is deleted),
+    the pod waits Pending for its volume; otherwise it stays Terminating on its lost node (``hold`` more seconds
+    watched). ``wait``: the profile's volume wait, added to the predicted time of the outcome. ``terminations``:
+    a look at the instances the outage saw terminated (``aws.outage_watch.Termination``), named in the result."""
     if fault == "drain":
         return waits_for_volume(core, namespace, pod, claim, pv_name, timeout=wait, zones=zones, progress=progress,
                                 predicted=predicted)
     expected = predicted.outcome_of(pod)
     timeout = ((expected.after_s if expected else 0) or 0) + wait
     if expected is not None and expected.node_replaced:
-        return waits_for_volume(core, namespace, pod, claim, pv_name, timeout=timeout, zones=zones,
-                                progress=progress, predicted=predicted, old_node=node)
+        result = waits_for_volume(core, namespace, pod, claim, pv_name, timeout=timeout, zones=zones,
+                                  progress=progress, old_node=node)
+        if expected.terminated_by and result.passed:
+            result = _node_went_with_instance(core, result, node, expected.terminated_by, terminations)
+        return _compared(result, predicted, pod)
     return stays_on_lost_node(core, namespace, pod, claim, pv_name, node, lost_zone, timeout,
                               expect_terminating=True, remedy=predicted.remedy, zones=zones, hold=hold,
                               progress=progress, predicted=predicted)
+
+
+def _node_went_with_instance(core: Any, result: CheckResult, node: str, predicted_by: str,
+                             terminations: Callable[[], Iterable[Any]] | None) -> CheckResult:
+    """``result`` (the pod waits for its volume) saying why: which group terminated which instance (as the outage
+    saw it, else as predicted) and whether the Node object is gone."""
+    import dataclasses
+
+    seen = None
+    if terminations is not None:
+        try:
+            seen = next((t for t in terminations() if t.node == node), None)
+        except Exception as e:  # our side: the look failed; the prediction still names the group
+            result = dataclasses.replace(result, evidence=(*result.evidence, f"terminations not read: {e}"))
+    if seen is not None:
+        why = f"the group {seen.group or '?'} terminated instance {seen.instance_id}: {seen.by()}"
+    else:
+        why = f"not seen by the outage's watch; predicted: {predicted_by}"
+    gone = _read(core.read_node, node) is None
+    what = f"node {node} deleted" if gone else f"node {node} still exists"
+    return dataclasses.replace(result, summary=f"{result.summary}; {why}; {what}",
+                               evidence=(*result.evidence, f"lost node {node}: {why}; {what}"),
+                               figures={**result.figures, "node_deleted": gone,
+                                        "terminated_instance": seen.instance_id if seen else None})
 
 
 def stays_on_lost_node(core: Any, namespace: str, pod: str, claim: str, pv_name: str, node: str, lost_zone: str,

@@ -5,7 +5,9 @@ lost, AZ-EBS-RETURN once the zone is back, and under a partition the split-brain
 What the pod of the lost zone must do depends on the fault, and the rescheduling oracle says so before it
 (as ``suites/test_az_ebs_drain.py`` and ``test_az_ebs_return.py`` do one fault at a time): after a drain it
 waits Pending with the volume's node-affinity reason; after a power-off or a partition it stays Terminating on
-its unreachable node, with the upstream remedy named.
+its unreachable node, with the upstream remedy named; unless the outage leaves its Auto Scaling group's
+HealthCheck/ReplaceUnhealthy active (``--suspend-processes Launch``): the group terminates the stopped instance, the
+Node is deleted, and the pod is recreated and waits Pending for its volume, then returns on the group's new node.
 """
 
 from __future__ import annotations
@@ -53,9 +55,12 @@ class VolumeSubject(Subject):
         wrote = self.app.exec(self.pod, ["sh", "-c", f"echo {self.marker} > {self.app.spec.mount_path}/marker"])
         if wrote.exit_code != 0:
             raise RuntimeError(f"could not write the marker to {self.pod}'s volume: {wrote.output}")
+        outage = scenario.fault == "outage" and scenario.aws is not None
         self.prediction = predict_for(core, self.app.namespace, self.app.label_selector,
                                       ORACLE_FAULT[scenario.fault], scenario.zone, scenario.profile,
-                                      drain_timeout=float(scenario.profile.drain_timeout))
+                                      drain_timeout=float(scenario.profile.drain_timeout),
+                                      aws=scenario.aws if outage else None,
+                                      suspend_processes=scenario.suspend_processes if outage else None)
         self.evidence.predictions.append(self.prediction.to_evidence())
         if scenario.progress is not None:
             for line in self.prediction.lines():
@@ -74,7 +79,8 @@ class VolumeSubject(Subject):
         self.record(judge_volume_zone_lost(scenario.cluster.core, self.app.namespace, self.pod, self.claim, self.pv,
                                            self.node, scenario.zone, scenario.fault, self.prediction,
                                            profile.volume_wait_timeout, hold=profile.volume_wait_timeout / 3,
-                                           zones=zones, progress=scenario.progress))
+                                           zones=zones, progress=scenario.progress,
+                                           terminations=_terminations(scenario.fault_report)))
 
     def judge_returned(self, scenario: Any, zones: Any) -> None:
         """After the undo (and the zone's return): the pod back on the same volume with its data; under a
@@ -87,14 +93,17 @@ class VolumeSubject(Subject):
         core, profile = scenario.cluster.core, scenario.profile
         lost_zone = scenario.fault in ("outage", "partition")
         timeout = profile.volume_return_timeout + (profile.zone_return_timeout if lost_zone else 0)
+        expected = self.prediction.outcome_of(self.pod) if self.prediction is not None else None
+        replaced_by = expected.terminated_by if expected is not None else ""
         result: CheckResult = returned_on_volume(core, self.app.namespace, self.pod, self.claim, self.pv,
                                                  scenario.zone, timeout=timeout, zones=zones,
-                                                 progress=scenario.progress)
+                                                 progress=scenario.progress, old_node=self.node,
+                                                 replaced_by=replaced_by)
         if result.passed:
             read = self.app.exec(self.pod, ["cat", f"{self.app.spec.mount_path}/marker"])
             result = returned_on_volume(core, self.app.namespace, self.pod, self.claim, self.pv, scenario.zone,
                                         timeout=5, zones=zones, expected_data=self.marker,
-                                        read_back=read.output.strip())
+                                        read_back=read.output.strip(), old_node=self.node, replaced_by=replaced_by)
         self.record(result)
         if self.held:
             self.record(healed(core, self.app.namespace, scenario.zone, self.held,
@@ -108,6 +117,21 @@ class VolumeSubject(Subject):
         if self.watch is not None:
             self.watch.stop()
             self.watch = None
+
+
+def _terminations(report: Any) -> Any:
+    """A look at the instances an outage saw terminated (None for other faults): a fresh look, else what its
+    watch already found."""
+    if report is None or not hasattr(report, "watch"):
+        return None
+
+    def look() -> list[Any]:
+        try:
+            return list(report.watch())
+        except Exception:  # our side; the background watch's findings still hold
+            return list(report.terminated)
+
+    return look
 
 
 def expected_outcome(fault: str) -> str:
