@@ -279,7 +279,7 @@ class EmbeddedCluster:
         if parts == ["azchaos", "v1", "controller-errors"]:
             return web.json_response({"controllers": [
                 {"name": c.name, "count": len(c.errors), "last": repr(c.errors[-1])}
-                for c in [*self.controllers, self.scheduler, self.dataplane] if getattr(c, "errors", None)]})
+                for c in self._error_keepers() if getattr(c, "errors", None)]})
         if len(parts) != 5 or parts[:3] != ["azchaos", "v1", "nodes"] or parts[4] not in (
                 "heartbeat", "power", "kubelet"):
             return await handler(request)
@@ -307,6 +307,14 @@ class EmbeddedCluster:
         elif body.get("running") is False:
             hb.stop()
         return web.json_response({"node": hb.node_name, "running": hb.running, "ready": hb.ready})
+
+    def _error_keepers(self) -> list[Any]:
+        """Every component that catches an exception, records it in ``errors`` and goes on: the controllers, the
+        scheduler, the data plane, the cloud's mirrors and the add-on controllers (Karpenter, Cluster Autoscaler)."""
+        cloud = [self.cloud.nlbs, self.cloud.volumes] if self.cloud is not None else []
+        addons = [c for c in (self.karpenter, self.autoscaler) if c is not None]
+        keepers = [*self.controllers, self.scheduler, self.dataplane, *cloud, *addons]
+        return list({id(c): c for c in keepers}.values())  # the LBC and Karpenter are controllers as well
 
     async def _stalls(self, request: web.Request) -> web.StreamResponse:
         if request.method == "PUT":

@@ -49,7 +49,6 @@ class DataPlane(Controller):
         self._lb_index = 0
         self._lb_addresses: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = asyncio.Lock()
-        self.failures: list[BaseException] = []
         self.events = EventRecorder(store, "service-controller")
         self.lbc_events = EventRecorder(store, "service")  # the LBC's recorder (GetEventRecorderFor("service"))
         # The LBC / Auto Mode controller (lbc/controller.py) and how its NLBs' times scale (set by the cluster).
@@ -86,9 +85,9 @@ class DataPlane(Controller):
         async with self._lock:
             try:
                 await self._sync(key)
-            except Exception as e:  # recorded, surfaced by the cluster's health check
+            except Exception as e:  # recorded: /azchaos/v1/controller-errors reports it, the plugin warns
                 log.exception("dataplane sync %r failed", key)
-                self.failures.append(e)
+                self.errors.append(e)
 
     async def _sync(self, key: Hashable) -> None:
         assert isinstance(key, tuple)
