@@ -60,6 +60,15 @@ def test_node_groups_return_on_a_new_node_is_reported_as_such() -> None:
     assert "node-groups: back on a new node, not on its old node node-a1" in result.evidence, result.evidence
 
 
+def test_node_groups_return_after_the_group_terminated_the_old_node_names_the_group() -> None:
+    by = "Auto Scaling group ng-a terminates its stopped instance i-1 (HealthCheck, ReplaceUnhealthy left active)"
+    result = judge_returned(pod(node="karp-a9"), pvc(), "pv-1", "us-east-1a", ZONES, old_node="node-a1",
+                            provisioner="node-groups", known_nodes=BEFORE, claim_pvs=["pv-1"], replaced_by=by)
+    assert result.passed and result.figures["new_node"] is True, result.message()
+    assert f"{by}: its old node node-a1 was replaced, not restarted; back on a new node" in result.evidence, \
+        result.evidence
+
+
 # ------------------------------------------------------------------------------------- real Karpenter cluster
 
 
