@@ -464,12 +464,16 @@ def azchaos_predict(request: pytest.FixtureRequest, azchaos_cluster: Cluster, az
     """Factory: ``azchaos_predict(app, fault, zone, nodes=None) -> oracle.Prediction``. Call it before a destructive
     step: from the cluster's real state it predicts what Kubernetes will do for ``app`` under ``fault``
     (``"drain"``, ``"power-off"``, ``"partition"``, ``"zonal-shift"``) on ``zone`` (or only ``nodes`` of it),
-    prints it, records it in the evidence and the report; pass it to the checks' ``predicted=``."""
+    prints it, records it in the evidence and the report; pass it to the checks' ``predicted=``. For a power-off
+    through ``zone_outage(z, aws, suspend_processes=...)`` pass the same ``aws=`` and ``suspend_processes=``: a group
+    left with HealthCheck/ReplaceUnhealthy active is then predicted to terminate its stopped instances."""
     from .oracle import predict_for
 
-    def predict(app: App, fault: str, zone: str, nodes: list[str] | None = None) -> Any:
+    def predict(app: App, fault: str, zone: str, nodes: list[str] | None = None, *, aws: Any = None,
+                suspend_processes: Any = None) -> Any:
         prediction = predict_for(azchaos_cluster.core, app.namespace, app.label_selector, fault, zone,
-                                 azchaos_profile, nodes=nodes, drain_timeout=float(azchaos_profile.drain_timeout))
+                                 azchaos_profile, nodes=nodes, drain_timeout=float(azchaos_profile.drain_timeout),
+                                 aws=aws, suspend_processes=suspend_processes)
         for line in prediction.lines():
             azchaos_run.progress.note(line)
         azchaos_evidence.predictions.append(prediction.to_evidence())
