@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
+from .api_errors import RETRY_AFTER_API_FAILURE, aws_api_failed
 
 if TYPE_CHECKING:
     from .layer import CloudLayer
@@ -108,6 +109,10 @@ class NlbMirror(Controller):
             try:
                 await self._sync(key[0], key[1])
             except Exception as e:
+                if aws_api_failed(e):  # as the controllers requeue: the key again a moment later
+                    log.warning("mirroring the NLB of %s/%s: the AWS API failed a call, retrying: %r", *key, e)
+                    asyncio.get_running_loop().call_later(RETRY_AFTER_API_FAILURE, self.enqueue, key)
+                    return
                 log.exception("mirroring the NLB of %s/%s failed", *key)
                 self.errors.append(e)
 

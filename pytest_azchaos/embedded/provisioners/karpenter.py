@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...wellknown import LEGACY_ZONE_LABEL, PV_ZONE_KEYS
 from ..apiserver.store import Event, now_rfc3339
+from ..cloud.api_errors import aws_api_failed
 from ..controllers.base import Controller
 from ..controllers.events import EventRecorder
 from ..heartbeat import NodeHeartbeat
@@ -231,7 +232,10 @@ class KarpenterController(Controller):
             for work in (self.check_interruptions, self.consolidate, self.check_drift):
                 try:
                     work()
-                except Exception as e:  # recorded; the next period retries
+                except Exception as e:  # the next period retries; only what is not AWS failing is recorded
+                    if aws_api_failed(e):
+                        log.warning("karpenter: the AWS API failed %s, retried next period: %r", work.__name__, e)
+                        continue
                     log.exception("karpenter: %s failed", work.__name__)
                     self.errors.append(e)
             self.enqueue("provision")
