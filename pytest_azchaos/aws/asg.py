@@ -18,6 +18,13 @@ SCALING_PROCESSES = ("Launch", "Terminate", "AddToLoadBalancer", "AlarmNotificat
 KEEPS_STOPPED = ("HealthCheck", "ReplaceUnhealthy")
 
 
+def left_active(already: Iterable[str], asked: Iterable[str]) -> list[str]:
+    """The processes of ``KEEPS_STOPPED`` a group keeps through an outage that suspends ``asked`` (``already``: what
+    the group had suspended): non-empty means it terminates the stopped instances."""
+    off = set(already) | set(asked)
+    return [p for p in KEEPS_STOPPED if p not in off]
+
+
 def validate_processes(processes: Iterable[str]) -> tuple[str, ...]:
     """``processes`` as a tuple in the API's spelling, or ``ValueError`` naming the valid ones (nothing touched)."""
     if isinstance(processes, str):

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from .asg import KEEPS_STOPPED, OUTAGE_PROCESSES, groups_of, validate_processes
+from .asg import OUTAGE_PROCESSES, groups_of, left_active, validate_processes
 from .context import AwsContext
 from .errors import AwsConfigError, AwsError, AwsSafetyError, AwsTimeoutError, UnknownInstanceError
 from .inventory import Instance, describe_instances, parse_provider_id
@@ -207,7 +207,7 @@ def zone_outage(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Iterab
     running = sorted(i.id for i in found.values() if i.state in ("running", "pending"))
     already = sorted(i.id for i in found.values() if i.id not in running)
     suspend = {g.name: [p for p in asked if p not in g.suspended] for g in groups}
-    active = {g.name: [p for p in KEEPS_STOPPED if p not in g.suspended and p not in asked] for g in groups}
+    active = {g.name: left_active(g.suspended, asked) for g in groups}
     by_instance = {i: g.name for g in groups for i in g.instance_ids if i in found}
     node_names = {iid: name_of(n) for n in nodes
                   for iid in zone_instance_ids([n], zone) if iid in running}

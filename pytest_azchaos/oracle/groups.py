@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..aws.asg import KEEPS_STOPPED
+from ..aws.asg import left_active
+from ..aws.inventory import parse_provider_id
 from .model import Obj, name_of
 
 
@@ -43,22 +44,6 @@ class GroupTermination:
                 f"({', '.join(self.active)} left active; suspended: {', '.join(self.suspended) or 'nothing'})")
 
 
-def _instance_of(node: Obj) -> str | None:
-    """``aws:///us-east-1a/i-0abc`` -> ``i-0abc``."""
-    provider = ((node.get("spec") or {}).get("providerID") or "")
-    if not provider.startswith("aws://"):
-        return None
-    tail = provider.rsplit("/", 1)[-1]
-    return tail if tail.startswith("i-") else None
-
-
-def left_active(already: Iterable[str], asked: Iterable[str]) -> tuple[str, ...]:
-    """The processes of ``KEEPS_STOPPED`` neither already suspended nor asked for: non-empty means the group
-    terminates stopped instances."""
-    off = set(already) | set(asked)
-    return tuple(p for p in KEEPS_STOPPED if p not in off)
-
-
 def terminated_by_groups(nodes: Iterable[Obj], groups: Iterable[Any], asked: Iterable[str]
                          ) -> dict[str, GroupTermination]:
     """Node name -> its group's termination, for each node whose instance is in a group that the outage
@@ -70,11 +55,12 @@ def terminated_by_groups(nodes: Iterable[Obj], groups: Iterable[Any], asked: Ite
             by_instance[iid] = g
     out: dict[str, GroupTermination] = {}
     for node in nodes:
-        iid = _instance_of(node)
+        parsed = parse_provider_id((node.get("spec") or {}).get("providerID"))
+        iid = parsed[1] if parsed else None
         group = by_instance.get(iid or "")
         if group is None or iid is None:
             continue
-        active = left_active(group.suspended, asked)
+        active = tuple(left_active(group.suspended, asked))
         if active:
             suspended = tuple(dict.fromkeys([*asked, *sorted(group.suspended)]))
             out[name_of(node)] = GroupTermination(group.name, iid, active, suspended)

@@ -46,10 +46,8 @@ def predict_for(core: Any, namespace: str, selector: str, kind: str, zone: str, 
     groups = None
     if aws is not None and fault.kind == "power-off":
         from ..aws.asg import OUTAGE_PROCESSES, groups_of
-        from ..aws.inventory import parse_provider_id
+        from ..aws.outage import zone_instance_ids
 
-        ids = [parsed[1] for n in state.nodes
-               if (parsed := parse_provider_id((n.get("spec") or {}).get("providerID"))) and parsed[0] == zone]
         asked = OUTAGE_PROCESSES if suspend_processes is None else tuple(suspend_processes)
-        groups = terminated_by_groups(state.nodes, groups_of(aws, ids), asked)
+        groups = terminated_by_groups(state.nodes, groups_of(aws, zone_instance_ids(state.nodes, zone)), asked)
     return predict(state, fault, profile, drain_timeout=drain_timeout, groups=groups)
