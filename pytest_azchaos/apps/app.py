@@ -201,12 +201,7 @@ class App:
     def _service_events(self) -> str:
         """The Service's events (EnsuringLoadBalancer, SyncLoadBalancerFailed, FailedDeployModel ...): the
         controller's own account of why no address came, or that none spoke at all."""
-        from ..checks.evidence import describe_events, events_for
+        from ..checks.evidence import events_clause
 
-        try:
-            events = events_for(self.cluster.core, self.namespace, [self.service or ""], kinds=["Service"])
-        except Exception as e:  # the message is about the Service; an unreadable event list is said, not raised
-            return f"; (events unreadable: {e})"
-        if not events:
-            return "; no controller wrote an event about the Service"
-        return "; " + "; ".join(describe_events(events, limit=5))
+        return events_clause(self.cluster.core, self.namespace, [self.service or ""], kinds=["Service"],
+                             none="no controller wrote an event about the Service")

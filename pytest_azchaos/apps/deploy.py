@@ -163,10 +163,6 @@ def _copy_secret(cluster: Cluster, namespace: str, source: Any, labels: dict[str
 def _warnings(cluster: Cluster, namespace: str) -> str:
     """The namespace's Warning events (FailedCreate with Pod Security's refusal, FailedScheduling ...): why
     pods never came, which otherwise only the controllers' events say."""
-    from ..checks.evidence import describe_events, events_for
+    from ..checks.evidence import events_clause
 
-    try:
-        lines = describe_events([e for e in events_for(cluster.core, namespace) if e.type == "Warning"], limit=5)
-    except Exception as e:  # the message is about the app; an unreadable event list is said, not raised
-        return f"; (events unreadable: {e})"
-    return "; " + "; ".join(lines) if lines else ""
+    return events_clause(cluster.core, namespace, warnings_only=True)

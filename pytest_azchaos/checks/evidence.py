@@ -112,6 +112,22 @@ def describe_events(events: list[EventView], limit: int = 25) -> list[str]:
     return lines
 
 
+def events_clause(core: Any, namespace: str, involved_names: Iterable[str] | None = None, *,
+                   kinds: Iterable[str] | None = None, warnings_only: bool = False, limit: int = 5,
+                   none: str = "") -> str:
+    """The matching events as a clause to append to a message (``"; event ...; event ..."``), ``"; " + none`` when
+    there are none (``""`` if ``none`` is empty), and ``"; (events unreadable: ...)"`` when they cannot be read:
+    the message is about something else, so a failed look is said, not raised."""
+    try:
+        events = events_for(core, namespace, involved_names, kinds=kinds)
+    except Exception as e:
+        return f"; (events unreadable: {e})"
+    lines = describe_events([e for e in events if e.type == "Warning" or not warnings_only], limit=limit)
+    if lines:
+        return "; " + "; ".join(lines)
+    return f"; {none}" if none else ""
+
+
 def failed_scheduling(core: Any, namespace: str, pod_names: Iterable[str]) -> dict[str, str]:
     """Pod -> its latest FailedScheduling message, verbatim (the scheduler's own words)."""
     latest: dict[str, EventView] = {}
