@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..apiserver.store import now_rfc3339
-from ..cloud.api_errors import aws_api_failed
+from ..cloud.api_errors import caught
 from ..controllers.events import EventRecorder
 from ..scheduler.model import NodeInfo, VolumeState, Workloads, assigned_pods
 from ..scheduler.scheduler import Cycle
@@ -195,11 +195,7 @@ class ClusterAutoscaler:
             try:
                 await self.run_once()
             except Exception as e:  # the next scan retries; only what is not AWS failing is recorded (our bug)
-                if aws_api_failed(e):
-                    log.warning("cluster-autoscaler: the AWS API failed a call, retried next scan: %r", e)
-                    continue
-                log.exception("cluster-autoscaler loop failed")
-                self.errors.append(e)
+                caught(self, e, "a scan")
 
     def _needs_aws(self) -> bool:
         """Whether a scan must reach the (lazily started) AWS account: a pod is Unschedulable. Upstream calls AWS

@@ -9,6 +9,11 @@ bug of ours, ``/azchaos/v1/controller-errors``). A 4xx answer is a request of ou
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
 #: Seconds before an event-driven mirror tries a key again after the API failed it.
 RETRY_AFTER_API_FAILURE = 1.0
 
@@ -24,4 +29,16 @@ def aws_api_failed(error: BaseException) -> bool:
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return isinstance(status, int) and status >= 500
+    return False
+
+
+def caught(owner: Any, error: Exception, what: str) -> bool:
+    """Log ``error``, met by ``owner`` (a component with ``name`` and ``errors``) while ``what``. The AWS API failing
+    is a warning, and True tells the caller to retry; anything else is a bug of ours: logged with its traceback,
+    recorded in ``owner.errors`` (the plugin reports it), and False."""
+    if aws_api_failed(error):
+        log.warning("%s: the AWS API failed %s, retrying: %r", owner.name, what, error)
+        return True
+    log.error("%s: %s failed", owner.name, what, exc_info=error)
+    owner.errors.append(error)
     return False

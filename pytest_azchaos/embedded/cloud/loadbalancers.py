@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
-from .api_errors import RETRY_AFTER_API_FAILURE, aws_api_failed
+from .api_errors import RETRY_AFTER_API_FAILURE, caught
 
 if TYPE_CHECKING:
     from .layer import CloudLayer
@@ -109,12 +109,8 @@ class NlbMirror(Controller):
             try:
                 await self._sync(key[0], key[1])
             except Exception as e:
-                if aws_api_failed(e):  # as the controllers requeue: the key again a moment later
-                    log.warning("mirroring the NLB of %s/%s: the AWS API failed a call, retrying: %r", *key, e)
+                if caught(self, e, f"mirroring the NLB of {key[0]}/{key[1]}"):  # requeued, as the controllers do
                     asyncio.get_running_loop().call_later(RETRY_AFTER_API_FAILURE, self.enqueue, key)
-                    return
-                log.exception("mirroring the NLB of %s/%s failed", *key)
-                self.errors.append(e)
 
     def _model(self, svc: Obj) -> Any:
         lbc = self.cloud.cluster.dataplane.lbc

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ...wellknown import PV_ZONE_KEYS
 from ..apiserver.store import Event, Store
 from ..controllers.base import Controller
-from .api_errors import RETRY_AFTER_API_FAILURE, aws_api_failed
+from .api_errors import RETRY_AFTER_API_FAILURE, caught
 
 if TYPE_CHECKING:
     from .layer import CloudLayer
@@ -88,12 +88,8 @@ class VolumeMirror(Controller):
             try:
                 await self._sync(name)
             except Exception as e:
-                if aws_api_failed(e):  # as the CSI driver requeues: the PV again a moment later
-                    log.warning("mirroring the EBS volume of PV %s: the AWS API failed a call, retrying: %r", name, e)
+                if caught(self, e, f"mirroring the EBS volume of PV {name}"):  # requeued, as the CSI driver does
                     asyncio.get_running_loop().call_later(RETRY_AFTER_API_FAILURE, self.enqueue, name)
-                    return
-                log.exception("mirroring the EBS volume of PV %s failed", name)
-                self.errors.append(e)
 
     async def _sync(self, name: str) -> None:
         pv = self.store.peek("persistentvolumes", "", name)

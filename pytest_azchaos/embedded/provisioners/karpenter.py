@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...wellknown import LEGACY_ZONE_LABEL, PV_ZONE_KEYS
 from ..apiserver.store import Event, now_rfc3339
-from ..cloud.api_errors import aws_api_failed
+from ..cloud.api_errors import caught
 from ..controllers.base import Controller
 from ..controllers.events import EventRecorder
 from ..heartbeat import NodeHeartbeat
@@ -233,11 +233,7 @@ class KarpenterController(Controller):
                 try:
                     work()
                 except Exception as e:  # the next period retries; only what is not AWS failing is recorded
-                    if aws_api_failed(e):
-                        log.warning("karpenter: the AWS API failed %s, retried next period: %r", work.__name__, e)
-                        continue
-                    log.exception("karpenter: %s failed", work.__name__)
-                    self.errors.append(e)
+                    caught(self, e, work.__name__)
             self.enqueue("provision")
 
     def _shifted_zones(self) -> set[str]:

@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.parsers import ResponseParserError
 
-from pytest_azchaos.embedded.cloud.api_errors import aws_api_failed
+from pytest_azchaos.embedded.cloud.api_errors import aws_api_failed, caught
 
 
 def _client_error(status: int, code: str) -> ClientError:
@@ -32,3 +32,22 @@ def test_the_api_failing_a_call_is_retried_not_recorded(error: BaseException) ->
 ], ids=["validation-400", "not-found-404", "bug"])
 def test_a_refusal_or_a_bug_is_recorded(error: BaseException) -> None:
     assert not aws_api_failed(error)
+
+
+class _Component:
+    name = "cloud-ebs"
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+
+def test_caught_asks_for_a_retry_when_the_api_failed_and_records_nothing() -> None:
+    owner = _Component()
+    assert caught(owner, _client_error(503, "ServiceUnavailable"), "mirroring the EBS volume of PV pv-1")
+    assert owner.errors == []
+
+
+def test_caught_records_a_bug_of_ours_for_the_plugin_to_report() -> None:
+    owner, bug = _Component(), KeyError("instance")
+    assert not caught(owner, bug, "mirroring the EBS volume of PV pv-1")
+    assert owner.errors == [bug]
