@@ -129,7 +129,9 @@ def test_events_v1_changed_object_version_is_a_new_event(store: Store, pod: dict
 def test_node_controller_registers_nodes_with_old_style_events(core) -> None:
     evs = core.list_namespaced_event("default", field_selector="reason=RegisteredNode").items
     nodes = {n.metadata.name for n in core.list_node().items}
-    assert {e.involved_object.name for e in evs} == nodes
+    # Every node has its event; a node another test on this session cluster added and removed keeps its event
+    # (events outlive their object, as upstream's one-hour TTL).
+    assert nodes <= {e.involved_object.name for e in evs}
     for e in evs:
         assert e.source.component == "node-controller"
         assert e.count == 1
