@@ -66,8 +66,9 @@ def fresh_namespace(core: client.CoreV1Api, prefix: str) -> Iterator[str]:
 
 
 # kubectl's own klog lines (``E1207 07:01:22.929200  27749 websocket.go:296] Unknown stream id 1, discarding
-# message``): client-go can read the kubelet's first, empty stdout frame (upstream sends it to say the stream is
-# up) before it has set its streams up. Harmless and timing-dependent; never the command's own output.
+# message``): client-go can read the first, empty stdout frame (upstream sends it to say the stream is up) before
+# it has set its streams up. Harmless and timing-dependent; the command's own output comes later, after the
+# kubelet dial (exec_stream.KUBELET_DIAL_SECONDS), as upstream's does.
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w.]+:\d+\] .*\n", re.M)
 
 

@@ -37,6 +37,11 @@ PROTOCOLS = (V5, "v4.channel.k8s.io", "v4.base64.channel.k8s.io", "v3.channel.k8
              "channel.k8s.io", "base64.channel.k8s.io")
 STATUS_PROTOCOLS = (V5, "v4.channel.k8s.io", "v4.base64.channel.k8s.io")
 CHUNK = 32 * 1024
+# The v5 translator upgrades the client first, then dials the kubelet (SPDY), which has the runtime start the
+# process: real output never follows the upgrade at once. kubectl's WebSocket executor (client-go
+# remotecommand, up to at least v1.32) starts reading frames before it has registered its streams and drops
+# what comes early ("Unknown stream id 1, discarding message"), so an instant answer loses the output under load.
+KUBELET_DIAL_SECONDS = 0.05
 
 
 def _flag(value: str | None) -> bool:
@@ -149,6 +154,8 @@ def exec_handler(kubelets: KubeletManager):  # -> SubresourceHandler
         try:
             first = STDOUT if stdout else STDERR if stderr else ERROR
             await channels.send(first, b"")
+            if translated:
+                await asyncio.sleep(KUBELET_DIAL_SECONDS)
             if not running or target is None:
                 await _status(channels, internal_status(f'unable to upgrade connection: container not found '
                                                         f'("{container}")'))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import subprocess
+import time
 import warnings
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
+
+from pytest_azchaos.embedded.kubelet.exec_stream import KUBELET_DIAL_SECONDS
 
 from ...clusters import without_kubectl_log
 from ..waiting import wait_for
@@ -92,6 +95,17 @@ def test_stream_stdin_reaches_the_command_after_close(core: client.CoreV1Api, na
         resp.close_channel(0)
         resp.run_forever(timeout=10)
         assert resp.returncode == 0 and resp.read_stdout() == "5\n"
+
+
+def test_stream_output_comes_after_the_kubelet_dial_not_with_the_upgrade(core: client.CoreV1Api, namespace: str,
+                                                                         pod: str) -> None:
+    """kubectl's WebSocket executor drops frames that beat its stream set-up; upstream's never do (see exec_stream)."""
+    with _exec(core, namespace, pod, ["echo", "hi"]) as resp:
+        upgraded = time.monotonic()
+        while not resp.peek_stdout():
+            resp.update(timeout=5)
+        first_output = time.monotonic() - upgraded
+    assert first_output >= KUBELET_DIAL_SECONDS * 0.8
 
 
 def test_stream_missing_pod_fails_the_handshake_with_404(core: client.CoreV1Api, namespace: str) -> None:
