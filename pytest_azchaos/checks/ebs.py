@@ -427,7 +427,7 @@ def _node_went_with_instance(core: Any, result: CheckResult, node: str, predicte
         except Exception as e:  # our side: the look failed; the prediction still names the group
             result = dataclasses.replace(result, evidence=(*result.evidence, f"terminations not read: {e}"))
     if seen is not None:
-        why = f"the group {seen.group or '?'} terminated instance {seen.instance_id}: {seen.by()}"
+        why = f"instance {seen.instance_id} terminated by {seen.by()}"
     else:
         why = f"not seen by the outage's watch; predicted: {predicted_by}"
     gone = _read(core.read_node, node) is None

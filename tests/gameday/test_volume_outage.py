@@ -65,7 +65,8 @@ def test_a_launch_only_outage_deletes_the_stateful_pods_node_and_it_waits_for_it
     assert drain.figures["agrees"] is True and "as the oracle predicted" in drain.summary, drain.summary
     instance = drain.figures["terminated_instance"]
     assert instance in group.instance_ids, drain.summary
-    assert f"the group {group.name} terminated instance {instance}" in drain.summary, drain.summary
+    assert f"instance {instance} terminated by group {group.name}'s " in drain.summary, drain.summary
+    assert drain.summary.count(group.name) == 1, drain.summary  # named once, not "the group G ...: group G's ..."
     assert f"node {subject.node} deleted" in drain.summary, drain.summary
     back = verdicts["AZ-EBS-RETURN"]
     assert back.verdict == "passed" and back.figures["new_node"], (back.summary, back.evidence)
