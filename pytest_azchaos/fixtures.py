@@ -11,7 +11,7 @@ import contextlib
 import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -535,21 +535,29 @@ def _restore_sigterm(previous: Any) -> None:
 def azchaos_gameday(request: pytest.FixtureRequest, azchaos_cluster: Cluster, azchaos_settings: Settings,
                     azchaos_run: Run, azchaos_profile: Profile, azchaos_namespace: str, azchaos_zone: str,
                     azchaos_evidence: Evidence, azchaos_chaos: Chaos) -> Callable[..., Any]:
-    """Factory: ``azchaos_gameday(fault, aws=None)`` injects ONE fault (drain, outage, partition) into the test's
-    zone while traffic flows to every ``--azchaos-target``, or without targets to the sample app
-    (externalTrafficPolicy Cluster and Local, deployed side by side),
+    """Factory: ``azchaos_gameday(fault, aws=None, suspend_processes=None)`` injects ONE fault (drain, outage,
+    partition) into the test's zone while traffic flows to every ``--azchaos-target``, or without targets to the
+    sample app (externalTrafficPolicy Cluster and Local, deployed side by side),
     and judges every check that applies over the same window (``gameday.Scenario``). Every check is recorded;
-    the test fails listing every failed check, or is skipped as inconclusive when only our side failed."""
+    the test fails listing every failed check, or is skipped as inconclusive when only our side failed.
+    ``suspend_processes`` (outage only): the zone's Auto Scaling processes to suspend, as ``azchaos gameday
+    --suspend-processes`` (default ``aws.OUTAGE_PROCESSES``); a bad name or fault fails the test, nothing touched."""
     from .apps.app import AppError
+    from .aws.asg import validate_processes
     from .checks.result import CheckFailed, CheckInconclusive
     from .gameday import Scenario, ScenarioError
     from .gameday.subjects import sample_subjects, target_subject
     from .wellknown import RUN_ID_LABEL
 
-    def run(fault: str, aws: Any = None) -> Scenario:
+    def run(fault: str, aws: Any = None, suspend_processes: Iterable[str] | None = None) -> Scenario:
+        try:
+            processes = None if suspend_processes is None else validate_processes(suspend_processes)
+        except ValueError as e:
+            pytest.fail(str(e), pytrace=False)
         try:
             scenario = Scenario(azchaos_cluster, azchaos_chaos, azchaos_profile, azchaos_zone, fault,
-                                azchaos_settings.rate, azchaos_settings.error_budget, aws, azchaos_run.progress)
+                                azchaos_settings.rate, azchaos_settings.error_budget, aws, azchaos_run.progress,
+                                suspend_processes=processes)
             if azchaos_settings.targets:
                 subjects = [target_subject(azchaos_cluster, t, azchaos_profile, progress=azchaos_run.progress,
                                            nodeid=request.node.nodeid) for t in azchaos_settings.targets]

@@ -277,3 +277,28 @@ def test_a_run_that_inherited_sigint_ignored_says_that_ctrl_c_will_not_stop_it(p
     ignored.assert_outcomes(passed=1)
     ignored.stdout.fnmatch_lines(["*SIGINT is ignored in this process*SIGTERM will, and undoes its faults first*"])
     assert "SIGINT is ignored" not in "\n".join(interactive.outlines)
+
+
+def test_gameday_fixture_refuses_bad_suspend_processes_before_touching_anything(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.azchaos_destructive
+        def test_unknown_process(azchaos_gameday):
+            azchaos_gameday("outage", suspend_processes=["Launch", "Lunch"])
+
+        @pytest.mark.azchaos_destructive
+        def test_not_an_outage(azchaos_gameday):
+            azchaos_gameday("drain", suspend_processes=["Launch"])
+
+        def test_nothing_was_touched(azchaos_cluster):
+            cordoned = [n.metadata.name for n in azchaos_cluster.core.list_node().items if n.spec.unschedulable]
+            assert not cordoned, cordoned
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["*unknown Auto Scaling process(es) 'Lunch' in suspend_processes: valid ones are *",
+                                 "*suspend_processes only applies to the outage fault, not 'drain': drop it*"],
+                                consecutive=False)
