@@ -46,7 +46,8 @@ def test_az_partition_service_keeps_serving_and_split_brain_expectations_hold(
     settle(1)
     since = time.time()
     with fault_window(prober) as window:
-        azchaos_chaos.zone_partition(azchaos_zone, aws=azchaos_aws)
+        partition = azchaos_chaos.zone_partition(azchaos_zone, aws=azchaos_aws)
+    cut = prober.elapsed_at(partition.cut_at)  # after the checks and the ledger: the detection window starts here
     azchaos_check(zone_unreachable(core, azchaos_zone, profile.partition_detection_window(local)
                                    + profile.heartbeat_loss_detection(), progress=azchaos_run.progress))
     evicted_after = profile.taint_eviction_after(toleration)
@@ -63,8 +64,8 @@ def test_az_partition_service_keeps_serving_and_split_brain_expectations_hold(
                                                f"predicted {predicted_held.summary}")
     settle(2)
     recording = prober.stop()
-    assert window[0] is not None
-    azchaos_check(serves_through(recording, window[0], profile.partition_detection_window(local), core=core,
+    assert window[0] is not None and window[0] <= cut
+    azchaos_check(serves_through(recording, cut, profile.partition_detection_window(local), core=core,
                                  namespace=app.namespace,
                                  pod_zones={**zones_before, **app.pod_zones(azchaos_zones)}))
     azchaos_chaos.undo_all()  # the original network ACLs back on the zone's subnets

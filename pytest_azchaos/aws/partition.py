@@ -19,6 +19,7 @@ a run killed between steps 3 and 4 leaves nothing behind either.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,9 @@ class ZonePartition:
     acl_id: str
     undo_record: dict[str, Any] = field(default_factory=dict)
     result: UndoResult | None = None
+    #: ``time.monotonic()`` just before the first subnet was swapped: when the cut began, after the checks and the
+    #: ledger (a detection window counts from here, not from when the fault was asked for).
+    cut_at: float = 0.0
 
     @property
     def zone(self) -> str:
@@ -167,9 +171,10 @@ def zone_partition(ctx: AwsContext, ledger: LedgerLike, zone: str, *, nodes: Ite
         "ResourceType": "network-acl", "Tags": [
             {"Key": RUN_ID_LABEL, "Value": ledger.run_id}, {"Key": ZONE_TAG, "Value": zone},
             {"Key": "Name", "Value": f"azchaos-partition-{zone}"}]}])["NetworkAcl"]["NetworkAclId"]
+    cut_at = time.monotonic()
     for subnet in plan.subnets:
         ctx.ec2.replace_network_acl_association(AssociationId=plan.associations[subnet][1], NetworkAclId=acl_id)
-    return ZonePartition(ctx, ledger, entry_id, plan, acl_id, undo)
+    return ZonePartition(ctx, ledger, entry_id, plan, acl_id, undo, cut_at=cut_at)
 
 
 def our_acls(ctx: AwsContext, vpc_id: str, tag: dict[str, str]) -> list[str]:

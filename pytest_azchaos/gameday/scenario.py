@@ -191,6 +191,9 @@ class Scenario:
             self.fault_report = self.chaos.zonal_shift(self.zone, aws=self.aws)
         else:
             self.fault_report = self.chaos.zone_partition(self.zone, aws=self.aws)
+            for s in self.subjects:  # the partition's detection window counts from the cut, not from the ask
+                if s.prober is not None:
+                    s.window = (s.prober.elapsed_at(self.fault_report.cut_at), None)
         for s in self.subjects:
             s.window = (s.window[0], s.prober.elapsed() if s.prober else None)
 

@@ -207,7 +207,11 @@ class Prober:
 
     def elapsed(self) -> float:
         """Seconds since the first request was due (the recording's time axis)."""
-        return time.monotonic() - self._t0 if self._t0 else 0.0
+        return self.elapsed_at(time.monotonic())
+
+    def elapsed_at(self, monotonic: float) -> float:
+        """A ``time.monotonic()`` reading on the recording's time axis (when a fault really began, say)."""
+        return monotonic - self._t0 if self._t0 else 0.0
 
     def stop(self) -> Recording:
         """Stop sending, wait for requests in flight, and return the recording (again, if already stopped)."""

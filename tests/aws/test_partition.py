@@ -111,6 +111,31 @@ def test_partition_swaps_a_tagged_deny_all_acl_onto_the_zone_node_subnets_record
     assert not ledger.pending()
 
 
+class _SlowLedger(Ledger):
+    """A ledger whose record takes as long as a write to an API server under load can."""
+
+    recorded_at = 0.0
+
+    def record(self, *args, **kw):  # type: ignore[no-untyped-def]
+        entry = super().record(*args, **kw)
+        time.sleep(0.5)
+        self.recorded_at = time.monotonic()
+        return entry
+
+
+def test_the_cut_is_timed_after_the_ledger_record_not_when_the_partition_was_asked_for(
+        aws: AwsContext, cluster: Cluster, tmp_path: Path) -> None:
+    """A detection window counted from the ask would lose the time of the checks and the ledger (failed CI once)."""
+    ledger = _SlowLedger(cluster, path=tmp_path / "ledger.json")
+    asked = time.monotonic()
+    partition = zone_partition(aws, ledger, ZONE, nodes=cluster.core.list_node().items)
+    try:
+        assert partition.cut_at >= ledger.recorded_at >= asked + 0.5
+        assert partition.cut_at <= time.monotonic()
+    finally:
+        assert partition.undo().ok
+
+
 def test_partitioned_zone_nodes_go_not_ready_and_return_ready_after_the_undo(
         aws: AwsContext, cluster: Cluster, tmp_path: Path) -> None:
     others = [z for z in ZoneMap.read(cluster.core).zones() if z != ZONE]
