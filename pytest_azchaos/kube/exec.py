@@ -37,9 +37,27 @@ def _refused_for_now(error: BaseException) -> bool:
     return status is not None and (status == 429 or status >= 500)
 
 
+#: How long an exec the kubelet could not start (its container not running yet, as when a pod is just back) is
+#: retried: the command never ran, so running it again is safe.
+NOT_RUN_RETRY_SECONDS = 15.0
+
+
+class ExecNotRun(RuntimeError):
+    """The API server upgraded the exec but the kubelet did not run the command (its error channel carried a
+    failure that is no exit code, e.g. ``unable to upgrade connection: container not found ("app")``)."""
+
+
 def exec_in_pod(cluster: Any, namespace: str, pod: str, command: list[str], container: str | None = None,
                 timeout: float = 30.0) -> ExecResult:
-    """Run ``command`` in ``pod`` and return its exit code and combined output."""
+    """Run ``command`` in ``pod`` and return its exit code and combined output; an exec the kubelet could not start
+    is retried for ``NOT_RUN_RETRY_SECONDS``, then raises ``ExecNotRun``."""
+    again = tenacity.Retrying(stop=tenacity.stop_after_delay(NOT_RUN_RETRY_SECONDS), wait=tenacity.wait_fixed(0.5),
+                              retry=tenacity.retry_if_exception_type(ExecNotRun), reraise=True)
+    return again(_exec_once, cluster, namespace, pod, command, container, timeout)
+
+
+def _exec_once(cluster: Any, namespace: str, pod: str, command: list[str], container: str | None,
+               timeout: float) -> ExecResult:
     from kubernetes import client
     from kubernetes.stream import stream
 
@@ -58,7 +76,10 @@ def exec_in_pod(cluster: Any, namespace: str, pod: str, command: list[str], cont
         resp.run_forever(timeout=timeout)
         out.append(resp.read_stdout() or "")
         out.append(resp.read_stderr() or "")
-        code = resp.returncode
+        try:
+            code = resp.returncode
+        except ValueError as e:  # the client reads a Failure status's first cause as the exit code
+            raise ExecNotRun(f"the kubelet did not run {command} in pod {namespace}/{pod}: {e}") from None
     finally:
         resp.close()
         sock = getattr(resp, "sock", None)

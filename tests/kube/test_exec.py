@@ -52,3 +52,33 @@ def test_an_exec_refused_every_time_reaches_the_caller_as_an_api_failure(
         exec_in_pod(plugin_cluster, namespace, shell_pod, ["true"])
     assert refused_upgrade_status(raised.value) == 503
     assert api_failure(raised.value).startswith("the Kubernetes API answered 0 Handshake status 503")
+
+
+def _scheduled_pod_whose_container_starts_late(core: client.CoreV1Api, namespace: str, name: str,
+                                               init_seconds: int) -> str:
+    core.create_namespaced_pod(namespace, client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1PodSpec(
+            init_containers=[client.V1Container(name="wait", image=BUSYBOX, command=["sleep", str(init_seconds)])],
+            containers=[client.V1Container(name="shell", image=BUSYBOX, command=["sleep", "3600"])])))
+    wait_for(lambda: core.read_namespaced_pod(name, namespace).spec.node_name, bool, timeout=30,
+             what=f"pod {name} scheduled")
+    return name
+
+
+def test_an_exec_before_the_container_runs_is_retried_until_it_does(
+        plugin_cluster: Cluster, core: client.CoreV1Api, namespace: str) -> None:
+    """A pod just back (AZ-EBS-RETURN) can be exec'd into a moment before its container runs (failed CI once)."""
+    pod = _scheduled_pod_whose_container_starts_late(core, namespace, "late", 2)
+    result = exec_in_pod(plugin_cluster, namespace, pod, ["sh", "-c", "echo ran"])
+    assert (result.exit_code, result.output.strip()) == (0, "ran")
+
+
+def test_an_exec_whose_container_never_runs_raises_naming_the_kubelets_answer(
+        plugin_cluster: Cluster, core: client.CoreV1Api, namespace: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_azchaos.kube import exec as exec_module
+
+    monkeypatch.setattr(exec_module, "NOT_RUN_RETRY_SECONDS", 1.0)
+    pod = _scheduled_pod_whose_container_starts_late(core, namespace, "never", 3600)
+    with pytest.raises(exec_module.ExecNotRun, match=r'did not run .* container not found \("shell"\)'):
+        exec_in_pod(plugin_cluster, namespace, pod, ["true"])
